@@ -1,0 +1,129 @@
+"""chatbridge: web chat services behind one async API.
+
+The public names live in private modules and are re-exported here. Names whose modules pull
+in aiohttp load on first use (PEP 562), so ``import chatbridge`` stays fast and touches no
+network; this table is the only logic in this file, and it is there for that reason alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import (
+    BlockedError,
+    ChallengeError,
+    ChatbridgeError,
+    CloudflareError,
+    EmptyResponseError,
+    MissingAuthError,
+    MissingTokenError,
+    ModelNotSupportedError,
+    NonceError,
+    NotAIPowerSiteError,
+    PluginError,
+    ProviderNotFoundError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseError,
+    ResponseStatusError,
+    ResponseTooLargeError,
+    TransportError,
+    TruncatedStreamError,
+    UpstreamError,
+)
+from ._prompt import format_prompt
+from ._types import AsyncResult, CreateResult, Message, Messages
+
+if TYPE_CHECKING:
+    from ._aipower._conversation import Conversation
+    from ._http._decoders import LineDecoder, ServerSentEvent, SSEDecoder
+    from ._http._pool import close_pool
+    from ._http._session import StreamResponse, StreamSession
+    from ._http._status import raise_for_status
+    from ._providers._base import AsyncGeneratorProvider, AsyncProvider, BaseProvider
+    from ._providers._models import ProviderModelMixin
+    from ._providers._registry import get_provider, list_providers
+    from ._providers.aipower import AIPower
+    from ._providers.chatgpt4o import Chatgpt4o
+    from ._providers.chatgptt import ChatGptt
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AIPower",
+    "AsyncGeneratorProvider",
+    "AsyncProvider",
+    "AsyncResult",
+    "BaseProvider",
+    "BlockedError",
+    "ChallengeError",
+    "ChatGptt",
+    "ChatbridgeError",
+    "Chatgpt4o",
+    "CloudflareError",
+    "Conversation",
+    "CreateResult",
+    "EmptyResponseError",
+    "LineDecoder",
+    "Message",
+    "Messages",
+    "MissingAuthError",
+    "MissingTokenError",
+    "ModelNotSupportedError",
+    "NonceError",
+    "NotAIPowerSiteError",
+    "PluginError",
+    "ProviderModelMixin",
+    "ProviderNotFoundError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseError",
+    "ResponseStatusError",
+    "ResponseTooLargeError",
+    "SSEDecoder",
+    "ServerSentEvent",
+    "StreamResponse",
+    "StreamSession",
+    "TransportError",
+    "TruncatedStreamError",
+    "UpstreamError",
+    "close_pool",
+    "format_prompt",
+    "get_provider",
+    "list_providers",
+    "raise_for_status",
+]
+
+_LAZY = {
+    "AIPower": "._providers.aipower",
+    "AsyncGeneratorProvider": "._providers._base",
+    "AsyncProvider": "._providers._base",
+    "BaseProvider": "._providers._base",
+    "ChatGptt": "._providers.chatgptt",
+    "Chatgpt4o": "._providers.chatgpt4o",
+    "Conversation": "._aipower._conversation",
+    "LineDecoder": "._http._decoders",
+    "ProviderModelMixin": "._providers._models",
+    "SSEDecoder": "._http._decoders",
+    "ServerSentEvent": "._http._decoders",
+    "StreamResponse": "._http._session",
+    "StreamSession": "._http._session",
+    "close_pool": "._http._pool",
+    "get_provider": "._providers._registry",
+    "list_providers": "._providers._registry",
+    "raise_for_status": "._http._status",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chatbridge' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,85 @@
+"""Conversation identity: what must stay the same from one message to the next.
+
+Legacy 1.8+ sites want a stable ``wpaicg_chat_client_id`` (their guest token counter is keyed
+by it); 1.7 sites keep history in cookies they set; AIPKit sites keep it on the server under
+``session_id`` + ``conversation_uuid``. A :class:`Conversation` holds all of these.
+
+Callers that pass the whole message list each time (the OpenAI style) need not manage one: a
+conversation is found again by its opening messages, which do not change as it grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import string
+import uuid
+from collections import OrderedDict
+
+import aiohttp
+
+from .._prompt import message_text
+from .._types import Messages
+
+__all__ = ["Conversation", "ConversationBook"]
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+class Conversation:
+    """One conversation with one site. Pass it as ``conversation=`` to keep state explicitly."""
+
+    def __init__(self) -> None:
+        self.client_id = "".join(secrets.choice(_ALNUM) for _ in range(10))
+        self.session_id = str(uuid.uuid4())
+        self.conversation_uuid = str(uuid.uuid4())
+        self.thread_id: str | None = None
+        #: The turns the *site* holds for this conversation (1.7 cookies, AIPKit server).
+        self.server_turns: list[tuple[str, str]] = []
+        self._cookie_jar: aiohttp.CookieJar | None = None
+
+    @property
+    def cookie_jar(self) -> aiohttp.CookieJar:
+        if self._cookie_jar is None:
+            self._cookie_jar = aiohttp.CookieJar(unsafe=True)
+        return self._cookie_jar
+
+    def restart_server_side(self) -> None:
+        """Forget what the site holds: new cookies and a new AIPKit conversation id."""
+        self._cookie_jar = None
+        self.conversation_uuid = str(uuid.uuid4())
+        self.thread_id = None
+        self.server_turns = []
+
+
+class ConversationBook:
+    """Conversations by their opening messages, least recently used dropped past ``size``."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._salt = os.urandom(16)  # ids differ between processes for the same opening
+        self._entries: OrderedDict[str, Conversation] = OrderedDict()
+
+    def _key(self, messages: Messages) -> str:
+        opening: list[tuple[str, str]] = []
+        for message in messages:
+            role = str(message.get("role", "user"))
+            opening.append((role, message_text(message)))
+            if role == "user":
+                break
+        digest = hashlib.sha256(self._salt)
+        digest.update(json.dumps(opening, ensure_ascii=False).encode())
+        return digest.hexdigest()
+
+    def find(self, messages: Messages) -> Conversation:
+        key = self._key(messages)
+        conversation = self._entries.get(key)
+        if conversation is None:
+            conversation = self._entries[key] = Conversation()
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        return conversation

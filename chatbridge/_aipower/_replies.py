@@ -1,0 +1,323 @@
+"""Interpreting AI Power replies: legacy JSON, legacy SSE and AIPKit SSE. Pure.
+
+Rules 13–29 and 42–45 of the protocol document. Every failure becomes a typed error; the
+three private ``_…`` errors below are signals the client acts on (refresh the nonce,
+re-discover the site, redo the cache step) and are never shown to users.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+from .._exceptions import (
+    BlockedError,
+    ChatbridgeError,
+    EmptyResponseError,
+    NonceError,
+    PluginError,
+    RateLimitError,
+    ResponseError,
+    ResponseStatusError,
+    TruncatedStreamError,
+    UpstreamError,
+)
+from .._http._decoders import ServerSentEvent
+
+__all__ = [
+    "AIPKitStream",
+    "ActionNotRegistered",
+    "CacheKeyExpired",
+    "LegacyStream",
+    "NonceRejected",
+    "interpret_legacy_json",
+    "is_nonce_failure_text",
+    "plugin_error",
+]
+
+
+class NonceRejected(NonceError):
+    """Signal: the nonce was refused; refresh it and retry once."""
+
+
+class ActionNotRegistered(ResponseStatusError):
+    """Signal: HTTP 400 ``0``: the plugin is gone or was upgraded to AIPKit."""
+
+
+class CacheKeyExpired(ResponseError):
+    """Signal: AIPKit's one-shot cache key expired or was used; redo the cache step."""
+
+
+_NONCE_TEXTS = ("link you followed has expired", "are you sure you want to do this")
+_UPSTREAM_MARKERS = (
+    "quota",
+    "api key",
+    "incorrect api",
+    "does not exist",
+    "model",
+    "curl error",
+    "rate limit",
+    "overloaded",
+    "unable to initialize the ai instance",
+    "missing api setting",
+    "api error",
+    "billing",
+)
+_FLAGS = ("tokenLimitReached", "ipBanned", "messageFlagged", "pineconeError", "modflag")
+_CONTENT_TAIL = re.compile(r'"content"\s*:\s*"(.*?)"\s*\}', re.DOTALL)
+
+
+def is_nonce_failure_text(body: str) -> bool:
+    """True for the 403 text of ``check_admin_referer`` (1.8.91+): a short non-HTML body."""
+    lowered = body.strip().lower()
+    if lowered.startswith(("<!doctype", "<html")) or len(lowered) > 2000:
+        return False
+    return any(text in lowered for text in _NONCE_TEXTS)
+
+
+def plugin_error(message: str, **context: Any) -> ChatbridgeError:
+    """The typed error for a plugin ``msg`` (HTML-unescaped first, rule 19)."""
+    text = html.unescape(message).strip() or "The site reported an error without a message"
+    lowered = text.lower()
+    if lowered == "nonce verification failed" or lowered.startswith("invalid nonce"):
+        return NonceRejected(text, **context)
+    if "token limit" in lowered:
+        return RateLimitError(text, **context)
+    if "not allowed to access this feature" in lowered:
+        return BlockedError(text, **context)
+    if any(marker in lowered for marker in _UPSTREAM_MARKERS):
+        return UpstreamError(text, **context)
+    return PluginError(text, **context)
+
+
+def _json_object(body: str) -> Any:
+    """JSON from the first ``{`` on (PHP notices or a BOM may come first, row 15)."""
+    start = body.find("{")
+    if start < 0:
+        raise ValueError("no JSON object")
+    return json.loads(body[start:])
+
+
+def interpret_legacy_json(body: str, **context: Any) -> tuple[str, str | None]:
+    """``(answer, thread_id)`` from a legacy JSON reply, or the typed error (rules 14–19)."""
+    try:
+        data = _json_object(body)
+    except ValueError as exc:
+        raise ResponseError(
+            "The site answered with something that is not JSON", body=body, **context
+        ) from exc
+    if not isinstance(data, dict):
+        raise ResponseError("The site's JSON reply is not an object", body=body, **context)
+    if data.get("tokenLimitReached"):
+        raise RateLimitError(
+            html.unescape(str(data.get("msg") or "Token limit reached")), body=body, **context
+        )
+    status = data.get("status")
+    if status == "error":
+        raise plugin_error(str(data.get("msg") or ""), body=body, **context)
+    if status != "success":
+        if isinstance(data.get("msg"), str):
+            raise PluginError(html.unescape(data["msg"]), body=body, **context)
+        raise ResponseError("'data' field missing from the site's reply", body=body, **context)
+    answer = data.get("data")
+    if not isinstance(answer, str):
+        raise ResponseError("'data' field missing from the site's reply", body=body, **context)
+    if not answer.strip():
+        raise EmptyResponseError("The site answered with an empty text", body=body, **context)
+    thread = data.get("thread_id")
+    return answer, thread if isinstance(thread, str) else None
+
+
+def _first_choice(data: dict[str, Any]) -> dict[str, Any]:
+    choices = data.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        return choices[0]
+    return {}
+
+
+class LegacyStream:
+    """The legacy SSE state machine (rules 20–29). Feed events; read ``done`` and ``text``.
+
+    ``feed`` returns answer text to pass on (``""`` for none) and raises the typed error of a
+    terminal error event. After the last event call ``finish()``.
+    """
+
+    def __init__(self, **context: Any) -> None:
+        self.context = context
+        self.parts: list[str] = []
+        self.error_words: list[str] = []
+        self.done = False
+        self.thread_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def _fail(self, error: ChatbridgeError) -> ChatbridgeError:
+        self.done = True
+        return error
+
+    def _error_text(self) -> str:
+        return "".join(self.error_words).strip()
+
+    def feed(self, event: ServerSentEvent) -> str:
+        if self.done:
+            return ""
+        name, payload = event.event, event.data.strip()
+        if name == "thread_id":
+            self.thread_id = payload or None
+            return ""
+        if name == "assistant_error":
+            raise self._fail(plugin_error(_msg_of(payload), **self.context))
+        if name == "done":
+            self.done = True
+            return ""
+        if payload == "[DONE]":
+            self.done = True
+            return ""
+        if payload == "[LIMITED]":
+            raise self._fail(plugin_error(self._error_text(), **self.context))
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            if name == "message":  # word-split error text with unescaped quotes (rule 27)
+                match = _CONTENT_TAIL.search(payload)
+                self.error_words.append(match.group(1) if match else payload)
+            return ""
+        if not isinstance(data, dict):
+            return ""
+        for flag in _FLAGS:
+            if data.get(flag):
+                message = html.unescape(str(data.get("msg") or flag))
+                error_type = RateLimitError if flag == "tokenLimitReached" else PluginError
+                raise self._fail(error_type(message, **self.context))
+        if isinstance(data.get("error"), dict):
+            message = str(data["error"].get("message") or "upstream error")
+            raise self._fail(UpstreamError(html.unescape(message), **self.context))
+        if data.get("status") == "error":
+            raise self._fail(plugin_error(str(data.get("msg") or ""), **self.context))
+        if name == "thread.message.delta":
+            return self._append(_assistant_delta(data))
+        choice = _first_choice(data)
+        delta = choice.get("delta")
+        content = delta.get("content") if isinstance(delta, dict) else choice.get("text")
+        if name == "message":
+            if isinstance(content, str):
+                self.error_words.append(content)
+            if choice.get("finish_reason"):
+                raise self._fail(plugin_error(self._error_text(), **self.context))
+            return ""
+        if choice.get("finish_reason") and "id" not in data and "object" not in data:
+            if self.error_words:  # the word-splitter's terminator (rule 25)
+                raise self._fail(plugin_error(self._error_text(), **self.context))
+            self.done = True
+            return ""
+        return self._append(content if isinstance(content, str) else "")
+
+    def _append(self, text: str) -> str:
+        if text:
+            self.parts.append(text)
+        return text
+
+    def finish(self) -> str:
+        """Check the end of the stream; returns the whole answer or raises."""
+        if self.error_words:
+            raise plugin_error(self._error_text(), **self.context)
+        if not self.done:
+            raise TruncatedStreamError(
+                "The stream ended before [DONE] (truncated by a proxy or a PHP time limit)",
+                partial=self.text,
+                **self.context,
+            )
+        if not self.text.strip():
+            raise EmptyResponseError("The site streamed no answer text", **self.context)
+        return self.text
+
+
+def _msg_of(payload: str) -> str:
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload
+    if isinstance(data, dict):
+        return str(data.get("msg") or data.get("error") or payload)
+    return payload
+
+
+def _assistant_delta(data: dict[str, Any]) -> str:
+    delta = data.get("delta")
+    if not isinstance(delta, dict):
+        return ""
+    content = delta.get("content")
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        text = content[0].get("text")
+        if isinstance(text, dict) and isinstance(text.get("value"), str):
+            return str(text["value"])
+    return ""
+
+
+_AIPKIT_CACHE_ERRORS = ("cached message has expired", "message not found in cache")
+
+
+class AIPKitStream:
+    """AIPKit's stream (rules 44–45): unnamed ``{"delta"}`` events, named control events."""
+
+    def __init__(self, **context: Any) -> None:
+        self.context = context
+        self.parts: list[str] = []
+        self.done = False
+        self.message_id: str | None = None
+        self.response_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def feed(self, event: ServerSentEvent) -> str:
+        if self.done:
+            return ""
+        try:
+            data = json.loads(event.data) if event.data.strip() else {}
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        name = event.event
+        if name == "":
+            delta = data.get("delta")
+            if isinstance(delta, str) and delta:
+                self.parts.append(delta)
+                return delta
+            return ""
+        if name == "message_start":
+            self.message_id = str(data.get("message_id") or "") or None
+        elif name == "openai_response_id":
+            self.response_id = str(data.get("id") or "") or None
+        elif name == "error":
+            self.done = True
+            raise self._error(str(data.get("error") or event.data or "unknown error"))
+        elif name == "done":
+            self.done = True
+        return ""  # status, citations, warning…: not fatal, no text
+
+    def _error(self, message: str) -> ChatbridgeError:
+        text = html.unescape(message).strip()
+        lowered = text.lower()
+        if lowered.startswith("security check failed"):
+            return NonceRejected(text, **self.context)
+        if any(marker in lowered for marker in _AIPKIT_CACHE_ERRORS):
+            return CacheKeyExpired(text, **self.context)
+        if "not permitted" in lowered:
+            return BlockedError(text, **self.context)
+        return plugin_error(text, **self.context)
+
+    def finish(self) -> str:
+        if not self.done:
+            raise TruncatedStreamError(
+                "The AIPKit stream ended before its done event", partial=self.text, **self.context
+            )
+        if not self.text.strip():
+            raise EmptyResponseError("The site streamed no answer text", **self.context)
+        return self.text

@@ -1,0 +1,9 @@
+"""The list of commands. Each command module exposes ``register(subparsers)``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import _providers_cmd
+
+COMMANDS: tuple[ModuleType, ...] = (_providers_cmd,)

@@ -1,0 +1,32 @@
+"""Defaults, defined once. Everything tunable elsewhere refers back here."""
+
+from __future__ import annotations
+
+#: Total deadline for one request, body included (seconds). The plugin's own upstream
+#: timeout is 200 s, and proxies in front usually cut at ~100 s (Cloudflare 524).
+DEFAULT_TIMEOUT = 120.0
+#: Deadline for establishing a connection (seconds).
+DEFAULT_CONNECT_TIMEOUT = 15.0
+#: Longest silence allowed between two chunks of a body (seconds).
+DEFAULT_READ_GAP = 60.0
+#: Largest response body read into memory or streamed through (bytes).
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+#: Longest single line accepted from a line or SSE stream (bytes).
+DEFAULT_MAX_LINE_BYTES = 1024 * 1024
+#: Connections kept per host in the shared pool.
+DEFAULT_POOL_LIMIT_PER_HOST = 32
+
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+DEFAULT_HEADERS: dict[str, str] = {
+    "User-Agent": DEFAULT_USER_AGENT,
+    "Accept": "text/html,application/xhtml+xml,application/json,text/event-stream;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en-US,en;q=0.9",
+}
+
+#: A nonce is refreshed proactively after this age (seconds): protocol rule 31 (10 h).
+NONCE_REFRESH_AGE = 10 * 3600.0
+#: WordPress nonce half-life with the default nonce_life of one day (seconds).
+WORDPRESS_TICK = 43200.0

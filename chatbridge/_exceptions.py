@@ -1,0 +1,192 @@
+"""Every error chatbridge raises, in one shallow tree.
+
+    ChatbridgeError                      base of everything below
+    ├── ModelNotSupportedError           also ValueError: unknown model for a provider
+    ├── ProviderNotFoundError            also ValueError: unknown provider name
+    ├── MissingTokenError                also RuntimeError: "No post ID found", "No nonce found"
+    │   └── NotAIPowerSiteError          the page carries no AI Power chat at all
+    ├── ResponseError                    also RuntimeError: a reply we cannot read
+    │   ├── EmptyResponseError           the site answered, but with no text
+    │   └── TruncatedStreamError         the stream ended early; `.partial` holds the text so far
+    ├── TransportError                   the request did not complete (connect, proxy, reset)
+    │   ├── RequestTimeoutError          also the builtin TimeoutError
+    │   └── ResponseTooLargeError        the body passed the size cap
+    ├── ResponseStatusError              the site answered with a failure status (`.status`)
+    │   ├── RateLimitError               429/402, Cloudflare 1015, token limits (`.retry_after`)
+    │   ├── MissingAuthError             401
+    │   ├── ChallengeError               a Cloudflare challenge page (alias: CloudflareError)
+    │   └── BlockedError                 a WAF / firewall block, or a login wall
+    ├── NonceError                       the site rejected the nonce even after a refresh
+    └── PluginError                      the chat plugin answered with an error message
+        └── UpstreamError                the plugin's own AI backend failed (quota, key, model)
+
+Every error carries where it came from: `provider`, `url`, and where known `status`, a short
+`body` excerpt and the `attempt` number. `str(err)` starts with the message itself, so texts
+promised by the seed documents ("No nonce found", "'data' field missing") lead the string.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "BlockedError",
+    "ChallengeError",
+    "ChatbridgeError",
+    "CloudflareError",
+    "EmptyResponseError",
+    "MissingAuthError",
+    "MissingTokenError",
+    "ModelNotSupportedError",
+    "NonceError",
+    "NotAIPowerSiteError",
+    "PluginError",
+    "ProviderNotFoundError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseError",
+    "ResponseStatusError",
+    "ResponseTooLargeError",
+    "TransportError",
+    "TruncatedStreamError",
+    "UpstreamError",
+]
+
+_BODY_EXCERPT = 200
+
+
+def excerpt(text: str | None, limit: int = _BODY_EXCERPT) -> str | None:
+    """A one-line, bounded excerpt of a body, for error messages."""
+    if text is None:
+        return None
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class ChatbridgeError(Exception):
+    """Base class of every chatbridge error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        url: str | None = None,
+        status: int | None = None,
+        body: str | None = None,
+        attempt: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.url = url
+        self.status = status
+        self.body = excerpt(body)
+        self.attempt = attempt
+
+    def with_context(
+        self, *, provider: str | None = None, url: str | None = None
+    ) -> ChatbridgeError:
+        """Fill in provider/site where the raiser did not know them; returns self."""
+        if self.provider is None:
+            self.provider = provider
+        if self.url is None:
+            self.url = url
+        return self
+
+    def __str__(self) -> str:
+        context = [
+            f"{name}={value}"
+            for name, value in (
+                ("provider", self.provider),
+                ("url", self.url),
+                ("status", self.status),
+                ("attempt", self.attempt),
+            )
+            if value is not None
+        ]
+        return f"{self.message} ({', '.join(context)})" if context else self.message
+
+
+class ModelNotSupportedError(ChatbridgeError, ValueError):
+    """The provider does not offer the requested model."""
+
+
+class ProviderNotFoundError(ChatbridgeError, ValueError):
+    """No provider is registered under that name."""
+
+
+class MissingTokenError(ChatbridgeError, RuntimeError):
+    """A token the protocol needs (nonce, post id, config) is not in the page."""
+
+
+class NotAIPowerSiteError(MissingTokenError):
+    """The page has no AI Power chat (no container, no wpaicgParams, no AIPKit config)."""
+
+
+class ResponseError(ChatbridgeError, RuntimeError):
+    """The site answered, but not in a shape the protocol allows."""
+
+
+class EmptyResponseError(ResponseError):
+    """The reply was well-formed but held no answer text."""
+
+
+class TruncatedStreamError(ResponseError):
+    """The stream ended before its terminator; `partial` holds the text received."""
+
+    def __init__(self, message: str, *, partial: str = "", **context: Any) -> None:
+        super().__init__(message, **context)
+        self.partial = partial
+
+
+class TransportError(ChatbridgeError):
+    """The HTTP exchange itself failed: DNS, connect, proxy, TLS, reset."""
+
+
+class RequestTimeoutError(TransportError, builtins.TimeoutError):
+    """A connect, read-gap or total deadline passed."""
+
+
+class ResponseTooLargeError(TransportError):
+    """The response body exceeded the configured size cap."""
+
+
+class ResponseStatusError(ChatbridgeError):
+    """The site answered with a failure HTTP status."""
+
+
+class RateLimitError(ResponseStatusError):
+    """Too many requests or a spent quota; `retry_after` is in seconds when known."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **context: Any):
+        super().__init__(message, **context)
+        self.retry_after = retry_after
+
+
+class MissingAuthError(ResponseStatusError):
+    """The site wants credentials."""
+
+
+class ChallengeError(ResponseStatusError):
+    """A bot challenge (Cloudflare "Just a moment...") that only a browser can pass."""
+
+
+CloudflareError = ChallengeError
+
+
+class BlockedError(ResponseStatusError):
+    """A firewall block page, or a redirect to a login wall."""
+
+
+class NonceError(ChatbridgeError):
+    """The site rejected the nonce, and a freshly fetched one as well."""
+
+
+class PluginError(ChatbridgeError):
+    """The chat plugin answered with an error message (HTML-unescaped in `message`)."""
+
+
+class UpstreamError(PluginError):
+    """The plugin reached its AI backend, and the backend failed."""

@@ -1,0 +1,102 @@
+"""One connection pool per event loop, shared by every session on that loop.
+
+Sessions are cheap and per call (each has its own cookie jar and headers); connections are
+expensive and shared, so a provider that opens a session per message still reuses its
+keep-alive connections. SOCKS proxies need a connector of their own, one per proxy URL.
+
+Closing: a pool closes with its loop. ``asyncio.run`` (and any runner) calls
+``loop.shutdown_asyncgens()`` before closing the loop; each pool parks a small async
+generator on its loop whose ``finally`` closes the connectors, so nothing is left open and
+no "Unclosed connector" warning fires. ``close_pool()`` does the same on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncGenerator
+
+import aiohttp
+
+from .._constants import DEFAULT_POOL_LIMIT_PER_HOST
+from .._exceptions import TransportError
+
+__all__ = ["close_pool", "get_connector"]
+
+
+class _LoopPool:
+    def __init__(self) -> None:
+        self.direct = aiohttp.TCPConnector(
+            limit=0, limit_per_host=DEFAULT_POOL_LIMIT_PER_HOST, enable_cleanup_closed=False
+        )
+        self.socks: dict[str, aiohttp.BaseConnector] = {}
+        self.guard: AsyncGenerator[None, None] | None = None
+
+    def connectors(self) -> list[aiohttp.BaseConnector]:
+        return [self.direct, *self.socks.values()]
+
+    async def close(self) -> None:
+        connectors = self.connectors()
+        self.socks.clear()
+        for connector in connectors:
+            await connector.close()
+
+
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _close_with_loop(pool: _LoopPool) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await pool.close()
+
+
+async def _pool() -> _LoopPool:
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is None or pool.direct.closed:
+        pool = _LoopPool()
+        _pools[loop] = pool
+        pool.guard = _close_with_loop(pool)
+        await pool.guard.__anext__()  # registers it with the loop's asyncgen shutdown
+    return pool
+
+
+def _socks_connector(proxy: str) -> aiohttp.BaseConnector:
+    try:
+        from aiohttp_socks import ProxyConnector
+    except ImportError as exc:
+        raise TransportError(
+            f"SOCKS proxy {proxy!r} needs the optional extra: pip install 'chatbridge[socks]'"
+        ) from exc
+    connector: aiohttp.BaseConnector = ProxyConnector.from_url(
+        proxy, limit=0, limit_per_host=DEFAULT_POOL_LIMIT_PER_HOST
+    )
+    return connector
+
+
+async def get_connector(proxy: str | None) -> tuple[aiohttp.BaseConnector, str | None]:
+    """The shared connector for this loop, and the per-request ``proxy`` to pass to aiohttp.
+
+    HTTP(S) proxies go per request on the direct pool; SOCKS proxies get their own pool.
+    """
+    pool = await _pool()
+    if proxy and proxy.lower().startswith(("socks4", "socks5")):
+        connector = pool.socks.get(proxy)
+        if connector is None or connector.closed:
+            connector = pool.socks[proxy] = _socks_connector(proxy)
+        return connector, None
+    return pool.direct, proxy or None
+
+
+async def close_pool() -> None:
+    """Close this loop's pooled connections now (they also close with the loop)."""
+    loop = asyncio.get_running_loop()
+    pool = _pools.pop(loop, None)
+    if pool is not None:
+        guard, pool.guard = pool.guard, None
+        if guard is not None:
+            await guard.aclose()

@@ -1,0 +1,361 @@
+"""``StreamSession``: the one HTTP client every provider uses, over aiohttp.
+
+It owns what providers must not re-implement: default headers, a cookie jar, proxies,
+deadlines on every path (connect, total, and the idle gap between body chunks), a cap on the
+bytes read, and the translation of aiohttp's exceptions into ours, done here and only here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from .._constants import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_HEADERS,
+    DEFAULT_MAX_LINE_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_READ_GAP,
+    DEFAULT_TIMEOUT,
+)
+from .._exceptions import (
+    ChatbridgeError,
+    RequestTimeoutError,
+    ResponseError,
+    ResponseTooLargeError,
+    TransportError,
+)
+from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder
+from ._pool import get_connector
+from ._status import raise_for_status
+
+__all__ = ["FOREIGN_ERRORS", "StreamResponse", "StreamSession", "translate", "translate_errors"]
+
+_ERROR_PREFIX_BYTES = 64 * 1024
+
+
+def _socks_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from python_socks import ProxyError, ProxyTimeoutError
+    except ImportError:
+        return ()
+    return (ProxyError, ProxyTimeoutError)
+
+
+
+
+def translate(exc: BaseException, url: str) -> ChatbridgeError:
+    """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here)."""
+    if isinstance(exc, ChatbridgeError):
+        return exc
+    if isinstance(exc, TimeoutError):  # asyncio's timeouts, aiohttp's ServerTimeoutError
+        return RequestTimeoutError(f"Timed out talking to {url}", url=url)
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return TransportError(f"Cannot connect through the proxy: {exc}", url=url)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        where = f"{exc.host}:{exc.port}"
+        return TransportError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return TransportError(f"Too many redirects from {url}", url=url)
+    if isinstance(exc, aiohttp.InvalidURL):
+        return TransportError(f"Invalid URL: {exc}", url=url)
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return TransportError(f"The connection to {url} broke mid-reply: {exc}", url=url)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return TransportError(f"Bad HTTP reply from {url}: {exc.message}", url=url)
+    return TransportError(f"HTTP request to {url} failed: {exc!r}", url=url)
+
+
+#: What :func:`translate` turns into chatbridge errors.
+FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    aiohttp.ClientError,
+    OSError,
+    *_socks_errors(),
+)
+
+
+@contextmanager
+def translate_errors(url: str) -> Iterator[None]:
+    """``with translate_errors(url):`` raises :func:`translate` of any foreign error."""
+    try:
+        yield
+    except FOREIGN_ERRORS as exc:
+        raise translate(exc, url) from exc
+
+
+class StreamResponse:
+    """A response whose body is read lazily, bounded by the session's size cap."""
+
+    def __init__(self, raw: aiohttp.ClientResponse, max_bytes: int, max_line: int) -> None:
+        self._raw = raw
+        self._max_bytes = max_bytes
+        self._max_line = max_line
+        self._read = 0
+        self._body: bytes | None = None
+        declared = raw.content_length
+        if declared is not None and declared > max_bytes:
+            raise ResponseTooLargeError(
+                f"The reply declares {declared} bytes, over the {max_bytes}-byte cap",
+                url=str(raw.url),
+                status=raw.status,
+            )
+
+    @property
+    def status(self) -> int:
+        return self._raw.status
+
+    @property
+    def ok(self) -> bool:
+        return self._raw.status < 400
+
+    @property
+    def reason(self) -> str:
+        return self._raw.reason or ""
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        return self._raw.headers
+
+    @property
+    def url(self) -> URL:
+        return self._raw.url
+
+    @property
+    def content_type(self) -> str:
+        return self._raw.content_type
+
+    @property
+    def charset(self) -> str:
+        return self._raw.charset or "utf-8"
+
+    def _count(self, size: int) -> None:
+        self._read += size
+        if self._read > self._max_bytes:
+            raise ResponseTooLargeError(
+                f"The reply passed the {self._max_bytes}-byte cap",
+                url=str(self.url),
+                status=self.status,
+            )
+
+    async def iter_content(self) -> AsyncIterator[bytes]:
+        """The body in chunks as they arrive; each wait is bounded by the read-gap deadline."""
+        if self._body is not None:
+            yield self._body
+            return
+        with translate_errors(str(self.url)):
+            async for chunk in self._raw.content.iter_any():
+                self._count(len(chunk))
+                yield chunk
+
+    async def read(self) -> bytes:
+        if self._body is None:
+            if self._raw.content_length is not None and self._read == 0:
+                # Declared length already checked against the cap: one read, no chunking.
+                try:
+                    self._body = await self._raw.read()
+                except FOREIGN_ERRORS as exc:
+                    raise translate(exc, str(self.url)) from exc
+                self._count(len(self._body))
+            else:
+                self._body = b"".join([chunk async for chunk in self.iter_content()])
+        return self._body
+
+    async def text(self) -> str:
+        return (await self.read()).decode(self.charset, errors="replace")
+
+    async def text_prefix(self, limit: int = _ERROR_PREFIX_BYTES) -> str:
+        """Up to ``limit`` bytes of the body, for error messages; never raises on size."""
+        if self._body is None:
+            buffer = bytearray()
+            try:
+                with translate_errors(str(self.url)):
+                    while len(buffer) < limit:
+                        chunk = await self._raw.content.read(limit - len(buffer))
+                        if not chunk:
+                            break
+                        buffer.extend(chunk)
+            except TransportError:
+                pass  # an error page cut short still says what it can
+            return bytes(buffer).decode(self.charset, errors="replace")
+        return self._body[:limit].decode(self.charset, errors="replace")
+
+    async def json(self) -> Any:
+        """The body parsed as JSON, whatever the declared content type."""
+        text = await self.text()
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ResponseError(
+                f"The reply is not JSON: {exc}", url=str(self.url), status=self.status, body=text
+            ) from exc
+
+    async def iter_lines(self) -> AsyncIterator[str]:
+        decoder = LineDecoder(self._max_line, self.charset)
+        async for chunk in self.iter_content():
+            for line in decoder.feed(chunk):
+                yield line
+        for line in decoder.flush():
+            yield line
+
+    async def sse(self) -> AsyncIterator[ServerSentEvent]:
+        """Server-sent events, including one left undispatched at end of stream."""
+        decoder = SSEDecoder(self._max_line)
+        async for chunk in self.iter_content():
+            for event in decoder.feed(chunk):
+                yield event
+        for event in decoder.flush():
+            yield event
+
+    async def raise_for_status(self) -> None:
+        await raise_for_status(self)
+
+    def release(self) -> None:
+        """Return the connection to the pool, or close it if the body was not fully read."""
+        self._raw.release()
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+class _RequestContext:
+    def __init__(self, session: StreamSession, method: str, url: str, kwargs: dict[str, Any]):
+        self._session = session
+        self._method = method
+        self._url = url
+        self._kwargs = kwargs
+        self._response: StreamResponse | None = None
+
+    async def __aenter__(self) -> StreamResponse:
+        self._response = await self._session._send(self._method, self._url, self._kwargs)
+        return self._response
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._response is not None:
+            if exc is None:
+                self._response.release()
+            else:
+                self._response.close()  # a half-read body cannot go back to the pool
+
+
+def _timeout(
+    total: float | None, connect: float | None, read_gap: float | None
+) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=total, connect=connect, sock_read=read_gap)
+
+
+class StreamSession:
+    """An async context manager over one aiohttp session with chatbridge's defaults.
+
+    ``async with StreamSession(headers=..., proxy=..., timeout=30) as session:``
+    ``async with session.post(url, data=form) as response: ...``
+
+    ``proxy`` (or ``proxies={"all": url}``): an http(s):// or socks5:// proxy; ``None`` means
+    no proxy, environment proxies only with ``trust_env=True``. ``timeout`` is the total
+    deadline per request in seconds, body included; ``read_gap`` bounds the silence between
+    chunks; ``connect_timeout`` the connection set-up. ``max_response_bytes`` caps any body.
+    ``impersonate`` is accepted for gpt4free compatibility and ignored.
+    """
+
+    def __init__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+        proxy: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        *,
+        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+        read_gap: float | None = DEFAULT_READ_GAP,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        cookie_jar: aiohttp.abc.AbstractCookieJar | None = None,
+        trust_env: bool = False,
+        impersonate: str | None = None,
+    ) -> None:
+        self.headers = {**DEFAULT_HEADERS, **(headers or {})}
+        self.proxy = proxy or (proxies or {}).get("all") or (proxies or {}).get("https")
+        self.timeout = _timeout(timeout, connect_timeout, read_gap)
+        self.max_response_bytes = max_response_bytes
+        self.max_line_bytes = max_line_bytes
+        self.cookie_jar = cookie_jar if cookie_jar is not None else aiohttp.CookieJar(unsafe=True)
+        self._initial_cookies = dict(cookies or {})
+        self._trust_env = trust_env
+        self._client: aiohttp.ClientSession | None = None
+        self._request_proxy: str | None = None
+
+    async def __aenter__(self) -> StreamSession:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        if self._client is not None:
+            return
+        connector, self._request_proxy = await get_connector(self.proxy)
+        self._client = aiohttp.ClientSession(
+            connector=connector,
+            connector_owner=False,
+            cookie_jar=self.cookie_jar,
+            cookies=self._initial_cookies or None,
+            headers=self.headers,
+            timeout=self.timeout,
+            trust_env=self._trust_env,
+            auto_decompress=True,
+        )
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Current cookies by name (all domains)."""
+        return {cookie.key: cookie.value for cookie in self.cookie_jar}
+
+    def request(self, method: str, url: str, **kwargs: Any) -> _RequestContext:
+        return _RequestContext(self, method, url, kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> _RequestContext:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> _RequestContext:
+        return self.request("POST", url, **kwargs)
+
+    async def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> StreamResponse:
+        if self._client is None:
+            raise RuntimeError("StreamSession is not open: use 'async with StreamSession()'")
+        if "timeout" in kwargs and not isinstance(kwargs["timeout"], aiohttp.ClientTimeout):
+            seconds = kwargs.pop("timeout")
+            kwargs["timeout"] = _timeout(seconds, self.timeout.connect, self.timeout.sock_read)
+        if self._request_proxy and "proxy" not in kwargs:
+            kwargs["proxy"] = self._request_proxy
+        try:
+            raw = await self._client.request(method, url, **kwargs)
+        except FOREIGN_ERRORS as exc:
+            raise translate(exc, url) from exc
+        try:
+            return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes)
+        except BaseException:
+            raw.close()
+            raise

@@ -1,0 +1,72 @@
+"""What every AI Power provider shares: turning a provider's class attributes into a site.
+
+A provider on this base declares its site (``url``, optionally ``chat_path`` and ``bot_id``)
+and its models; the protocol engine (``chatbridge._aipower``) does everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .._aipower._client import SiteClient, SiteTarget, _Call, site_client
+from .._aipower._conversation import Conversation
+from .._constants import DEFAULT_TIMEOUT
+from .._exceptions import ChatbridgeError
+from .._types import AsyncResult, Messages
+
+__all__ = ["AIPowerSite"]
+
+
+class AIPowerSite:
+    """Mixin: the site a provider talks to, derived from its class attributes at call time,
+    so assigning ``Provider.url`` retargets page, endpoint and token cache at once."""
+
+    url: ClassVar[str | None] = None
+    #: Path (or URL) of the page that holds the chat; ``None`` for the home page.
+    chat_path: ClassVar[str | None] = None
+    #: The bot to talk to when a page has several; ``None`` for the page's first chat.
+    bot_id: ClassVar[int | str | None] = None
+
+    @classmethod
+    def site(
+        cls,
+        site_url: str | None = None,
+        chat_page: str | None = None,
+        bot_id: int | str | None = None,
+    ) -> SiteClient:
+        url = site_url or cls.url
+        if not url:
+            raise ChatbridgeError(f"{cls.__name__} needs a site URL", provider=cls.__name__)
+        return site_client(
+            SiteTarget(
+                url=url.rstrip("/"),
+                chat_page=chat_page if chat_page is not None else cls.chat_path,
+                bot_id=bot_id if bot_id is not None else cls.bot_id,
+            )
+        )
+
+    @classmethod
+    def _stream_site(
+        cls,
+        messages: Messages,
+        *,
+        proxy: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        cookies: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        conversation: Conversation | None = None,
+        site_url: str | None = None,
+        chat_page: str | None = None,
+        bot_id: int | str | None = None,
+        **kwargs: Any,
+    ) -> AsyncResult:
+        call = _Call(
+            proxy=proxy,
+            timeout=timeout,
+            cookies=cookies,
+            headers=headers,
+            provider=cls.__name__,
+            extra=kwargs,
+        )
+        client = cls.site(site_url, chat_page, bot_id)
+        return client.stream(messages, conversation=conversation, call=call)

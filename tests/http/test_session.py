@@ -1,0 +1,294 @@
+"""StreamSession against real aiohttp servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from aiohttp import web
+
+from chatbridge import (
+    BlockedError,
+    ChallengeError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseError,
+    ResponseStatusError,
+    ResponseTooLargeError,
+    StreamSession,
+    TransportError,
+)
+from tests.conftest import free_port, serve_app, wait_closed
+
+CHALLENGE_PAGE = (
+    "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+    '<div id="cf-please-wait"></div><script src="/cdn-cgi/challenge-platform/h/b/orchestrate">'
+    "</script></body></html>"
+)
+
+
+def _app(**routes: web.RouteDef) -> web.Application:
+    app = web.Application()
+    app.add_routes(list(routes.values()))
+    return app
+
+
+async def test_timeout_is_honoured_mid_stream() -> None:
+    async def slow_stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b"data: first\n\n")
+        await asyncio.sleep(5)  # stalls after the first event
+        await response.write(b"data: second\n\n")
+        return response
+
+    async with serve_app(_app(s=web.get("/s", slow_stream))) as url:
+        async with StreamSession(timeout=30, read_gap=0.3) as session:
+            async with session.get(f"{url}/s") as response:
+                events = []
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                with pytest.raises(RequestTimeoutError) as caught:
+                    async for event in response.sse():
+                        events.append(event.data)
+                elapsed = loop.time() - started
+    assert events == ["first"]
+    assert isinstance(caught.value, TimeoutError)
+    assert elapsed < 3
+
+
+async def test_total_timeout_covers_a_trickling_body() -> None:
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for _ in range(50):
+            await response.write(b"x\n")
+            await asyncio.sleep(0.1)  # each gap is short, the whole is long
+        return response
+
+    async with serve_app(_app(t=web.get("/t", trickle))) as url:
+        async with StreamSession(timeout=0.5, read_gap=5) as session:
+            with pytest.raises(RequestTimeoutError):
+                async with session.get(f"{url}/t") as response:
+                    await response.read()
+
+
+async def test_size_cap_stops_a_huge_body() -> None:
+    async def huge(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        chunk = b"a" * 65536
+        for _ in range(64):  # 4 MiB, chunked, no Content-Length
+            await response.write(chunk)
+        return response
+
+    async def declared(request: web.Request) -> web.Response:
+        return web.Response(body=b"b" * 300_000)
+
+    app = _app(h=web.get("/huge", huge), d=web.get("/declared", declared))
+    async with serve_app(app) as url, StreamSession(max_response_bytes=200_000) as session:
+        with pytest.raises(ResponseTooLargeError):
+            async with session.get(f"{url}/huge") as response:
+                await response.read()
+        with pytest.raises(ResponseTooLargeError) as caught:
+            async with session.get(f"{url}/declared") as response:
+                pass
+        assert "300000" in str(caught.value)
+
+
+async def test_cookies_are_kept_across_requests() -> None:
+    async def set_cookie(request: web.Request) -> web.Response:
+        response = web.Response(text="set")
+        response.set_cookie("visitor", "v42")
+        return response
+
+    async def echo_cookie(request: web.Request) -> web.Response:
+        return web.json_response({"visitor": request.cookies.get("visitor")})
+
+    app = _app(a=web.get("/set", set_cookie), b=web.get("/echo", echo_cookie))
+    async with serve_app(app) as url, StreamSession(cookies={"given": "1"}) as session:
+        async with session.get(f"{url}/set"):
+            pass
+        async with session.get(f"{url}/echo") as response:
+            assert await response.json() == {"visitor": "v42"}
+        assert session.cookies["visitor"] == "v42"
+        assert session.cookies["given"] == "1"
+
+
+@pytest.mark.parametrize("status", [403, 503])
+async def test_cloudflare_challenge_recognised(status: int) -> None:
+    async def challenge(request: web.Request) -> web.Response:
+        return web.Response(
+            status=status,
+            text=CHALLENGE_PAGE,
+            content_type="text/html",
+            headers={"cf-mitigated": "challenge"} if status == 503 else {},
+        )
+
+    async with serve_app(_app(c=web.get("/", challenge))) as url, StreamSession() as session:
+        async with session.get(f"{url}/") as response:
+            with pytest.raises(ChallengeError) as caught:
+                await response.raise_for_status()
+    assert caught.value.status == status
+    assert caught.value.url == f"{url}/"
+
+
+async def test_status_mapping_of_rate_limits_blocks_and_json_errors() -> None:
+    async def limited(request: web.Request) -> web.Response:
+        return web.Response(status=429, text="slow down", headers={"Retry-After": "7"})
+
+    async def blocked(request: web.Request) -> web.Response:
+        return web.Response(
+            status=403,
+            text="<html><title>Attention</title>Sorry, you have been blocked</html>",
+            content_type="text/html",
+        )
+
+    async def json_error(request: web.Request) -> web.Response:
+        return web.json_response({"error": {"message": "bad thing"}}, status=500)
+
+    app = _app(
+        a=web.get("/limited", limited), b=web.get("/blocked", blocked), c=web.get("/j", json_error)
+    )
+    async with serve_app(app) as url, StreamSession() as session:
+        async with session.get(f"{url}/limited") as response:
+            with pytest.raises(RateLimitError) as rate:
+                await response.raise_for_status()
+        assert rate.value.retry_after == 7.0
+        async with session.get(f"{url}/blocked") as response:
+            with pytest.raises(BlockedError):
+                await response.raise_for_status()
+        async with session.get(f"{url}/j") as response:
+            with pytest.raises(ResponseStatusError, match="HTTP 500: bad thing"):
+                await response.raise_for_status()
+
+
+async def test_one_connection_serves_many_sequential_requests() -> None:
+    peers: list[object] = []
+
+    async def hello(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.Response(text="hi")
+
+    async with serve_app(_app(h=web.get("/", hello))) as url:
+        for _ in range(5):  # a new session per call, as providers do: the pool is shared
+            async with StreamSession() as session:
+                for _ in range(4):
+                    async with session.get(f"{url}/") as response:
+                        assert await response.text() == "hi"
+    assert len(peers) == 20
+    assert len(set(peers)) == 1
+
+
+async def test_non_json_body_and_json_list_body() -> None:
+    async def html(request: web.Request) -> web.Response:
+        return web.Response(text="<html>not json</html>", content_type="text/html")
+
+    async def listing(request: web.Request) -> web.Response:
+        return web.json_response([1, 2, 3])
+
+    app = _app(a=web.get("/html", html), b=web.get("/list", listing))
+    async with serve_app(app) as url, StreamSession() as session:
+        async with session.get(f"{url}/html") as response:
+            with pytest.raises(ResponseError) as caught:
+                await response.json()
+        assert isinstance(caught.value, RuntimeError)
+        async with session.get(f"{url}/list") as response:
+            assert await response.json() == [1, 2, 3]
+
+
+async def test_lines_split_anywhere_are_reassembled() -> None:
+    async def pieces(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for piece in (b"al", b"pha\r", b"\nbe", "ta ü".encode()[:-1], "ü".encode()[1:], b"\ngam"):
+            await response.write(piece)
+            await asyncio.sleep(0.01)
+        return response
+
+    async with serve_app(_app(p=web.get("/", pieces))) as url, StreamSession() as session:
+        async with session.get(f"{url}/") as response:
+            lines = [line async for line in response.iter_lines()]
+    assert lines == ["alpha", "beta ü", "gam"]
+
+
+async def test_unreachable_host_is_a_transport_error() -> None:
+    port = free_port()  # nothing listens there
+    async with StreamSession(connect_timeout=2) as session:
+        with pytest.raises(TransportError) as caught:
+            async with session.get(f"http://127.0.0.1:{port}/"):
+                pass
+    assert f"127.0.0.1:{port}" in str(caught.value)
+    assert caught.value.__cause__ is not None
+
+
+async def test_connection_reset_mid_body_is_a_transport_error() -> None:
+    async def reset(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Length": "1000"})
+        await response.prepare(request)
+        await response.write(b"partial")
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    async with serve_app(_app(r=web.get("/", reset))) as url, StreamSession() as session:
+        with pytest.raises(TransportError):
+            async with session.get(f"{url}/") as response:
+                await response.read()
+
+
+async def _start_proxy(seen: list[str]) -> tuple[asyncio.Server, str]:
+    """A minimal forward HTTP proxy: records each absolute-form request target."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                request_line, _, rest = head.partition(b"\r\n")
+                method, target, version = request_line.decode().split(" ")
+                seen.append(target)
+                host_port = target.split("/")[2]
+                host, port = host_port.split(":")
+                path = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
+                up_reader, up_writer = await asyncio.open_connection(host, int(port))
+                up_writer.write(f"{method} {path} {version}\r\n".encode() + rest)
+                await up_writer.drain()
+                reply_head = await up_reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in reply_head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                body = await up_reader.readexactly(length)
+                writer.write(reply_head + body)
+                await writer.drain()
+                await wait_closed(up_writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            await wait_closed(writer)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
+
+
+async def test_http_proxy_is_used() -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.json_response({"path": request.path})
+
+    seen: list[str] = []
+    server, proxy = await _start_proxy(seen)
+    try:
+        async with serve_app(_app(h=web.get("/via", hello))) as url:
+            async with StreamSession(proxies={"all": proxy}) as session:
+                async with session.get(f"{url}/via") as response:
+                    assert await response.json() == {"path": "/via"}
+            async with StreamSession(proxy=None) as session:  # no proxy: direct
+                async with session.get(f"{url}/via") as response:
+                    assert json.loads(await response.text()) == {"path": "/via"}
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert seen == [f"{url}/via"]
