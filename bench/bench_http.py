@@ -17,11 +17,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-from bench._common import median, server_process  # noqa: E402
-from chatbridge import StreamSession, close_pool  # noqa: E402
-from chatbridge._constants import (  # noqa: E402
+from bench._common import median, server_process
+from chatbridge import StreamSession, close_pool
+from chatbridge._constants import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_HEADERS,
     DEFAULT_READ_GAP,

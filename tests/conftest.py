@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import pytest
 from aiohttp import web
@@ -51,7 +51,5 @@ def free_port() -> int:
 
 async def wait_closed(writer: asyncio.StreamWriter) -> None:
     writer.close()
-    try:
+    with suppress(ConnectionError, OSError):
         await writer.wait_closed()
-    except (ConnectionError, OSError):
-        pass

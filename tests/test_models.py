@@ -2,7 +2,7 @@ from typing import ClassVar
 
 import pytest
 
-from chatbridge import ChatGptt, Chatgpt4o, ModelNotSupportedError, ProviderModelMixin
+from chatbridge import Chatgpt4o, ChatGptt, ModelNotSupportedError, ProviderModelMixin
 
 
 class Listed(ProviderModelMixin):

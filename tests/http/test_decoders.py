@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import pytest
-
-from chatbridge import LineDecoder, ResponseTooLargeError, SSEDecoder, ServerSentEvent
+from chatbridge import LineDecoder, ResponseTooLargeError, ServerSentEvent, SSEDecoder
 
 STREAM = (
     ": padding comment\n"
