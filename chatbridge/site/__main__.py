@@ -1,0 +1,5 @@
+"""``python -m chatbridge.site``."""
+
+from ._main import main
+
+main()

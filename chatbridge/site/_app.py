@@ -1,0 +1,162 @@
+"""The aiohttp application and :class:`LocalSite`, the in-process handle tests use."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import aiohttp
+from aiohttp import web
+
+from ._config import POST_MAX_SIZE, SiteConfig
+from ._dispatch import AJAX_PATH, handle_ajax, handle_page
+from ._state import SiteState
+from ._stats import RecordedRequest, SiteStats
+
+_STATE: web.AppKey[SiteState] = web.AppKey("state", SiteState)
+
+
+def _state(request: web.Request) -> SiteState:
+    return request.app[_STATE]
+
+
+async def _page(request: web.Request) -> web.StreamResponse:
+    if request.method not in ("GET", "HEAD"):
+        return web.Response(status=405, text="Method Not Allowed")
+    return await handle_page(_state(request), request)
+
+
+async def _ajax(request: web.Request) -> web.StreamResponse:
+    return await handle_ajax(_state(request), request)
+
+
+async def _stats(request: web.Request) -> web.Response:
+    state = _state(request)
+    return web.json_response({
+        "generation": state.generation,
+        "configured_generation": state.cfg.generation,
+        "streams": state.streams,
+        "tick": state.clock.tick(),
+        "clock_offset": state.clock.offset,
+        "recorded_requests": len(state.requests),
+        **state.stats.as_dict(),
+    })
+
+
+async def _requests(request: web.Request) -> web.Response:
+    return web.json_response([r.as_dict() for r in _state(request).requests])
+
+
+async def _advance(request: web.Request) -> web.Response:
+    state = _state(request)
+    try:
+        ticks = int(request.query.get("ticks", "1"))
+    except ValueError:
+        return web.json_response({"error": "ticks must be an integer"}, status=400)
+    state.clock.advance(ticks)
+    return web.json_response({"tick": state.clock.tick(), "clock_offset": state.clock.offset})
+
+
+async def _reset(request: web.Request) -> web.Response:
+    state = _state(request)
+    state.stats.reset()
+    state.requests.clear()
+    return web.json_response({"reset": True})
+
+
+def build_app(state: SiteState) -> web.Application:
+    """The site as an aiohttp application (declarative route list)."""
+    app = web.Application(client_max_size=POST_MAX_SIZE + 1024)
+    app[_STATE] = state
+    app.add_routes([
+        web.get("/__site__/stats", _stats),
+        web.get("/__site__/requests", _requests),
+        web.post("/__site__/advance", _advance),
+        web.post("/__site__/reset", _reset),
+        web.route("*", AJAX_PATH, _ajax),
+        web.route("*", "/{tail:.*}", _page),
+    ])
+    return app
+
+
+class LocalSite:
+    """A local AI Power WordPress site, started with ``async with``::
+
+        async with LocalSite(SiteConfig(generation="1.8")) as url:
+            ...  # url == "http://127.0.0.1:PORT"
+    """
+
+    def __init__(
+        self, config: SiteConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.config = config or SiteConfig()
+        self.host = host
+        self.port = port
+        self._state = SiteState(self.config)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    @property
+    def stats(self) -> SiteStats:
+        """Counters since start or the last :meth:`reset_stats`."""
+        return self._state.stats
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Requests received (oldest first, capped at ``max_recorded_requests``)."""
+        return self._state.requests
+
+    @property
+    def generation(self) -> str:
+        """The generation now served (``"aipkit"`` after an ``upgrade_after`` upgrade)."""
+        return self._state.generation
+
+    @property
+    def state(self) -> SiteState:
+        """The live state (clock, quotas, caches) for tests that need to look deeper."""
+        return self._state
+
+    def advance_ticks(self, n: int = 1) -> None:
+        """Push the site clock forward by ``n`` nonce ticks."""
+        self._state.clock.advance(n)
+
+    def reset_stats(self) -> None:
+        """Zero the counters and forget the recorded requests."""
+        self._state.stats.reset()
+        self._state.requests.clear()
+
+    async def start(self) -> str:
+        """Start serving; returns the base URL."""
+        if self._state.upstream is not None:
+            timeout = aiohttp.ClientTimeout(total=200)
+            self._state.session = aiohttp.ClientSession(timeout=timeout)
+        runner = web.AppRunner(build_app(self._state), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        self.url = f"http://{self.host}:{self.port}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving and release everything."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._state.session is not None:
+            await self._state.session.close()
+            self._state.session = None
+
+    async def __aenter__(self) -> str:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def __repr__(self) -> str:
+        return f"LocalSite(generation={self.generation!r}, url={self.url!r})"

@@ -1,0 +1,147 @@
+"""Configuration of the local AI Power site: one frozen dataclass, every default in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Generation = Literal["1.7", "1.8", "2.2", "aipkit"]
+Placement = Literal["shortcode", "widget"]
+FaultTarget = Literal["chat", "pages", "all"]
+FaultKind = Literal[
+    "http500",
+    "cloudflare",
+    "cloudflare503",
+    "maintenance",
+    "php_warning",
+    "truncate",
+    "reset",
+    "slow",
+]
+UpstreamErrorMode = Literal["json", "exception"]
+
+GENERATIONS: tuple[Generation, ...] = ("1.7", "1.8", "2.2", "aipkit")
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "http500",
+    "cloudflare",
+    "cloudflare503",
+    "maintenance",
+    "php_warning",
+    "truncate",
+    "reset",
+    "slow",
+)
+
+#: WordPress default nonce half-life (seconds): nonce_life 86 400 / 2.
+DEFAULT_TICK_SECONDS = 43200.0
+#: AIPKit SSE message cache lifetime (seconds), from class-sse-message-cache.php.
+DEFAULT_AIPKIT_CACHE_TTL = 60.0
+#: AIPKit server-side history length (`max_messages`).
+DEFAULT_AIPKIT_MAX_MESSAGES = 15
+#: 1.7.x cookie history length (`conversation_cut`).
+DEFAULT_CONVERSATION_CUT = 10
+#: PHP `post_max_size`: a larger body leaves `$_POST` empty.
+POST_MAX_SIZE = 8 * 1024 * 1024
+#: Greeting ("system") prompt sent upstream as the first user message and echoed back.
+DEFAULT_GREETING = (
+    "Converse as if you were an AI assistant. Answer the question as truthfully as possible "
+    "using the provided text. Tone: friendly."
+)
+DEFAULT_SECRET = "chatbridge-local-site-secret"
+DEFAULT_TOKEN_LIMIT_MESSAGE = "You have reached your token limit."
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """What kind of AI Power WordPress site to imitate.
+
+    Every field has a default, so ``SiteConfig()`` is a healthy plugin 2.2 site with the chat
+    shortcode on the home page, streaming on and no page cache.
+    """
+
+    #: Plugin generation: ``"1.7"`` (JSON only, cookie history, JSON ``Invalid nonce.`` failure),
+    #: ``"1.8"`` (1.8.79–1.8.90: JSON ``Nonce verification failed``, ``$_REQUEST`` fields,
+    #: ``sanitize_text_field``), ``"2.2"`` (1.8.91–2.2: nonce failure is HTTP 403 text, POST-only
+    #: fields, streaming on) or ``"aipkit"`` (2.3+: cache step + GET SSE, legacy actions 400 ``0``).
+    generation: Generation = "2.2"
+    #: Whether legacy chat replies stream (``text/event-stream``). ``None`` takes the generation's
+    #: default: off for 1.7 (which cannot stream at all) and 1.8, on for 2.2. AIPKit always streams.
+    stream: bool | None = None
+    #: Legacy container: ``"shortcode"`` (``div.wpaicg-chat-shortcode``, action
+    #: ``wpaicg_chat_shortcode_message``) or ``"widget"`` (``div.wpaicg-chatbox`` in a
+    #: ``wpaicg_chat_widget`` wrapper, action ``wpaicg_chatbox_message``).
+    placement: Placement = "shortcode"
+    #: Path of the page holding the chat: ``"/"`` is the home page; any other path (``"/chat/"``)
+    #: makes the home page a plain page (legacy pages still carry ``wpaicgParams``).
+    chat_path: str = "/"
+    #: ``data-bot-id`` of the container (0 = the default shortcode/widget bot). AIPKit bots are
+    #: posts, so for ``"aipkit"`` a 0 here is rendered as bot 101.
+    bot_id: int = 0
+    #: WordPress nonce tick length (``nonce_life / 2``) in seconds. A nonce is valid during the tick
+    #: it was made in and the next one.
+    tick_seconds: float = DEFAULT_TICK_SECONDS
+    #: Serve every page exactly as first rendered (stale nonce included) unless the URL carries a
+    #: query string, like a page-cache plugin. Off by default so that a fresh page always carries a
+    #: fresh nonce; turn it on to test cache-busting.
+    page_cache: bool = False
+    #: Words (compared lower-cased, message split on single spaces) that are refused.
+    banned_words: tuple[str, ...] = ()
+    #: Client IPs that are refused (first of Client-IP, X-Forwarded-For, …, the peer address).
+    banned_ips: tuple[str, ...] = ()
+    #: Guest token quota per client id (``None`` = unlimited). Compared as ``used > limit`` before a
+    #: request, usage added after a success, as the plugin does.
+    guest_token_limit: int | None = None
+    #: ``msg`` of the token-limit reply.
+    token_limit_message: str = DEFAULT_TOKEN_LIMIT_MESSAGE
+    #: Make the "upstream" fail with this message (for example an OpenAI quota text).
+    upstream_error: str | None = None
+    #: How the upstream fails: ``"json"`` (an API error body) or ``"exception"`` (a PHP exception:
+    #: streams end with ``data: [LIMITED]``).
+    upstream_error_mode: UpstreamErrorMode = "json"
+    #: Fault kinds to inject (see :data:`FAULT_KINDS`); one is picked per faulted request.
+    faults: tuple[FaultKind, ...] = ()
+    #: Probability that an eligible request is faulted (seeded by ``fault_seed``).
+    fault_rate: float = 1.0
+    #: Fault every Nth eligible request instead of at random (overrides ``fault_rate``).
+    fault_every: int | None = None
+    #: Seed of the fault random generator, so runs repeat.
+    fault_seed: int = 0
+    #: Which requests faults hit: admin-ajax (``"chat"``), front-end page GETs (``"pages"``) or
+    #: both (``"all"``).
+    fault_target: FaultTarget = "chat"
+    #: Delay of the ``"slow"`` fault (seconds).
+    slow_seconds: float = 2.0
+    #: Upgrade the site from legacy to AIPKit after this many legacy chat requests.
+    upgrade_after: int | None = None
+    #: OpenAI-compatible base or ``/chat/completions`` URL to forward conversations to; ``None``
+    #: answers with the built-in local responder.
+    upstream: str | None = None
+    #: Model name sent upstream.
+    upstream_model: str = "gpt-4o-mini"
+    #: Bearer key sent upstream, if any.
+    upstream_api_key: str | None = None
+    #: Site secret (``NONCE_KEY`` + ``NONCE_SALT``) the nonce HMAC is keyed with.
+    secret: str = DEFAULT_SECRET
+    #: AIPKit message cache lifetime (seconds).
+    aipkit_cache_ttl: float = DEFAULT_AIPKIT_CACHE_TTL
+    #: AIPKit server-side history length (turns).
+    aipkit_max_messages: int = DEFAULT_AIPKIT_MAX_MESSAGES
+    #: AIPKit container mode: ``"popup"`` (``div.aipkit_popup_wrapper`` carries the config) or
+    #: ``"inline"`` (``div.aipkit_chat_container`` carries it).
+    aipkit_mode: Literal["popup", "inline"] = "popup"
+    #: 1.7.x cookie history length.
+    conversation_cut: int = DEFAULT_CONVERSATION_CUT
+    #: Greeting prompt, echoed as ``greeting_message``.
+    greeting: str = DEFAULT_GREETING
+    #: Approximate page size in bytes (real pages are ~67 KB).
+    page_size: int = 67 * 1024
+    #: Keep at most this many recorded requests (older ones are dropped).
+    max_recorded_requests: int = 10000
+
+    def streams(self) -> bool:
+        """Whether legacy chat replies stream for this configuration."""
+        if self.generation == "1.7":
+            return False
+        if self.stream is None:
+            return self.generation in ("2.2", "aipkit")
+        return self.stream

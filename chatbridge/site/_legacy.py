@@ -1,0 +1,216 @@
+"""The legacy chat handler (``wpaicg_chat_shortcode_message`` / ``wpaicg_chatbox_message``),
+plugin 1.7 to 2.2, following the processing order of protocol section 4.5."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from ._call import Call, EventStream, StreamCut, cut_response
+from ._history import (
+    Turn,
+    cookie_entries_to_turns,
+    encode_cookie_history,
+    history_cookie_name,
+    history_key_cookie,
+    parse_history_18,
+    parse_history_22,
+    read_cookie_history,
+)
+from ._nonce import CHAT_ACTION
+from ._php import add_slashes, clean_utf8, esc_html, sanitize_text_field, wp_json
+from ._responder import UpstreamError, delta_text, estimate_tokens, local_answer, split_words
+from ._state import SiteState, client_ip
+
+NONCE_ERROR_17 = (
+    "Invalid nonce. This means we are unable to verify the validity of the nonce. There are "
+    "couple of possible reasons for this. 1. A cache plugin is caching the nonce. 2. The nonce "
+    "has expired. Please clear your cache and try again."
+)
+NONCE_ERROR_18 = "Nonce verification failed"
+NONCE_EXPIRED = "The link you followed has expired."
+EMPTY_MESSAGE = "It appears that nothing was inputted."
+BANNED_IP = "You are not allowed to access this feature."
+BANNED_WORD = "Your message contains prohibited words. Please modify your message and try again."
+STREAM_MODEL = "gpt-4o-mini-2024-07-18"
+ACTIONS = frozenset({"wpaicg_chat_shortcode_message", "wpaicg_chatbox_message"})
+
+
+def _expired_text(request: web.Request) -> str:
+    text = NONCE_EXPIRED
+    referer = request.headers.get("Referer", "")
+    if referer and urlsplit(referer).netloc == request.host:
+        text += f'</p><p><a href="{esc_html(referer)}">Please try again.</a>'
+    return text
+
+
+def _flag(msg: str, flag: str) -> bytes:
+    return b"data: " + wp_json({"msg": msg, flag: True}) + b"\n\n"
+
+
+def _chunk(cid: str, created: int, delta: dict[str, str], finish: str | None = None) -> bytes:
+    obj = {
+        "id": cid, "object": "chat.completion.chunk", "created": created, "model": STREAM_MODEL,
+        "system_fingerprint": "fp_local",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
+    return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+
+
+async def _error_words(es: EventStream, err: UpstreamError, repeat: int) -> None:
+    """The plugin's word-splitter: contents are not JSON-escaped, no ``[DONE]``."""
+    words = err.message.split(" ")
+    for _ in range(1 if err.exception else repeat):
+        for i, word in enumerate(words):
+            content = (word if i == 0 else " " + word).encode("utf-8", "replace")
+            await es.send(b'event: message\ndata: {"choices":[{"delta":{"content":"'
+                          + content + b'"}}]}\n\n')
+        if err.exception:
+            await es.send(b"data: [LIMITED]\n\n")
+        else:
+            await es.send(b'data: {"choices":[{"finish_reason":"stop"}]}\n\n')
+
+
+async def _answer(state: SiteState, history: list[Turn], message: str) -> str:
+    cfg = state.cfg
+    if cfg.upstream_error is not None:
+        raise UpstreamError(cfg.upstream_error, code="insufficient_quota",
+                            exception=cfg.upstream_error_mode == "exception")
+    if state.upstream is not None and state.session is not None:
+        msgs = state.upstream.messages(cfg.greeting, history, message)
+        return await state.upstream.complete(state.session, msgs)
+    return local_answer(message, history)
+
+
+async def _stream_answer(
+    state: SiteState, es: EventStream, history: list[Turn], message: str, log_id: int
+) -> str:
+    cid = f"chatcmpl-local{log_id:015d}"
+    created = int(state.clock.now())
+    cfg = state.cfg
+    if cfg.upstream_error is None and state.upstream is not None and state.session is not None:
+        msgs = state.upstream.messages(cfg.greeting, history, message)
+        parts: list[str] = []
+        async for line in state.upstream.stream_lines(state.session, msgs):
+            parts.append(delta_text(line))
+            await es.send(line + b"\n\n")
+        return "".join(parts)
+    answer = await _answer(state, history, message)
+    await es.send(_chunk(cid, created, {"role": "assistant", "content": ""}))
+    for piece in split_words(answer):
+        await es.send(_chunk(cid, created, {"content": piece}))
+    await es.send(_chunk(cid, created, {}, "stop"))
+    await es.send(b"data: [DONE]\n\n")
+    return answer
+
+
+async def handle_legacy(state: SiteState, call: Call) -> web.StreamResponse:
+    """Answer one legacy chat request."""
+    try:
+        return await _handle(state, call)
+    except StreamCut:
+        return await cut_response(call)
+
+
+async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
+    gen, cfg, stats = state.generation, state.cfg, state.stats
+    stats.chat_requests += 1
+    both = {**call.query, **call.post}
+    cookies = call.request.cookies
+    client_id = ""
+    if gen == "1.7":
+        client_id = cookies.get("wpaicg_chat_client_id", "")
+        if not client_id:
+            client_id = "t_" + secrets.token_hex(15)
+            call.cookies.append(("wpaicg_chat_client_id", client_id, 7 * 86400))
+    if not state.clock.verify(both.get("_wpnonce"), CHAT_ACTION):
+        stats.nonce_failures += 1
+        if gen == "1.7":
+            return call.json({"status": "error", "msg": NONCE_ERROR_17})
+        if gen == "1.8":
+            return call.json({"status": "error", "msg": NONCE_ERROR_18})
+        return call.reply(_expired_text(call.request).encode(), status=403)
+    fields = call.post if gen == "2.2" else both
+    if gen != "1.7":
+        client_id = fields.get("wpaicg_chat_client_id", "")
+    es = EventStream(call) if state.streams and gen != "1.7" else None
+    call.stream = es
+    if es is not None:
+        stats.stream_requests += 1
+    if client_ip(call.request) in cfg.banned_ips:
+        stats.errors += 1
+        if es is None:
+            return call.json({"status": "error", "msg": BANNED_IP})
+        await es.send(_flag(BANNED_IP, "ipBanned"))  # the plugin carries on (section 5.4)
+    raw = fields.get("message", "")
+    message = clean_utf8(raw) if gen == "2.2" else sanitize_text_field(add_slashes(raw))
+    if raw in ("", "0") or message == "":
+        stats.errors += 1
+        if es is not None and es.started:
+            return await es.finish()
+        return call.json({"status": "error", "msg": EMPTY_MESSAGE})
+    banned = {w.lower() for w in cfg.banned_words}
+    if banned and any(w in banned for w in message.lower().split(" ")):
+        stats.errors += 1
+        if es is None:
+            return call.json({"status": "error", "msg": BANNED_WORD})
+        await es.send(_flag(BANNED_WORD, "messageFlagged"))  # and carries on here too
+    limit = cfg.guest_token_limit
+    if limit is not None and state.token_usage.get(client_id, 0) > limit:
+        stats.errors += 1
+        text = cfg.token_limit_message
+        if gen == "1.7":
+            return call.json({"status": "error", "msg": text})
+        if es is None:
+            return call.json({"msg": text, "tokenLimitReached": True})
+        await es.send(_flag(text, "tokenLimitReached"))
+        return await es.finish()
+    entries: list[str] = []
+    history_name = ""
+    if gen == "1.7":
+        history_name = history_cookie_name(client_id, fields.get("url", ""))
+        entries = read_cookie_history(cookies.get(history_name))
+        history = cookie_entries_to_turns(entries)
+    elif gen == "1.8":
+        history = parse_history_18(add_slashes(fields.get("wpaicg_chat_history", "")))
+    else:
+        history = parse_history_22(fields.get("wpaicg_chat_history", ""))
+    call.record.history_turns = stats.last_history_turns = len(history)
+    log_id = state.next_log_id()
+    try:
+        if es is not None:
+            answer = await _stream_answer(state, es, history, message, log_id)
+        else:
+            answer = await _answer(state, history, message)
+    except UpstreamError as err:
+        stats.errors += 1
+        if es is None:
+            return call.json({"status": "error", "msg": esc_html(err.message),
+                              "greeting_message": cfg.greeting, "log": log_id})
+        await _error_words(es, err, repeat=2 if gen == "2.2" else 1)
+        return await es.finish()
+    stats.answers += 1
+    state.token_usage[client_id] = state.token_usage.get(client_id, 0) + estimate_tokens(
+        message, answer
+    )
+    if es is not None:
+        return await es.finish()
+    if gen == "1.7":
+        key_cookie = history_key_cookie(call.action, _intval(fields.get("bot_id", "")))
+        kept = [*entries, f"Human: {message}\nAI: ", answer][-cfg.conversation_cut :]
+        call.cookies.append((key_cookie, history_name, 86400))
+        call.cookies.append((history_name, encode_cookie_history(kept), 86400))
+    return call.json({"status": "success", "msg": "Something went wrong",
+                      "greeting_message": cfg.greeting, "data": answer, "log": log_id})
+
+
+def _intval(text: str) -> int:
+    digits = ""
+    for ch in text.strip():
+        if not ch.isdigit():
+            break
+        digits += ch
+    return int(digits) if digits else 0

@@ -1,0 +1,97 @@
+"""The mutable state of one running site (clock, counters, quotas, caches, histories)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from ._config import SiteConfig
+from ._faults import FaultPlan
+from ._history import Turn
+from ._nonce import NonceClock
+from ._responder import Upstream
+from ._stats import RecordedRequest, SiteStats
+
+_CLIENT_IP_HEADERS = (
+    "Client-IP",
+    "X-Forwarded-For",
+    "X-Forwarded",
+    "X-Cluster-Client-IP",
+    "Forwarded-For",
+    "Forwarded",
+)
+
+
+@dataclass(slots=True)
+class CachedMessage:
+    """An AIPKit ``aipkit_sse_…`` cache entry."""
+
+    message: str
+    expires: float
+
+
+class SiteState:
+    """Everything a handler may read or change."""
+
+    def __init__(self, cfg: SiteConfig) -> None:
+        self.cfg = cfg
+        self.clock = NonceClock(cfg.secret, cfg.tick_seconds)
+        self.stats = SiteStats()
+        self.requests: list[RecordedRequest] = []
+        self.faults = FaultPlan(cfg)
+        self.token_usage: dict[str, int] = {}
+        self.log_id = 0
+        self.upgraded = False
+        #: Legacy chat requests ever received (drives ``upgrade_after``; not reset with stats).
+        self.legacy_chats = 0
+        #: Page cache: (host, path) -> (status, body) as first rendered.
+        self.page_cache: dict[tuple[str, str], tuple[int, bytes]] = {}
+        #: Rendered pages per (host, kind, path, tick, generation), to keep the hot path cheap.
+        self.page_memo: dict[tuple[str, str, str, int, str], bytes] = {}
+        self.aipkit_cache: dict[str, CachedMessage] = {}
+        self.aipkit_history: dict[tuple[str, int, str], list[Turn]] = {}
+        self.session: aiohttp.ClientSession | None = None
+        self.upstream = (
+            Upstream(cfg.upstream, cfg.upstream_model, cfg.upstream_api_key)
+            if cfg.upstream
+            else None
+        )
+
+    @property
+    def generation(self) -> str:
+        return "aipkit" if self.upgraded else self.cfg.generation
+
+    @property
+    def streams(self) -> bool:
+        return self.cfg.streams()
+
+    def next_log_id(self) -> int:
+        self.log_id += 1
+        return self.log_id
+
+    def record(self, entry: RecordedRequest) -> None:
+        self.requests.append(entry)
+        cap = self.cfg.max_recorded_requests
+        if len(self.requests) > cap:
+            del self.requests[: len(self.requests) - cap]
+
+    def count_fault(self, kind: str) -> None:
+        self.stats.faults_injected += 1
+        self.stats.faults_by_kind[kind] = self.stats.faults_by_kind.get(kind, 0) + 1
+
+    def upgrade(self) -> None:
+        """The plugin is updated to 2.3+: pages and caches are rebuilt as AIPKit."""
+        self.upgraded = True
+        self.page_cache.clear()
+        self.page_memo.clear()
+
+
+def client_ip(request: web.Request) -> str:
+    """The plugin's idea of the visitor IP (first non-empty header, else the peer address)."""
+    for name in _CLIENT_IP_HEADERS:
+        value = request.headers.get(name)
+        if value:
+            return value.split(",")[0].strip() if name == "X-Forwarded-For" else value.strip()
+    return request.remote or ""
