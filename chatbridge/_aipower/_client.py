@@ -204,6 +204,16 @@ class SiteClient:
     ) -> AsyncIterator[str]:
         """The answer to the last user message, in chunks as the site sends them."""
         call = call or _Call()
+        try:
+            async for chunk in self._stream(messages, conversation, call):
+                yield chunk
+        except ChatbridgeError as error:
+            error.with_context(provider=call.provider, url=self.target.url)
+            raise
+
+    async def _stream(
+        self, messages: Messages, conversation: Conversation | None, call: _Call
+    ) -> AsyncIterator[str]:
         split = split_conversation(messages)
         conv = conversation or self.conversations.find(messages)
         tokens = await self.page_tokens(call)
@@ -222,7 +232,6 @@ class SiteClient:
                 self.stats.messages += 1
                 return
             except ChatbridgeError as error:
-                error.with_context(provider=call.provider, url=self.target.url)
                 if yielded:
                     raise
                 reason = _retry_reason(error)
@@ -257,7 +266,7 @@ class SiteClient:
             "post_id": tokens.post_id,
             "url": tokens.data_url or tokens.page_url,
             "action": tokens.action,
-            "message": message.replace("<", "&lt;").replace(">", "&gt;"),
+            "message": _escape_message(message, cookie_history),
             "bot_id": tokens.bot_id,
             "chatbot_identity": tokens.chatbot_identity,
             "wpaicg_chat_history": "[]" if cookie_history else encode_history(split.turns),
@@ -410,6 +419,17 @@ async def _check_legacy_status(response: StreamResponse) -> None:
     error = classify_status(response.status, response.headers, body, url=str(response.url))
     if error is not None:
         raise error
+
+
+def _escape_message(message: str, cookie_history: bool) -> str:
+    """Rule 10: escape ``<``/``>`` as the browser does, so tag-like text survives
+    ``sanitize_text_field``. On 1.7, which stores the magic-quoted message in its history
+    cookie, also escape quotes (as the browser does) and swap backslashes for a look-alike:
+    a slashed quote or backslash breaks the serialised cookie and loses the whole history."""
+    text = message.replace("<", "&lt;").replace(">", "&gt;")
+    if cookie_history:
+        text = text.replace('"', "&quot;").replace("'", "&#039;").replace("\\", "\uff3c")
+    return text
 
 
 def _remember(conv: Conversation, split: Split, answer: str) -> None:

@@ -26,6 +26,7 @@ from .._types import Messages
 __all__ = ["Conversation", "ConversationBook"]
 
 _ALNUM = string.ascii_letters + string.digits
+_CLIENT_ID_COOKIE = "wpaicg_chat_client_id"
 
 
 class Conversation:
@@ -47,8 +48,13 @@ class Conversation:
         return self._cookie_jar
 
     def restart_server_side(self) -> None:
-        """Forget what the site holds: new cookies and a new AIPKit conversation id."""
-        self._cookie_jar = None
+        """Forget what the site holds: history cookies and the AIPKit conversation id. The
+        guest identity (1.7's client-id cookie, our client id) stays: same user, new thread."""
+        old, self._cookie_jar = self._cookie_jar, None
+        if old is not None:
+            for cookie in old:
+                if cookie.key == _CLIENT_ID_COOKIE:
+                    self.cookie_jar.update_cookies({cookie.key: cookie})
         self.conversation_uuid = str(uuid.uuid4())
         self.thread_id = None
         self.server_turns = []

@@ -66,6 +66,10 @@ _UPSTREAM_MARKERS = (
     "billing",
 )
 _FLAGS = ("tokenLimitReached", "ipBanned", "messageFlagged", "pineconeError", "modflag")
+_FLAG_ERRORS: dict[str, type[ChatbridgeError]] = {
+    "tokenLimitReached": RateLimitError,
+    "ipBanned": BlockedError,
+}
 _CONTENT_TAIL = re.compile(r'"content"\s*:\s*"(.*?)"\s*\}', re.DOTALL)
 
 
@@ -191,7 +195,7 @@ class LegacyStream:
         for flag in _FLAGS:
             if data.get(flag):
                 message = html.unescape(str(data.get("msg") or flag))
-                error_type = RateLimitError if flag == "tokenLimitReached" else PluginError
+                error_type = _FLAG_ERRORS.get(flag, PluginError)
                 raise self._fail(error_type(message, **self.context))
         if isinstance(data.get("error"), dict):
             message = str(data["error"].get("message") or "upstream error")

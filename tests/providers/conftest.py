@@ -1,0 +1,34 @@
+"""Fixtures: the local AI Power site, started per test with the configuration it asks for."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+
+from chatbridge.site import LocalSite, SiteConfig
+
+SiteFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def local_site() -> AsyncIterator[SiteFactory]:
+    """``site, url = await local_site(generation="1.8", stream=True)``."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**options: Any) -> tuple[LocalSite, str]:
+            site = LocalSite(SiteConfig(**options))
+            url = await stack.enter_async_context(site)
+            return site, url
+
+        yield start
+
+
+def user(text: str) -> dict[str, str]:
+    return {"role": "user", "content": text}
+
+
+def assistant(text: str) -> dict[str, str]:
+    return {"role": "assistant", "content": text}
