@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import _providers_cmd
+from . import _demo_cmd, _providers_cmd
 
-COMMANDS: tuple[ModuleType, ...] = (_providers_cmd,)
+COMMANDS: tuple[ModuleType, ...] = (_demo_cmd, _providers_cmd)

@@ -1,0 +1,109 @@
+"""``chatbridge demo``: the README's main job, against the built-in local AI Power site."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from rich.console import Console
+
+from .._aipower._client import ClientStats
+from .._providers._aipower_base import AIPowerSite
+from .._providers.chatgpt4o import Chatgpt4o
+from .._providers.chatgptt import ChatGptt
+from .._types import Messages
+
+__all__ = ["register"]
+
+_TURNS = (
+    "Hello! Which site am I talking to?",
+    "Please repeat what I asked first.",
+    "One more turn, after the site rotated its nonce.",
+)
+
+
+def register(subparsers: Any) -> None:
+    from ..site._config import GENERATIONS
+
+    parser = subparsers.add_parser(
+        "demo",
+        help="chat with the built-in local AI Power site through Chatgpt4o and ChatGptt",
+        description=(
+            "Start the local AI Power site in-process, hold a short multi-turn conversation "
+            "through Chatgpt4o and ChatGptt pointed at it, streaming the answers, then show "
+            "what went over the wire. Needs no network."
+        ),
+        epilog="example:\n  chatbridge demo --generation aipkit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--generation",
+        choices=GENERATIONS,
+        default="2.2",
+        help="plugin generation the local site speaks (default: 2.2, what most sites run)",
+    )
+    parser.add_argument("--no-stream", action="store_true", help="the site answers in JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_demo(args.generation, not args.no_stream))
+
+
+async def _conversation(
+    console: Console, provider: type[AIPowerSite], site: Any, streaming: bool
+) -> None:
+    messages: list[dict[str, str]] = []
+    for number, question in enumerate(_TURNS, start=1):
+        if number == len(_TURNS):
+            site.advance_ticks(2)  # two WordPress ticks later: the cached nonce is dead
+            console.print("[dim]  (site clock moved two nonce ticks forward)[/dim]")
+        messages.append({"role": "user", "content": question})
+        console.print(f"[bold cyan]you[/bold cyan]  {question}")
+        console.print(f"[bold green]{provider.__name__}[/bold green] ", end="")
+        answer = await _ask(console, provider, messages, streaming)
+        messages.append({"role": "assistant", "content": answer})
+
+
+async def _ask(
+    console: Console, provider: type[AIPowerSite], messages: Messages, streaming: bool
+) -> str:
+    if provider is ChatGptt and streaming:
+        parts = []
+        async for chunk in ChatGptt.create_async_generator(model="gpt-4o", messages=messages):
+            parts.append(chunk)
+            console.print(chunk, end="", markup=False, highlight=False)
+        console.print()
+        return "".join(parts)
+    answer = await Chatgpt4o.create_async(model="gpt-4o-mini", messages=messages)
+    console.print(answer, markup=False, highlight=False)
+    return answer
+
+
+async def _demo(generation: str, streaming: bool) -> int:
+    from ..site import LocalSite, SiteConfig
+
+    console = Console(highlight=False)
+    local = LocalSite(SiteConfig(generation=generation, stream=streaming))  # type: ignore[arg-type]
+    started = time.perf_counter()
+    async with local as url:
+        mode = "streaming" if streaming else "JSON replies"
+        console.print(f"[bold]Local AI Power site[/bold] (plugin {generation}, {mode}) at {url}\n")
+        for provider in (Chatgpt4o, ChatGptt):
+            provider.url = url  # retargets page, endpoint and token cache at once
+            await _conversation(console, provider, local, streaming)
+            console.print()
+        totals: ClientStats = Chatgpt4o.site().stats  # one token cache per site, shared
+        site_stats = local.stats
+    elapsed = time.perf_counter() - started
+    console.print("[bold]On the wire[/bold] (both providers share one token cache per site)")
+    refused = site_stats.nonce_failures
+    console.print(f"  messages answered:       {totals.messages}")
+    console.print(f"  chat requests sent:      {totals.chat_requests}")
+    console.print(f"  pages fetched:           {totals.page_fetches}")
+    console.print(f"  nonce refreshes:         {totals.nonce_refreshes}")
+    console.print(f"  nonces the site refused: {refused} (each one refreshed and retried)")
+    console.print(f"  finished in {elapsed:.2f} s")
+    return 0
