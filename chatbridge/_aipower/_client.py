@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import aiohttp
+
 from .._constants import DEFAULT_TIMEOUT, NONCE_REFRESH_AGE, WORDPRESS_TICK
 from .._exceptions import (
     BlockedError,
@@ -31,6 +33,7 @@ from .._exceptions import (
     ResponseError,
     ResponseStatusError,
 )
+from .._http._pool import shared
 from .._http._session import StreamResponse, StreamSession
 from .._http._status import classify_status
 from .._types import Messages
@@ -91,14 +94,30 @@ class _Call:
     provider: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def session(self, conversation: Conversation | None = None) -> StreamSession:
-        return StreamSession(
-            headers=self.headers,
-            cookies=self.cookies,
-            proxy=self.proxy,
-            timeout=self.timeout,
-            cookie_jar=conversation.cookie_jar if conversation is not None else None,
-        )
+    async def session(self) -> StreamSession:
+        """The loop's shared session for these options. It keeps no cookies of its own:
+        each request passes its conversation's jar (``cookie_jar=``)."""
+        key = ("aipower", self.proxy, self.timeout, tuple(sorted((self.headers or {}).items())))
+
+        async def make() -> StreamSession:
+            session = StreamSession(
+                headers=self.headers,
+                proxy=self.proxy,
+                timeout=self.timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+            await session.open()
+            return session
+
+        return await shared(key, make)
+
+    def request_options(self, conversation: Conversation | None = None) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if conversation is not None:
+            options["cookie_jar"] = conversation.cookie_jar
+        if self.cookies:
+            options["cookies"] = self.cookies
+        return options
 
 
 def _bust(url: str) -> str:
@@ -150,15 +169,16 @@ class SiteClient:
             self.stats.nonce_refreshes += 1
         pages = [urljoin(self.target.base, self.target.chat_page)] if self.target.chat_page else []
         pages.append(self.target.base)
-        async with call.session() as session:
-            for page in dict.fromkeys(pages):
-                tokens = await self._fetch(session, page, bust=bust)
-                if tokens is None:
-                    continue
-                if stale is not None and tokens.nonce == stale.nonce:
-                    tokens = await self._past_page_cache(session, tokens)
-                self.tokens, self.fetched_at = tokens, time.time()
-                return tokens
+        session = await call.session()
+        options = call.request_options()
+        for page in dict.fromkeys(pages):
+            tokens = await self._fetch(session, page, bust=bust, options=options)
+            if tokens is None:
+                continue
+            if stale is not None and tokens.nonce == stale.nonce:
+                tokens = await self._past_page_cache(session, tokens, options)
+            self.tokens, self.fetched_at = tokens, time.time()
+            return tokens
         raise NotAIPowerSiteError(
             f"No nonce found: {self.target.url} is not an AI Power site (no chat container, "
             "no wpaicgParams script, no AIPKit data-config in its pages)",
@@ -166,9 +186,11 @@ class SiteClient:
             provider=call.provider,
         )
 
-    async def _fetch(self, session: StreamSession, page: str, *, bust: bool) -> PageTokens | None:
+    async def _fetch(
+        self, session: StreamSession, page: str, *, bust: bool, options: dict[str, Any]
+    ) -> PageTokens | None:
         self.stats.page_fetches += 1
-        async with session.get(_bust(page) if bust else page) as response:
+        async with session.get(_bust(page) if bust else page, **options) as response:
             if response.status == 404:
                 return None
             await response.raise_for_status()
@@ -177,14 +199,16 @@ class SiteClient:
             final = str(response.url.with_query(None)) if bust else str(response.url)
         return parse_page(text, final, self.target.bot_id)
 
-    async def _past_page_cache(self, session: StreamSession, tokens: PageTokens) -> PageTokens:
+    async def _past_page_cache(
+        self, session: StreamSession, tokens: PageTokens, options: dict[str, Any]
+    ) -> PageTokens:
         """The re-fetched page held the same, rejected nonce: a page cache. Ask URLs that
         caches do not hold (rule 30): the post by id, and a page that does not exist."""
         candidates = [f"/?p={tokens.post_id}"] if tokens.post_id else []
         candidates.append(f"/chatbridge-{secrets.token_hex(4)}/")
         for path in candidates:
             self.stats.page_fetches += 1
-            async with session.get(urljoin(self.target.base, path)) as response:
+            async with session.get(urljoin(self.target.base, path), **options) as response:
                 if response.status >= 500:
                     continue
                 text = await response.text()
@@ -276,24 +300,25 @@ class SiteClient:
             form["thread_id"] = conv.thread_id
         context = {"url": tokens.ajax_url}
         headers = {"Referer": tokens.page_url, "Accept": "application/json, text/event-stream, */*"}
-        async with call.session(conv) as session:
-            self.stats.chat_requests += 1
-            async with session.post(tokens.ajax_url, data=form, headers=headers) as response:
-                await _check_legacy_status(response)
-                if response.content_type == "text/event-stream":
-                    parser = LegacyStream(**context)
-                    async for event in response.sse():
-                        chunk = parser.feed(event)
-                        if chunk:
-                            yield chunk
-                        if parser.done:
-                            break
-                    answer = parser.finish()
-                    conv.thread_id = parser.thread_id or conv.thread_id
-                else:
-                    answer, thread = interpret_legacy_json(await response.text(), **context)
-                    conv.thread_id = thread or conv.thread_id
-                    yield answer
+        session = await call.session()
+        options = call.request_options(conv)
+        self.stats.chat_requests += 1
+        async with session.post(tokens.ajax_url, data=form, headers=headers, **options) as response:
+            await _check_legacy_status(response)
+            if response.content_type == "text/event-stream":
+                parser = LegacyStream(**context)
+                async for event in response.sse():
+                    chunk = parser.feed(event)
+                    if chunk:
+                        yield chunk
+                    if parser.done:
+                        break
+                answer = parser.finish()
+                conv.thread_id = parser.thread_id or conv.thread_id
+            else:
+                answer, thread = interpret_legacy_json(await response.text(), **context)
+                conv.thread_id = thread or conv.thread_id
+                yield answer
         _remember(conv, split, answer)
 
     @staticmethod
@@ -313,34 +338,38 @@ class SiteClient:
     ) -> AsyncIterator[str]:
         message = self._server_side_message(split, conv)
         context = {"url": tokens.ajax_url}
-        async with call.session(conv) as session:
-            cache_key = await self._aipkit_cache(session, tokens, message)
-            params = {
-                "action": "aipkit_frontend_chat_stream",
-                "cache_key": cache_key,
-                "bot_id": tokens.bot_id,
-                "session_id": conv.session_id,
-                "conversation_uuid": conv.conversation_uuid,
-                "_ajax_nonce": tokens.nonce,
-                "post_id": tokens.post_id,
-                "_ts": str(int(time.time() * 1000)),
-            }
-            self.stats.chat_requests += 1
-            async with session.get(
-                tokens.ajax_url, params=params, headers={"Accept": "text/event-stream"}
-            ) as response:
-                await _check_legacy_status(response)
-                parser = AIPKitStream(**context)
-                async for event in response.sse():
-                    chunk = parser.feed(event)
-                    if chunk:
-                        yield chunk
-                    if parser.done:
-                        break
-                answer = parser.finish()
+        session = await call.session()
+        options = call.request_options(conv)
+        cache_key = await self._aipkit_cache(session, tokens, message, options)
+        params = {
+            "action": "aipkit_frontend_chat_stream",
+            "cache_key": cache_key,
+            "bot_id": tokens.bot_id,
+            "session_id": conv.session_id,
+            "conversation_uuid": conv.conversation_uuid,
+            "_ajax_nonce": tokens.nonce,
+            "post_id": tokens.post_id,
+            "_ts": str(int(time.time() * 1000)),
+        }
+        self.stats.chat_requests += 1
+        headers = {"Accept": "text/event-stream"}
+        async with session.get(
+            tokens.ajax_url, params=params, headers=headers, **options
+        ) as response:
+            await _check_legacy_status(response)
+            parser = AIPKitStream(**context)
+            async for event in response.sse():
+                chunk = parser.feed(event)
+                if chunk:
+                    yield chunk
+                if parser.done:
+                    break
+            answer = parser.finish()
         _remember(conv, split, answer)
 
-    async def _aipkit_cache(self, session: StreamSession, tokens: PageTokens, message: str) -> str:
+    async def _aipkit_cache(
+        self, session: StreamSession, tokens: PageTokens, message: str, options: dict[str, Any]
+    ) -> str:
         form = {
             "action": "aipkit_cache_sse_message",
             "_ajax_nonce": tokens.nonce,
@@ -349,7 +378,7 @@ class SiteClient:
             "user_client_message_id": f"msg-{uuid.uuid4().hex}",
         }
         self.stats.chat_requests += 1
-        async with session.post(tokens.ajax_url, data=form) as response:
+        async with session.post(tokens.ajax_url, data=form, **options) as response:
             body = await response.text_prefix()
             status = response.status
         if status == 400 and body.strip() == "0":
@@ -376,7 +405,8 @@ class SiteClient:
     async def _aipkit_nonce(self, tokens: PageTokens, call: _Call) -> str | None:
         """AIPKit 2.3.41+ hands out a fresh nonce on request; older versions answer 400."""
         form = {"action": "aipkit_get_frontend_chat_nonce", "bot_id": tokens.bot_id}
-        async with call.session() as session, session.post(tokens.ajax_url, data=form) as response:
+        session = await call.session()
+        async with session.post(tokens.ajax_url, data=form, **call.request_options()) as response:
             self.stats.nonce_refreshes += 1
             data = _json_or_none(await response.text_prefix())
         payload = data.get("data") if isinstance(data, dict) else None

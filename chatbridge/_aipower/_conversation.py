@@ -10,9 +10,6 @@ conversation is found again by its opening messages, which do not change as it g
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import secrets
 import string
 import uuid
@@ -33,13 +30,27 @@ class Conversation:
     """One conversation with one site. Pass it as ``conversation=`` to keep state explicitly."""
 
     def __init__(self) -> None:
-        self.client_id = "".join(secrets.choice(_ALNUM) for _ in range(10))
-        self.session_id = str(uuid.uuid4())
-        self.conversation_uuid = str(uuid.uuid4())
+        self.client_id = "".join(_ALNUM[byte % len(_ALNUM)] for byte in secrets.token_bytes(10))
+        self._session_id: str | None = None
+        self._conversation_uuid: str | None = None
         self.thread_id: str | None = None
         #: The turns the *site* holds for this conversation (1.7 cookies, AIPKit server).
         self.server_turns: list[tuple[str, str]] = []
         self._cookie_jar: aiohttp.CookieJar | None = None
+
+    @property
+    def session_id(self) -> str:
+        """AIPKit's guest session id (a UUID v4, made on first use)."""
+        if self._session_id is None:
+            self._session_id = str(uuid.uuid4())
+        return self._session_id
+
+    @property
+    def conversation_uuid(self) -> str:
+        """AIPKit's conversation id (a lowercase UUID, made on first use)."""
+        if self._conversation_uuid is None:
+            self._conversation_uuid = str(uuid.uuid4())
+        return self._conversation_uuid
 
     @property
     def cookie_jar(self) -> aiohttp.CookieJar:
@@ -55,7 +66,7 @@ class Conversation:
             for cookie in old:
                 if cookie.key == _CLIENT_ID_COOKIE:
                     self.cookie_jar.update_cookies({cookie.key: cookie})
-        self.conversation_uuid = str(uuid.uuid4())
+        self._conversation_uuid = None
         self.thread_id = None
         self.server_turns = []
 
@@ -65,19 +76,20 @@ class ConversationBook:
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
-        self._salt = os.urandom(16)  # ids differ between processes for the same opening
-        self._entries: OrderedDict[str, Conversation] = OrderedDict()
+        self._entries: OrderedDict[int, Conversation] = OrderedDict()
 
-    def _key(self, messages: Messages) -> str:
+    @staticmethod
+    def _key(messages: Messages) -> int:
         opening: list[tuple[str, str]] = []
         for message in messages:
             role = str(message.get("role", "user"))
             opening.append((role, message_text(message)))
             if role == "user":
                 break
-        digest = hashlib.sha256(self._salt)
-        digest.update(json.dumps(opening, ensure_ascii=False).encode())
-        return digest.hexdigest()
+        # str hashes are salted per process (PYTHONHASHSEED), so keys differ between
+        # processes; a collision could only merge two conversations' client ids, never
+        # their history (the client checks what the site holds before relying on it).
+        return hash(tuple(opening))
 
     def find(self, messages: Messages) -> Conversation:
         key = self._key(messages)

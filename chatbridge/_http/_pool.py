@@ -14,14 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
+from typing import Protocol, TypeVar
 
 import aiohttp
 
 from .._constants import DEFAULT_POOL_LIMIT_PER_HOST
 from .._exceptions import TransportError
 
-__all__ = ["close_pool", "get_connector"]
+__all__ = ["close_pool", "get_connector", "shared"]
+
+T = TypeVar("T", bound="Closable")
+
+
+class Closable(Protocol):
+    async def close(self) -> None: ...
 
 
 class _LoopPool:
@@ -30,12 +37,17 @@ class _LoopPool:
             limit=0, limit_per_host=DEFAULT_POOL_LIMIT_PER_HOST, enable_cleanup_closed=False
         )
         self.socks: dict[str, aiohttp.BaseConnector] = {}
+        self.sessions: dict[Hashable, Closable] = {}
         self.guard: AsyncGenerator[None, None] | None = None
 
     def connectors(self) -> list[aiohttp.BaseConnector]:
         return [self.direct, *self.socks.values()]
 
     async def close(self) -> None:
+        sessions = list(self.sessions.values())
+        self.sessions.clear()
+        for session in sessions:
+            await session.close()
         connectors = self.connectors()
         self.socks.clear()
         for connector in connectors:
@@ -100,3 +112,16 @@ async def close_pool() -> None:
         guard, pool.guard = pool.guard, None
         if guard is not None:
             await guard.aclose()
+
+
+async def shared(key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
+    """A long-lived object (a session) for this loop, made once per ``key``; it is closed
+    with the pool, before the connectors."""
+    pool = await _pool()
+    found = pool.sessions.get(key)
+    if found is None:
+        made = await make()
+        found = pool.sessions.setdefault(key, made)
+        if found is not made:  # another caller made one while we awaited
+            await made.close()
+    return found  # type: ignore[return-value]

@@ -334,6 +334,9 @@ class StreamSession:
         return {cookie.key: cookie.value for cookie in self.cookie_jar}
 
     def request(self, method: str, url: str, **kwargs: Any) -> _RequestContext:
+        """Any aiohttp request option, plus ``cookie_jar=``: a jar of this request's own
+        (one per conversation, say) that supplies its cookies and keeps the ones it sets,
+        instead of the session's."""
         return _RequestContext(self, method, url, kwargs)
 
     def get(self, url: str, **kwargs: Any) -> _RequestContext:
@@ -350,10 +353,16 @@ class StreamSession:
             kwargs["timeout"] = _timeout(seconds, self.timeout.connect, self.timeout.sock_read)
         if self._request_proxy and "proxy" not in kwargs:
             kwargs["proxy"] = self._request_proxy
+        jar: aiohttp.abc.AbstractCookieJar | None = kwargs.pop("cookie_jar", None)
+        if jar is not None and len(jar):
+            sent = {key: morsel.value for key, morsel in jar.filter_cookies(URL(url)).items()}
+            kwargs["cookies"] = {**sent, **(kwargs.get("cookies") or {})}
         try:
             raw = await self._client.request(method, url, **kwargs)
         except FOREIGN_ERRORS as exc:
             raise translate(exc, url) from exc
+        if jar is not None and raw.cookies:
+            jar.update_cookies(raw.cookies, raw.url)
         try:
             return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes)
         except BaseException:

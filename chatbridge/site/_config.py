@@ -133,6 +133,10 @@ class SiteConfig:
     conversation_cut: int = DEFAULT_CONVERSATION_CUT
     #: Greeting prompt, echoed as ``greeting_message``.
     greeting: str = DEFAULT_GREETING
+    #: Put another plugin's ``data-nonce`` (and the plugin's image nonce) before the chat
+    #: container, as real sites have. Off only to give naive clients (gpt4free's, which take
+    #: the first ``data-nonce`` in the page) a site they can work with in benchmarks.
+    other_plugin_nonce: bool = True
     #: Approximate page size in bytes (real pages are ~67 KB).
     page_size: int = 67 * 1024
     #: Keep at most this many recorded requests (older ones are dropped).

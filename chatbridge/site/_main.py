@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--upstream-api-key", default=None)
     add("--aipkit-mode", choices=("popup", "inline"), default="popup")
     add("--secret", default=DEFAULT_SECRET)
+    add("--other-plugin-nonce", action=argparse.BooleanOptionalAction, default=True,
+        help="another plugin's data-nonce before the chat container, as on real sites")
 
 
 def config_from_args(ns: argparse.Namespace) -> SiteConfig:
@@ -61,6 +63,7 @@ def config_from_args(ns: argparse.Namespace) -> SiteConfig:
         "upgrade_after": ns.upgrade_after, "upstream": ns.upstream,
         "upstream_model": ns.upstream_model, "upstream_api_key": ns.upstream_api_key,
         "aipkit_mode": ns.aipkit_mode, "secret": ns.secret,
+        "other_plugin_nonce": ns.other_plugin_nonce,
     }
     return SiteConfig(**values)
 

@@ -94,6 +94,8 @@ def render_page(
         f'data-status="init" data-nonce="{clock.create(OTHER_PLUGIN_ACTION)}">\n'
         '<input type="text" name="your-email" value="" /></form>\n'
         f'<input type="hidden" id="wpaicg-img-nonce" value="{clock.create(IMG_ACTION)}">\n'
+        if cfg.other_plugin_nonce
+        else ""
     )
     container = ""
     if kind == "chat":

@@ -90,3 +90,16 @@ async def test_post_to_page_is_not_a_crash(http: aiohttp.ClientSession) -> None:
     async with LocalSite(config()) as url:
         reply = await fetch(http, "POST", url + "/", data=b"\xff\x00" * 10)
         assert reply.status == 405
+
+
+@pytest.mark.parametrize("decoy", [True, False])
+async def test_other_plugin_nonce_comes_first_unless_switched_off(
+    http: aiohttp.ClientSession, decoy: bool
+) -> None:
+    async with LocalSite(config(other_plugin_nonce=decoy)) as url:
+        page = await fetch(http, "GET", url + "/")
+    first = re.search(r'data-nonce="([0-9a-f]{10})"', page.text)
+    _, attrs, _ = container(page.text)
+    assert first is not None
+    assert (first.group(1) != attrs["data-nonce"]) == decoy
+    assert ("wpaicg-img-nonce" in page.text) == decoy
