@@ -53,3 +53,47 @@ async def wait_closed(writer: asyncio.StreamWriter) -> None:
     writer.close()
     with suppress(ConnectionError, OSError):
         await writer.wait_closed()
+
+
+@asynccontextmanager
+async def local_proxy() -> AsyncIterator[tuple[str, list[str]]]:
+    """A forward HTTP proxy on loopback; yields its URL and the request targets it saw.
+
+    Each client connection is tied to one upstream connection: the first request line is
+    rewritten to origin form, then bytes are piped both ways (servers accept the absolute
+    form of later requests on the same connection).
+    """
+    seen: list[str] = []
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            await wait_closed(writer)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            await wait_closed(writer)
+            return
+        request_line, _, rest = head.partition(b"\r\n")
+        method, target, version = request_line.decode().split(" ")
+        seen.append(target)
+        scheme_host, _, path = target.partition("://")[2].partition("/")
+        host, _, port = scheme_host.partition(":")
+        up_reader, up_writer = await asyncio.open_connection(host, int(port or 80))
+        up_writer.write(f"{method} /{path} {version}\r\n".encode() + rest)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", seen
+    finally:
+        server.close()
+        await server.wait_closed()

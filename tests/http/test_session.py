@@ -19,7 +19,7 @@ from chatbridge import (
     StreamSession,
     TransportError,
 )
-from tests.conftest import free_port, serve_app, wait_closed
+from tests.conftest import free_port, local_proxy, serve_app
 
 CHALLENGE_PAGE = (
     "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
@@ -239,56 +239,15 @@ async def test_connection_reset_mid_body_is_a_transport_error() -> None:
                 await response.read()
 
 
-async def _start_proxy(seen: list[str]) -> tuple[asyncio.Server, str]:
-    """A minimal forward HTTP proxy: records each absolute-form request target."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                request_line, _, rest = head.partition(b"\r\n")
-                method, target, version = request_line.decode().split(" ")
-                seen.append(target)
-                host_port = target.split("/")[2]
-                host, port = host_port.split(":")
-                path = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
-                up_reader, up_writer = await asyncio.open_connection(host, int(port))
-                up_writer.write(f"{method} {path} {version}\r\n".encode() + rest)
-                await up_writer.drain()
-                reply_head = await up_reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in reply_head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                body = await up_reader.readexactly(length)
-                writer.write(reply_head + body)
-                await writer.drain()
-                await wait_closed(up_writer)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            await wait_closed(writer)
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    return server, f"http://127.0.0.1:{port}"
-
-
 async def test_http_proxy_is_used() -> None:
     async def hello(request: web.Request) -> web.Response:
         return web.json_response({"path": request.path})
 
-    seen: list[str] = []
-    server, proxy = await _start_proxy(seen)
-    try:
-        async with serve_app(_app(h=web.get("/via", hello))) as url:
-            async with StreamSession(proxies={"all": proxy}) as session:
-                async with session.get(f"{url}/via") as response:
-                    assert await response.json() == {"path": "/via"}
-            async with StreamSession(proxy=None) as session:  # no proxy: direct
-                async with session.get(f"{url}/via") as response:
-                    assert json.loads(await response.text()) == {"path": "/via"}
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with local_proxy() as (proxy, seen), serve_app(_app(h=web.get("/via", hello))) as url:
+        async with StreamSession(proxies={"all": proxy}) as session:
+            async with session.get(f"{url}/via") as response:
+                assert await response.json() == {"path": "/via"}
+        async with StreamSession(proxy=None) as session:  # no proxy: direct
+            async with session.get(f"{url}/via") as response:
+                assert json.loads(await response.text()) == {"path": "/via"}
     assert seen == [f"{url}/via"]
