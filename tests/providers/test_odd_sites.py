@@ -1,0 +1,89 @@
+"""Site behaviours the local site does not produce, served by small aiohttp apps."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiohttp import web
+
+from chatbridge import AIPower, BlockedError, EmptyResponseError, ResponseError
+from chatbridge._aipower._replies import CacheKeyExpired
+from tests.conftest import serve_app
+from tests.providers.conftest import SiteFactory, user
+
+PAGE = (
+    '<html><body><div class="wpaicg-chat-shortcode" data-nonce="0123456789" '
+    'data-post-id="5" data-bot-id="0" data-type="shortcode" data-openai_stream_nav="0">'
+    "</div></body></html>"
+)
+
+
+def legacy_app(ajax: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.Application:
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_post("/wp-admin/admin-ajax.php", ajax)
+    app.router.add_get("/{tail:.*}", page)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ('{"status":"success","data":"  "}', EmptyResponseError),
+        ("<html><body>Cached by an optimisation plugin</body></html>", ResponseError),
+    ],
+)
+async def test_empty_or_non_json_answer_is_retried_once(body: str, error: type[Exception]) -> None:
+    posts: list[str] = []
+
+    async def ajax(request: web.Request) -> web.Response:
+        posts.append((await request.post())["message"])  # type: ignore[arg-type]
+        return web.Response(text=body, content_type="text/html")
+
+    async with serve_app(legacy_app(ajax)) as url:
+        with pytest.raises(error):
+            await AIPower.create_async("", [user("hi")], site_url=url)
+    assert posts == ["hi", "hi"]
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return web.Response(text="<html>Log In</html>", content_type="text/html")
+
+
+async def test_login_wall_redirect_is_blocked() -> None:
+    async def ajax(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/wp-login.php?redirect_to=%2Fwp-admin%2Fadmin-ajax.php")
+
+    app = legacy_app(ajax)
+    app.router.add_get("/wp-login.php", login_page)
+    async with serve_app(app) as url:
+        with pytest.raises(BlockedError, match="login"):
+            await AIPower.create_async("", [user("hi")], site_url=url)
+
+
+async def test_expired_aipkit_cache_key_redoes_the_cache_step_once(
+    local_site: SiteFactory,
+) -> None:
+    site, url = await local_site(generation="aipkit", aipkit_cache_ttl=0.0)
+    with pytest.raises(CacheKeyExpired, match=r"expired|not found"):
+        await AIPower.create_async("", [user("hi")], site_url=url)
+    assert site.stats.aipkit_cache_requests == 2
+
+
+async def test_thread_id_from_an_assistant_reply_is_sent_back() -> None:
+    forms: list[dict[str, str]] = []
+
+    async def ajax(request: web.Request) -> web.Response:
+        forms.append({k: str(v) for k, v in (await request.post()).items()})
+        return web.json_response({"status": "success", "data": "ok", "thread_id": "thread_abc"})
+
+    async with serve_app(legacy_app(ajax)) as url:
+        messages = [user("first")]
+        answer = await AIPower.create_async("", messages, site_url=url)
+        messages += [{"role": "assistant", "content": answer}, user("second")]
+        await AIPower.create_async("", messages, site_url=url)
+    assert "thread_id" not in forms[0]
+    assert forms[1]["thread_id"] == "thread_abc"
