@@ -3,6 +3,7 @@
     ChatbridgeError                      base of everything below
     ├── ModelNotSupportedError           also ValueError: unknown model for a provider
     ├── ProviderNotFoundError            also ValueError: unknown provider name
+    ├── MissingSiteError                 also ValueError: a site provider was given no URL
     ├── MissingTokenError                also RuntimeError: "No post ID found", "No nonce found"
     │   └── NotAIPowerSiteError          the page carries no AI Power chat at all
     ├── ResponseError                    also RuntimeError: a reply we cannot read
@@ -37,6 +38,7 @@ __all__ = [
     "CloudflareError",
     "EmptyResponseError",
     "MissingAuthError",
+    "MissingSiteError",
     "MissingTokenError",
     "ModelNotSupportedError",
     "NonceError",
@@ -115,6 +117,10 @@ class ModelNotSupportedError(ChatbridgeError, ValueError):
 
 class ProviderNotFoundError(ChatbridgeError, ValueError):
     """No provider is registered under that name."""
+
+
+class MissingSiteError(ChatbridgeError, ValueError):
+    """A provider that needs a site URL (``AIPower``) was called without one."""
 
 
 class MissingTokenError(ChatbridgeError, RuntimeError):

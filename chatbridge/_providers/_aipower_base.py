@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from .._aipower._client import SiteClient, SiteTarget, _Call, site_client
 from .._aipower._conversation import Conversation
 from .._constants import DEFAULT_TIMEOUT
-from .._exceptions import ChatbridgeError
+from .._exceptions import MissingSiteError
 from .._types import AsyncResult, Messages
 
 __all__ = ["AIPowerSite"]
@@ -36,7 +36,11 @@ class AIPowerSite:
     ) -> SiteClient:
         url = site_url or cls.url
         if not url:
-            raise ChatbridgeError(f"{cls.__name__} needs a site URL", provider=cls.__name__)
+            raise MissingSiteError(
+                f"{cls.__name__} needs a site URL: pass site_url=... or set "
+                f"{cls.__name__}.url",
+                provider=cls.__name__,
+            )
         return site_client(
             SiteTarget(
                 url=url.rstrip("/"),

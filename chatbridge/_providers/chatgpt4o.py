@@ -25,7 +25,7 @@ class Chatgpt4o(AIPowerSite, AsyncProvider, ProviderModelMixin):
         model: str,
         messages: Messages,
         proxy: str | None = None,
-        timeout: int = 120,
+        timeout: float = 120,
         cookies: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> str:

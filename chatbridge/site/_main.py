@@ -85,4 +85,7 @@ def main(argv: list[str] | None = None) -> None:
                                      description="A local AI Power WordPress site.")
     add_arguments(parser)
     ns = parser.parse_args(argv)
-    serve(config_from_args(ns), ns.host, ns.port)
+    try:
+        serve(config_from_args(ns), ns.host, ns.port)
+    except OSError as error:  # the port is taken, or the host is not ours to bind
+        parser.exit(2, f"cannot listen on {ns.host}:{ns.port}: {error.strerror or error}\n")

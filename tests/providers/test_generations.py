@@ -7,7 +7,14 @@ import re
 
 import pytest
 
-from chatbridge import AIPower, Chatgpt4o, ChatGptt, Conversation, NotAIPowerSiteError
+from chatbridge import (
+    AIPower,
+    Chatgpt4o,
+    ChatGptt,
+    Conversation,
+    MissingSiteError,
+    NotAIPowerSiteError,
+)
 from tests.conftest import serve_app
 from tests.providers.conftest import SiteFactory, assistant, user
 
@@ -146,3 +153,9 @@ async def test_sync_create_completion_against_the_site(local_site: SiteFactory) 
         lambda: list(ChatGptt.create_completion("gpt-4o", [user("sync hi")], stream=True))
     )
     assert len(chunks) > 1 and "Echo: sync hi" in "".join(chunks)
+
+
+async def test_a_site_provider_without_a_url_is_a_clear_value_error() -> None:
+    with pytest.raises(MissingSiteError, match="needs a site URL") as caught:
+        await AIPower.create_async("", [user("hi")])
+    assert isinstance(caught.value, ValueError)
