@@ -85,17 +85,22 @@ async def _ask(
 async def _demo(generation: str, streaming: bool) -> int:
     from ..site import LocalSite, SiteConfig
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # answers stay one line in a pipe
     local = LocalSite(SiteConfig(generation=generation, stream=streaming))  # type: ignore[arg-type]
     started = time.perf_counter()
     async with local as url:
         mode = "streaming" if streaming else "JSON replies"
         console.print(f"[bold]Local AI Power site[/bold] (plugin {generation}, {mode}) at {url}\n")
-        for provider in (Chatgpt4o, ChatGptt):
-            provider.url = url  # retargets page, endpoint and token cache at once
-            await _conversation(console, provider, local, streaming)
-            console.print()
-        totals: ClientStats = Chatgpt4o.site().stats  # one token cache per site, shared
+        seed_urls = {provider: provider.url for provider in (Chatgpt4o, ChatGptt)}
+        try:
+            for provider in seed_urls:
+                provider.url = url  # retargets page, endpoint and token cache at once
+                await _conversation(console, provider, local, streaming)
+                console.print()
+        finally:  # the providers point at their own sites again for whoever runs next
+            for provider, seed_url in seed_urls.items():
+                provider.url = seed_url
+        totals: ClientStats = Chatgpt4o.site(url).stats  # one token cache per site, shared
         site_stats = local.stats
     elapsed = time.perf_counter() - started
     console.print("[bold]On the wire[/bold] (both providers share one token cache per site)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import traceback
 
@@ -10,6 +12,7 @@ from .._exceptions import (
     BlockedError,
     ChallengeError,
     ChatbridgeError,
+    MissingSiteError,
     MissingTokenError,
     ModelNotSupportedError,
     NonceError,
@@ -19,7 +22,7 @@ from .._exceptions import (
     TransportError,
 )
 
-__all__ = ["EXIT_CODES_HELP", "UsageError", "exit_code", "run_command"]
+__all__ = ["EXIT_CODES_HELP", "INTERNAL_ERROR", "UsageError", "exit_code", "run_command"]
 
 
 class UsageError(ChatbridgeError):
@@ -29,6 +32,7 @@ class UsageError(ChatbridgeError):
 # (error type, exit code, meaning): the first match wins, so subclasses come first.
 _CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (UsageError, 2, "bad usage or a malformed value (for example a URL)"),
+    (MissingSiteError, 2, "bad usage or a malformed value (for example a URL)"),
     (ProviderNotFoundError, 3, "unknown provider or model"),
     (ModelNotSupportedError, 3, "unknown provider or model"),
     (RequestTimeoutError, 5, "unreachable host, failed connection or timeout"),
@@ -40,11 +44,16 @@ _CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (RateLimitError, 9, "rate or token limit reached"),
     (ChatbridgeError, 10, "the site or its plugin answered with an error"),
 )
+#: Anything else is a bug in chatbridge: one line (the traceback with --debug), this code.
+INTERNAL_ERROR = 11
 
-EXIT_CODES_HELP = "exit codes:\n  0  success\n  1  a check failed\n" + "".join(
-    f"  {code:<2} {meaning}\n"
-    for code, meaning in dict.fromkeys((code, meaning) for _, code, meaning in _CODES)
-) + "  130 interrupted (Ctrl-C)\n"
+_MEANINGS = dict.fromkeys((code, meaning) for _, code, meaning in _CODES)
+EXIT_CODES_HELP = (
+    "exit codes:\n  0   success\n  1   a check failed\n"
+    + "".join(f"  {code:<3} {meaning}\n" for code, meaning in _MEANINGS)
+    + f"  {INTERNAL_ERROR} an internal error (a bug: rerun with --debug and report it)\n"
+    + "  130 interrupted (Ctrl-C)\n"
+)
 
 
 def exit_code(error: BaseException) -> int:
@@ -72,3 +81,22 @@ def run_command(args: argparse.Namespace) -> int:
             traceback.print_exc()
         print(f"chatbridge: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `chatbridge ... | head`: the reader left; nothing to report
+        _silence_stdout()
+        return 0
+    except Exception as error:  # the CLI's top level: a bug must not end in a bare traceback
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"chatbridge: internal error: {type(error).__name__}: {error} "
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

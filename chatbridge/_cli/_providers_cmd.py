@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from .._providers._registry import list_providers
+from ._output import print_json, print_table
 
 __all__ = ["register"]
 
@@ -29,18 +26,17 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     rows = [provider.describe() for provider in list_providers()]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
         return 0
-    table = Table(title="chatbridge providers")
-    for column in ("name", "site", "working", "streaming", "models"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
+    table = [
+        [
             row["name"],
             row["url"] or "(any AI Power site: --url)",
             "yes" if row["working"] else "no",
             "yes" if row["supports_stream"] else "no",
             ", ".join(row["models"]) or "(the site's own)",
-        )
-    Console().print(table)
+        ]
+        for row in rows
+    ]
+    print_table("chatbridge providers", ("name", "site", "working", "streaming", "models"), table)
     return 0

@@ -1,0 +1,70 @@
+"""Asking a provider once: streamed when it can, whole otherwise, timed. Shared by ``chat``
+and ``check``; knows nothing about terminals (the caller gets every chunk through a callback)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .._aipower._conversation import Conversation
+from .._providers._base import AsyncGeneratorProvider, AsyncProvider
+from .._types import Messages
+from ._options import Target
+
+__all__ = ["Reply", "ask"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    streamed: bool
+    chunks: int
+    first_token_seconds: float | None
+    seconds: float
+
+
+async def ask(
+    target: Target,
+    messages: Messages,
+    *,
+    stream: bool,
+    on_chunk: Callable[[str], None],
+    conversation: Conversation | None = None,
+    proxy: str | None = None,
+    timeout: float | None = None,
+) -> Reply:
+    """The answer to the last user message in ``messages``; ``on_chunk`` sees each piece as it
+    arrives (one piece, the whole answer, when the provider or ``stream=False`` says so)."""
+    kwargs: dict[str, Any] = {"proxy": proxy, "conversation": conversation}
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    if target.site_url is not None:
+        kwargs["site_url"] = target.site_url
+    provider = target.provider
+    started = time.perf_counter()
+    first: float | None = None
+    parts: list[str] = []
+    streamed = False
+    if stream and issubclass(provider, AsyncGeneratorProvider):
+        streamed = True
+        chunks = provider.create_async_generator(target.model, messages, **kwargs)
+        try:
+            async for chunk in chunks:
+                if first is None:
+                    first = time.perf_counter() - started
+                parts.append(chunk)
+                on_chunk(chunk)
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:  # releases the connection on Ctrl-C too
+                await aclose()
+    elif issubclass(provider, AsyncProvider):
+        text = await provider.create_async(target.model, messages, **kwargs)
+        first = time.perf_counter() - started
+        parts.append(text)
+        on_chunk(text)
+    else:
+        raise TypeError(f"{provider.get_name()} has no async entry point")
+    return Reply("".join(parts), streamed, len(parts), first, time.perf_counter() - started)

@@ -1,0 +1,79 @@
+"""``chatbridge chat``: one question (argument or stdin), or a conversation on a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from .._aipower._conversation import Conversation
+from ._errors import UsageError
+from ._options import Target, add_connection_options, check_proxy
+from ._output import print_json
+from ._repl import converse
+from ._turn import answer, reply_json
+
+__all__ = ["register"]
+
+_EXAMPLES = """\
+examples:
+  chatbridge chat --url https://your-site.example "Hello!"
+  echo "Summarise this" | chatbridge chat --url https://your-site.example --json
+  chatbridge chat --provider ChatGptt --url https://your-site.example   (a conversation)
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "chat",
+        help="ask a site one question, or hold a conversation",
+        description=(
+            "Send MESSAGE (or stdin, when piped) and print the answer as it streams. With no "
+            "message on a terminal, hold a conversation that keeps its history: Ctrl-C "
+            "cancels the current answer, Ctrl-D quits. With --url and no --provider, the "
+            "generic AIPower provider talks to that site."
+        ),
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("message", nargs="?", metavar="MESSAGE", help='the question ("-": stdin)')
+    parser.add_argument("--provider", metavar="NAME", help="provider (see `chatbridge providers`)")
+    parser.add_argument("--url", metavar="SITE", help="any AI Power site (http:// or https://)")
+    parser.add_argument("--model", help="model name (default: the provider's default)")
+    parser.add_argument("--system", metavar="TEXT", help="a system prompt sent with every turn")
+    add_connection_options(parser, timeout=None)
+    parser.add_argument(
+        "--no-stream", action="store_true", help="wait for the whole answer instead of streaming"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="machine-readable output (one object per answer)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    target = Target.resolve(args.provider, args.url, args.model)
+    check_proxy(args.proxy)
+    opening = [{"role": "system", "content": args.system}] if args.system else []
+    message = _one_shot_message(args.message)
+    if message is None:
+        return converse(args, target, opening)
+    messages = [*opening, {"role": "user", "content": message}]
+    reply = asyncio.run(answer(args, target, messages, Conversation()))
+    if args.json:
+        print_json(reply_json(target, reply))
+    return 0
+
+
+def _one_shot_message(message: str | None) -> str | None:
+    """The message to send once, or ``None`` for a conversation (no message, a terminal)."""
+    if message is None and sys.stdin.isatty():
+        return None
+    if message is None or message == "-":
+        message = sys.stdin.read().strip()
+        if not message:
+            raise UsageError("nothing to send: the message on stdin is empty")
+    elif not message.strip():
+        raise UsageError("nothing to send: the message is empty")
+    return message

@@ -1,0 +1,180 @@
+"""``chatbridge check``: probe sites live, discovery then one short message, and report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .._aipower._client import _Call
+from .._exceptions import ChatbridgeError, NonceError, ResponseTooLargeError, TransportError
+from .._providers._aipower_base import AIPowerSite
+from .._providers._registry import get_provider, list_providers
+from .._providers.aipower import AIPower
+from ._ask import ask
+from ._errors import UsageError, exit_code
+from ._options import CHECK_TIMEOUT, Target, add_connection_options, check_proxy, check_site_url
+from ._output import print_json, print_table
+from ._spinner import Spinner, stderr_is_terminal
+
+__all__ = ["register"]
+
+_PROBE = "chatbridge check: please answer with one short sentence."
+_EXAMPLES = """\
+examples:
+  chatbridge check --url https://your-site.example
+  chatbridge check ChatGptt Chatgpt4o --json
+  chatbridge check                       (every provider that has a site of its own)
+
+NAME checks a provider at its own site; --url checks any site through AIPower.
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="probe sites live: discovery, one short message, latency",
+        description=(
+            "Probe each site: fetch its page, find the chat protocol and its nonce, send one "
+            "short message, and report per site: reachable, protocol generation, streaming, "
+            "nonce accepted, answered, latency. Exits 1 when any site failed."
+        ),
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help="provider to check")
+    parser.add_argument(
+        "--url", action="append", default=[], metavar="SITE", help="a site to check (repeatable)"
+    )
+    add_connection_options(parser, timeout=CHECK_TIMEOUT)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(handler=run)
+
+
+@dataclass
+class Probe:
+    provider: str
+    site: str | None
+    reachable: bool | None = None
+    generation: str | None = None
+    streaming: bool | None = None
+    nonce_accepted: str | None = None  # "yes", "after refresh", "no"
+    answered: bool = False
+    first_token_ms: float | None = None
+    latency_ms: float | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+
+def _targets(args: argparse.Namespace) -> list[Target]:
+    """Everything is validated before the first probe, so a typo costs no timeout."""
+    urls = [check_site_url(url) for url in args.url]
+    providers = [get_provider(name) for name in args.names]
+    if not providers and not urls:
+        providers = [p for p in list_providers() if p.url]
+        if not providers:
+            raise UsageError("no provider has a site of its own; pass --url SITE")
+    targets = [Target(p, None, _default_model(p)) for p in providers]
+    return targets + [Target(AIPower, url, _default_model(AIPower)) for url in urls]
+
+
+def _default_model(provider: type[Any]) -> str:
+    return str(getattr(provider, "default_model", None) or "")
+
+
+def run(args: argparse.Namespace) -> int:
+    targets = _targets(args)
+    check_proxy(args.proxy)
+    probes = asyncio.run(_check_all(targets, args))
+    if args.json:
+        print_json([asdict(probe) for probe in probes])
+    else:
+        _report(probes)
+    return 0 if all(probe.answered for probe in probes) else 1
+
+
+async def _check_all(targets: list[Target], args: argparse.Namespace) -> list[Probe]:
+    probes = []
+    decorate = not args.json and stderr_is_terminal()
+    with Spinner("Checking…", enabled=decorate) as spinner:
+        for target in targets:  # one at a time: latencies stay comparable
+            spinner.update(f"Checking {target.name} at {target.url}…")
+            probes.append(await _probe(target, args.proxy, args.timeout))
+    return probes
+
+
+async def _probe(target: Target, proxy: str | None, timeout: float) -> Probe:
+    probe = Probe(target.name, target.url)
+    try:
+        await _discover_and_ask(probe, target, proxy, timeout)
+    except ChatbridgeError as error:
+        probe.error = str(error)
+        probe.exit_code = exit_code(error)
+        if probe.reachable is None:
+            reached = not isinstance(error, TransportError)
+            probe.reachable = reached or isinstance(error, ResponseTooLargeError)
+        if isinstance(error, NonceError):
+            probe.nonce_accepted = "no"
+    return probe
+
+
+async def _discover_and_ask(
+    probe: Probe, target: Target, proxy: str | None, timeout: float
+) -> None:
+    provider = target.provider
+    if not issubclass(provider, AIPowerSite):
+        raise UsageError(f"{target.name} is not an AI Power provider; check cannot probe it")
+    client = provider.site(target.site_url)
+    call = _Call(proxy=proxy, timeout=timeout, provider=target.name)
+    tokens = await client.page_tokens(call)
+    probe.reachable = True
+    probe.generation = tokens.generation
+    if tokens.generation == "legacy" and tokens.legacy_version:
+        probe.generation = f"legacy {tokens.legacy_version}"
+    probe.streaming = True if tokens.generation == "aipkit" else tokens.stream_hint
+    refreshes = client.stats.nonce_refreshes
+    started = time.perf_counter()
+    reply = await ask(
+        target,
+        [{"role": "user", "content": _PROBE}],
+        stream=True,
+        on_chunk=lambda chunk: None,
+        proxy=proxy,
+        timeout=timeout,
+    )
+    probe.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    if reply.first_token_seconds is not None:
+        probe.first_token_ms = round(reply.first_token_seconds * 1000, 1)
+    probe.answered = True
+    probe.nonce_accepted = "yes" if client.stats.nonce_refreshes == refreshes else "after refresh"
+    # Observed beats the page's hint: a streamed answer arrives in several pieces, a JSON
+    # reply in one (AIPKit always streams). Without an answer, the hint stands.
+    probe.streaming = reply.chunks > 1 or tokens.generation == "aipkit"
+
+
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else "yes" if value else "no"
+
+
+def _report(probes: list[Probe]) -> None:
+    rows = [
+        [
+            probe.provider,
+            probe.site or "-",
+            _yes_no(probe.reachable),
+            probe.generation or "-",
+            _yes_no(probe.streaming),
+            probe.nonce_accepted or "-",
+            _yes_no(probe.answered),
+            "-" if probe.latency_ms is None else f"{probe.latency_ms:.0f} ms",
+        ]
+        for probe in probes
+    ]
+    columns = ("provider", "site", "reachable", "generation", "streaming", "nonce", "answered")
+    print_table("chatbridge check", (*columns, "latency"), rows)
+    failed = [probe for probe in probes if not probe.answered]
+    for probe in failed:
+        print(f"FAILED {probe.provider} {probe.site}: {probe.error} [exit code {probe.exit_code}]")
+    print(f"{len(probes) - len(failed)} of {len(probes)} sites answered")

@@ -1,0 +1,127 @@
+"""Options shared by the commands that talk to a site, their validation, and the target they
+name: which provider, at which site, with which model. Nothing here touches the network."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .._providers._base import BaseProvider
+from .._providers._registry import get_provider
+from .._providers.aipower import AIPower
+from ._errors import UsageError
+
+__all__ = [
+    "CHECK_TIMEOUT",
+    "NO_SITE_HINT",
+    "Target",
+    "add_connection_options",
+    "check_proxy",
+    "check_site_url",
+    "positive_seconds",
+]
+
+#: ``chatbridge check`` waits less than a chat does: a probe that hangs is a failed probe.
+CHECK_TIMEOUT = 30.0
+
+_WHAT_TO_DO = (
+    "pass --url https://your-site.example (any AI Power site), or try `chatbridge demo` "
+    "for a local one"
+)
+NO_SITE_HINT = f"no site to talk to: the seed sites are gone, so {_WHAT_TO_DO}"
+
+_PROXY_SCHEMES = ("http", "https", "socks4", "socks5")
+
+
+def positive_seconds(text: str) -> float:
+    """argparse ``type=`` for ``--timeout``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    return value
+
+
+def add_connection_options(parser: argparse.ArgumentParser, *, timeout: float | None) -> None:
+    """``--proxy`` and ``--timeout`` (``timeout=None`` means the library's own default)."""
+    parser.add_argument("--proxy", metavar="URL", help="HTTP(S) or SOCKS proxy for every request")
+    shown = f"{timeout:g} s" if timeout is not None else "120 s"
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=timeout,
+        metavar="SECONDS",
+        help=f"deadline for each request (default: {shown})",
+    )
+
+
+def check_site_url(url: str) -> str:
+    """``url`` without its trailing slash; a :class:`UsageError` unless it is http(s) with a
+    host (the check a user needs before we spend a timeout on it)."""
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"--url {url!r} is not a site URL: it needs http:// or https:// and a host "
+            "(for example https://example.org)"
+        )
+    if not port_ok:
+        raise UsageError(f"--url {url!r} has an invalid port")
+    return url.strip().rstrip("/")
+
+
+def check_proxy(proxy: str | None) -> str | None:
+    if proxy is None:
+        return None
+    try:
+        parts = urlsplit(proxy)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in _PROXY_SCHEMES or not parts.hostname:
+        raise UsageError(
+            f"--proxy {proxy!r} is not a proxy URL: use http://, https://, socks4:// or "
+            "socks5:// and a host (for example socks5://127.0.0.1:1080)"
+        )
+    return proxy
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A provider and the site to reach it at (``site_url=None``: the provider's own)."""
+
+    provider: type[BaseProvider]
+    site_url: str | None
+    model: str
+
+    @property
+    def url(self) -> str | None:
+        return self.site_url or self.provider.url
+
+    @property
+    def name(self) -> str:
+        return self.provider.get_name()
+
+    @classmethod
+    def resolve(cls, provider: str | None, url: str | None, model: str | None) -> Target:
+        """Validate everything a chat needs before any request: URL, provider, model."""
+        site_url = check_site_url(url) if url is not None else None
+        if provider is None and site_url is None:
+            raise UsageError(NO_SITE_HINT)
+        chosen = get_provider(provider) if provider is not None else AIPower
+        if site_url is None and not chosen.url:
+            raise UsageError(f"{chosen.get_name()} has no site of its own: {_WHAT_TO_DO}")
+        return cls(chosen, site_url, _model(chosen, model))
+
+
+def _model(provider: type[BaseProvider], model: str | None) -> str:
+    get_model = getattr(provider, "get_model", None)
+    if get_model is None:  # a provider without a model list takes what it is given
+        return model or ""
+    resolved: str = get_model(model)  # raises ModelNotSupportedError for an unknown model
+    return resolved

@@ -1,0 +1,47 @@
+"""``chatbridge site``: run the local AI Power site (the one the demo and the tests use)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..site._main import add_arguments, config_from_args, serve
+from ._errors import UsageError
+
+__all__ = ["register"]
+
+_EXAMPLES = """\
+examples:
+  chatbridge site --port 8080
+  chatbridge site --generation aipkit --fault cloudflare --fault-target all
+  chatbridge site --generation 1.8 --no-stream --upgrade-after 3
+
+The first line on stdout gives the URL ("... listening on http://127.0.0.1:PORT");
+point `chatbridge chat --url` or `chatbridge check --url` at it. Ctrl-C stops it.
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "site",
+        help="run the local AI Power site (any plugin generation, with injectable faults)",
+        description=(
+            "Serve a local WordPress site running the AI Power chat plugin, in the generation "
+            "and with the faults you choose, until Ctrl-C. It answers with a local echo "
+            "responder (or forwards to --upstream). Needs no network."
+        ),
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    try:
+        serve(config, args.host, args.port)
+    except OSError as error:  # the port is taken, or the host is not ours to bind
+        reason = error.strerror or str(error)
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from error
+    return 0

@@ -1,0 +1,67 @@
+"""``chatbridge chat`` one-shot: argument, stdin, --json, providers, --system."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import run_cli
+
+
+async def test_one_shot_streams_the_answer_to_stdout(site_url: str) -> None:
+    result = await run_cli("chat", "--url", site_url, "hello there")
+
+    assert result.code == 0, result.err
+    assert result.out == (
+        "[local AI Power site] Echo: hello there | history turns: 0 (user 0, assistant 0)\n"
+    )
+    assert result.err == ""  # no spinner, nothing decorative, when stderr is not a terminal
+
+
+async def test_piped_stdin_is_the_message(site_url: str) -> None:
+    result = await run_cli("chat", "--url", site_url, stdin="a question\nfrom a pipe\n")
+
+    assert result.code == 0, result.err
+    assert result.out.startswith("[local AI Power site] Echo: a question\nfrom a pipe |")
+
+
+async def test_json_output_is_one_parseable_object(site_url: str) -> None:
+    result = await run_cli("chat", "--url", site_url, "--json", "hi")
+
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["provider"] == "AIPower"
+    assert data["site"] == site_url
+    assert data["answer"].startswith("[local AI Power site] Echo: hi |")
+    assert data["streamed"] is True
+    assert data["chunks"] > 1
+    assert data["seconds"] >= data["first_token_seconds"] > 0
+
+
+async def test_no_stream_json_reports_one_piece(site_url: str) -> None:
+    result = await run_cli("chat", "--url", site_url, "--no-stream", "--json", "hi")
+
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert (data["streamed"], data["chunks"]) == (False, 1)
+
+
+async def test_named_providers_talk_to_the_given_site(site_url: str) -> None:
+    gpt4o = await run_cli("chat", "--provider", "chatgpt4o", "--url", site_url, "--json", "a")
+    gptt = await run_cli(
+        "chat", "--provider", "ChatGptt", "--model", "gpt-4", "--url", site_url, "--json", "b"
+    )
+
+    assert (gpt4o.code, gptt.code) == (0, 0), gpt4o.err + gptt.err
+    first, second = json.loads(gpt4o.out), json.loads(gptt.out)
+    assert (first["provider"], first["model"]) == ("Chatgpt4o", "gpt-4o-mini-2024-07-18")
+    assert first["streamed"] is False  # Chatgpt4o answers whole
+    assert (second["provider"], second["model"]) == ("ChatGptt", "gpt-4")
+    assert "Echo: b |" in second["answer"]
+
+
+async def test_system_prompt_travels_with_the_message(site_url: str) -> None:
+    result = await run_cli("chat", "--url", site_url, "--system", "Answer in French.", "hi")
+
+    assert result.code == 0, result.err
+    assert "System: Answer in French." in result.out
+    assert "User: hi" in result.out

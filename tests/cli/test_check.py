@@ -1,0 +1,106 @@
+"""``chatbridge check``: live probes of working and broken sites."""
+
+from __future__ import annotations
+
+import json
+
+from chatbridge.site import LocalSite, SiteConfig
+from tests.conftest import free_port
+
+from .conftest import run_cli
+
+
+async def test_check_passes_on_a_working_site(site_url: str) -> None:
+    result = await run_cli("check", "--url", site_url)
+
+    assert result.code == 0, result.out + result.err
+    row = next(line for line in result.out.splitlines() if line.startswith("AIPower"))
+    assert row.split()[:7] == ["AIPower", site_url, "yes", "legacy", "1.8+", "yes", "yes"]
+    assert row.split()[-1] == "ms"
+    assert "1 of 1 sites answered" in result.out
+
+
+async def test_check_json_reports_each_site(site_url: str) -> None:
+    async with LocalSite(SiteConfig(generation="aipkit")) as aipkit_url:
+        result = await run_cli("check", "--url", site_url, "--url", aipkit_url, "--json")
+
+    assert result.code == 0, result.out + result.err
+    legacy, aipkit = json.loads(result.out)
+    assert (legacy["site"], legacy["generation"], legacy["streaming"]) == (
+        site_url,
+        "legacy 1.8+",
+        True,
+    )
+    assert (aipkit["site"], aipkit["generation"]) == (aipkit_url, "aipkit")
+    for probe in (legacy, aipkit):
+        assert probe["reachable"] and probe["answered"]
+        assert probe["nonce_accepted"] == "yes"
+        assert probe["latency_ms"] > 0 and probe["error"] is None
+
+
+async def test_check_sees_a_json_only_site_as_not_streaming() -> None:
+    async with LocalSite(SiteConfig(generation="1.8", stream=False)) as url:
+        result = await run_cli("check", "--url", url, "--json")
+
+    assert result.code == 0, result.err
+    [probe] = json.loads(result.out)
+    assert probe["streaming"] is False and probe["answered"] is True
+
+
+async def test_check_fails_on_a_broken_site(site_url: str) -> None:
+    broken = SiteConfig(faults=("http500",), fault_target="chat")
+    async with LocalSite(broken) as broken_url:
+        result = await run_cli("check", "--url", site_url, "--url", broken_url)
+
+    assert result.code == 1
+    failed = [line for line in result.out.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1
+    assert broken_url in failed[0] and "HTTP 500" in failed[0]
+    assert "1 of 2 sites answered" in result.out
+
+
+async def test_check_reports_why_each_site_failed(plain_url: str) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    async with LocalSite(SiteConfig(faults=("cloudflare",), fault_target="all")) as challenged:
+        result = await run_cli(
+            "check",
+            "--url",
+            plain_url,
+            "--url",
+            challenged,
+            "--url",
+            closed,
+            "--json",
+        )
+
+    assert result.code == 1
+    probes = {probe["site"]: probe for probe in json.loads(result.out)}
+    assert probes[plain_url]["exit_code"] == 6 and probes[plain_url]["reachable"] is True
+    assert probes[challenged]["exit_code"] == 7
+    assert probes[closed]["exit_code"] == 5
+    assert probes[closed]["reachable"] is False
+    assert not any(probe["answered"] for probe in probes.values())
+
+
+async def test_check_refuses_a_malformed_url_before_probing() -> None:
+    result = await run_cli("check", "--url", "not a url")
+
+    assert result.code == 2
+    assert result.out == ""
+    assert len(result.err_lines) == 1 and "--url 'not a url'" in result.err
+
+
+def test_check_without_targets_probes_every_provider_with_a_site() -> None:
+    # In-process and offline: only which targets would be probed, not the probing itself.
+    from chatbridge._cli._check_cmd import _targets
+    from chatbridge._cli._main import build_parser
+
+    args = build_parser().parse_args(["check"])
+    targets = [(target.name, target.url) for target in _targets(args)]
+
+    assert targets == [("Chatgpt4o", "https://chatgpt4o.one"), ("ChatGptt", "https://chatgptt.me")]
+    named = _targets(build_parser().parse_args(["check", "chatgptt", "--url", "http://a.test/"]))
+    assert [(t.name, t.url) for t in named] == [
+        ("ChatGptt", "https://chatgptt.me"),
+        ("AIPower", "http://a.test"),
+    ]

@@ -1,0 +1,35 @@
+"""``chatbridge demo``: the README's main command, offline and in seconds."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import run_cli
+
+
+@pytest.mark.parametrize("generation", ["2.2", "aipkit"])
+async def test_demo_holds_a_conversation_through_both_providers(generation: str) -> None:
+    result = await run_cli("demo", "--generation", generation)
+
+    assert result.code == 0, result.err
+    assert result.err == ""
+    assert f"(plugin {generation}, streaming)" in result.out
+    answers = [line for line in result.out.splitlines() if "Echo:" in line]
+    assert [line.split()[0] for line in answers] == ["Chatgpt4o"] * 3 + ["ChatGptt"] * 3
+    # History grows turn by turn, and every answer stays on one line in a pipe.
+    turns = [int(m) for m in re.findall(r"history turns: (\d+)", result.out)]
+    assert turns == [0, 2, 4, 0, 2, 4]
+    assert "messages answered:       6" in result.out
+    assert "nonces the site refused: 2" in result.out
+    seconds = float(re.search(r"finished in ([\d.]+) s", result.out).group(1))  # type: ignore[union-attr]
+    assert seconds < 10
+
+
+async def test_demo_without_streaming_still_answers() -> None:
+    result = await run_cli("demo", "--no-stream")
+
+    assert result.code == 0, result.err
+    assert "(plugin 2.2, JSON replies)" in result.out
+    assert result.out.count("Echo:") == 6
