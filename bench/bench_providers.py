@@ -56,9 +56,14 @@ async def raw_floor(url: str, messages: int) -> float:
             tokens = parse_page(await response.text(), url + "/")
         assert tokens is not None
         form = {
-            "_wpnonce": tokens.nonce, "post_id": tokens.post_id, "url": tokens.data_url,
-            "action": tokens.action, "message": "", "bot_id": tokens.bot_id,
-            "chatbot_identity": tokens.chatbot_identity, "wpaicg_chat_history": "[]",
+            "_wpnonce": tokens.nonce,
+            "post_id": tokens.post_id,
+            "url": tokens.data_url,
+            "action": tokens.action,
+            "message": "",
+            "bot_id": tokens.bot_id,
+            "chatbot_identity": tokens.chatbot_identity,
+            "wpaicg_chat_history": "[]",
             "wpaicg_chat_client_id": "abcdefghij",
         }
         start = time.process_time()
@@ -97,8 +102,18 @@ def cpu_ratio(messages: int, rounds: int) -> None:
 
 def worker(impl: str, provider: str, url: str, messages: int, advance: int | None = None) -> dict:
     python = str(G4F_PYTHON) if impl == "g4f" else sys.executable
-    command = [python, str(HERE / "_worker.py"), "--impl", impl, "--provider", provider,
-               "--url", url, "--messages", str(messages)]
+    command = [
+        python,
+        str(HERE / "_worker.py"),
+        "--impl",
+        impl,
+        "--provider",
+        provider,
+        "--url",
+        url,
+        "--messages",
+        str(messages),
+    ]
     if advance:
         command += ["--advance-every", str(advance)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
@@ -122,8 +137,10 @@ def requests_per_message(messages: int) -> None:
     for name, options in SITES.items():
         with server_process(site(*options)) as url:
             result = worker("ours", "ChatGptt", url, messages)
-        print(f"   {name:14s} {result.get('requests_per_message', result)}   "
-              f"(answered {result.get('answered')}/{messages})")
+        print(
+            f"   {name:14s} {result.get('requests_per_message', result)}   "
+            f"(answered {result.get('answered')}/{messages})"
+        )
 
 
 def ensure_g4f() -> bool:
@@ -132,16 +149,19 @@ def ensure_g4f() -> bool:
     print("   creating bench/.venv-g4f (g4f==6.7.1, curl_cffi==0.16.3) ...", flush=True)
     made = subprocess.run([sys.executable, "-m", "venv", str(HERE / ".venv-g4f")])
     if made.returncode == 0:
-        made = subprocess.run([str(G4F_PYTHON), "-m", "pip", "install", "-q",
-                               "g4f==6.7.1", "curl_cffi==0.16.3"])
+        made = subprocess.run(
+            [str(G4F_PYTHON), "-m", "pip", "install", "-q", "g4f==6.7.1", "curl_cffi==0.16.3"]
+        )
     return made.returncode == 0
 
 
 def describe(result: dict) -> str:
     if "error" in result:
         return f"could not run: {result['error']}"
-    text = (f"{result['messages_per_s']:7.0f} msg/s  {result['cpu_per_message_us']:7.0f} us CPU/msg"
-            f"  {result['requests_per_message']:.2f} req/msg  answered {result['answered']}")
+    text = (
+        f"{result['messages_per_s']:7.0f} msg/s  {result['cpu_per_message_us']:7.0f} us CPU/msg"
+        f"  {result['requests_per_message']:.2f} req/msg  answered {result['answered']}"
+    )
     if result["failures"]:
         text += f"  failures: {result['failures']}"
     return text
@@ -150,8 +170,13 @@ def describe(result: dict) -> str:
 def versus_g4f(messages: int, rounds: int) -> None:
     print("3. Side by side with gpt4free 6.7.1 (sequential messages, medians of rounds)")
     scenarios = {
-        "1.8 JSON, no other nonce (what gpt4free can read)":
-            ("--generation", "1.8", "--no-stream", "--no-other-plugin-nonce"),
+        "1.8 JSON, no other nonce (what gpt4free can read)": (
+            "--generation",
+            "1.8",
+            "--no-stream",
+            "--no-other-plugin-nonce",
+        ),
+        "2.2 streaming, no other nonce": ("--generation", "2.2", "--no-other-plugin-nonce"),
         "2.2 defaults (streaming, another plugin's nonce first)": ("--generation", "2.2"),
     }
     for title, options in scenarios.items():
@@ -170,14 +195,27 @@ def versus_g4f(messages: int, rounds: int) -> None:
 
 def soak(messages: int) -> None:
     print(f"4. Nonce-rotation soak: {messages} messages, site tick +1 every 200 messages")
-    options = ("--generation", "1.8", "--no-stream", "--no-other-plugin-nonce")
-    for provider in ("Chatgpt4o", "ChatGptt"):
-        for impl in ("ours", "g4f"):
-            if impl == "g4f" and not G4F_PYTHON.exists():
-                continue
-            with server_process(site(*options)) as url:
-                result = worker(impl, provider, url, messages, advance=200)
-            print(f"   {impl:4s} {provider:9s} {describe(result)}")
+    sites = {
+        "1.8 JSON, no other nonce": (
+            "--generation",
+            "1.8",
+            "--no-stream",
+            "--no-other-plugin-nonce",
+        ),
+        "2.2 defaults": ("--generation", "2.2"),
+        "AIPKit": ("--generation", "aipkit"),
+    }
+    for title, options in sites.items():
+        print(f"   site {title}:")
+        for provider in ("Chatgpt4o", "ChatGptt"):
+            for impl in ("ours", "g4f"):
+                if impl == "g4f" and (
+                    not G4F_PYTHON.exists() or title != "1.8 JSON, no other nonce"
+                ):
+                    continue  # gpt4free cannot read the other sites at all (see 3.)
+                with server_process(site(*options)) as url:
+                    result = worker(impl, provider, url, messages, advance=200)
+                print(f"     {impl:4s} {provider:9s} {describe(result)}")
 
 
 def main() -> None:
