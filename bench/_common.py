@@ -19,9 +19,7 @@ def median(values: list[float]) -> float:
 @contextmanager
 def server_process(code: str) -> Iterator[str]:
     """Run ``code`` (which must print its base URL as its first line) in a child process."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().strip()

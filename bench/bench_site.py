@@ -76,8 +76,16 @@ def _loader(args: tuple[str, bytes, int, float, int | None]) -> tuple[int, int]:
 
 
 def _start_site(generation: str, site_cpu: int | None) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "chatbridge.site", "--generation", generation, "--no-stream",
-           "--port", "0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "chatbridge.site",
+        "--generation",
+        generation,
+        "--no-stream",
+        "--port",
+        "0",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     if site_cpu is not None:
         _pin(proc.pid, {site_cpu})
@@ -105,39 +113,52 @@ def main() -> None:
     proc, url = _start_site(ns.generation, site_cpu)
     try:
         html = urllib.request.urlopen(url + "/", timeout=10).read().decode()
-        match = re.search(r'class="wpaicg-chat-shortcode".*?data-nonce="([0-9a-f]{10})"', html,
-                          re.S)
+        match = re.search(
+            r'class="wpaicg-chat-shortcode".*?data-nonce="([0-9a-f]{10})"', html, re.S
+        )
         assert match is not None, "no chat container on the home page"
         history = '[{"id":1,"text":"Human: hi"},{"id":2,"text":"AI: hello"}]'
-        body = urlencode({
-            "_wpnonce": match.group(1), "post_id": "7", "url": url,
-            "action": "wpaicg_chat_shortcode_message", "message": "How fast is this site?",
-            "bot_id": "0", "chatbot_identity": "shortcode", "wpaicg_chat_history": history,
-            "wpaicg_chat_client_id": "BenchClient",
-        }).encode()
-        print(f"site {url} (generation {ns.generation}, JSON replies) on cpu {site_cpu}; "
-              f"{loaders} loader process(es) x {ns.connections} connections, "
-              f"{ns.runs} runs of {ns.seconds:g} s")
+        body = urlencode(
+            {
+                "_wpnonce": match.group(1),
+                "post_id": "7",
+                "url": url,
+                "action": "wpaicg_chat_shortcode_message",
+                "message": "How fast is this site?",
+                "bot_id": "0",
+                "chatbot_identity": "shortcode",
+                "wpaicg_chat_history": history,
+                "wpaicg_chat_client_id": "BenchClient",
+            }
+        ).encode()
+        print(
+            f"site {url} (generation {ns.generation}, JSON replies) on cpu {site_cpu}; "
+            f"{loaders} loader process(es) x {ns.connections} connections, "
+            f"{ns.runs} runs of {ns.seconds:g} s"
+        )
         rates = []
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(loaders) as pool:
             for run in range(ns.runs):
-                jobs = [(url, body, ns.connections, ns.seconds, spare[i % len(spare)])
-                        for i in range(loaders)]
+                jobs = [
+                    (url, body, ns.connections, ns.seconds, spare[i % len(spare)])
+                    for i in range(loaders)
+                ]
                 started = time.perf_counter()
                 results = pool.map(_loader, jobs)
                 elapsed = max(time.perf_counter() - started, ns.seconds)
                 ok, bad = sum(r[0] for r in results), sum(r[1] for r in results)
                 rate = ok / ns.seconds
                 rates.append(rate)
-                print(f"run {run + 1}: {ok} ok, {bad} failed in {elapsed:.2f} s "
-                      f"-> {rate:,.0f} requests/s")
+                print(
+                    f"run {run + 1}: {ok} ok, {bad} failed in {elapsed:.2f} s "
+                    f"-> {rate:,.0f} requests/s"
+                )
                 if bad:
                     raise SystemExit("some requests failed")
         median = statistics.median(rates)
         verdict = "OK" if median >= TARGET else "BELOW TARGET"
-        print(f"median: {median:,.0f} legacy JSON chat requests/s "
-              f"(target {TARGET:,.0f}) {verdict}")
+        print(f"median: {median:,.0f} legacy JSON chat requests/s (target {TARGET:,.0f}) {verdict}")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

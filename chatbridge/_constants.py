@@ -26,6 +26,19 @@ DEFAULT_HEADERS: dict[str, str] = {
     "Accept-Language": "en-US,en;q=0.9",
 }
 
+#: AI Power calls: the plugin's own upstream timeout is 200 s and a non-streamed reply sends
+#: nothing until it is done (rule 12), so the gap and the total allow for that and a margin.
+AIPOWER_TIMEOUT = 240.0
+AIPOWER_READ_GAP = 210.0
+#: Turns a site keeps for a conversation it holds itself: 1.7 keeps ``conversation_cut``
+#: (default 10) cookie entries; AIPKit uses the last ``max_messages`` (default 15), counted
+#: here with the new message. Longer conversations are flattened into a fresh one.
+LEGACY17_HISTORY_LIMIT = 10
+AIPKIT_HISTORY_LIMIT = 14
+#: Sites whose token caches are kept, and conversations remembered per site (LRU).
+MAX_SITES = 256
+MAX_CONVERSATIONS = 1024
+
 #: A nonce is refreshed proactively after this age (seconds): protocol rule 31 (10 h).
 NONCE_REFRESH_AGE = 10 * 3600.0
 #: WordPress nonce half-life with the default nonce_life of one day (seconds).

@@ -4,8 +4,10 @@ Legacy 1.8+ sites want a stable ``wpaicg_chat_client_id`` (their guest token cou
 by it); 1.7 sites keep history in cookies they set; AIPKit sites keep it on the server under
 ``session_id`` + ``conversation_uuid``. A :class:`Conversation` holds all of these.
 
-Callers that pass the whole message list each time (the OpenAI style) need not manage one: a
-conversation is found again by its opening messages, which do not change as it grows.
+Callers that pass the whole message list each time (the OpenAI style) need not manage one:
+after each answer the conversation is filed under the transcript *including that answer*, and
+a later call whose earlier messages are exactly that transcript continues it. A first message
+always starts a new conversation, so two users who both open with "hi" never share one.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from collections import OrderedDict
 
 import aiohttp
 
+from .._constants import MAX_CONVERSATIONS
 from .._prompt import message_text
 from .._types import Messages
+from ._history import Split
 
 __all__ = ["Conversation", "ConversationBook"]
 
@@ -34,8 +38,12 @@ class Conversation:
         self._session_id: str | None = None
         self._conversation_uuid: str | None = None
         self.thread_id: str | None = None
-        #: The turns the *site* holds for this conversation (1.7 cookies, AIPKit server).
+        #: The turns the *site* holds for this conversation, and which kind of site holds
+        #: them ("1.7" cookies, "aipkit" server); empty when the site holds nothing.
         self.server_turns: list[tuple[str, str]] = []
+        self.server_kind: str | None = None
+        #: The last answer this conversation received.
+        self.last_answer = ""
         self._cookie_jar: aiohttp.CookieJar | None = None
 
     @property
@@ -58,6 +66,32 @@ class Conversation:
             self._cookie_jar = aiohttp.CookieJar(unsafe=True)
         return self._cookie_jar
 
+    def message_for_site_history(self, split: Split, kind: str, limit: int) -> str:
+        """The ``message`` for a site that holds the history itself (1.7, AIPKit).
+
+        Only the new message when this very site already holds exactly the earlier turns and
+        they fit in what it keeps; otherwise a fresh server-side conversation that gets the
+        whole conversation flattened into its first message, so no turn is lost.
+        """
+        if (
+            not split.flattened
+            and self.server_kind == kind
+            and list(split.turns) == self.server_turns
+            and len(split.turns) <= limit
+        ):
+            return split.message
+        self.restart_server_side()
+        return split.whole
+
+    def record(self, split: Split, answer: str, kind: str | None) -> None:
+        """After an answer: what the site now holds (nothing, unless ``kind`` is given)."""
+        self.last_answer = answer
+        if kind is None or split.flattened:
+            self.server_turns, self.server_kind = [], None
+        else:
+            self.server_turns = [*split.turns, ("user", split.last_user), ("assistant", answer)]
+            self.server_kind = kind
+
     def restart_server_side(self) -> None:
         """Forget what the site holds: history cookies and the AIPKit conversation id. The
         guest identity (1.7's client-id cookie, our client id) stays: same user, new thread."""
@@ -68,36 +102,35 @@ class Conversation:
                     self.cookie_jar.update_cookies({cookie.key: cookie})
         self._conversation_uuid = None
         self.thread_id = None
-        self.server_turns = []
+        self.server_turns, self.server_kind = [], None
+
+
+def _transcript_key(messages: Messages) -> int:
+    # str hashes are salted per process (PYTHONHASHSEED): keys mean nothing elsewhere.
+    return hash(tuple((str(m.get("role", "user")), message_text(m)) for m in messages))
 
 
 class ConversationBook:
-    """Conversations by their opening messages, least recently used dropped past ``size``."""
+    """Conversations filed by transcript, least recently filed dropped past ``size``."""
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = MAX_CONVERSATIONS) -> None:
         self._size = size
         self._entries: OrderedDict[int, Conversation] = OrderedDict()
 
-    @staticmethod
-    def _key(messages: Messages) -> int:
-        opening: list[tuple[str, str]] = []
-        for message in messages:
-            role = str(message.get("role", "user"))
-            opening.append((role, message_text(message)))
-            if role == "user":
-                break
-        # str hashes are salted per process (PYTHONHASHSEED), so keys differ between
-        # processes; a collision could only merge two conversations' client ids, never
-        # their history (the client checks what the site holds before relying on it).
-        return hash(tuple(opening))
-
     def find(self, messages: Messages) -> Conversation:
-        key = self._key(messages)
-        conversation = self._entries.get(key)
-        if conversation is None:
-            conversation = self._entries[key] = Conversation()
-            if len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(key)
-        return conversation
+        """The conversation these messages continue (taken out of the book, so two calls
+        cannot both continue it), or a new one."""
+        roles = [str(m.get("role", "user")) for m in messages]
+        last_user = len(roles) - 1 - roles[::-1].index("user") if "user" in roles else 0
+        if last_user == 0:
+            return Conversation()
+        found = self._entries.pop(_transcript_key(messages[:last_user]), None)
+        return found if found is not None else Conversation()
+
+    def file(self, messages: Messages, answer: str, conversation: Conversation) -> None:
+        """File ``conversation`` under the transcript that now ends with ``answer``."""
+        key = _transcript_key([*messages, {"role": "assistant", "content": answer}])
+        self._entries[key] = conversation
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)

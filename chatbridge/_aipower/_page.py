@@ -155,7 +155,7 @@ def parse_page(page: str, page_url: str, bot_id: int | str | None = None) -> Pag
             nonce=container["data-nonce"],
             ajax_url=ajax_url,
             page_url=page_url,
-            bot_id=_digits(container.get("data-bot-id", "0")) or "0",
+            bot_id=wanted or _digits(container.get("data-bot-id", "0")) or "0",
             post_id=_digits(container.get("data-post-id", "")),
             chat_type="widget" if container.get("data-type") == "widget" else "shortcode",
             data_url=container.get("data-url", ""),
@@ -172,7 +172,7 @@ def parse_page(page: str, page_url: str, bot_id: int | str | None = None) -> Pag
             nonce=str(config["nonce"]),
             ajax_url=urljoin(page_url, config_ajax) if isinstance(config_ajax, str) else ajax_url,
             page_url=page_url,
-            bot_id=str(config.get("botId") or wanted or "0"),
+            bot_id=wanted or str(config.get("botId") or "0"),
             post_id=_digits(str(config.get("postId") or "")),
         )
 

@@ -32,9 +32,12 @@ __all__ = [
     "CacheKeyExpired",
     "LegacyStream",
     "NonceRejected",
+    "NotJSONReply",
     "interpret_legacy_json",
     "is_nonce_failure_text",
+    "json_object",
     "plugin_error",
+    "sse_body_start",
 ]
 
 
@@ -48,6 +51,10 @@ class ActionNotRegistered(ResponseStatusError):
 
 class CacheKeyExpired(ResponseError):
     """Signal: AIPKit's one-shot cache key expired or was used; redo the cache step."""
+
+
+class NotJSONReply(ResponseError):
+    """Signal: a 200 body that is not JSON (a cache plugin's page, say): retry once (rule 18)."""
 
 
 _NONCE_TEXTS = ("link you followed has expired", "are you sure you want to do this")
@@ -96,24 +103,40 @@ def plugin_error(message: str, **context: Any) -> ChatbridgeError:
     return PluginError(text, **context)
 
 
-def _json_object(body: str) -> Any:
-    """JSON from the first ``{`` on (PHP notices or a BOM may come first, row 15)."""
+_DECODER = json.JSONDecoder()
+_SSE_LINE = re.compile(r"^(data|event):", re.MULTILINE)
+
+
+def json_object(body: str) -> Any:
+    """The first JSON value from the first ``{`` on: PHP notices or a BOM may come before
+    it (row 15), a stray newline or notice after it. Raises ``ValueError`` if there is none."""
     start = body.find("{")
     if start < 0:
         raise ValueError("no JSON object")
-    return json.loads(body[start:])
+    value, _ = _DECODER.raw_decode(body, start)
+    return value
+
+
+def sse_body_start(body: str) -> int | None:
+    """Where an event stream starts in a body that was not labelled ``text/event-stream``
+    (a PHP warning printed before the headers leaves ``text/html``), or ``None``."""
+    match = _SSE_LINE.search(body)
+    if match is None:
+        return None
+    brace = body.find("{")
+    return match.start() if brace < 0 or match.start() < brace else None
 
 
 def interpret_legacy_json(body: str, **context: Any) -> tuple[str, str | None]:
     """``(answer, thread_id)`` from a legacy JSON reply, or the typed error (rules 14–19)."""
     try:
-        data = _json_object(body)
+        data = json_object(body)
     except ValueError as exc:
-        raise ResponseError(
+        raise NotJSONReply(
             "The site answered with something that is not JSON", body=body, **context
         ) from exc
     if not isinstance(data, dict):
-        raise ResponseError("The site's JSON reply is not an object", body=body, **context)
+        raise NotJSONReply("The site's JSON reply is not an object", body=body, **context)
     if data.get("tokenLimitReached"):
         raise RateLimitError(
             html.unescape(str(data.get("msg") or "Token limit reached")), body=body, **context
@@ -121,10 +144,12 @@ def interpret_legacy_json(body: str, **context: Any) -> tuple[str, str | None]:
     status = data.get("status")
     if status == "error":
         raise plugin_error(str(data.get("msg") or ""), body=body, **context)
-    if status != "success":
+    if status != "success":  # rule 17: no status, no token flag: an unknown error
         if isinstance(data.get("msg"), str):
             raise PluginError(html.unescape(data["msg"]), body=body, **context)
-        raise ResponseError("'data' field missing from the site's reply", body=body, **context)
+        raise ResponseError(
+            "'data' field missing from the site's reply (no status either)", body=body, **context
+        )
     answer = data.get("data")
     if not isinstance(answer, str):
         raise ResponseError("'data' field missing from the site's reply", body=body, **context)

@@ -59,10 +59,15 @@ _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
 )
 
 
-async def _close_with_loop(pool: _LoopPool) -> AsyncGenerator[None, None]:
+async def _close_with_loop(
+    loop: asyncio.AbstractEventLoop, pool: _LoopPool
+) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
+        # The pool's connectors refer to the loop: leaving the entry would keep both alive.
+        if _pools.get(loop) is pool:
+            del _pools[loop]
         await pool.close()
 
 
@@ -72,7 +77,7 @@ async def _pool() -> _LoopPool:
     if pool is None or pool.direct.closed:
         pool = _LoopPool()
         _pools[loop] = pool
-        pool.guard = _close_with_loop(pool)
+        pool.guard = _close_with_loop(loop, pool)
         await pool.guard.__anext__()  # registers it with the loop's asyncgen shutdown
     return pool
 

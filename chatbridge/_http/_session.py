@@ -7,6 +7,7 @@ bytes read, and the translation of aiohttp's exceptions into ours, done here and
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,11 +43,18 @@ _ERROR_PREFIX_BYTES = 64 * 1024
 
 
 def _socks_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from python_socks import ProxyError, ProxyTimeoutError
-    except ImportError:
-        return ()
-    return (ProxyError, ProxyTimeoutError)
+    """The SOCKS extra's own exception classes (they derive from neither aiohttp nor OSError)."""
+    errors: list[type[BaseException]] = []
+    for module_name in ("python_socks", "aiohttp_socks"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        for name in ("ProxyError", "ProxyConnectionError", "ProxyTimeoutError"):
+            error = getattr(module, name, None)
+            if isinstance(error, type) and issubclass(error, BaseException):
+                errors.append(error)
+    return tuple(errors)
 
 
 
@@ -57,7 +65,9 @@ def translate(exc: BaseException, url: str) -> ChatbridgeError:
         return exc
     if isinstance(exc, TimeoutError):  # asyncio's timeouts, aiohttp's ServerTimeoutError
         return RequestTimeoutError(f"Timed out talking to {url}", url=url)
-    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+    if isinstance(exc, (aiohttp.ClientProxyConnectionError, *_SOCKS_ERRORS)):
+        if "Timeout" in type(exc).__name__:
+            return RequestTimeoutError(f"Timed out talking to the proxy: {exc}", url=url)
         return TransportError(f"Cannot connect through the proxy: {exc}", url=url)
     if isinstance(exc, aiohttp.ClientConnectorError):
         where = f"{exc.host}:{exc.port}"
@@ -73,12 +83,13 @@ def translate(exc: BaseException, url: str) -> ChatbridgeError:
     return TransportError(f"HTTP request to {url} failed: {exc!r}", url=url)
 
 
+_SOCKS_ERRORS = _socks_errors()
 #: What :func:`translate` turns into chatbridge errors.
 FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     aiohttp.ClientError,
     OSError,
-    *_socks_errors(),
+    *_SOCKS_ERRORS,
 )
 
 
@@ -134,7 +145,15 @@ class StreamResponse:
 
     @property
     def charset(self) -> str:
-        return self._raw.charset or "utf-8"
+        """The declared charset when Python knows it (sites declare ``utf8mb4`` and worse),
+        else UTF-8."""
+        declared = self._raw.charset
+        if declared:
+            try:
+                return codecs.lookup(declared).name
+            except LookupError:
+                pass
+        return "utf-8"
 
     def _count(self, size: int) -> None:
         self._read += size

@@ -6,13 +6,14 @@ and its models; the protocol engine (``chatbridge._aipower``) does everything el
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any, ClassVar
 
 from .._aipower._client import SiteClient, SiteTarget, _Call, site_client
 from .._aipower._conversation import Conversation
-from .._constants import DEFAULT_TIMEOUT
+from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import MissingSiteError
-from .._types import AsyncResult, Messages
+from .._types import Messages
 
 __all__ = ["AIPowerSite"]
 
@@ -37,8 +38,7 @@ class AIPowerSite:
         url = site_url or cls.url
         if not url:
             raise MissingSiteError(
-                f"{cls.__name__} needs a site URL: pass site_url=... or set "
-                f"{cls.__name__}.url",
+                f"{cls.__name__} needs a site URL: pass site_url=... or set {cls.__name__}.url",
                 provider=cls.__name__,
             )
         return site_client(
@@ -55,7 +55,7 @@ class AIPowerSite:
         messages: Messages,
         *,
         proxy: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
+        timeout: float | None = AIPOWER_TIMEOUT,
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         conversation: Conversation | None = None,
@@ -63,7 +63,7 @@ class AIPowerSite:
         chat_page: str | None = None,
         bot_id: int | str | None = None,
         **kwargs: Any,
-    ) -> AsyncResult:
+    ) -> AsyncGenerator[str, None]:
         call = _Call(
             proxy=proxy,
             timeout=timeout,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
 from .._types import AsyncResult, Messages
-from ._sync import iterate_sync, run_sync
+from ._sync import aclose, iterate_sync, run_sync
 
 __all__ = ["AsyncGeneratorProvider", "AsyncProvider", "BaseProvider"]
 
@@ -143,7 +143,7 @@ class AsyncGeneratorProvider(AsyncProvider):
         try:
             return "".join([chunk async for chunk in stream])
         finally:
-            await _aclose(stream)
+            await aclose(stream)
 
     @classmethod
     def create_completion(
@@ -154,9 +154,3 @@ class AsyncGeneratorProvider(AsyncProvider):
             yield from chunks
         else:
             yield "".join(chunks)
-
-
-async def _aclose(stream: AsyncIterator[str]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        await aclose()

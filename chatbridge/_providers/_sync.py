@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from .._http._pool import close_pool
 
-__all__ = ["iterate_sync", "run_sync"]
+__all__ = ["aclose", "iterate_sync", "run_sync"]
 
 T = TypeVar("T")
 
@@ -85,10 +85,11 @@ async def _next(iterator: AsyncIterator[T]) -> tuple[bool, T | None]:
         return False, None
 
 
-async def _close(iterator: AsyncIterator[Any]) -> None:
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        await aclose()
+async def aclose(iterator: AsyncIterator[Any]) -> None:
+    """Close an async iterator if it can be closed (async generators can)."""
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
 
 
 def iterate_sync(iterator: AsyncIterator[T]) -> Iterator[T]:
@@ -104,4 +105,4 @@ def iterate_sync(iterator: AsyncIterator[T]) -> Iterator[T]:
                 return
             yield item  # type: ignore[misc]
     finally:
-        run_sync(_close(iterator))
+        run_sync(aclose(iterator))

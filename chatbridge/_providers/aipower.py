@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Any, ClassVar
 
+from .._constants import AIPOWER_TIMEOUT
 from .._types import AsyncResult, Messages
 from ._aipower_base import AIPowerSite
 from ._base import AsyncGeneratorProvider
@@ -34,7 +36,7 @@ class AIPower(AIPowerSite, AsyncGeneratorProvider, ProviderModelMixin):
         model: str,
         messages: Messages,
         proxy: str | None = None,
-        timeout: float | None = 120,
+        timeout: float | None = AIPOWER_TIMEOUT,
         site_url: str | None = None,
         chat_page: str | None = None,
         bot_id: int | str | None = None,
@@ -50,5 +52,6 @@ class AIPower(AIPowerSite, AsyncGeneratorProvider, ProviderModelMixin):
             bot_id=bot_id,
             **kwargs,
         )
-        async for chunk in stream:
-            yield chunk
+        async with aclosing(stream) as chunks:
+            async for chunk in chunks:
+                yield chunk

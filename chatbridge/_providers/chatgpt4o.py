@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Any, ClassVar
 
 from .._types import Messages
@@ -33,4 +34,5 @@ class Chatgpt4o(AIPowerSite, AsyncProvider, ProviderModelMixin):
         unknown ``model`` is still refused, as the seed's model list promises)."""
         cls.get_model(model)
         stream = cls._stream_site(messages, proxy=proxy, timeout=timeout, cookies=cookies, **kwargs)
-        return "".join([chunk async for chunk in stream])
+        async with aclosing(stream) as chunks:
+            return "".join([chunk async for chunk in chunks])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Any, ClassVar
 
 from .._types import AsyncResult, Messages
@@ -35,5 +36,6 @@ class ChatGptt(AIPowerSite, AsyncGeneratorProvider, ProviderModelMixin):
     ) -> AsyncResult:
         """The site's answer in chunks, as they arrive."""
         cls.get_model(model)
-        async for chunk in cls._stream_site(messages, proxy=proxy, **kwargs):
-            yield chunk
+        async with aclosing(cls._stream_site(messages, proxy=proxy, **kwargs)) as chunks:
+            async for chunk in chunks:
+                yield chunk

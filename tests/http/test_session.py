@@ -341,3 +341,12 @@ async def test_read_gap_holds_while_waiting_for_headers() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_unreachable_socks_proxy_is_a_transport_error() -> None:
+    port = free_port()  # no proxy listens there
+    async with StreamSession(proxy=f"socks5://127.0.0.1:{port}") as session:
+        with pytest.raises(TransportError, match="proxy") as caught:
+            async with session.get("http://127.0.0.1:9/"):
+                pass
+    assert not isinstance(caught.value, RequestTimeoutError)

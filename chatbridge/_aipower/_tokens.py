@@ -1,0 +1,185 @@
+"""Page tokens of one site: discovery, caching with the fetch time, and refreshing (rules
+1–6, 30–32, 37–40). Every fetch is single-flight per event loop: concurrent callers that
+need tokens, or a refresh of the same rejected nonce, share one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import secrets
+import time
+import weakref
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+from .._exceptions import BlockedError, NotAIPowerSiteError
+from .._http._session import StreamResponse, StreamSession
+from ._call import ClientStats, _Call
+from ._page import PageTokens, parse_page
+from ._replies import json_object
+from ._target import SiteTarget
+
+__all__ = ["TokenCache", "refuse_login_wall"]
+
+
+def _bust(url: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}_={secrets.token_hex(6)}"
+
+
+def refuse_login_wall(response: StreamResponse) -> None:
+    """Rule 18: a redirect to ``wp-login.php`` means the site wants a login: blocked."""
+    location = response.headers.get("Location", "")
+    if "wp-login.php" in urlsplit(str(response.url)).path or "wp-login.php" in location:
+        raise BlockedError(
+            "The site redirected to its login page (a login wall)", url=str(response.url)
+        )
+
+
+class TokenCache:
+    """The tokens of one site and the site-level cookie jar used to fetch them."""
+
+    def __init__(self, target: SiteTarget, stats: ClientStats) -> None:
+        self.target = target
+        self.stats = stats
+        self.tokens: PageTokens | None = None
+        self.fetched_at = 0.0
+        self._jar: aiohttp.CookieJar | None = None
+        self._inflight: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, asyncio.Future[PageTokens]
+        ] = weakref.WeakKeyDictionary()
+
+    @property
+    def jar(self) -> aiohttp.CookieJar:
+        """Cookies the site set while its pages were fetched (Cloudflare, security plugins)."""
+        if self._jar is None:
+            self._jar = aiohttp.CookieJar(unsafe=True)
+        return self._jar
+
+    def fresh(self, now: float) -> bool:
+        """Rule 31: younger than the refresh age, and fewer than two tick boundaries ago."""
+        if self.tokens is None:
+            return False
+        tick = self.target.nonce_tick
+        ticks_passed = math.floor(now / tick) - math.floor(self.fetched_at / tick)
+        return now - self.fetched_at < self.target.refresh_age and ticks_passed < 2
+
+    async def get(self, call: _Call) -> PageTokens:
+        """Cached tokens while fresh; otherwise one shared (re)fetch."""
+        if self.tokens is not None and self.fresh(time.time()):
+            return self.tokens
+        return await self._shared(call, stale=None)
+
+    async def refresh(self, call: _Call, stale: PageTokens) -> PageTokens:
+        """New tokens after ``stale`` was rejected; a refresh some other caller already did
+        (or is doing) for the same nonce is reused."""
+        pending = self._pending()
+        if pending is not None:
+            result = await asyncio.shield(pending)
+            if result.nonce != stale.nonce:
+                return result
+        elif self.tokens is not None and self.tokens.nonce != stale.nonce:
+            return self.tokens
+        return await self._shared(call, stale=stale)
+
+    def _pending(self) -> asyncio.Future[PageTokens] | None:
+        pending = self._inflight.get(asyncio.get_running_loop())
+        return pending if pending is not None and not pending.done() else None
+
+    async def _shared(self, call: _Call, stale: PageTokens | None) -> PageTokens:
+        pending = self._pending()
+        if pending is None:
+            loop = asyncio.get_running_loop()
+            pending = loop.create_task(self._fetch_tokens(call, stale))
+            self._inflight[loop] = pending
+            # Drop the entry when done: a future keeps its loop alive, and the dictionary
+            # would otherwise keep both for ever.
+            pending.add_done_callback(lambda _: self._inflight.pop(loop, None))
+        return await asyncio.shield(pending)
+
+    async def _fetch_tokens(self, call: _Call, stale: PageTokens | None) -> PageTokens:
+        refreshing = self.tokens is not None
+        if refreshing:
+            self.stats.nonce_refreshes += 1
+        session = await call.session()
+        if stale is not None and stale.generation == "aipkit":
+            tokens = await self._aipkit_nonce(session, call, stale)
+            if tokens is not None:
+                return self._store(tokens)
+        tokens = await self._discover(session, call, bust=refreshing)
+        if stale is not None and tokens.nonce == stale.nonce:
+            tokens = await self._past_page_cache(session, call, tokens)
+        return self._store(tokens)
+
+    def _store(self, tokens: PageTokens) -> PageTokens:
+        self.tokens, self.fetched_at = tokens, time.time()
+        return tokens
+
+    async def _discover(self, session: StreamSession, call: _Call, *, bust: bool) -> PageTokens:
+        target = self.target
+        pages = [urljoin(target.base, target.chat_page)] if target.chat_page else []
+        pages.append(target.base)
+        for page in dict.fromkeys(pages):
+            tokens = await self._fetch_page(session, call, page, bust=bust)
+            if tokens is not None:
+                return tokens
+        raise NotAIPowerSiteError(
+            f"No nonce found: {target.url} is not an AI Power site (no chat container, "
+            "no wpaicgParams script, no AIPKit data-config in its pages)",
+            url=target.url,
+            provider=call.provider,
+        )
+
+    async def _fetch_page(
+        self, session: StreamSession, call: _Call, page: str, *, bust: bool
+    ) -> PageTokens | None:
+        self.stats.page_fetches += 1
+        options = call.request_options(self.jar)
+        async with session.get(_bust(page) if bust else page, **options) as response:
+            if response.status == 404:
+                return None
+            await response.raise_for_status()
+            refuse_login_wall(response)
+            text = await response.text()
+            final = str(response.url.with_query(None)) if bust else str(response.url)
+        return parse_page(text, final, self.target.bot_id)
+
+    async def _past_page_cache(
+        self, session: StreamSession, call: _Call, tokens: PageTokens
+    ) -> PageTokens:
+        """The re-fetched page held the same, rejected nonce: a page cache. Ask URLs that
+        caches do not hold (rule 30): the post by id, and a page that does not exist."""
+        candidates = [f"/?p={tokens.post_id}"] if tokens.post_id else []
+        candidates.append(f"/chatbridge-{secrets.token_hex(4)}/")
+        options = call.request_options(self.jar)
+        for path in candidates:
+            self.stats.page_fetches += 1
+            async with session.get(urljoin(self.target.base, path), **options) as response:
+                if response.status >= 500:
+                    continue
+                text = await response.text()
+            fresh = parse_page(text, tokens.page_url, self.target.bot_id)
+            if fresh is not None and fresh.nonce != tokens.nonce:
+                return dataclasses.replace(tokens, nonce=fresh.nonce)
+        return tokens
+
+    async def _aipkit_nonce(
+        self, session: StreamSession, call: _Call, stale: PageTokens
+    ) -> PageTokens | None:
+        """AIPKit 2.3.41+ hands out a fresh nonce on request; older versions answer 400."""
+        form = {"action": "aipkit_get_frontend_chat_nonce", "bot_id": stale.bot_id}
+        options = call.request_options(self.jar)
+        async with session.post(stale.ajax_url, data=form, **options) as response:
+            body = await response.text()
+        try:
+            data = json_object(body)
+        except ValueError:
+            return None
+        payload = data.get("data") if isinstance(data, dict) else None
+        if isinstance(data, dict) and data.get("success") and isinstance(payload, dict):
+            nonce = payload.get("nonce")
+            if isinstance(nonce, str) and nonce and nonce != stale.nonce:
+                return dataclasses.replace(stale, nonce=nonce)
+        return None
