@@ -1,4 +1,5 @@
-"""The seed documents' usage examples and every example in docs/providers/, run for real.
+"""The seed documents' usage examples and every example in docs/providers/ and the README,
+run for real.
 
 Each runs in its own interpreter against the local AI Power site, as written except for the
 import path, the site URL (and a local proxy in place of proxy.example.com), and must print
@@ -20,7 +21,7 @@ from tests.conftest import local_proxy
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "tests" / "seeds").glob("*.py.txt"))
-DOCS = sorted((ROOT / "docs" / "providers").glob("*.md"))
+DOCS = [*sorted((ROOT / "docs" / "providers").glob("*.md")), ROOT / "README.md"]
 SEED_IMPORT = re.compile(r"^from \S+\.Provider\.not_working\.(\w+) import (\w+)$", re.MULTILINE)
 DOCS_SITE = "http://127.0.0.1:8080"
 ANSWER = "[local AI Power site] Echo:"
@@ -69,8 +70,8 @@ async def run(code: str) -> tuple[int, str, str]:
 
 def test_the_examples_were_found() -> None:
     assert len(SEEDS) == 4
-    assert {page.stem for page in DOCS} == {"AIPower", "ChatGptt", "Chatgpt4o"}
-    assert len(docs_examples()) == 3
+    assert {page.stem for page in DOCS} == {"AIPower", "ChatGptt", "Chatgpt4o", "README"}
+    assert len(docs_examples()) == 4
 
 
 @pytest.mark.parametrize(
