@@ -19,10 +19,16 @@ __all__ = ["Reply", "ask"]
 @dataclass(frozen=True, slots=True)
 class Reply:
     text: str
-    streamed: bool
+    #: How many pieces the answer arrived in: 1 for a JSON reply (or a stream of one piece).
     chunks: int
     first_token_seconds: float | None
     seconds: float
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the answer arrived in more than one piece (what a user sees as streaming;
+        asking for a stream is not enough: a site that cannot stream answers whole)."""
+        return self.chunks > 1
 
 
 async def ask(
@@ -46,9 +52,7 @@ async def ask(
     started = time.perf_counter()
     first: float | None = None
     parts: list[str] = []
-    streamed = False
     if stream and issubclass(provider, AsyncGeneratorProvider):
-        streamed = True
         chunks = provider.create_async_generator(target.model, messages, **kwargs)
         try:
             async for chunk in chunks:
@@ -67,4 +71,4 @@ async def ask(
         on_chunk(text)
     else:
         raise TypeError(f"{provider.get_name()} has no async entry point")
-    return Reply("".join(parts), streamed, len(parts), first, time.perf_counter() - started)
+    return Reply("".join(parts), len(parts), first, time.perf_counter() - started)

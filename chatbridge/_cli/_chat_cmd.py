@@ -21,6 +21,18 @@ examples:
   chatbridge chat --url https://your-site.example "Hello!"
   echo "Summarise this" | chatbridge chat --url https://your-site.example --json
   chatbridge chat --provider ChatGptt --url https://your-site.example   (a conversation)
+
+--json prints one object per answer: indented for one question, one line each (JSON Lines)
+in a conversation. Its fields:
+  provider, site, model   who answered, where, with which model
+  answer                  the whole answer text
+  chunks                  how many pieces the answer arrived in (1: a JSON reply)
+  streamed                true when it arrived in more than one piece; a site that cannot
+                          stream (plugin 1.7, or --no-stream) answers in one: false
+  first_token_seconds     seconds until the first piece
+  seconds                 seconds until the whole answer
+On failure it prints {"error": MESSAGE, "exit_code": CODE} instead (one line; in a
+conversation, for the failed or cancelled turn, and the conversation goes on).
 """
 
 
@@ -47,7 +59,7 @@ def register(subparsers: Any) -> None:
         "--no-stream", action="store_true", help="wait for the whole answer instead of streaming"
     )
     parser.add_argument(
-        "--json", action="store_true", help="machine-readable output (one object per answer)"
+        "--json", action="store_true", help="machine-readable output (fields: see below)"
     )
     parser.set_defaults(handler=run)
 

@@ -29,6 +29,11 @@ examples:
   chatbridge check                       (every provider that has a site of its own)
 
 NAME checks a provider at its own site; --url checks any site through AIPower.
+--json prints one object per site: reachable, generation, streaming, answered,
+nonce_accepted (true, false, or null when the probe failed before sending),
+nonce_refreshed (true when a refused nonce was replaced from a fresh page), first_token_ms,
+latency_ms, error and exit_code. A failure before any probe (a malformed --url) prints
+{"error": MESSAGE, "exit_code": CODE} instead.
 """
 
 
@@ -60,7 +65,8 @@ class Probe:
     reachable: bool | None = None
     generation: str | None = None
     streaming: bool | None = None
-    nonce_accepted: str | None = None  # "yes", "after refresh", "no"
+    nonce_accepted: bool | None = None  # None: the probe failed before the chat request
+    nonce_refreshed: bool = False  # a nonce was refused and a fresh page fetched for another
     answered: bool = False
     first_token_ms: float | None = None
     latency_ms: float | None = None
@@ -116,7 +122,7 @@ async def _probe(target: Target, proxy: str | None, timeout: float) -> Probe:
             reached = not isinstance(error, TransportError)
             probe.reachable = reached or isinstance(error, ResponseTooLargeError)
         if isinstance(error, NonceError):
-            probe.nonce_accepted = "no"
+            probe.nonce_accepted = False
     return probe
 
 
@@ -136,26 +142,35 @@ async def _discover_and_ask(
     probe.streaming = True if tokens.generation == "aipkit" else tokens.stream_hint
     refreshes = client.stats.nonce_refreshes
     started = time.perf_counter()
-    reply = await ask(
-        target,
-        [{"role": "user", "content": _PROBE}],
-        stream=True,
-        on_chunk=lambda chunk: None,
-        proxy=proxy,
-        timeout=timeout,
-    )
+    try:
+        reply = await ask(
+            target,
+            [{"role": "user", "content": _PROBE}],
+            stream=True,
+            on_chunk=lambda chunk: None,
+            proxy=proxy,
+            timeout=timeout,
+        )
+    finally:
+        probe.nonce_refreshed = client.stats.nonce_refreshes > refreshes
     probe.latency_ms = round((time.perf_counter() - started) * 1000, 1)
     if reply.first_token_seconds is not None:
         probe.first_token_ms = round(reply.first_token_seconds * 1000, 1)
     probe.answered = True
-    probe.nonce_accepted = "yes" if client.stats.nonce_refreshes == refreshes else "after refresh"
+    probe.nonce_accepted = True
     # Observed beats the page's hint: a streamed answer arrives in several pieces, a JSON
     # reply in one (AIPKit always streams). Without an answer, the hint stands.
-    probe.streaming = reply.chunks > 1 or tokens.generation == "aipkit"
+    probe.streaming = reply.streamed or tokens.generation == "aipkit"
 
 
 def _yes_no(value: bool | None) -> str:
     return "-" if value is None else "yes" if value else "no"
+
+
+def _nonce(probe: Probe) -> str:
+    if probe.nonce_accepted and probe.nonce_refreshed:
+        return "after refresh"
+    return _yes_no(probe.nonce_accepted)
 
 
 def _report(probes: list[Probe]) -> None:
@@ -166,7 +181,7 @@ def _report(probes: list[Probe]) -> None:
             _yes_no(probe.reachable),
             probe.generation or "-",
             _yes_no(probe.streaming),
-            probe.nonce_accepted or "-",
+            _nonce(probe),
             _yes_no(probe.answered),
             "-" if probe.latency_ms is None else f"{probe.latency_ms:.0f} ms",
         ]

@@ -44,7 +44,11 @@ def register(subparsers: Any) -> None:
         default="2.2",
         help="plugin generation the local site speaks (default: 2.2, what most sites run)",
     )
-    parser.add_argument("--no-stream", action="store_true", help="the site answers in JSON")
+    parser.add_argument(
+        "--no-stream",
+        action="store_true",
+        help="the site answers in JSON, not a stream (1.7 never streams, AIPKit always does)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -86,10 +90,12 @@ async def _demo(generation: str, streaming: bool) -> int:
     from ..site import LocalSite, SiteConfig
 
     console = Console(highlight=False, soft_wrap=True)  # answers stay one line in a pipe
-    local = LocalSite(SiteConfig(generation=generation, stream=streaming))  # type: ignore[arg-type]
+    config = SiteConfig(generation=generation, stream=streaming)  # type: ignore[arg-type]
+    local = LocalSite(config)
     started = time.perf_counter()
     async with local as url:
-        mode = "streaming" if streaming else "JSON replies"
+        # What the site does, not what was asked: 1.7 never streams, AIPKit always does.
+        mode = "streaming" if generation == "aipkit" or config.streams() else "JSON replies"
         console.print(f"[bold]Local AI Power site[/bold] (plugin {generation}, {mode}) at {url}\n")
         seed_urls = {provider: provider.url for provider in (Chatgpt4o, ChatGptt)}
         try:

@@ -1,4 +1,5 @@
-"""Exit codes, and turning any chatbridge error into one line on stderr."""
+"""Exit codes, and turning any chatbridge error into one line on stderr (and, under
+``--json``, a JSON object on stdout)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import os
 import sys
 import traceback
+from typing import Any
 
 from .._exceptions import (
     BlockedError,
@@ -21,8 +23,18 @@ from .._exceptions import (
     RequestTimeoutError,
     TransportError,
 )
+from ._output import print_json_line
 
-__all__ = ["EXIT_CODES_HELP", "INTERNAL_ERROR", "UsageError", "exit_code", "run_command"]
+__all__ = [
+    "EXIT_CODES_HELP",
+    "INTERNAL_ERROR",
+    "INTERRUPTED",
+    "UsageError",
+    "error_json",
+    "exit_code",
+    "fail",
+    "run_command",
+]
 
 
 class UsageError(ChatbridgeError):
@@ -46,14 +58,17 @@ _CODES: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 #: Anything else is a bug in chatbridge: one line (the traceback with --debug), this code.
 INTERNAL_ERROR = 11
+INTERRUPTED = 130
 
 _MEANINGS = dict.fromkeys((code, meaning) for _, code, meaning in _CODES)
-EXIT_CODES_HELP = (
-    "exit codes:\n  0   success\n  1   a check failed\n"
-    + "".join(f"  {code:<3} {meaning}\n" for code, meaning in _MEANINGS)
-    + f"  {INTERNAL_ERROR} an internal error (a bug: rerun with --debug and report it)\n"
-    + "  130 interrupted (Ctrl-C)\n"
+_TABLE = (
+    (0, "success"),
+    (1, "a check failed"),
+    *_MEANINGS,
+    (INTERNAL_ERROR, "an internal error (a bug: rerun with --debug and report it)"),
+    (INTERRUPTED, "interrupted (Ctrl-C)"),
 )
+EXIT_CODES_HELP = "exit codes:\n" + "".join(f"  {code:<3}  {meaning}\n" for code, meaning in _TABLE)
 
 
 def exit_code(error: BaseException) -> int:
@@ -63,36 +78,47 @@ def exit_code(error: BaseException) -> int:
     return 1
 
 
+def error_json(message: str, code: int) -> dict[str, Any]:
+    """What ``--json`` prints on stdout for a failure (the stderr line stays)."""
+    return {"error": message, "exit_code": code}
+
+
+def fail(message: str, code: int, *, json_output: bool, prefix: str = "error: ") -> int:
+    """Report a failure as ``chatbridge: PREFIX MESSAGE`` on stderr and, under ``--json``,
+    as a one-line JSON object on stdout too; returns ``code``."""
+    print(f"chatbridge: {prefix}{message}", file=sys.stderr, flush=True)
+    if json_output:
+        print_json_line(error_json(message, code))
+    return code
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the chosen command; errors become one line on stderr and a distinct exit code."""
+    json_output = bool(getattr(args, "json", False))
     try:
         result: int = args.handler(args)
         return result
     except KeyboardInterrupt:
-        print("chatbridge: interrupted", file=sys.stderr)
-        return 130
+        return fail("interrupted", INTERRUPTED, json_output=json_output, prefix="")
     except ChatbridgeError as error:
         if args.debug:
             traceback.print_exc()
-        print(f"chatbridge: error: {error}", file=sys.stderr)
-        return exit_code(error)
+        return fail(str(error), exit_code(error), json_output=json_output)
     except ValueError as error:  # bad messages and other caller mistakes
         if args.debug:
             traceback.print_exc()
-        print(f"chatbridge: error: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error), 2, json_output=json_output)
     except BrokenPipeError:  # `chatbridge ... | head`: the reader left; nothing to report
         _silence_stdout()
         return 0
     except Exception as error:  # the CLI's top level: a bug must not end in a bare traceback
         if args.debug:
             traceback.print_exc()
-        print(
-            f"chatbridge: internal error: {type(error).__name__}: {error} "
-            "(rerun with --debug for the traceback)",
-            file=sys.stderr,
+        message = (
+            f"internal error: {type(error).__name__}: {error} "
+            "(rerun with --debug for the traceback)"
         )
-        return INTERNAL_ERROR
+        return fail(message, INTERNAL_ERROR, json_output=json_output, prefix="")
 
 
 def _silence_stdout() -> None:

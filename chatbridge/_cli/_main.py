@@ -6,15 +6,31 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import NoReturn
 
 from ._commands import COMMANDS
-from ._errors import EXIT_CODES_HELP, run_command
+from ._errors import EXIT_CODES_HELP, error_json, run_command
+from ._output import print_json_line
 
 __all__ = ["main"]
 
+#: Whether ``--json`` is on the command line being parsed (usage errors then print JSON too).
+_JSON_ERRORS: ContextVar[bool] = ContextVar("json_errors", default=False)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse; under ``--json`` a usage error also prints ``{"error", "exit_code"}`` on
+    stdout. The command parsers are of this class too (argparse makes them like their parent)."""
+
+    def error(self, message: str) -> NoReturn:
+        if _JSON_ERRORS.get():
+            print_json_line(error_json(message, 2))
+        super().error(message)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chatbridge",
         description="Web chat services (AI Power WordPress sites) behind one API.",
         epilog="example:\n  chatbridge demo\n\n" + EXIT_CODES_HELP,
@@ -28,17 +44,29 @@ def build_parser() -> argparse.ArgumentParser:
         if subparser.description:  # one paragraph each; the raw formatter keeps the epilog's
             subparser.description = textwrap.fill(subparser.description, width=88)
         # Every command takes --debug after its name too (SUPPRESS: the main flag stands
-        # when it is not given here) and documents the exit codes.
+        # when it is not given here) and documents the exit codes, a blank line below its
+        # examples.
         subparser.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
         )
-        subparser.epilog = f"{subparser.epilog or ''}\n{EXIT_CODES_HELP}".lstrip("\n")
+        examples = (subparser.epilog or "").strip("\n")
+        subparser.epilog = f"{examples}\n\n{EXIT_CODES_HELP}" if examples else EXIT_CODES_HELP
     return parser
 
 
+def _wants_json(argv: Sequence[str]) -> bool:
+    options = argv[: list(argv).index("--")] if "--" in argv else argv
+    return "--json" in options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    token = _JSON_ERRORS.set(_wants_json(arguments))
+    try:
+        args = parser.parse_args(arguments)
+    finally:
+        _JSON_ERRORS.reset(token)
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

@@ -60,19 +60,22 @@ def add_connection_options(parser: argparse.ArgumentParser, *, timeout: float | 
 
 def check_site_url(url: str) -> str:
     """``url`` without its trailing slash; a :class:`UsageError` unless it is http(s) with a
-    host (the check a user needs before we spend a timeout on it)."""
+    host and a valid port (the check a user needs before we spend a timeout on it)."""
     try:
         parts = urlsplit(url.strip())
-        port_ok = parts.port is None or 0 < parts.port < 65536
-    except ValueError:
-        parts, port_ok = None, False
+    except ValueError:  # for example an unclosed "[" of an IPv6 address
+        parts = None
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise UsageError(
             f"--url {url!r} is not a site URL: it needs http:// or https:// and a host "
             "(for example https://example.org)"
         )
-    if not port_ok:
-        raise UsageError(f"--url {url!r} has an invalid port")
+    try:
+        port = parts.port  # a ValueError when it is not a number or out of range
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise UsageError(f"--url {url!r} has an invalid port: use a number from 1 to 65535")
     return url.strip().rstrip("/")
 
 
@@ -116,6 +119,11 @@ class Target:
         chosen = get_provider(provider) if provider is not None else AIPower
         if site_url is None and not chosen.url:
             raise UsageError(f"{chosen.get_name()} has no site of its own: {_WHAT_TO_DO}")
+        if site_url is None and not chosen.working:
+            raise UsageError(
+                f"{chosen.get_name()} has no working site: its seed site {chosen.url} is gone, "
+                f"so {_WHAT_TO_DO}"
+            )
         return cls(chosen, site_url, _model(chosen, model))
 
 

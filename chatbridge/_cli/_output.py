@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["print_json", "print_table", "write"]
+__all__ = ["print_json", "print_json_line", "print_table", "write"]
 
 
 def write(text: str) -> None:
@@ -20,7 +20,13 @@ def write(text: str) -> None:
 
 
 def print_json(data: Any) -> None:
+    """One JSON document, indented for people who read it too."""
     print(json.dumps(data, indent=2, ensure_ascii=False), flush=True)
+
+
+def print_json_line(data: Any) -> None:
+    """One JSON object on one line (JSON Lines): for streams of results and for errors."""
+    print(json.dumps(data, ensure_ascii=False), flush=True)
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

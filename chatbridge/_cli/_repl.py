@@ -3,7 +3,8 @@
 One event loop (an ``asyncio.Runner``) and one :class:`Conversation` for the whole session,
 so the client id, cookies and AIPKit session survive from turn to turn; the full, growing
 message list goes out each turn. Ctrl-C during an answer cancels that answer only (the
-Runner cancels the turn's task, which closes its stream); Ctrl-D at the prompt quits.
+Runner cancels the turn's task, which closes its stream); Ctrl-D at the prompt quits. With
+``--json``, every turn prints one line of JSON: the answer, or the error that dropped it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import sys
 
 from .._aipower._conversation import Conversation
 from .._exceptions import ChatbridgeError
-from ._errors import exit_code
+from ._errors import INTERRUPTED, error_json, exit_code
 from ._options import Target
-from ._output import print_json
+from ._output import print_json_line
 from ._spinner import stderr_is_terminal
 from ._turn import answer, reply_json
 
@@ -61,11 +62,16 @@ def converse(args: argparse.Namespace, target: Target, opening: list[dict[str, s
             except KeyboardInterrupt:
                 messages.pop()
                 _note("(answer cancelled)")
+                if args.json:
+                    print_json_line(error_json("answer cancelled", INTERRUPTED))
                 continue
             except ChatbridgeError as error:  # the conversation goes on; the turn is dropped
                 messages.pop()
-                _note(f"chatbridge: error: {error} [exit code {exit_code(error)}]")
+                code = exit_code(error)
+                _note(f"chatbridge: error: {error} [exit code {code}]")
+                if args.json:
+                    print_json_line(error_json(str(error), code))
                 continue
             messages.append({"role": "assistant", "content": reply.text})
-            if args.json:
-                print_json(reply_json(target, reply))
+            if args.json:  # JSON Lines: one compact object per answer
+                print_json_line(reply_json(target, reply))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
-from ..site._main import add_arguments, config_from_args, serve
+from ..site import LocalSite, SiteConfig
+from ..site._main import add_arguments, config_from_args
 from ._errors import UsageError
 
 __all__ = ["register"]
@@ -17,7 +19,8 @@ examples:
   chatbridge site --generation 1.8 --no-stream --upgrade-after 3
 
 The first line on stdout gives the URL ("... listening on http://127.0.0.1:PORT");
-point `chatbridge chat --url` or `chatbridge check --url` at it. Ctrl-C stops it.
+point `chatbridge chat --url` or `chatbridge check --url` at it. Ctrl-C stops it
+(exit code 130, like any interrupted command).
 """
 
 
@@ -37,11 +40,19 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+async def _serve(config: SiteConfig, host: str, port: int) -> None:
+    """Serve until cancelled. Not ``site._main.serve``: that one swallows Ctrl-C (and exits
+    0), while the CLI lets it through so the command exits 130 like any interrupted one."""
+    async with LocalSite(config, host=host, port=port) as url:
+        print(f"AI Power site (generation {config.generation}) listening on {url}", flush=True)
+        await asyncio.Event().wait()
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     try:
-        serve(config, args.host, args.port)
+        asyncio.run(_serve(config, args.host, args.port))
     except OSError as error:  # the port is taken, or the host is not ours to bind
         reason = error.strerror or str(error)
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from error
-    return 0
+    return 0  # not reached: only Ctrl-C (KeyboardInterrupt, exit 130) or a signal ends it

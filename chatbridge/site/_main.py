@@ -11,6 +11,17 @@ from ._app import LocalSite
 from ._config import DEFAULT_SECRET, FAULT_KINDS, GENERATIONS, FaultKind, SiteConfig
 
 
+def port_number(text: str) -> int:
+    """argparse ``type=`` for ``--port``: a TCP port, 0 to 65535 (0 = a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 to 65535: {text!r}")
+    return port
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the site's options to ``parser``."""
     add = parser.add_argument
@@ -21,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--chat-path", default="/", help='page holding the chat ("/" = home page)')
     add("--bot-id", type=int, default=0)
     add("--host", default="127.0.0.1")
-    add("--port", type=int, default=0, help="0 = a free port")
+    add("--port", type=port_number, default=0, help="0 = a free port")
     add("--tick-seconds", type=float, default=43200.0, help="nonce tick length")
     add("--page-cache", action=argparse.BooleanOptionalAction, default=False,
         help="serve pages as first rendered unless the URL has a query string")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import socket
 
 import pytest
 
+from chatbridge._cli._errors import UsageError
+from chatbridge._cli._options import Target, check_site_url
+from chatbridge._providers._registry import list_providers
 from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.site._main import add_arguments, port_number
 from tests.conftest import free_port
 
 from .conftest import Result, run_cli
@@ -47,13 +53,65 @@ async def test_unknown_model(site_url: str) -> None:
     assert_one_line_error(result, 3, "gpt-9")
 
 
-@pytest.mark.parametrize(
-    "url", ["example.org", "ftp://example.org", "http://", "https://[::1", "http://host:99999"]
-)
+@pytest.mark.parametrize("url", ["example.org", "ftp://example.org", "http://", "https://[::1"])
 async def test_malformed_url(url: str) -> None:
     result = await run_cli("chat", "--url", url, "hi")
 
-    assert_one_line_error(result, 2, f"--url {url!r}")
+    assert_one_line_error(result, 2, f"--url {url!r}", "needs http:// or https://")
+
+
+async def test_url_with_an_invalid_port_says_so() -> None:
+    result = await run_cli("chat", "--url", "http://127.0.0.1:99999", "hi")
+
+    assert_one_line_error(result, 2, "--url 'http://127.0.0.1:99999' has an invalid port")
+
+
+@pytest.mark.parametrize("url", ["http://host:99999", "http://host:0", "http://host:x"])
+def test_invalid_ports_are_named_as_such(url: str) -> None:
+    with pytest.raises(UsageError, match="has an invalid port") as caught:
+        check_site_url(url)
+    assert "needs http://" not in str(caught.value)
+    assert check_site_url("http://host:65535/") == "http://host:65535"
+
+
+async def test_site_refuses_an_invalid_port() -> None:
+    result = await run_cli("site", "--port", "99999")
+
+    assert result.code == 2, result.err
+    assert result.err_lines[-1].endswith("error: argument --port: must be 0 to 65535: '99999'")
+    assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize("port", ["65536", "-1", "http", "1.5"])
+def test_port_validator(port: str) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert [parser.parse_args(["--port", ok]).port for ok in ("0", "65535")] == [0, 65535]
+    with pytest.raises(argparse.ArgumentTypeError):
+        port_number(port)
+
+
+async def test_unreachable_socks_proxy(site_url: str) -> None:
+    pytest.importorskip("aiohttp_socks")
+    proxy = f"socks5://127.0.0.1:{free_port()}"  # nothing listens there
+    result = await run_cli("chat", "--url", site_url, "--proxy", proxy, "hi")
+
+    assert_one_line_error(result, 5, "proxy")
+
+
+async def test_provider_whose_seed_site_is_gone_suggests_url() -> None:
+    result = await run_cli("chat", "--provider", "ChatGptt", "hello")
+
+    assert_one_line_error(result, 2, "https://chatgptt.me is gone", "--url", "chatbridge demo")
+
+
+def test_every_provider_that_is_not_working_needs_a_url() -> None:
+    gone = [provider for provider in list_providers() if provider.url and not provider.working]
+    assert gone  # the seed sites
+    for provider in gone:
+        with pytest.raises(UsageError, match="is gone"):
+            Target.resolve(provider.get_name(), None, None)
+        assert Target.resolve(provider.get_name(), "http://a.test", None).url == "http://a.test"
 
 
 async def test_malformed_proxy(site_url: str) -> None:
@@ -119,3 +177,34 @@ async def test_site_on_a_taken_port() -> None:
         result = await run_cli("site", "--port", str(port))
 
     assert_one_line_error(result, 2, f"cannot listen on 127.0.0.1:{port}")
+
+
+async def test_json_failure_prints_a_json_error_too() -> None:
+    result = await run_cli("chat", "--json", "--url", f"http://127.0.0.1:{free_port()}", "hi")
+
+    assert_one_line_error(result, 5, "Cannot connect")
+    data = json.loads(result.out)
+    assert data == {"error": result.err.removeprefix("chatbridge: error: ").strip(), "exit_code": 5}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--json", "--url", "not a url"],  # refused by the command
+        ["chat", "--json", "--timeout", "0", "hi"],  # refused by argparse
+    ],
+)
+async def test_json_usage_error_prints_a_json_error_too(args: list[str]) -> None:
+    result = await run_cli(*args)
+
+    assert result.code == 2
+    assert "Traceback" not in result.err
+    [line] = result.out.splitlines()
+    data = json.loads(line)
+    assert data["exit_code"] == 2 and data["error"] in result.err
+
+
+async def test_without_json_a_failure_leaves_stdout_empty() -> None:
+    result = await run_cli("chat", "--url", f"http://127.0.0.1:{free_port()}", "hi")
+
+    assert result.code == 5 and result.out == ""

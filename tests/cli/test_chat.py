@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from chatbridge.site import LocalSite, SiteConfig
+
 from .conftest import run_cli
 
 
@@ -43,6 +45,16 @@ async def test_no_stream_json_reports_one_piece(site_url: str) -> None:
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert (data["streamed"], data["chunks"]) == (False, 1)
+
+
+async def test_a_site_that_cannot_stream_is_not_reported_as_streamed() -> None:
+    async with LocalSite(SiteConfig(generation="1.7")) as url:
+        result = await run_cli("chat", "--url", url, "--json", "hi")
+
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert (data["streamed"], data["chunks"]) == (False, 1)
+    assert "Echo: hi |" in data["answer"]
 
 
 async def test_named_providers_talk_to_the_given_site(site_url: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
+
 from chatbridge.site import LocalSite, SiteConfig
 from tests.conftest import free_port
 
@@ -34,7 +36,7 @@ async def test_check_json_reports_each_site(site_url: str) -> None:
     assert (aipkit["site"], aipkit["generation"]) == (aipkit_url, "aipkit")
     for probe in (legacy, aipkit):
         assert probe["reachable"] and probe["answered"]
-        assert probe["nonce_accepted"] == "yes"
+        assert probe["nonce_accepted"] is True and probe["nonce_refreshed"] is False
         assert probe["latency_ms"] > 0 and probe["error"] is None
 
 
@@ -45,6 +47,33 @@ async def test_check_sees_a_json_only_site_as_not_streaming() -> None:
     assert result.code == 0, result.err
     [probe] = json.loads(result.out)
     assert probe["streaming"] is False and probe["answered"] is True
+
+
+async def test_check_reports_a_nonce_accepted_after_a_refresh() -> None:
+    # A page cache serves the first rendered page, and its nonce, until the URL has a query
+    # string; two ticks later that nonce is dead, so the probe must refresh past the cache.
+    local = LocalSite(SiteConfig(page_cache=True))
+    async with local as url, aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/") as page:  # the cache now holds this nonce
+            assert page.status == 200
+        local.advance_ticks(2)
+        result = await run_cli("check", "--url", url, "--json")
+        table = await run_cli("check", "--url", url)
+
+    assert result.code == 0, result.out + result.err
+    [probe] = json.loads(result.out)
+    assert (probe["nonce_accepted"], probe["nonce_refreshed"]) == (True, True)
+    row = next(line for line in table.out.splitlines() if line.startswith("AIPower"))
+    assert "after refresh" in row
+
+
+async def test_check_reports_a_nonce_refused_even_after_a_refresh(expired_nonce_url: str) -> None:
+    result = await run_cli("check", "--url", expired_nonce_url, "--json")
+
+    assert result.code == 1
+    [probe] = json.loads(result.out)
+    assert (probe["nonce_accepted"], probe["nonce_refreshed"]) == (False, True)
+    assert probe["exit_code"] == 8 and probe["answered"] is False
 
 
 async def test_check_fails_on_a_broken_site(site_url: str) -> None:

@@ -33,3 +33,18 @@ async def test_demo_without_streaming_still_answers() -> None:
     assert result.code == 0, result.err
     assert "(plugin 2.2, JSON replies)" in result.out
     assert result.out.count("Echo:") == 6
+
+
+@pytest.mark.parametrize(
+    ("options", "header"),
+    [
+        (["--generation", "1.7"], "(plugin 1.7, JSON replies)"),  # 1.7 cannot stream
+        (["--generation", "aipkit", "--no-stream"], "(plugin aipkit, streaming)"),  # always does
+    ],
+)
+async def test_demo_header_says_what_the_site_does(options: list[str], header: str) -> None:
+    result = await run_cli("demo", *options)
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0].startswith(f"Local AI Power site {header} at ")
+    assert result.out.count("Echo:") == 6

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import signal
+import subprocess
 from collections.abc import Callable
 
 import pexpect
@@ -12,10 +15,10 @@ from .conftest import CLI, ENV
 PROMPT = "you> "
 
 
-def start_chat(url: str) -> pexpect.spawn:
+def start_chat(url: str, *options: str) -> pexpect.spawn:
     env = {**ENV, "TERM": "xterm-256color"}
     return pexpect.spawn(
-        CLI[0], [*CLI[1:], "chat", "--url", url], env=env, encoding="utf-8", timeout=15
+        CLI[0], [*CLI[1:], "chat", "--url", url, *options], env=env, encoding="utf-8", timeout=15
     )
 
 
@@ -73,3 +76,50 @@ def test_ctrl_c_cancels_the_answer_not_the_conversation(spawn_site: Callable[...
 
     assert third == 2  # the cancelled turn left no trace in the history
     assert code == 0
+
+
+def test_json_conversation_prints_one_line_per_turn(spawn_site: Callable[..., str]) -> None:
+    # Every second chat request fails with HTTP 500: the second turn is an error line.
+    child = start_chat(spawn_site("--fault", "http500", "--fault-every", "2"), "--json")
+    try:
+        lines = []
+        for message in ("first message", "second message", "third message"):
+            say(child, message)
+            child.expect(r"(\{[^\r\n]*\})\r\n")  # a whole object on one line
+            lines.append(json.loads(child.match.group(1)))
+        code = quit_with_ctrl_d(child)
+    finally:
+        child.close(force=True)
+
+    first, failed, third = lines
+    assert "Echo: first message | history turns: 0" in first["answer"]
+    assert failed["exit_code"] == 10 and "500" in failed["error"]
+    assert "Echo: third message | history turns: 2" in third["answer"]  # the failed turn left
+    assert code == 0
+
+
+def test_site_exits_130_on_ctrl_c() -> None:
+    # SIGINT back to its default in the child: a background job may have it ignored.
+    def restore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    process = subprocess.Popen(
+        [*CLI, "site", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        preexec_fn=restore_sigint,
+    )
+    try:
+        assert process.stdout is not None
+        assert "listening on http://127.0.0.1:" in process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 130
+    assert err == "chatbridge: interrupted\n"
