@@ -55,6 +55,18 @@ async def wait_closed(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
 
 
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy bytes from ``reader`` to ``writer`` until end of stream, then close ``writer``."""
+    try:
+        while chunk := await reader.read(65536):
+            writer.write(chunk)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        await wait_closed(writer)
+
+
 @asynccontextmanager
 async def local_proxy() -> AsyncIterator[tuple[str, list[str]]]:
     """A forward HTTP proxy on loopback; yields its URL and the request targets it saw.
@@ -64,16 +76,6 @@ async def local_proxy() -> AsyncIterator[tuple[str, list[str]]]:
     form of later requests on the same connection).
     """
     seen: list[str] = []
-
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while chunk := await reader.read(65536):
-                writer.write(chunk)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            await wait_closed(writer)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -35,7 +35,6 @@ class _Call:
     cookies: dict[str, str] | None = None
     headers: dict[str, str] | None = None
     provider: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     async def session(self) -> StreamSession:
         """The loop's shared session for these options. It keeps no cookies of its own:

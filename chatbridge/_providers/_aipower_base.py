@@ -62,15 +62,16 @@ class AIPowerSite:
         site_url: str | None = None,
         chat_page: str | None = None,
         bot_id: int | str | None = None,
-        **kwargs: Any,
+        **ignored: Any,
     ) -> AsyncGenerator[str, None]:
+        """``ignored``: options other providers take (``stream``, ``temperature``…). An AI
+        Power site decides those itself (rule 35), so they are accepted and not sent."""
         call = _Call(
             proxy=proxy,
             timeout=timeout,
             cookies=cookies,
             headers=headers,
             provider=cls.__name__,
-            extra=kwargs,
         )
         client = cls.site(site_url, chat_page, bot_id)
         return client.stream(messages, conversation=conversation, call=call)

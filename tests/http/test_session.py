@@ -19,7 +19,7 @@ from chatbridge import (
     StreamSession,
     TransportError,
 )
-from tests.conftest import free_port, local_proxy, serve_app
+from tests.conftest import free_port, local_proxy, pipe, serve_app
 
 CHALLENGE_PAGE = (
     "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
@@ -256,16 +256,6 @@ async def test_http_proxy_is_used() -> None:
 async def _socks5_server(stall: bool = False) -> tuple[asyncio.Server, list[str]]:
     """A minimal SOCKS5 proxy (no auth, CONNECT only); with ``stall`` it never answers."""
     targets: list[str] = []
-
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while chunk := await reader.read(65536):
-                writer.write(chunk)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
