@@ -221,7 +221,7 @@ def soak(messages: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--soak", type=int, default=2000)
     parser.add_argument("--skip-g4f", action="store_true")
     args = parser.parse_args()

@@ -34,6 +34,7 @@ from .._exceptions import (
     TransportError,
 )
 from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder
+from ._forms import FORM_CONTENT_TYPE, encode_form
 from ._pool import get_connector
 from ._status import raise_for_status
 
@@ -372,6 +373,14 @@ class StreamSession:
             kwargs["timeout"] = _timeout(seconds, self.timeout.connect, self.timeout.sock_read)
         if self._request_proxy and "proxy" not in kwargs:
             kwargs["proxy"] = self._request_proxy
+        data = kwargs.get("data")
+        if isinstance(data, dict) and all(
+            type(key) is str and type(value) is str for key, value in data.items()
+        ):
+            kwargs["data"] = encode_form(data)
+            headers = kwargs.get("headers")
+            if not headers or "Content-Type" not in headers:
+                kwargs["headers"] = {**(headers or {}), "Content-Type": FORM_CONTENT_TYPE}
         jar: aiohttp.abc.AbstractCookieJar | None = kwargs.pop("cookie_jar", None)
         if jar is not None and len(jar):
             sent = {key: morsel.value for key, morsel in jar.filter_cookies(URL(url)).items()}

