@@ -15,7 +15,14 @@ from ._history import Turn
 from ._markup import aipkit_bot_id
 from ._nonce import AIPKIT_ACTION
 from ._php import clean_utf8, sanitize_textarea_field, wp_json
-from ._responder import UpstreamError, delta_text, estimate_tokens, local_answer, split_words
+from ._responder import (
+    UpstreamError,
+    delta_text,
+    estimate_tokens,
+    local_answer,
+    raise_configured_failure,
+    split_words,
+)
 from ._state import CachedMessage, SiteState, client_ip
 
 NONCE_REFRESH = "aipkit_get_frontend_chat_nonce"
@@ -165,9 +172,7 @@ async def _stream(state: SiteState, call: Call) -> web.StreamResponse:
 
 async def _deltas(state: SiteState, es: EventStream, history: list[Turn], message: str) -> str:
     cfg = state.cfg
-    if cfg.upstream_error is not None:
-        raise UpstreamError(cfg.upstream_error, code="insufficient_quota",
-                            exception=cfg.upstream_error_mode == "exception")
+    raise_configured_failure(cfg)
     if state.upstream is not None and state.session is not None:
         msgs = state.upstream.messages(cfg.greeting, history, message)
         parts: list[str] = []

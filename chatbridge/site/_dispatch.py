@@ -19,6 +19,19 @@ from ._stats import RecordedRequest
 AJAX_PATH = "/wp-admin/admin-ajax.php"
 
 
+async def _inject_fault(
+    state: SiteState, record: RecordedRequest, *, ajax: bool
+) -> tuple[str | None, web.Response | None]:
+    """Pick this request's fault (recorded); returns it and the reply that replaces the
+    site's own, if the fault is of that kind."""
+    fault = state.faults.pick(page=not ajax)
+    record.fault = fault
+    replaced = await _apply_fault(state, fault, ajax=ajax)
+    if replaced is not None:
+        record.status = replaced.status
+    return fault, replaced
+
+
 async def _apply_fault(state: SiteState, kind: str | None, *, ajax: bool) -> web.Response | None:
     if kind is None:
         return None
@@ -63,11 +76,8 @@ async def handle_page(state: SiteState, request: web.Request) -> web.StreamRespo
     path = request.path
     record = RecordedRequest(request.method, path, "", dict(request.query), {})
     state.record(record)
-    fault = state.faults.pick(page=True)
-    record.fault = fault
-    replaced = await _apply_fault(state, fault, ajax=False)
+    fault, replaced = await _inject_fault(state, record, ajax=False)
     if replaced is not None:
-        record.status = replaced.status
         return replaced
     kind = _page_kind(state, path)
     if kind is None and path + "/" == state.cfg.chat_path:
@@ -132,11 +142,8 @@ async def handle_ajax(state: SiteState, request: web.Request) -> web.StreamRespo
     call = Call(request, query, post, action, record, headers=cors)
     if request.method == "OPTIONS":
         return call.reply(b"", status=403 if foreign else 200)
-    fault = state.faults.pick(page=False)
-    record.fault = fault
-    replaced = await _apply_fault(state, fault, ajax=True)
+    fault, replaced = await _inject_fault(state, record, ajax=True)
     if replaced is not None:
-        record.status = replaced.status
         return replaced
     call.fault = fault if fault in DAMAGING else None
     generation = state.generation

@@ -22,7 +22,14 @@ from ._history import (
 )
 from ._nonce import CHAT_ACTION
 from ._php import add_slashes, clean_utf8, esc_html, sanitize_text_field, wp_json
-from ._responder import UpstreamError, delta_text, estimate_tokens, local_answer, split_words
+from ._responder import (
+    UpstreamError,
+    delta_text,
+    estimate_tokens,
+    local_answer,
+    raise_configured_failure,
+    split_words,
+)
 from ._state import SiteState, client_ip
 
 NONCE_ERROR_17 = (
@@ -76,9 +83,7 @@ async def _error_words(es: EventStream, err: UpstreamError, repeat: int) -> None
 
 async def _answer(state: SiteState, history: list[Turn], message: str) -> str:
     cfg = state.cfg
-    if cfg.upstream_error is not None:
-        raise UpstreamError(cfg.upstream_error, code="insufficient_quota",
-                            exception=cfg.upstream_error_mode == "exception")
+    raise_configured_failure(cfg)
     if state.upstream is not None and state.session is not None:
         msgs = state.upstream.messages(cfg.greeting, history, message)
         return await state.upstream.complete(state.session, msgs)

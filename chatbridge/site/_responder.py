@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from ._config import SiteConfig
 from ._history import Turn, count_roles
 
 LOCAL_LABEL = "[local AI Power site]"
@@ -52,6 +53,16 @@ class UpstreamError(Exception):
         self.message = message
         self.code = code
         self.exception = exception
+
+
+def raise_configured_failure(cfg: SiteConfig) -> None:
+    """The ``upstream_error`` option: fail as the configured upstream would."""
+    if cfg.upstream_error is not None:
+        raise UpstreamError(
+            cfg.upstream_error,
+            code="insufficient_quota",
+            exception=cfg.upstream_error_mode == "exception",
+        )
 
 
 @dataclass(frozen=True, slots=True)
