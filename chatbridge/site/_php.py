@@ -83,7 +83,7 @@ def esc_html(text: str) -> str:
 
 
 def wp_json(value: Any) -> bytes:
-    """``wp_json_encode``: ASCII with ``\\uXXXX`` escapes and escaped slashes."""
+    """``wp_json_encode``: ASCII with ``\\u`` + 4-hex-digit escapes and escaped slashes."""
     return json.dumps(value, separators=(",", ":")).replace("/", "\\/").encode()
 
 
