@@ -73,6 +73,7 @@ _UPSTREAM_MARKERS = (
     "billing",
 )
 _FLAGS = ("tokenLimitReached", "ipBanned", "messageFlagged", "pineconeError", "modflag")
+_CONTROL_KEYS = frozenset((*_FLAGS, "error", "status"))
 _FLAG_ERRORS: dict[str, type[ChatbridgeError]] = {
     "tokenLimitReached": RateLimitError,
     "ipBanned": BlockedError,
@@ -217,16 +218,8 @@ class LegacyStream:
             return ""
         if not isinstance(data, dict):
             return ""
-        for flag in _FLAGS:
-            if data.get(flag):
-                message = html.unescape(str(data.get("msg") or flag))
-                error_type = _FLAG_ERRORS.get(flag, PluginError)
-                raise self._fail(error_type(message, **self.context))
-        if isinstance(data.get("error"), dict):
-            message = str(data["error"].get("message") or "upstream error")
-            raise self._fail(UpstreamError(html.unescape(message), **self.context))
-        if data.get("status") == "error":
-            raise self._fail(plugin_error(str(data.get("msg") or ""), **self.context))
+        if not _CONTROL_KEYS.isdisjoint(data):  # rare: flags and errors (rules 22, 23)
+            self._raise_for_control(data)
         if name == "thread.message.delta":
             return self._append(_assistant_delta(data))
         choice = _first_choice(data)
@@ -244,6 +237,18 @@ class LegacyStream:
             self.done = True
             return ""
         return self._append(content if isinstance(content, str) else "")
+
+    def _raise_for_control(self, data: dict[str, Any]) -> None:
+        for flag in _FLAGS:
+            if data.get(flag):
+                message = html.unescape(str(data.get("msg") or flag))
+                error_type = _FLAG_ERRORS.get(flag, PluginError)
+                raise self._fail(error_type(message, **self.context))
+        if isinstance(data.get("error"), dict):
+            message = str(data["error"].get("message") or "upstream error")
+            raise self._fail(UpstreamError(html.unescape(message), **self.context))
+        if data.get("status") == "error":
+            raise self._fail(plugin_error(str(data.get("msg") or ""), **self.context))
 
     def _append(self, text: str) -> str:
         if text:
