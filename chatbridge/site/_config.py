@@ -141,6 +141,36 @@ class SiteConfig:
     page_size: int = 67 * 1024
     #: Keep at most this many recorded requests (older ones are dropped).
     max_recorded_requests: int = 10000
+    #: The bot is an OpenAI Assistant (an ``asst_…`` model, plugin 1.8.95+, section 5.5): the
+    #: container says ``data-assistant-enabled="true"``, the conversation lives in a server-side
+    #: thread (``wpaicg_chat_history`` is ignored; "history turns" counts the thread's turns),
+    #: JSON successes carry ``thread_id`` and streams use the Assistants events (``thread_id``,
+    #: ``thread.message.delta``, ``assistant_error``, ``done``). A ``thread_id`` the site does not
+    #: know starts a new thread (the real upstream would fail with a 404 instead). Needs
+    #: generation ``"2.2"``: the 1.8 generation imitated here (1.8.79–1.8.90) predates
+    #: assistants, so any other generation is refused.
+    assistant: bool = False
+    #: No API key is configured: every legacy chat request answers ``Unable to initialize the AI
+    #: instance. …`` after the nonce check (1.7: ``Missing API Setting``, before the nonce check),
+    #: as plain JSON even on streaming sites. Legacy generations only.
+    misconfigured: bool = False
+    #: The bot uses Pinecone embeddings and the query finds nothing: ``No results from
+    #: Pinecone.`` as JSON (``status: error``) or, when streaming, as a single
+    #: ``pineconeError`` flag line that ends the stream. Legacy generations only.
+    pinecone_error: bool = False
+
+    def __post_init__(self) -> None:
+        if self.assistant and self.generation != "2.2":
+            raise ValueError(
+                "assistant mode needs generation 2.2 (assistants came with plugin 1.8.95), "
+                f"not {self.generation!r}"
+            )
+        if self.generation == "aipkit":
+            legacy_only = [name for name in ("misconfigured", "pinecone_error")
+                           if getattr(self, name)]
+            if legacy_only:
+                raise ValueError(f"{', '.join(legacy_only)}: legacy generations only, "
+                                 "not 'aipkit'")
 
     def streams(self) -> bool:
         """Whether legacy chat replies stream for this configuration."""

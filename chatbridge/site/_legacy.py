@@ -3,15 +3,15 @@ plugin 1.7 to 2.2, following the processing order of protocol section 4.5."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from ._assistant import ASSISTANT_STREAM_HEADERS, assistant_reply
 from ._call import Call, EventStream, StreamCut, cut_response
+from ._completion import error_words, flag_line, stream_answer, whole_answer
 from ._history import (
-    Turn,
     cookie_entries_to_turns,
     encode_cookie_history,
     history_cookie_name,
@@ -21,15 +21,8 @@ from ._history import (
     read_cookie_history,
 )
 from ._nonce import CHAT_ACTION
-from ._php import add_slashes, clean_utf8, esc_html, sanitize_text_field, wp_json
-from ._responder import (
-    UpstreamError,
-    delta_text,
-    estimate_tokens,
-    local_answer,
-    raise_configured_failure,
-    split_words,
-)
+from ._php import add_slashes, clean_utf8, esc_html, sanitize_text_field
+from ._responder import UpstreamError
 from ._state import SiteState, client_ip
 
 NONCE_ERROR_17 = (
@@ -42,7 +35,10 @@ NONCE_EXPIRED = "The link you followed has expired."
 EMPTY_MESSAGE = "It appears that nothing was inputted."
 BANNED_IP = "You are not allowed to access this feature."
 BANNED_WORD = "Your message contains prohibited words. Please modify your message and try again."
-STREAM_MODEL = "gpt-4o-mini-2024-07-18"
+#: No API key (the ``misconfigured`` option): 1.8+ and 1.7 texts (section 4.5, step 4).
+NO_AI_INSTANCE = "Unable to initialize the AI instance. Please make sure the API key is valid."
+MISSING_API_SETTING = "Missing API Setting"
+NO_PINECONE_RESULTS = "No results from Pinecone."
 ACTIONS = frozenset({"wpaicg_chat_shortcode_message", "wpaicg_chatbox_message"})
 
 
@@ -52,64 +48,6 @@ def _expired_text(request: web.Request) -> str:
     if referer and urlsplit(referer).netloc == request.host:
         text += f'</p><p><a href="{esc_html(referer)}">Please try again.</a>'
     return text
-
-
-def _flag(msg: str, flag: str) -> bytes:
-    return b"data: " + wp_json({"msg": msg, flag: True}) + b"\n\n"
-
-
-def _chunk(cid: str, created: int, delta: dict[str, str], finish: str | None = None) -> bytes:
-    obj = {
-        "id": cid, "object": "chat.completion.chunk", "created": created, "model": STREAM_MODEL,
-        "system_fingerprint": "fp_local",
-        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-    }
-    return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-
-
-async def _error_words(es: EventStream, err: UpstreamError, repeat: int) -> None:
-    """The plugin's word-splitter: contents are not JSON-escaped, no ``[DONE]``."""
-    words = err.message.split(" ")
-    for _ in range(1 if err.exception else repeat):
-        for i, word in enumerate(words):
-            content = (word if i == 0 else " " + word).encode("utf-8", "replace")
-            await es.send(b'event: message\ndata: {"choices":[{"delta":{"content":"'
-                          + content + b'"}}]}\n\n')
-        if err.exception:
-            await es.send(b"data: [LIMITED]\n\n")
-        else:
-            await es.send(b'data: {"choices":[{"finish_reason":"stop"}]}\n\n')
-
-
-async def _answer(state: SiteState, history: list[Turn], message: str) -> str:
-    cfg = state.cfg
-    raise_configured_failure(cfg)
-    if state.upstream is not None and state.session is not None:
-        msgs = state.upstream.messages(cfg.greeting, history, message)
-        return await state.upstream.complete(state.session, msgs)
-    return local_answer(message, history)
-
-
-async def _stream_answer(
-    state: SiteState, es: EventStream, history: list[Turn], message: str, log_id: int
-) -> str:
-    cid = f"chatcmpl-local{log_id:015d}"
-    created = int(state.clock.now())
-    cfg = state.cfg
-    if cfg.upstream_error is None and state.upstream is not None and state.session is not None:
-        msgs = state.upstream.messages(cfg.greeting, history, message)
-        parts: list[str] = []
-        async for line in state.upstream.stream_lines(state.session, msgs):
-            parts.append(delta_text(line))
-            await es.send(line + b"\n\n")
-        return "".join(parts)
-    answer = await _answer(state, history, message)
-    await es.send(_chunk(cid, created, {"role": "assistant", "content": ""}))
-    for piece in split_words(answer):
-        await es.send(_chunk(cid, created, {"content": piece}))
-    await es.send(_chunk(cid, created, {}, "stop"))
-    await es.send(b"data: [DONE]\n\n")
-    return answer
 
 
 async def handle_legacy(state: SiteState, call: Call) -> web.StreamResponse:
@@ -131,6 +69,9 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
         if not client_id:
             client_id = "t_" + secrets.token_hex(15)
             call.cookies.append(("wpaicg_chat_client_id", client_id, 7 * 86400))
+        if cfg.misconfigured:  # 1.7.x checks the API key before the nonce (section 4.3)
+            stats.errors += 1
+            return call.json({"status": "error", "msg": MISSING_API_SETTING})
     if not state.clock.verify(both.get("_wpnonce"), CHAT_ACTION):
         stats.nonce_failures += 1
         if gen == "1.7":
@@ -141,7 +82,12 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
     fields = call.post if gen == "2.2" else both
     if gen != "1.7":
         client_id = fields.get("wpaicg_chat_client_id", "")
-    es = EventStream(call) if state.streams and gen != "1.7" else None
+    if cfg.misconfigured:  # decided before streaming: plain JSON (section 5.4)
+        stats.errors += 1
+        return call.json({"status": "error", "msg": NO_AI_INSTANCE})
+    es = None
+    if state.streams and gen != "1.7":
+        es = EventStream(call, extra_headers=ASSISTANT_STREAM_HEADERS if cfg.assistant else None)
     call.stream = es
     if es is not None:
         stats.stream_requests += 1
@@ -149,7 +95,7 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
         stats.errors += 1
         if es is None:
             return call.json({"status": "error", "msg": BANNED_IP})
-        await es.send(_flag(BANNED_IP, "ipBanned"))  # the plugin carries on (section 5.4)
+        await es.send(flag_line(BANNED_IP, "ipBanned"))  # the plugin carries on (section 5.4)
     raw = fields.get("message", "")
     message = clean_utf8(raw) if gen == "2.2" else sanitize_text_field(add_slashes(raw))
     if raw in ("", "0") or message == "":
@@ -162,7 +108,7 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
         stats.errors += 1
         if es is None:
             return call.json({"status": "error", "msg": BANNED_WORD})
-        await es.send(_flag(BANNED_WORD, "messageFlagged"))  # and carries on here too
+        await es.send(flag_line(BANNED_WORD, "messageFlagged"))  # and carries on here too
     limit = cfg.guest_token_limit
     if limit is not None and state.token_usage.get(client_id, 0) > limit:
         stats.errors += 1
@@ -171,8 +117,19 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
             return call.json({"status": "error", "msg": text})
         if es is None:
             return call.json({"msg": text, "tokenLimitReached": True})
-        await es.send(_flag(text, "tokenLimitReached"))
+        await es.send(flag_line(text, "tokenLimitReached"))
         return await es.finish()
+    if cfg.pinecone_error:  # embeddings (step 9) found nothing
+        stats.errors += 1
+        if es is None:
+            return call.json({"status": "error", "msg": NO_PINECONE_RESULTS})
+        await es.send(flag_line(NO_PINECONE_RESULTS, "pineconeError"))
+        return await es.finish()
+    if cfg.assistant:  # the thread holds the history (section 5.5)
+        return await assistant_reply(
+            state, call, es, sent_thread=fields.get("thread_id"), message=message,
+            client_id=client_id, log_id=state.next_log_id(),
+        )
     entries: list[str] = []
     history_name = ""
     if gen == "1.7":
@@ -187,20 +144,18 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
     log_id = state.next_log_id()
     try:
         if es is not None:
-            answer = await _stream_answer(state, es, history, message, log_id)
+            answer = await stream_answer(state, es, history, message, log_id)
         else:
-            answer = await _answer(state, history, message)
+            answer = await whole_answer(state, history, message)
     except UpstreamError as err:
         stats.errors += 1
         if es is None:
             return call.json({"status": "error", "msg": esc_html(err.message),
                               "greeting_message": cfg.greeting, "log": log_id})
-        await _error_words(es, err, repeat=2 if gen == "2.2" else 1)
+        await error_words(es, err, repeat=2 if gen == "2.2" else 1)
         return await es.finish()
     stats.answers += 1
-    state.token_usage[client_id] = state.token_usage.get(client_id, 0) + estimate_tokens(
-        message, answer
-    )
+    state.charge(client_id, message, answer)
     if es is not None:
         return await es.finish()
     if gen == "1.7":

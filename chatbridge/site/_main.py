@@ -56,6 +56,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--upstream-api-key", default=None)
     add("--aipkit-mode", choices=("popup", "inline"), default="popup")
     add("--secret", default=DEFAULT_SECRET)
+    add("--assistant", action=argparse.BooleanOptionalAction, default=False,
+        help="the bot is an OpenAI Assistant (asst_…): threads, Assistants stream events "
+        "(generation 2.2 only)")
+    add("--misconfigured", action=argparse.BooleanOptionalAction, default=False,
+        help='no API key: every chat answers "Unable to initialize the AI instance…" '
+        '(1.7: "Missing API Setting")')
+    add("--pinecone-error", action=argparse.BooleanOptionalAction, default=False,
+        help='embeddings find nothing: "No results from Pinecone." (a pineconeError flag when '
+        "streaming)")
     add("--other-plugin-nonce", action=argparse.BooleanOptionalAction, default=True,
         help="another plugin's data-nonce before the chat container, as on real sites")
 
@@ -74,7 +83,8 @@ def config_from_args(ns: argparse.Namespace) -> SiteConfig:
         "upgrade_after": ns.upgrade_after, "upstream": ns.upstream,
         "upstream_model": ns.upstream_model, "upstream_api_key": ns.upstream_api_key,
         "aipkit_mode": ns.aipkit_mode, "secret": ns.secret,
-        "other_plugin_nonce": ns.other_plugin_nonce,
+        "other_plugin_nonce": ns.other_plugin_nonce, "assistant": ns.assistant,
+        "misconfigured": ns.misconfigured, "pinecone_error": ns.pinecone_error,
     }
     return SiteConfig(**values)
 
@@ -97,6 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     add_arguments(parser)
     ns = parser.parse_args(argv)
     try:
-        serve(config_from_args(ns), ns.host, ns.port)
+        config = config_from_args(ns)
+    except ValueError as error:  # an impossible combination, e.g. --assistant on 1.8
+        parser.error(str(error))
+    try:
+        serve(config, ns.host, ns.port)
     except OSError as error:  # the port is taken, or the host is not ours to bind
         parser.exit(2, f"cannot listen on {ns.host}:{ns.port}: {error.strerror or error}\n")

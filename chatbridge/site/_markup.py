@@ -102,6 +102,8 @@ def legacy_container(
     # The widget template defaults to "0" even where the server streams (section 4.2).
     values["data-openai_stream_nav"] = "1" if streams and not widget else "0"
     values["data-type"] = "widget" if widget else "shortcode"
+    # Only the 1.8.95+ attribute set (generation "2.2") has the attribute at all.
+    values["data-assistant-enabled"] = "true" if cfg.assistant else "false"
     lines = []
     for name in _attribute_names(generation, widget):
         value = values.get(name, "")

@@ -11,8 +11,9 @@ from ._config import SiteConfig
 from ._faults import FaultPlan
 from ._history import Turn
 from ._nonce import NonceClock
-from ._responder import Upstream
+from ._responder import Upstream, estimate_tokens
 from ._stats import RecordedRequest, SiteStats
+from ._threads import ThreadStore
 
 _CLIENT_IP_HEADERS = (
     "Client-IP",
@@ -52,6 +53,8 @@ class SiteState:
         self.page_memo: dict[tuple[str, str, str, int, str], bytes] = {}
         self.aipkit_cache: dict[str, CachedMessage] = {}
         self.aipkit_history: dict[tuple[str, int, str], list[Turn]] = {}
+        #: Assistants threads (the ``assistant`` option).
+        self.threads = ThreadStore()
         self.session: aiohttp.ClientSession | None = None
         self.upstream = (
             Upstream(cfg.upstream, cfg.upstream_model, cfg.upstream_api_key)
@@ -70,6 +73,13 @@ class SiteState:
     def next_log_id(self) -> int:
         self.log_id += 1
         return self.log_id
+
+    def charge(self, client_id: str, message: str, answer: str) -> None:
+        """Add a success's usage to the guest's token counter (after the answer, as the plugin
+        does)."""
+        self.token_usage[client_id] = self.token_usage.get(client_id, 0) + estimate_tokens(
+            message, answer
+        )
 
     def record(self, entry: RecordedRequest) -> None:
         self.requests.append(entry)
