@@ -35,6 +35,8 @@ AIPOWER_READ_GAP = 210.0
 #: here with the new message. Longer conversations are flattened into a fresh one.
 LEGACY17_HISTORY_LIMIT = 10
 AIPKIT_HISTORY_LIMIT = 14
+#: An OpenAI Assistants thread keeps every turn; this only bounds what we track.
+ASSISTANT_HISTORY_LIMIT = 1000
 #: Sites whose token caches are kept, and conversations remembered per site (LRU).
 MAX_SITES = 256
 MAX_CONVERSATIONS = 1024

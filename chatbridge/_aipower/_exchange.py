@@ -12,7 +12,11 @@ import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from .._constants import AIPKIT_HISTORY_LIMIT, LEGACY17_HISTORY_LIMIT
+from .._constants import (
+    AIPKIT_HISTORY_LIMIT,
+    ASSISTANT_HISTORY_LIMIT,
+    LEGACY17_HISTORY_LIMIT,
+)
 from .._exceptions import BlockedError, ResponseStatusError
 from .._http._decoders import SSEDecoder
 from .._http._session import StreamResponse, StreamSession
@@ -36,6 +40,8 @@ from ._replies import (
 from ._tokens import refuse_login_wall
 
 __all__ = ["aipkit_exchange", "legacy_exchange"]
+
+_HISTORY_LIMITS = {"1.7": LEGACY17_HISTORY_LIMIT, "assistant": ASSISTANT_HISTORY_LIMIT}
 
 
 async def check_status(response: StreamResponse) -> None:
@@ -95,9 +101,12 @@ async def legacy_exchange(
     stats: ClientStats,
 ) -> AsyncGenerator[str, None]:
     cookie_history = tokens.legacy_version == "1.7"
+    # Sites that hold the history themselves: 1.7 in its cookies, an Assistants bot in its
+    # thread (the thread_id we send back). Everything else gets the history field.
+    held_by = "1.7" if cookie_history else "assistant" if tokens.assistant else None
     message = (
-        conv.message_for_site_history(split, "1.7", LEGACY17_HISTORY_LIMIT)
-        if cookie_history
+        conv.message_for_site_history(split, held_by, _HISTORY_LIMITS[held_by])
+        if held_by
         else split.message
     )
     form = {
@@ -108,7 +117,7 @@ async def legacy_exchange(
         "message": _escape_message(message, cookie_history),
         "bot_id": tokens.bot_id,
         "chatbot_identity": tokens.chatbot_identity,
-        "wpaicg_chat_history": "[]" if cookie_history else encode_history(split.turns),
+        "wpaicg_chat_history": "[]" if held_by else encode_history(split.turns),
         "wpaicg_chat_client_id": conv.client_id,
     }
     if conv.thread_id:
@@ -141,7 +150,7 @@ async def legacy_exchange(
                 answer, thread = interpret_legacy_json(body, **context)
                 conv.thread_id = thread or conv.thread_id
             yield answer
-    conv.record(split, answer, "1.7" if cookie_history else None)
+    conv.record(split, answer, held_by)
 
 
 async def aipkit_exchange(
