@@ -14,7 +14,7 @@ from ._call import Call, EventStream, StreamCut, cut_response
 from ._history import Turn
 from ._markup import aipkit_bot_id
 from ._nonce import AIPKIT_ACTION
-from ._php import clean_utf8, sanitize_textarea_field, wp_json
+from ._php import clean_utf8, has_invalid_utf8, intval, sanitize_key, wp_json
 from ._responder import (
     UpstreamError,
     delta_text,
@@ -56,23 +56,27 @@ async def handle_aipkit(state: SiteState, call: Call, *, foreign: bool) -> web.S
     if call.action == CACHE:
         return _cache(state, call, foreign)
     try:
-        return await _stream(state, call)
+        return await _stream(state, call, foreign)
     except StreamCut:
         return await cut_response(call)
 
 
 def _cache(state: SiteState, call: Call, foreign: bool) -> web.Response:
+    """fn-ajax-cache-sse-message.php: cross-origin (bot > 0 only), nonce (POST, through
+    ``sanitize_key``), then the message: invalid UTF-8 is emptied, NULs removed, nothing else."""
     state.stats.aipkit_cache_requests += 1
-    if foreign:
+    post = call.post
+    if foreign and abs(intval(post.get("bot_id", ""))) > 0:
         return _fail(call, 403, "Embed feature is not available with your current plan.",
                      "embed_not_available")
-    nonce = call.post.get("_ajax_nonce") or call.query.get("_ajax_nonce")
-    if not state.clock.verify(nonce, AIPKIT_ACTION):
+    nonce = post.get("_ajax_nonce")
+    if nonce is None or not state.clock.verify(sanitize_key(nonce), AIPKIT_ACTION):
         state.stats.nonce_failures += 1
         return _fail(call, 403, CACHE_NONCE_ERROR, "nonce_failure_cache_sse")
-    message = sanitize_textarea_field(call.post.get("message", ""))
-    if not message.strip() and not call.post.get("image_inputs"):
-        return _fail(call, 400, "No message or image data provided to cache.",
+    raw = post.get("message", "")
+    message = "" if has_invalid_utf8(raw) else raw.replace("\0", "")
+    if message in ("", "0") and not post.get("image_inputs"):  # PHP empty()
+        return _fail(call, 400, "Data to cache (message or image) cannot be empty.",
                      "empty_data_to_cache")
     now = state.clock.now()
     cache = state.aipkit_cache
@@ -102,20 +106,24 @@ async def _error_then_done(state: SiteState, es: EventStream, text: str,
     return await es.finish()
 
 
-def _problem(state: SiteState, call: Call) -> tuple[str | None, str]:
-    """Validate the stream request; returns (error text, cached message)."""
+def _problem(state: SiteState, call: Call, foreign: bool) -> tuple[str | None, str]:
+    """Validate the stream request in the plugin's order (CORS for a bot, nonce, cache key,
+    requirements); returns (error text, cached message)."""
     q = call.query
-    key = q.get("cache_key", "")
-    if not key:
-        return "Message cache key is missing.", ""
-    entry = state.aipkit_cache.pop(key, None)  # read once
-    if entry is None:
-        return "Message not found in cache.", ""
-    if entry.expires < state.clock.now():
-        return "Cached message has expired.", ""
+    if foreign and abs(intval(q.get("bot_id", ""))) > 0:
+        return "This domain is not permitted to access the chatbot.", ""
     if not state.clock.verify(q.get("_ajax_nonce"), AIPKIT_ACTION):
         state.stats.nonce_failures += 1
         return STREAM_NONCE_ERROR, ""
+    key = q.get("cache_key", "")
+    if not key:
+        return "Message cache key is missing.", ""
+    entry = state.aipkit_cache.get(key)
+    if entry is None:
+        return "Message not found in cache.", ""
+    if entry.expires < state.clock.now():
+        return "Cached message has expired.", ""  # an expired entry stays (only reads delete)
+    del state.aipkit_cache[key]  # read once
     if q.get("bot_id", "").strip() != str(aipkit_bot_id(state.cfg)):
         return "Invalid chatbot specified.", ""
     if not _NOT_KEY.sub("", q.get("conversation_uuid", "").lower()):
@@ -127,14 +135,14 @@ def _problem(state: SiteState, call: Call) -> tuple[str | None, str]:
     return None, entry.message
 
 
-async def _stream(state: SiteState, call: Call) -> web.StreamResponse:
+async def _stream(state: SiteState, call: Call, foreign: bool) -> web.StreamResponse:
     stats, cfg, q = state.stats, state.cfg, call.query
     stats.chat_requests += 1
     stats.stream_requests += 1
     es = EventStream(call)
     call.stream = es
     await es.send(PREAMBLE)  # headers and padding go out before any check
-    problem, message = _problem(state, call)
+    problem, message = _problem(state, call, foreign)
     if problem is not None:
         return await _error_then_done(state, es, problem)
     message = clean_utf8(message)

@@ -55,7 +55,9 @@ async def read_post(request: web.Request) -> dict[str, str]:
             return {}
         return {k: v for k, v in form.items() if isinstance(v, str)}
     body = await _read_capped(request)
-    if not body or ctype not in ("application/x-www-form-urlencoded", "application/octet-stream"):
+    # PHP fills $_POST only for these two types; aiohttp reports a missing Content-Type as
+    # application/octet-stream, which PHP leaves alone too.
+    if not body or ctype != "application/x-www-form-urlencoded":
         return {}
     text = body.decode("utf-8", "surrogateescape")
     return dict(parse_qsl(text, keep_blank_values=True, errors="surrogateescape"))

@@ -64,8 +64,11 @@ class SiteConfig:
     #: ``sanitize_text_field``), ``"2.2"`` (1.8.91–2.2: nonce failure is HTTP 403 text, POST-only
     #: fields, streaming on) or ``"aipkit"`` (2.3+: cache step + GET SSE, legacy actions 400 ``0``).
     generation: Generation = "2.2"
-    #: Whether legacy chat replies stream (``text/event-stream``). ``None`` takes the generation's
-    #: default: off for 1.7 (which cannot stream at all) and 1.8, on for 2.2. AIPKit always streams.
+    #: Streaming of the configured chat (``text/event-stream`` replies), protocol 5.1 and 13.
+    #: It sets the option of the placement's own action (``wpaicg_shortcode_stream`` or
+    #: ``wpaicg_widget_stream``) and, when ``bot_id`` > 0, the bot's ``openai_stream_nav``;
+    #: the other action keeps its default (on). ``None`` keeps every default: action options on
+    #: (1.8 and 2.2), custom bots off. 1.7 cannot stream at all; AIPKit always streams.
     stream: bool | None = None
     #: Legacy container: ``"shortcode"`` (``div.wpaicg-chat-shortcode``, action
     #: ``wpaicg_chat_shortcode_message``) or ``"widget"`` (``div.wpaicg-chatbox`` in a
@@ -173,9 +176,25 @@ class SiteConfig:
                                  "not 'aipkit'")
 
     def streams(self) -> bool:
-        """Whether legacy chat replies stream for this configuration."""
+        """Whether the configured chat (placement, plus the bot when ``bot_id`` > 0) streams."""
+        if self.generation == "aipkit":
+            return True
+        return self.streams_for(_ACTION_OF[self.placement], self.bot_id)
+
+    def streams_for(self, action: str, bot_id: int) -> bool:
+        """``determine_stream_nav_setting``: does a legacy request for ``action`` with this
+        ``bot_id`` stream? A bot id other than the configured bot names no post and falls back
+        to the action's option."""
         if self.generation == "1.7":
             return False
-        if self.stream is None:
-            return self.generation in ("2.2", "aipkit")
-        return self.stream
+        if bot_id > 0 and bot_id == self.bot_id:
+            return bool(self.stream)  # the bot's openai_stream_nav, default '0'
+        if action == _ACTION_OF[self.placement] and self.stream is not None:
+            return self.stream
+        return True  # wpaicg_shortcode_stream / wpaicg_widget_stream default '1'
+
+
+_ACTION_OF: dict[str, str] = {
+    "shortcode": "wpaicg_chat_shortcode_message",
+    "widget": "wpaicg_chatbox_message",
+}

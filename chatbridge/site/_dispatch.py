@@ -10,6 +10,7 @@ from aiohttp import web
 from ._aipkit import AIPKIT_ACTIONS, handle_aipkit
 from ._call import HTML, Call, read_post
 from ._faults import DAMAGING, PHP_WARNING, REPLACING, replacing_reply
+from ._lead import LEAD_ACTION, handle_lead
 from ._legacy import ACTIONS as LEGACY_ACTIONS
 from ._legacy import handle_legacy
 from ._pages import render_page
@@ -135,19 +136,23 @@ async def handle_ajax(state: SiteState, request: web.Request) -> web.StreamRespo
     stats.ajax_requests += 1
     query = dict(request.query)
     post = await read_post(request)
-    action = post.get("action") or query.get("action") or ""
+    # $_REQUEST = $_GET overlaid with $_POST: a POST ``action`` (even empty) wins.
+    action = post["action"] if "action" in post else query.get("action", "")
     record = RecordedRequest(request.method, request.path, action, query, post)
     state.record(record)
     cors, foreign = _cors(state, request)
     call = Call(request, query, post, action, record, headers=cors)
-    if request.method == "OPTIONS":
-        return call.reply(b"", status=403 if foreign else 200)
+    if request.method == "OPTIONS":  # send_origin_headers: only an allowed Origin gets 200
+        return call.reply(b"", status=200 if cors else 403)
     fault, replaced = await _inject_fault(state, record, ajax=True)
     if replaced is not None:
         return replaced
     call.fault = fault if fault in DAMAGING else None
     generation = state.generation
-    if action in LEGACY_ACTIONS and generation != "aipkit":
+    resp: web.StreamResponse
+    if action == LEAD_ACTION and generation == "2.2":
+        resp = handle_lead(state, call)
+    elif action in LEGACY_ACTIONS and generation != "aipkit":
         state.legacy_chats += 1
         resp = await handle_legacy(state, call)
         upgrade_after = state.cfg.upgrade_after

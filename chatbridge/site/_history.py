@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Literal
 from urllib.parse import quote_plus, unquote_plus
 
@@ -26,10 +27,35 @@ Role = Literal["user", "assistant"]
 Turn = tuple[Role, str]
 
 
+#: PHP ``json_decode``'s default nesting limit: anything deeper decodes to null.
+JSON_MAX_DEPTH = 512
+_BRACKETS = re.compile(r'"[^"]*"|[\[\]{}]')
+
+
+def _too_deep(text: str) -> bool:
+    """Whether arrays/objects nest deeper than PHP allows (``text`` has no backslashes, so a
+    string literal is simply ``"…"``)."""
+    if text.count("[") + text.count("{") <= JSON_MAX_DEPTH:
+        return False
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        token = match.group(0)
+        if token in "[{":
+            depth += 1
+            if depth > JSON_MAX_DEPTH:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
 def _decode(text: str) -> list[Turn]:
+    text = text.replace("\\", "")
+    if _too_deep(text):
+        return []
     try:
-        items = json.loads(text.replace("\\", ""))
-    except ValueError:
+        items = json.loads(text)
+    except (ValueError, RecursionError):
         return []
     if not isinstance(items, list):
         return []
@@ -86,8 +112,8 @@ def read_cookie_history(raw: str | None) -> list[str]:
     if not raw:
         return []
     value = unquote_plus(raw, errors="surrogateescape")
-    # $_COOKIE is magic-quoted and then wp_unslash()ed: net effect, one level of stripslashes.
-    value = _strip_slashes(value)
+    # 1.7 deletes every backslash of the (magic-quoted) cookie before unserialising.
+    value = value.replace("\\", "")
     items = php_unserialize_list(value.encode("utf-8", "surrogateescape"))
     return items or []
 
@@ -109,16 +135,3 @@ def encode_cookie_history(entries: list[str]) -> str:
     """PHP ``setcookie`` value (``urlencode`` of the serialised list)."""
     return quote_plus(php_serialize_list(entries))
 
-
-def _strip_slashes(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    chars = iter(text)
-    for ch in chars:
-        if ch == "\\":
-            nxt = next(chars, "")
-            out.append("\0" if nxt == "0" else nxt)
-        else:
-            out.append(ch)
-    return "".join(out)

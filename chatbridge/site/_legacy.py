@@ -21,7 +21,7 @@ from ._history import (
     read_cookie_history,
 )
 from ._nonce import CHAT_ACTION
-from ._php import add_slashes, clean_utf8, esc_html, sanitize_text_field
+from ._php import add_slashes, clean_utf8, esc_html, intval, sanitize_text_field
 from ._responder import UpstreamError
 from ._state import SiteState, client_ip
 
@@ -42,7 +42,8 @@ NO_PINECONE_RESULTS = "No results from Pinecone."
 ACTIONS = frozenset({"wpaicg_chat_shortcode_message", "wpaicg_chatbox_message"})
 
 
-def _expired_text(request: web.Request) -> str:
+def expired_text(request: web.Request) -> str:
+    """``wp_nonce_ays`` under admin-ajax: the bare expired-link text (403)."""
     text = NONCE_EXPIRED
     referer = request.headers.get("Referer", "")
     if referer and urlsplit(referer).netloc == request.host:
@@ -78,15 +79,16 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
             return call.json({"status": "error", "msg": NONCE_ERROR_17})
         if gen == "1.8":
             return call.json({"status": "error", "msg": NONCE_ERROR_18})
-        return call.reply(_expired_text(call.request).encode(), status=403)
+        return call.reply(expired_text(call.request).encode(), status=403)
     fields = call.post if gen == "2.2" else both
     if gen != "1.7":
         client_id = fields.get("wpaicg_chat_client_id", "")
     if cfg.misconfigured:  # decided before streaming: plain JSON (section 5.4)
         stats.errors += 1
         return call.json({"status": "error", "msg": NO_AI_INSTANCE})
+    bot_id = intval(fields.get("bot_id", ""))
     es = None
-    if state.streams and gen != "1.7":
+    if cfg.streams_for(call.action, bot_id):
         es = EventStream(call, extra_headers=ASSISTANT_STREAM_HEADERS if cfg.assistant else None)
     call.stream = es
     if es is not None:
@@ -133,8 +135,17 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
     entries: list[str] = []
     history_name = ""
     if gen == "1.7":
+        # The key cookie (named per shortcode / widget / bot) only says "a conversation was
+        # started"; the history cookie's name is recomputed from client id and url. Without the
+        # key cookie the history is empty and the key cookie is set (1 day, never refreshed).
         history_name = history_cookie_name(client_id, fields.get("url", ""))
-        entries = read_cookie_history(cookies.get(history_name))
+        # A bot id names a bot only if that post exists (the configured bot).
+        key_cookie = history_key_cookie(call.action, bot_id if bot_id == cfg.bot_id else 0)
+        if cookies.get(key_cookie):
+            entries = read_cookie_history(cookies.get(history_name))
+        else:
+            call.cookies.append((key_cookie, history_name, 86400))
+        entries = entries[-cfg.conversation_cut :] if cfg.conversation_cut > 0 else []
         history = cookie_entries_to_turns(entries)
     elif gen == "1.8":
         history = parse_history_18(add_slashes(fields.get("wpaicg_chat_history", "")))
@@ -158,19 +169,11 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
     state.charge(client_id, message, answer)
     if es is not None:
         return await es.finish()
-    if gen == "1.7":
-        key_cookie = history_key_cookie(call.action, _intval(fields.get("bot_id", "")))
-        kept = [*entries, f"Human: {message}\nAI: ", answer][-cfg.conversation_cut :]
-        call.cookies.append((key_cookie, history_name, 86400))
+    if gen == "1.7":  # the cut entries plus this turn (so up to conversation_cut + 2)
+        kept = [*entries, f"Human: {message}\nAI: ", answer]
         call.cookies.append((history_name, encode_cookie_history(kept), 86400))
     return call.json({"status": "success", "msg": "Something went wrong",
                       "greeting_message": cfg.greeting, "data": answer, "log": log_id})
 
 
-def _intval(text: str) -> int:
-    digits = ""
-    for ch in text.strip():
-        if not ch.isdigit():
-            break
-        digits += ch
-    return int(digits) if digits else 0
+

@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--generation", choices=GENERATIONS, default="2.2", help="plugin generation to imitate")
     add("--stream", action=argparse.BooleanOptionalAction, default=None,
-        help="stream legacy replies (default: the generation's default)")
+        help="stream the placement's action (and the bot, if --bot-id > 0); default: action "
+        "options on from 1.8, custom bots off, 1.7 never")
     add("--placement", choices=("shortcode", "widget"), default="shortcode")
     add("--chat-path", default="/", help='page holding the chat ("/" = home page)')
     add("--bot-id", type=int, default=0)

@@ -65,7 +65,9 @@ class NonceClock:
 
     def verify(self, nonce: str | None, action: str) -> int:
         """``wp_verify_nonce``: 1 (this tick), 2 (previous tick) or 0 (invalid)."""
-        if not nonce:
+        # PHP's hash_equals is false for any non-hex text; Python's compare_digest raises on
+        # non-ASCII str (a UTF-8 or undecodable nonce), so such a nonce is simply invalid.
+        if not nonce or not nonce.isascii():
             return 0
         tick = self.tick()
         if hmac.compare_digest(nonce, self.create(action, tick)):

@@ -14,7 +14,6 @@ from typing import Any
 
 _LESS_THAN = re.compile(r"<[^>]*?((?=<)|>|$)")
 _SCRIPT_STYLE = re.compile(r"<(script|style)[^>]*?>.*?</\1>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>|<[^>]*$")
 _WHITESPACE = re.compile(r"[\r\n\t ]+")
 _OCTET = re.compile(r"%[a-fA-F0-9]{2}")
 _SPACES = re.compile(r" +")
@@ -47,8 +46,7 @@ def _sanitize(text: str, keep_newlines: bool) -> str:
         text = _LESS_THAN.sub(
             lambda m: m.group(0) if ">" in m.group(0) else esc_html(m.group(0)), text
         )
-        text = _SCRIPT_STYLE.sub("", text)
-        text = _TAG.sub("", text)
+        text = strip_tags(_SCRIPT_STYLE.sub("", text))
         text = text.replace("<\n", "&lt;\n")
     if not keep_newlines:
         text = _WHITESPACE.sub(" ", text)
@@ -61,6 +59,83 @@ def _sanitize(text: str, keep_newlines: bool) -> str:
     return text
 
 
+_C_SPACE = frozenset(" \t\n\r\x0b\x0c")
+
+
+def strip_tags(text: str) -> str:
+    """PHP ``strip_tags`` (no allowed tags): the ``php_strip_tags_ex`` state machine.
+
+    States: 0 text, 1 tag, 2 ``<?…?>``, 3 ``<!…>``, 4 ``<!-- … -->``. A ``<`` followed by C
+    whitespace is text; quotes inside a tag hide ``<`` and ``>``; NUL bytes are dropped.
+    """
+    out: list[str] = []
+    state = depth = 0
+    in_q = lc = ""
+    br = 0
+    n = len(text)
+    i = 0
+    while i < n:
+        c = text[i]
+        nxt = text[i + 1] if i + 1 < n else ""
+        prev = text[i - 1] if i > 0 else ""
+        if c == "\0":
+            pass
+        elif state == 0:
+            if c == "<" and nxt not in _C_SPACE:
+                state, lc = 1, "<"
+            elif c != ">" or not depth:
+                out.append(c)
+            else:
+                depth -= 1
+        elif state == 1:
+            if c == "<":
+                if not in_q and nxt not in _C_SPACE:
+                    depth += 1
+            elif c == ">":
+                if depth:
+                    depth -= 1
+                elif not in_q:
+                    lc = ">"
+                    state, in_q = 0, ""
+            elif c in "\"'":
+                in_q = "" if in_q == c else (in_q or c)
+            elif c in "!?" and prev == "<":
+                state = 3 if c == "!" else 2
+                lc, br = c, 0
+        elif state == 2:  # <?php … ?>
+            if c in "()" and lc not in ("\"", "'"):
+                lc = c
+                br += 1 if c == "(" else -1
+            elif c == ">":
+                if depth:
+                    depth -= 1
+                elif not in_q and not br and lc != '"' and prev == "?":
+                    state, in_q = 0, ""
+            elif c in "\"'":
+                if prev != "\\":
+                    lc = "" if lc == c else (c if lc != "\\" else lc)
+                in_q = "" if in_q == c else (in_q or c)
+            elif c in "lL" and text[max(i - 4, 0) : i].lower() == "<?xm":
+                state = 1
+        elif state == 3:  # <!…> (comment start, DOCTYPE, CDATA)
+            if c == ">":
+                if depth:
+                    depth -= 1
+                elif not in_q:
+                    state, in_q = 0, ""
+            elif c in "\"'":
+                if prev != "\\" and (not in_q or c == in_q):
+                    in_q = "" if in_q else c
+            elif c == "-" and text[max(i - 2, 0) : i] == "!-":
+                state = 4
+            elif c in "eE" and text[max(i - 6, 0) : i].lower() == "doctyp":
+                state = 1
+        elif c == ">" and not in_q and text[max(i - 2, 0) : i] == "--":  # state 4
+            state = 0
+        i += 1
+    return "".join(out)
+
+
 def sanitize_text_field(text: str) -> str:
     """WordPress ``sanitize_text_field``: tags stripped, whitespace collapsed, octets removed."""
     return _sanitize(text, keep_newlines=False)
@@ -69,6 +144,22 @@ def sanitize_text_field(text: str) -> str:
 def sanitize_textarea_field(text: str) -> str:
     """WordPress ``sanitize_textarea_field``: like the above but newlines are kept."""
     return _sanitize(text, keep_newlines=True)
+
+
+_INTVAL = re.compile(r"[ \t\n\r\x0b\x0c]*([+-]?[0-9]+)")
+_NOT_KEY = re.compile(r"[^a-z0-9_\-]")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def intval(text: str) -> int:
+    """PHP ``intval`` of a string: optional C whitespace, a sign, ASCII digits; else 0."""
+    match = _INTVAL.match(text)
+    return int(match.group(1)) if match else 0
+
+
+def sanitize_key(text: str) -> str:
+    """WordPress ``sanitize_key``: ASCII-lower-cased, only ``a-z 0-9 _ -`` kept."""
+    return _NOT_KEY.sub("", text.translate(_ASCII_LOWER))
 
 
 def esc_html(text: str) -> str:

@@ -133,13 +133,21 @@ class Upstream:
             raise UpstreamError(f"cURL error 7: {exc}", exception=True) from exc
 
 
+#: What the plugin says for an empty upstream message with code ``invalid_api_key`` (4.7).
+INVALID_API_KEY = (
+    "Incorrect API key provided. You can find your API key at "
+    "https://platform.openai.com/account/api-keys."
+)
+
+
 def _raise_api_error(data: object) -> None:
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         error = data["error"]
-        raise UpstreamError(
-            str(error.get("message") or "Unknown error"),
-            code=str(error.get("code") or error.get("type") or ""),
-        )
+        code = str(error.get("code") or error.get("type") or "")
+        message = str(error.get("message") or "")
+        if not message:
+            message = INVALID_API_KEY if code == "invalid_api_key" else "Unknown error"
+        raise UpstreamError(message, code=code)
 
 
 def delta_text(line: bytes) -> str:

@@ -52,6 +52,8 @@ class SiteState:
         #: Rendered pages per (host, kind, path, tick, generation), to keep the hot path cheap.
         self.page_memo: dict[tuple[str, str, str, int, str], bytes] = {}
         self.aipkit_cache: dict[str, CachedMessage] = {}
+        #: Leads sent through ``wpaicg_submit_lead`` (chat_id, name, email, phone).
+        self.leads: list[dict[str, str]] = []
         self.aipkit_history: dict[tuple[str, int, str], list[Turn]] = {}
         #: Assistants threads (the ``assistant`` option).
         self.threads = ThreadStore()
