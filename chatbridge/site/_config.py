@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 Generation = Literal["1.7", "1.8", "2.2", "aipkit"]
 Placement = Literal["shortcode", "widget"]
@@ -20,17 +20,8 @@ FaultKind = Literal[
 ]
 UpstreamErrorMode = Literal["json", "exception"]
 
-GENERATIONS: tuple[Generation, ...] = ("1.7", "1.8", "2.2", "aipkit")
-FAULT_KINDS: tuple[FaultKind, ...] = (
-    "http500",
-    "cloudflare",
-    "cloudflare503",
-    "maintenance",
-    "php_warning",
-    "truncate",
-    "reset",
-    "slow",
-)
+GENERATIONS: tuple[Generation, ...] = get_args(Generation)
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
 #: WordPress default nonce half-life (seconds): nonce_life 86 400 / 2.
 DEFAULT_TICK_SECONDS = 43200.0
