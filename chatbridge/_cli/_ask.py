@@ -10,6 +10,7 @@ from typing import Any
 
 from .._aipower._conversation import Conversation
 from .._providers._base import AsyncGeneratorProvider, AsyncProvider
+from .._providers._sync import aclose
 from .._types import Messages
 from ._options import Target
 
@@ -61,9 +62,7 @@ async def ask(
                 parts.append(chunk)
                 on_chunk(chunk)
         finally:
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:  # releases the connection on Ctrl-C too
-                await aclose()
+            await aclose(chunks)  # releases the connection on Ctrl-C too
     elif issubclass(provider, AsyncProvider):
         text = await provider.create_async(target.model, messages, **kwargs)
         first = time.perf_counter() - started

@@ -158,6 +158,9 @@ async def _discover_and_ask(
         probe.first_token_ms = round(reply.first_token_seconds * 1000, 1)
     probe.answered = True
     probe.nonce_accepted = True
+    # The page's data-openai_stream_nav is only a hint (a widget page says 0 and streams);
+    # the reply itself tells (rule 13).
+    probe.streaming = reply.streamed
     # Observed beats the page's hint: a streamed answer arrives in several pieces, a JSON
     # reply in one (AIPKit always streams). Without an answer, the hint stands.
     probe.streaming = reply.streamed or tokens.generation == "aipkit"

@@ -133,3 +133,13 @@ def test_check_without_targets_probes_every_provider_with_a_site() -> None:
         ("ChatGptt", "https://chatgptt.me"),
         ("AIPower", "http://a.test"),
     ]
+
+
+async def test_check_reads_streaming_from_the_reply_not_the_page_hint() -> None:
+    # The widget template prints data-openai_stream_nav="0" while the server streams (§13).
+    async with LocalSite(SiteConfig(generation="2.2", placement="widget")) as url:
+        result = await run_cli("check", "--url", url, "--json")
+
+    (probe,) = json.loads(result.out)
+    assert probe["answered"] is True
+    assert probe["streaming"] is True
