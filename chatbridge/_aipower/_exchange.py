@@ -92,6 +92,18 @@ def _stream_in_text(text: str, parser: LegacyStream) -> str:
     return parser.finish()
 
 
+async def _relay(
+    parser: LegacyStream | AIPKitStream, response: StreamResponse
+) -> AsyncGenerator[str, None]:
+    """The answer text of each event as it arrives, until the parser sees the end."""
+    async for event in response.sse():
+        chunk = parser.feed(event)
+        if chunk:
+            yield chunk
+        if parser.done:
+            break
+
+
 async def legacy_exchange(
     session: StreamSession,
     call: _Call,
@@ -132,12 +144,8 @@ async def legacy_exchange(
         await check_status(response)
         parser = LegacyStream(**context)
         if response.content_type == "text/event-stream":
-            async for event in response.sse():
-                chunk = parser.feed(event)
-                if chunk:
-                    yield chunk
-                if parser.done:
-                    break
+            async for chunk in _relay(parser, response):
+                yield chunk
             answer = parser.finish()
             conv.thread_id = parser.thread_id or conv.thread_id
         else:
@@ -181,12 +189,8 @@ async def aipkit_exchange(
     ) as response:
         await check_status(response)
         parser = AIPKitStream(url=tokens.ajax_url)
-        async for event in response.sse():
-            chunk = parser.feed(event)
-            if chunk:
-                yield chunk
-            if parser.done:
-                break
+        async for chunk in _relay(parser, response):
+            yield chunk
         answer = parser.finish()
     conv.record(split, answer, "aipkit")
 
