@@ -11,11 +11,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
+    AllTargetsFailedError,
     BlockedError,
     ChallengeError,
     ChatbridgeError,
     CloudflareError,
+    ConfigError,
+    ContentFilterError,
+    ContextLengthError,
     EmptyResponseError,
+    InvalidRequestError,
     MissingAuthError,
     MissingSiteError,
     MissingTokenError,
@@ -29,12 +34,13 @@ from ._exceptions import (
     ResponseError,
     ResponseStatusError,
     ResponseTooLargeError,
+    RouteNotFoundError,
     TransportError,
     TruncatedStreamError,
     UpstreamError,
 )
 from ._prompt import format_prompt
-from ._types import AsyncResult, CreateResult, Message, Messages
+from ._types import AsyncResult, Chunk, CreateResult, FinishReason, Message, Messages, Usage
 
 if TYPE_CHECKING:
     from ._aipower._conversation import Conversation
@@ -53,6 +59,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AIPower",
+    "AllTargetsFailedError",
     "AsyncGeneratorProvider",
     "AsyncProvider",
     "AsyncResult",
@@ -62,10 +69,16 @@ __all__ = [
     "ChatGptt",
     "ChatbridgeError",
     "Chatgpt4o",
+    "Chunk",
     "CloudflareError",
+    "ConfigError",
+    "ContentFilterError",
+    "ContextLengthError",
     "Conversation",
     "CreateResult",
     "EmptyResponseError",
+    "FinishReason",
+    "InvalidRequestError",
     "LineDecoder",
     "Message",
     "Messages",
@@ -83,6 +96,7 @@ __all__ = [
     "ResponseError",
     "ResponseStatusError",
     "ResponseTooLargeError",
+    "RouteNotFoundError",
     "SSEDecoder",
     "ServerSentEvent",
     "StreamResponse",
@@ -90,6 +104,7 @@ __all__ = [
     "TransportError",
     "TruncatedStreamError",
     "UpstreamError",
+    "Usage",
     "close_pool",
     "format_prompt",
     "get_provider",

@@ -3,7 +3,13 @@
     ChatbridgeError                      base of everything below
     ├── ModelNotSupportedError           also ValueError: unknown model for a provider
     ├── ProviderNotFoundError            also ValueError: unknown provider name
+    ├── RouteNotFoundError               also ValueError: no route or provider model by that name
+    ├── ConfigError                      also ValueError: a routes file or option is wrong
     ├── MissingSiteError                 also ValueError: a site provider was given no URL
+    ├── InvalidRequestError              also ValueError: the request itself is refused, by us
+    │   │                                (bad messages) or by an upstream's 400; `.code`, `.param`
+    │   ├── ContextLengthError           longer than the model's context (another may hold more)
+    │   └── ContentFilterError           the upstream's content policy refused it
     ├── MissingTokenError                also RuntimeError: "No post ID found", "No nonce found"
     │   └── NotAIPowerSiteError          the page carries no AI Power chat at all
     ├── ResponseError                    also RuntimeError: a reply we cannot read
@@ -18,8 +24,9 @@
     │   ├── ChallengeError               a Cloudflare challenge page (alias: CloudflareError)
     │   └── BlockedError                 a WAF / firewall block, or a login wall
     ├── NonceError                       the site rejected the nonce even after a refresh
-    └── PluginError                      the chat plugin answered with an error message
-        └── UpstreamError                the plugin's own AI backend failed (quota, key, model)
+    ├── PluginError                      the chat plugin answered with an error message
+    │   └── UpstreamError                the plugin's own AI backend failed (quota, key, model)
+    └── AllTargetsFailedError            every target of a route failed; `.attempts` says how
 
 Every error carries where it came from: `provider`, `url`, and where known `status`, a short
 `body` excerpt and the `attempt` number. `str(err)` starts with the message itself, so texts
@@ -32,11 +39,16 @@ import builtins
 from typing import Any
 
 __all__ = [
+    "AllTargetsFailedError",
     "BlockedError",
     "ChallengeError",
     "ChatbridgeError",
     "CloudflareError",
+    "ConfigError",
+    "ContentFilterError",
+    "ContextLengthError",
     "EmptyResponseError",
+    "InvalidRequestError",
     "MissingAuthError",
     "MissingSiteError",
     "MissingTokenError",
@@ -50,6 +62,7 @@ __all__ = [
     "ResponseError",
     "ResponseStatusError",
     "ResponseTooLargeError",
+    "RouteNotFoundError",
     "TransportError",
     "TruncatedStreamError",
     "UpstreamError",
@@ -119,8 +132,40 @@ class ProviderNotFoundError(ChatbridgeError, ValueError):
     """No provider is registered under that name."""
 
 
+class RouteNotFoundError(ChatbridgeError, ValueError):
+    """No configured route, and no provider model, answers to that name."""
+
+
+class ConfigError(ChatbridgeError, ValueError):
+    """A routes file or client option is wrong; the message names the file, route and field."""
+
+
 class MissingSiteError(ChatbridgeError, ValueError):
     """A provider that needs a site URL (``AIPower``) was called without one."""
+
+
+class InvalidRequestError(ChatbridgeError, ValueError):
+    """The request itself is refused: the caller's own input (no user message, text that
+    cannot be encoded), or an upstream's 400. Never retried, and never failed over unless a
+    subclass says otherwise. ``code`` and ``param`` keep the upstream's own, when it gave them.
+    """
+
+    def __init__(
+        self, message: str, *, code: str | None = None, param: str | None = None, **context: Any
+    ) -> None:
+        super().__init__(message, **context)
+        self.code = code
+        self.param = param
+
+
+class ContextLengthError(InvalidRequestError):
+    """The conversation is longer than the model's context window (``context_length_exceeded``).
+    Another target may hold more, so a route fails over; the same target is not asked again."""
+
+
+class ContentFilterError(InvalidRequestError):
+    """The upstream's content policy refused the request (``content_policy_violation``,
+    ``content_filter``). That is the answer: it is propagated, never retried elsewhere."""
 
 
 class MissingTokenError(ChatbridgeError, RuntimeError):
@@ -196,3 +241,23 @@ class PluginError(ChatbridgeError):
 
 class UpstreamError(PluginError):
     """The plugin reached its AI backend, and the backend failed."""
+
+
+class AllTargetsFailedError(ChatbridgeError):
+    """Every target of a route failed or was skipped. ``attempts`` lists each try in order
+    (target, error type, message, seconds); ``errors`` holds the exceptions themselves, and
+    ``retry_after`` the soonest time any target said it could be asked again."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: list[Any] | None = None,
+        errors: list[BaseException] | None = None,
+        retry_after: float | None = None,
+        **context: Any,
+    ) -> None:
+        super().__init__(message, **context)
+        self.attempts = list(attempts or [])
+        self.errors = list(errors or [])
+        self.retry_after = retry_after

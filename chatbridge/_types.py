@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 #: One chat message: ``{"role": "user", "content": "hi"}``. ``content`` may also be a list
@@ -14,3 +15,24 @@ Messages: TypeAlias = Sequence[Message]
 AsyncResult: TypeAlias = AsyncIterator[str]
 #: The synchronous counterpart of :data:`AsyncResult`.
 CreateResult: TypeAlias = Iterator[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts, yielded by a streaming provider only when its upstream reported them."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class FinishReason:
+    """Why the upstream stopped (``"stop"``, ``"length"``…), when it said so."""
+
+    reason: str
+
+
+#: A chunk a provider may yield: text, and where its upstream reports them, usage and the
+#: finish reason. ``create_async`` and the synchronous calls keep only the text.
+Chunk: TypeAlias = str | Usage | FinishReason

@@ -141,7 +141,7 @@ class AsyncGeneratorProvider(AsyncProvider):
         """The streamed chunks joined into one string."""
         stream = cls.create_async_generator(model, messages, **kwargs)
         try:
-            return "".join([chunk async for chunk in stream])
+            return "".join([chunk async for chunk in stream if isinstance(chunk, str)])
         finally:
             await aclose(stream)
 
@@ -149,7 +149,11 @@ class AsyncGeneratorProvider(AsyncProvider):
     def create_completion(
         cls, model: str, messages: Messages, stream: bool = False, **kwargs: Any
     ) -> Iterator[str]:
-        chunks = iterate_sync(cls.create_async_generator(model, messages, **kwargs))
+        chunks = (
+            chunk
+            for chunk in iterate_sync(cls.create_async_generator(model, messages, **kwargs))
+            if isinstance(chunk, str)
+        )
         if stream:
             yield from chunks
         else:
