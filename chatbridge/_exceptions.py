@@ -16,6 +16,7 @@
     │   ├── EmptyResponseError           the site answered, but with no text
     │   └── TruncatedStreamError         the stream ended early; `.partial` holds the text so far
     ├── TransportError                   the request did not complete (connect, proxy, reset)
+    │   ├── ConnectError                 no connection was made: nothing was sent
     │   ├── RequestTimeoutError          also the builtin TimeoutError
     │   └── ResponseTooLargeError        the body passed the size cap
     ├── ResponseStatusError              the site answered with a failure status (`.status`)
@@ -45,6 +46,7 @@ __all__ = [
     "ChatbridgeError",
     "CloudflareError",
     "ConfigError",
+    "ConnectError",
     "ContentFilterError",
     "ContextLengthError",
     "EmptyResponseError",
@@ -194,6 +196,11 @@ class TruncatedStreamError(ResponseError):
 
 class TransportError(ChatbridgeError):
     """The HTTP exchange itself failed: DNS, connect, proxy, TLS, reset."""
+
+
+class ConnectError(TransportError):
+    """The connection could not be made (refused, unreachable, DNS): the request was provably
+    never sent, so asking again cannot make the site answer twice."""
 
 
 class RequestTimeoutError(TransportError, builtins.TimeoutError):

@@ -28,6 +28,7 @@ from .._constants import (
 )
 from .._exceptions import (
     ChatbridgeError,
+    ConnectError,
     RequestTimeoutError,
     ResponseError,
     ResponseTooLargeError,
@@ -72,7 +73,7 @@ def translate(exc: BaseException, url: str) -> ChatbridgeError:
         return TransportError(f"Cannot connect through the proxy: {exc}", url=url)
     if isinstance(exc, aiohttp.ClientConnectorError):
         where = f"{exc.host}:{exc.port}"
-        return TransportError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+        return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
     if isinstance(exc, aiohttp.TooManyRedirects):
         return TransportError(f"Too many redirects from {url}", url=url)
     if isinstance(exc, aiohttp.InvalidURL):
