@@ -45,6 +45,10 @@ from ._types import AsyncResult, Chunk, CreateResult, FinishReason, Message, Mes
 
 if TYPE_CHECKING:
     from ._aipower._conversation import Conversation
+    from ._client._client import AsyncClient, Client
+    from ._client._config import Route, Target
+    from ._client._models import ChatCompletion, ChatCompletionChunk
+    from ._client._policy import Policy
     from ._http._decoders import LineDecoder, ServerSentEvent, SSEDecoder
     from ._http._pool import close_pool
     from ._http._session import StreamResponse, StreamSession
@@ -61,16 +65,20 @@ __version__ = "0.1.0"
 __all__ = [
     "AIPower",
     "AllTargetsFailedError",
+    "AsyncClient",
     "AsyncGeneratorProvider",
     "AsyncProvider",
     "AsyncResult",
     "BaseProvider",
     "BlockedError",
     "ChallengeError",
+    "ChatCompletion",
+    "ChatCompletionChunk",
     "ChatGptt",
     "ChatbridgeError",
     "Chatgpt4o",
     "Chunk",
+    "Client",
     "CloudflareError",
     "ConfigError",
     "ConnectError",
@@ -91,6 +99,7 @@ __all__ = [
     "NonceError",
     "NotAIPowerSiteError",
     "PluginError",
+    "Policy",
     "ProviderModelMixin",
     "ProviderNotFoundError",
     "RateLimitError",
@@ -98,11 +107,13 @@ __all__ = [
     "ResponseError",
     "ResponseStatusError",
     "ResponseTooLargeError",
+    "Route",
     "RouteNotFoundError",
     "SSEDecoder",
     "ServerSentEvent",
     "StreamResponse",
     "StreamSession",
+    "Target",
     "TransportError",
     "TruncatedStreamError",
     "UpstreamError",
@@ -116,18 +127,25 @@ __all__ = [
 
 _LAZY = {
     "AIPower": "._providers.aipower",
+    "AsyncClient": "._client._client",
     "AsyncGeneratorProvider": "._providers._base",
     "AsyncProvider": "._providers._base",
     "BaseProvider": "._providers._base",
+    "ChatCompletion": "._client._models",
+    "ChatCompletionChunk": "._client._models",
     "ChatGptt": "._providers.chatgptt",
     "Chatgpt4o": "._providers.chatgpt4o",
+    "Client": "._client._client",
     "Conversation": "._aipower._conversation",
     "LineDecoder": "._http._decoders",
+    "Policy": "._client._policy",
     "ProviderModelMixin": "._providers._models",
+    "Route": "._client._config",
     "SSEDecoder": "._http._decoders",
     "ServerSentEvent": "._http._decoders",
     "StreamResponse": "._http._session",
     "StreamSession": "._http._session",
+    "Target": "._client._config",
     "close_pool": "._http._pool",
     "get_provider": "._providers._registry",
     "list_providers": "._providers._registry",

@@ -1,0 +1,230 @@
+"""Routes: a name callers pass as ``model``, mapped to an ordered list of targets.
+
+Routes come from Python (``Client(routes={...})``) or from a TOML file read with the standard
+library's ``tomllib``::
+
+    [routes.default]
+    targets = [
+      { provider = "AIPower", site_url = "https://site-one.example" },
+      { provider = "OpenAICompatible", base_url = "http://127.0.0.1:8000/v1",
+        model = "llama3.2", api_key = "env:LOCAL_KEY", continues_prefill = true },
+    ]
+
+    [policy]              # optional: the failure policy's timings (``Policy`` fields)
+    first_token_timeout = 30
+
+A string ``"env:NAME"`` is read from the environment when the file is loaded. Every mistake
+is one :class:`ConfigError` naming the file, the route and the field. Secrets (``api_key``)
+never appear in a target's label, its ``repr`` or any message.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from yarl import URL
+
+from .._exceptions import ConfigError, ProviderNotFoundError
+from .._providers._base import BaseProvider
+from .._providers._registry import get_provider
+from ._policy import Policy
+
+__all__ = ["Config", "Route", "Target", "load_config", "parse_routes"]
+
+#: Options a target may carry, and their types. Everything else is a config error.
+_TARGET_FIELDS: dict[str, tuple[type, ...]] = {
+    "provider": (str,),
+    "site_url": (str,),
+    "chat_page": (str,),
+    "bot_id": (str, int),
+    "base_url": (str,),
+    "api_key": (str,),
+    "model": (str,),
+    "proxy": (str,),
+    "continues_prefill": (bool,),
+    "name": (str,),
+}
+_URL_FIELDS = ("site_url", "base_url", "proxy")
+_SECRET_FIELDS = frozenset({"api_key"})
+
+
+@dataclass(frozen=True)
+class Target:
+    """One provider with its options. ``key`` names the site or endpoint (one circuit
+    breaker each, shared by every route and call in the process); ``label`` is what logs and
+    attempts show: provider and site, never a secret."""
+
+    provider: type[BaseProvider]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    model: str | None = None
+    continues_prefill: bool = False
+    name: str | None = None
+
+    @property
+    def site(self) -> str | None:
+        site = self.options.get("site_url") or self.options.get("base_url")
+        return str(site) if site else self.provider.url
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider.get_name()}|{self.site or ''}"
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        parts = [self.provider.get_name(), self.site or "", self.model or ""]
+        return " ".join(part for part in parts if part)
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in _SECRET_FIELDS else v) for k, v in self.options.items()}
+        return f"Target({self.provider.get_name()}, {shown}, model={self.model!r})"
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    routes: dict[str, Route]
+    policy: Policy = field(default_factory=Policy)
+    source: str = "routes"
+    #: The file's ``[server]`` table, untouched: the server reads its own settings.
+    server: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _resolve_env(value: Any, where: str) -> Any:
+    if isinstance(value, str) and value.startswith("env:"):
+        name = value[4:]
+        resolved = os.environ.get(name)
+        if not name or resolved is None:
+            raise ConfigError(f"{where}: the environment variable {name!r} is not set")
+        return resolved
+    return value
+
+
+def _check_url(value: str, where: str) -> str:
+    try:
+        url = URL(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}: not a URL: {exc}") from exc
+    allowed = (
+        ("http", "https", "socks5", "socks4") if where.endswith("proxy") else ("http", "https")
+    )
+    if url.scheme not in allowed or not url.host:
+        raise ConfigError(f"{where}: wants an {'/'.join(allowed)} URL with a host")
+    return value
+
+
+def make_target(spec: Mapping[str, Any], where: str) -> Target:
+    """One target from its mapping; ``where`` names the file and route for messages."""
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f'{where}: a target must be a table like {{ provider = "AIPower", … }}')
+    if "provider" not in spec:
+        raise ConfigError(f"{where}: field 'provider' is missing")
+    options: dict[str, Any] = {}
+    for key, raw in spec.items():
+        here = f"{where}, field {key!r}"
+        if key not in _TARGET_FIELDS:
+            known = ", ".join(sorted(_TARGET_FIELDS))
+            raise ConfigError(f"{here}: unknown field (known: {known})")
+        value = _resolve_env(raw, here)
+        if not isinstance(value, _TARGET_FIELDS[key]):
+            kinds = " or ".join(t.__name__ for t in _TARGET_FIELDS[key])
+            raise ConfigError(f"{here}: wants {kinds}, got {type(value).__name__}")
+        if key in _URL_FIELDS:
+            value = _check_url(str(value), here)
+        options[key] = value
+    try:
+        provider = get_provider(options.pop("provider"))
+    except ProviderNotFoundError as exc:
+        raise ConfigError(f"{where}, field 'provider': {exc.message}") from exc
+    name = provider.get_name()
+    if name == "AIPower" and "site_url" not in options:
+        raise ConfigError(f"{where}: an AIPower target needs 'site_url'")
+    if name == "OpenAICompatible":
+        for needed in ("base_url", "model"):
+            if needed not in options:
+                raise ConfigError(f"{where}: an OpenAICompatible target needs {needed!r}")
+    return Target(
+        provider=provider,
+        options=options,
+        model=options.pop("model", None),
+        continues_prefill=bool(options.pop("continues_prefill", False)),
+        name=options.pop("name", None),
+    )
+
+
+def parse_routes(routes: Mapping[str, Any], source: str = "routes") -> dict[str, Route]:
+    """Routes from ``{name: [target, …]}`` or ``{name: {"targets": [...]}}`` mappings;
+    a target may also be a ready :class:`Target`."""
+    if not isinstance(routes, Mapping):
+        raise ConfigError(f"{source}: routes must be a table of named routes")
+    parsed: dict[str, Route] = {}
+    for name, body in routes.items():
+        where = f"{source}, route {name!r}"
+        specs = body.get("targets") if isinstance(body, Mapping) else body
+        if isinstance(body, Mapping) and set(body) - {"targets"}:
+            extra = ", ".join(sorted(set(body) - {"targets"}))
+            raise ConfigError(f"{where}: unknown field(s) {extra} (a route has only 'targets')")
+        if not isinstance(specs, list | tuple) or not specs:
+            raise ConfigError(f"{where}: field 'targets' must be a non-empty list")
+        targets = tuple(
+            spec if isinstance(spec, Target) else make_target(spec, f"{where}, target {i + 1}")
+            for i, spec in enumerate(specs)
+        )
+        parsed[str(name)] = Route(str(name), targets)
+    return parsed
+
+
+def _parse_policy(table: Any, source: str) -> Policy:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{source}, [policy]: must be a table")
+    known = {f.name: f for f in fields(Policy)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(
+                f"{source}, [policy], field {key!r}: unknown (known: {', '.join(known)})"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{source}, [policy], field {key!r}: wants a number")
+        if not math.isfinite(value) or value < 0:
+            raise ConfigError(f"{source}, [policy], field {key!r}: wants a finite number ≥ 0")
+        values[key] = value
+    try:
+        return Policy(**values)
+    except ValueError as exc:
+        raise ConfigError(f"{source}, [policy]: {exc}") from exc
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read a routes file. Every problem is a :class:`ConfigError` naming file, route, field."""
+    source = str(path)
+    try:
+        with Path(path).open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read it: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    unknown = set(data) - {"routes", "policy", "server"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
+    if "routes" not in data:
+        raise ConfigError(f"{source}: no [routes.NAME] table")
+    routes = parse_routes(data["routes"], source)
+    policy = _parse_policy(data.get("policy", {}), source)
+    server = data.get("server", {})
+    if not isinstance(server, Mapping):
+        raise ConfigError(f"{source}, [server]: must be a table")
+    return Config(routes=routes, policy=policy, source=source, server=server)

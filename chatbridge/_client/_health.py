@@ -1,0 +1,169 @@
+"""Per-target health: a circuit breaker and a rate-limit cool-down, with no I/O.
+
+One :class:`TargetHealth` per site or endpoint (``Target.key``), shared by every route and call
+that uses the book. The breaker is a small state machine, stepped by the router and by tests
+with an injected clock:
+
+    closed ──K consecutive failures──▶ open ──cooldown passed──▶ half-open
+      ▲                                 ▲                          │ one probe at a time
+      └──────────── probe succeeds ─────┼──────────────────────────┤
+                                        └──── probe fails (cooldown doubles, capped) ┘
+
+A rate limit also sets ``not_before``: Retry-After when the target gave one, else a jittered
+backoff that doubles with each rate limit in a row. A cooling target is skipped, not asked.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ._policy import Policy
+
+__all__ = ["BreakerState", "Gate", "HealthBook", "TargetHealth"]
+
+Clock = Callable[[], float]
+
+
+class BreakerState(Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half-open"
+
+
+class Gate(Enum):
+    """What a target may do for one call right now."""
+
+    PASS = "pass"
+    PROBE = "probe"  # the one half-open probe: report its outcome
+    OPEN = "open"  # breaker open: skip
+    BUSY = "probing"  # half-open with its probe in flight: skip
+    COOLING = "cooling"  # rate limited: skip until not_before
+
+
+@dataclass
+class TargetHealth:
+    policy: Policy
+    clock: Clock
+    rand: Callable[[], float]
+    state: BreakerState = BreakerState.CLOSED
+    failures: int = 0  # consecutive
+    trips: int = 0  # consecutive openings, for the growing cooldown
+    open_until: float = 0.0
+    probing: bool = False
+    not_before: float = 0.0
+    rate_limits: int = 0  # consecutive
+    counts: dict[str, int] = field(default_factory=lambda: {"attempts": 0, "failures": 0})
+
+    def gate(self) -> Gate:
+        now = self.clock()
+        if now < self.not_before:
+            return Gate.COOLING
+        if self.state is BreakerState.CLOSED:
+            return Gate.PASS
+        if self.state is BreakerState.OPEN:
+            if now < self.open_until:
+                return Gate.OPEN
+            self.state = BreakerState.HALF_OPEN
+            self.probing = False
+        if self.probing:
+            return Gate.BUSY
+        self.probing = True
+        return Gate.PROBE
+
+    def available_at(self) -> float:
+        """When this target may next be asked (now, if it may be asked now)."""
+        when = self.not_before
+        if self.state is BreakerState.OPEN:
+            when = max(when, self.open_until)
+        return when
+
+    def success(self) -> None:
+        self.counts["attempts"] += 1
+        self.state = BreakerState.CLOSED
+        self.failures = self.trips = self.rate_limits = 0
+        self.probing = False
+
+    def failure(self, retry_after: float | None = None, rate_limited: bool = False) -> None:
+        self.counts["attempts"] += 1
+        self.counts["failures"] += 1
+        now = self.clock()
+        if rate_limited:
+            self.rate_limits += 1
+            if retry_after is not None:
+                wait = retry_after
+            else:
+                ceiling = min(
+                    self.policy.rate_limit_cooldown_max,
+                    self.policy.rate_limit_cooldown * 2 ** (self.rate_limits - 1),
+                )
+                wait = self.rand() * ceiling
+            self.not_before = max(self.not_before, now + wait)
+        self.failures += 1
+        if self.state is BreakerState.HALF_OPEN or self.failures >= self.policy.failure_threshold:
+            self._trip(now)
+        self.probing = False
+
+    def release(self) -> None:
+        """The probe ended with neither verdict (the caller cancelled): let another try."""
+        self.probing = False
+
+    def _trip(self, now: float) -> None:
+        self.trips += 1
+        cooldown = min(self.policy.cooldown_max, self.policy.cooldown * 2 ** (self.trips - 1))
+        self.state = BreakerState.OPEN
+        self.open_until = now + cooldown
+        self.failures = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        now = self.clock()
+        state = self.state
+        if state is BreakerState.OPEN and now >= self.open_until:
+            state = BreakerState.HALF_OPEN
+        return {
+            "state": state.value,
+            "consecutive_failures": self.failures,
+            "trips": self.trips,
+            "open_for": round(max(0.0, self.open_until - now), 3)
+            if state is BreakerState.OPEN
+            else 0.0,
+            "cooling_for": round(max(0.0, self.not_before - now), 3),
+            "attempts": self.counts["attempts"],
+            "failures": self.counts["failures"],
+        }
+
+
+class HealthBook:
+    """Every target's health, by ``Target.key``. The process shares one by default."""
+
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        rand: Callable[[], float] = random.random,
+        max_targets: int = 4096,
+    ) -> None:
+        self.policy = policy or Policy()
+        self.clock = clock
+        self.rand = rand
+        self._targets: dict[str, TargetHealth] = {}
+        self._max = max_targets
+
+    def get(self, key: str) -> TargetHealth:
+        health = self._targets.get(key)
+        if health is None:
+            if len(self._targets) >= self._max:  # forget the oldest healthy entry
+                for old, entry in self._targets.items():
+                    if entry.state is BreakerState.CLOSED and not entry.probing:
+                        del self._targets[old]
+                        break
+            health = self._targets[key] = TargetHealth(self.policy, self.clock, self.rand)
+        return health
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        return {key: health.snapshot() for key, health in self._targets.items()}
