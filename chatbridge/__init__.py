@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from ._providers.aipower import AIPower
     from ._providers.chatgpt4o import Chatgpt4o
     from ._providers.chatgptt import ChatGptt
+    from ._providers.openai_compatible import OpenAICompatible
 
 __version__ = "0.1.0"
 
@@ -88,6 +89,7 @@ __all__ = [
     "ModelNotSupportedError",
     "NonceError",
     "NotAIPowerSiteError",
+    "OpenAICompatible",
     "PluginError",
     "ProviderModelMixin",
     "ProviderNotFoundError",
@@ -121,6 +123,7 @@ _LAZY = {
     "Chatgpt4o": "._providers.chatgpt4o",
     "Conversation": "._aipower._conversation",
     "LineDecoder": "._http._decoders",
+    "OpenAICompatible": "._providers.openai_compatible",
     "ProviderModelMixin": "._providers._models",
     "SSEDecoder": "._http._decoders",
     "ServerSentEvent": "._http._decoders",
