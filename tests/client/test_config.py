@@ -10,13 +10,16 @@ from chatbridge import AIPower, AsyncClient, ConfigError, Policy
 from chatbridge._client._config import load_config
 
 A = '[routes.r]\ntargets = [{ provider = "AIPower", site_url = "https://a.example"'
-GOOD = """
+THIRD = (
+    '{ provider = "OpenAICompatible", base_url = "http://127.0.0.1:8000/v1", model = "llama3.2",'
+    ' api_key = "env:CB_TEST_KEY", continues_prefill = true },'
+)
+GOOD = f"""
 [routes.default]
 targets = [
-  { provider = "AIPower", site_url = "https://site-one.example" },
-  { provider = "AIPower", site_url = "https://site-two.example", chat_page = "/chat/" },
-  { provider = "OpenAICompatible", base_url = "http://127.0.0.1:8000/v1", model = "llama3.2",
-    api_key = "env:CB_TEST_KEY", continues_prefill = true },
+  {{ provider = "AIPower", site_url = "https://site-one.example" }},
+  {{ provider = "AIPower", site_url = "https://site-two.example", chat_page = "/chat/" }},
+  {THIRD}
 ]
 
 [policy]
