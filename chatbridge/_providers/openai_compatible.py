@@ -82,6 +82,8 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
     supports_message_history: ClassVar[bool] = True
     default_model: ClassVar[str | None] = None
     models: ClassVar[list[str]] = []
+    #: OpenAI's convention: these mean the request was not processed and may be repeated.
+    retryable_statuses: ClassVar[frozenset[int]] = frozenset({500, 502, 503})
 
     @classmethod
     async def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str
