@@ -82,6 +82,9 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
     supports_message_history: ClassVar[bool] = True
     default_model: ClassVar[str | None] = None
     models: ClassVar[list[str]] = []
+    #: Statuses the OpenAI API documents as transient (retry after a brief wait); a router
+    #: may ask the same endpoint once more for these instead of failing over at once.
+    retryable_statuses: ClassVar[frozenset[int]] = frozenset({500, 502, 503})
 
     @classmethod
     async def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str

@@ -133,6 +133,18 @@ async def test_a_subclass_may_name_its_endpoint(local_upstream: Start) -> None:
     assert await Local.create_async(MODEL, MESSAGES) == "".join(FULL)
 
 
+def test_class_attributes() -> None:
+    described = OpenAICompatible.describe()
+
+    assert described["working"] is True and described["needs_auth"] is False
+    assert described["supports_stream"] and described["supports_system_message"]
+    assert described["supports_message_history"]
+    assert described["models"] == [] and described["url"] is None
+    assert OpenAICompatible.get_model("any-name") == "any-name"
+    assert OpenAICompatible.retryable_statuses == {500, 502, 503}
+    assert "base_url" in OpenAICompatible.params and "api_key" in OpenAICompatible.params
+
+
 async def test_missing_base_url_or_model_is_a_typed_value_error() -> None:
     with pytest.raises(MissingSiteError, match="base_url") as missing:
         await collect("")
