@@ -226,6 +226,13 @@ async def test_a_prefill_that_is_not_a_prefix_is_an_invalid_request(local_upstre
     assert error.code == "invalid_prefill" and error.status == 400
 
 
+async def test_without_continuation_a_prefill_is_ignored(local_upstream: Start) -> None:
+    _, url = await local_upstream(continuation=False)
+    messages = [*MESSAGES, {"role": "assistant", "content": "Anything"}]
+
+    assert texts(await collect(url, messages)) == "".join(FULL)
+
+
 async def test_reject_prefill_refuses_only_prefilled_requests(local_upstream: Start) -> None:
     upstream, url = await local_upstream()
     upstream.set_plan(Behaviour("reject_prefill"))
@@ -546,6 +553,20 @@ async def test_a_silent_upstream_times_out_and_sees_the_client_leave(
     assert isinstance(error, RequestTimeoutError) and isinstance(error, TimeoutError)
     await wait_for(lambda: upstream.stats.disconnected == 1)
     assert upstream.stats.active == 0
+
+
+async def test_the_read_gap_bounds_streams_but_not_a_whole_reply_being_generated(
+    local_upstream: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(openai_compatible, "OPENAI_READ_GAP", 0.15)
+    upstream, url = await local_upstream()
+    upstream.set_plan(Behaviour("first_token_delay", seconds=0.4))
+
+    whole = await collect(url, stream=False, timeout=5)
+    error = await failure(url, timeout=5)
+
+    assert texts(whole) == "".join(FULL)
+    assert isinstance(error, RequestTimeoutError)
 
 
 async def test_a_stall_past_the_deadline_is_truncated(local_upstream: Start) -> None:
