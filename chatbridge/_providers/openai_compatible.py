@@ -106,7 +106,10 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         name = cls.get_name()
         model = cls.get_model(model)
         endpoint = completions_url(base_url or cls.url, name)
-        body = request_body(model, messages, stream, options)
+        try:
+            body = request_body(model, messages, stream, options)
+        except ChatbridgeError as error:
+            raise error.with_context(provider=name, url=endpoint) from error.__cause__
         headers = {
             "Content-Type": _JSON,
             "Accept": "text/event-stream" if stream else _JSON,

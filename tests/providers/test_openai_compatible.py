@@ -163,7 +163,9 @@ async def test_empty_messages_and_n_other_than_one_are_refused_before_sending(
     with pytest.raises(InvalidRequestError) as n:
         await collect(url, n=2)
 
-    assert n.value.param == "n"
+    assert n.value.param == "n" and n.value.provider == "OpenAICompatible"
+    with pytest.raises(InvalidRequestError, match="cannot be encoded"):
+        await collect(url, [{"role": "user", "content": object()}])
     assert upstream.stats.requests == 0
 
 
