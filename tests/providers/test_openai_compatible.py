@@ -36,6 +36,7 @@ from chatbridge._constants import MAX_RETRY_AFTER
 from chatbridge._providers import openai_compatible
 from chatbridge.upstream import Behaviour, LocalUpstream, expected_answer
 from chatbridge.upstream._answer import prompt_tokens
+from tests.conftest import local_proxy
 
 Start = Callable[..., Awaitable[tuple[LocalUpstream, str]]]
 MODEL = "fake-model"
@@ -121,6 +122,16 @@ async def test_create_async_and_the_sync_call_keep_only_text(local_upstream: Sta
 
     assert answer == "".join(FULL)
     assert pieces == ["".join(FULL)]
+
+
+async def test_through_an_http_proxy(local_upstream: Start) -> None:
+    _, url = await local_upstream()
+
+    async with local_proxy() as (proxy, seen):
+        answer = await OpenAICompatible.create_async(MODEL, MESSAGES, base_url=url, proxy=proxy)
+
+    assert answer == "".join(FULL)
+    assert seen == [url + "/chat/completions"]
 
 
 async def test_a_subclass_may_name_its_endpoint(local_upstream: Start) -> None:
