@@ -53,6 +53,7 @@ def test_json_form_round_trips() -> None:
         {"for_seconds": -1},
         [{"kind": "explode"}],
         [{"kind": "status", "status": 42}],
+        [{"kind": "status", "status": 101}],
         [{"kind": "status", "status": True}],
         [{"kind": "silent", "seconds": -1}],
         [{"kind": "cut_after", "tokens": "3"}],
