@@ -114,7 +114,8 @@ class Plan:
     """Behaviours for successive requests: ``steps`` in order, the last one repeating. With
     ``for_seconds``, the steps apply for that long after the plan was set, then ``then``
     (itself in order, its last repeating): "503 for 60 s, then recover" is
-    ``Plan([Behaviour("status", status=503)], for_seconds=60)``."""
+    ``Plan([Behaviour("status", status=503)], for_seconds=60)``. Only chat-completion
+    requests that pass the input and key checks use up a step."""
 
     def __init__(
         self,
