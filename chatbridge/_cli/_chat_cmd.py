@@ -19,6 +19,7 @@ __all__ = ["register"]
 _EXAMPLES = """\
 examples:
   chatbridge chat --url https://your-site.example "Hello!"
+  chatbridge chat --url https://your-site.example what is a nonce   (words join into one)
   echo "Summarise this" | chatbridge chat --url https://your-site.example --json
   chatbridge chat --provider ChatGptt --url https://your-site.example   (a conversation)
 
@@ -49,7 +50,12 @@ def register(subparsers: Any) -> None:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("message", nargs="?", metavar="MESSAGE", help='the question ("-": stdin)')
+    parser.add_argument(
+        "message",
+        nargs="*",
+        metavar="MESSAGE",
+        help='the question; several words are joined with spaces, quoted or not ("-": stdin)',
+    )
     parser.add_argument("--provider", metavar="NAME", help="provider (see `chatbridge providers`)")
     parser.add_argument("--url", metavar="SITE", help="any AI Power site (http:// or https://)")
     parser.add_argument("--model", help="model name (default: the provider's default)")
@@ -68,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     target = Target.resolve(args.provider, args.url, args.model)
     check_proxy(args.proxy)
     opening = [{"role": "system", "content": args.system}] if args.system else []
-    message = _one_shot_message(args.message)
+    message = _one_shot_message(" ".join(args.message) if args.message else None)
     if message is None:
         return converse(args, target, opening)
     messages = [*opening, {"role": "user", "content": message}]

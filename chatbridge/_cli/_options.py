@@ -4,11 +4,13 @@ name: which provider, at which site, with which model. Nothing here touches the 
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .._constants import AIPOWER_TIMEOUT
 from .._providers._base import BaseProvider
-from .._providers._registry import get_provider
+from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
 from ._errors import UsageError
 
@@ -19,6 +21,7 @@ __all__ = [
     "add_connection_options",
     "check_proxy",
     "check_site_url",
+    "default_timeout",
     "positive_seconds",
 ]
 
@@ -40,15 +43,32 @@ def positive_seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    if not math.isfinite(value) or value <= 0:  # "inf" and "nan" parse as floats too
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0 seconds: {text!r}")
     return value
 
 
+def default_timeout(provider: type[BaseProvider]) -> float:
+    """The deadline ``provider`` applies when the CLI passes none: its entry point's own
+    ``timeout`` default, or, for a provider that takes none (``ChatGptt`` forwards its keyword
+    arguments), the engine's ``AIPOWER_TIMEOUT``."""
+    timeout = provider.get_parameters().get("timeout", AIPOWER_TIMEOUT)
+    return float(timeout)
+
+
+def _provider_timeouts() -> str:
+    """``240 s for AIPower and ChatGptt, 120 s for Chatgpt4o``, from the providers' code."""
+    names: dict[float, list[str]] = {}
+    for provider in list_providers():
+        names.setdefault(default_timeout(provider), []).append(provider.get_name())
+    groups = sorted(names.items(), key=lambda item: -item[0])
+    return ", ".join(f"{seconds:g} s for {' and '.join(group)}" for seconds, group in groups)
+
+
 def add_connection_options(parser: argparse.ArgumentParser, *, timeout: float | None) -> None:
-    """``--proxy`` and ``--timeout`` (``timeout=None`` means the library's own default)."""
+    """``--proxy`` and ``--timeout`` (``timeout=None`` means each provider's own default)."""
     parser.add_argument("--proxy", metavar="URL", help="HTTP(S) or SOCKS proxy for every request")
-    shown = f"{timeout:g} s" if timeout is not None else "120 s"
+    shown = f"{timeout:g} s" if timeout is not None else f"the provider's: {_provider_timeouts()}"
     parser.add_argument(
         "--timeout",
         type=positive_seconds,

@@ -78,7 +78,7 @@ async def test_site_refuses_an_invalid_port() -> None:
     result = await run_cli("site", "--port", "99999")
 
     assert result.code == 2, result.err
-    assert result.err_lines[-1].endswith("error: argument --port: must be 0 to 65535: '99999'")
+    assert "error: argument --port: must be 0 to 65535: '99999'" in result.err_lines[-1]
     assert "Traceback" not in result.err
 
 
@@ -208,3 +208,18 @@ async def test_without_json_a_failure_leaves_stdout_empty() -> None:
     result = await run_cli("chat", "--url", f"http://127.0.0.1:{free_port()}", "hi")
 
     assert result.code == 5 and result.out == ""
+
+
+@pytest.mark.parametrize("timeout", ["inf", "-inf", "nan", "0", "-1", "soon"])
+async def test_timeout_must_be_a_finite_positive_number(timeout: str) -> None:
+    result = await run_cli("chat", "--url", "http://127.0.0.1:9", f"--timeout={timeout}", "hi")
+
+    assert_one_line_error(result, 2, "argument --timeout", repr(timeout))
+    assert result.out == ""
+
+
+async def test_usage_errors_are_one_line_that_points_at_help() -> None:
+    result = await run_cli("chat", "--no-such-option", "hi")
+
+    assert_one_line_error(result, 2, "unrecognized arguments: --no-such-option")
+    assert "`chatbridge chat --help`" in result.err

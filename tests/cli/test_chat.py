@@ -77,3 +77,10 @@ async def test_system_prompt_travels_with_the_message(site_url: str) -> None:
     assert result.code == 0, result.err
     assert "System: Answer in French." in result.out
     assert "User: hi" in result.out
+
+
+async def test_unquoted_words_are_one_message(site_url: str) -> None:
+    result = await run_cli("chat", "--url", site_url, "hello", "wide", "world")
+
+    assert result.code == 0, result.err
+    assert result.out.startswith("[local AI Power site] Echo: hello wide world |")

@@ -47,3 +47,29 @@ async def test_providers_lists_every_provider_in_a_pipe() -> None:
     lines = result.out.splitlines()
     assert lines[0].split() == ["name", "site", "working", "streaming", "models"]
     assert [line.split()[0] for line in lines[1:]] == ["AIPower", "Chatgpt4o", "ChatGptt"]
+
+
+async def test_version_prints_the_package_version() -> None:
+    from chatbridge import __version__
+
+    result = await run_cli("--version")
+
+    assert result.code == 0
+    assert result.out == f"chatbridge {__version__}\n"
+
+
+async def test_timeout_help_gives_each_providers_own_default() -> None:
+    from chatbridge import AIPower, Chatgpt4o, ChatGptt
+    from chatbridge._cli._options import default_timeout
+    from chatbridge._constants import AIPOWER_TIMEOUT, CHATGPT4O_TIMEOUT
+
+    result = await run_cli("chat", "--help")
+
+    assert default_timeout(AIPower) == default_timeout(ChatGptt) == AIPOWER_TIMEOUT
+    assert default_timeout(Chatgpt4o) == CHATGPT4O_TIMEOUT
+    help_text = " ".join(result.out.split())  # argparse wraps the help
+    assert f"{AIPOWER_TIMEOUT:g} s for AIPower and ChatGptt, " in help_text
+    assert f", {CHATGPT4O_TIMEOUT:g} s for Chatgpt4o)" in help_text
+    assert "default: 120 s)" not in help_text
+    check = " ".join((await run_cli("check", "--help")).out.split())
+    assert "default: 30 s" in check
