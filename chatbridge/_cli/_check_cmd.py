@@ -9,8 +9,19 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .._aipower._client import _Call
-from .._exceptions import ChatbridgeError, NonceError, ResponseTooLargeError, TransportError
+from .._exceptions import (
+    BlockedError,
+    ChatbridgeError,
+    EmptyResponseError,
+    NonceError,
+    PluginError,
+    RateLimitError,
+    ResponseTooLargeError,
+    TransportError,
+    TruncatedStreamError,
+)
 from .._providers._aipower_base import AIPowerSite
+from .._providers._base import BaseProvider
 from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
 from ._ask import ask
@@ -19,20 +30,27 @@ from ._options import CHECK_TIMEOUT, Target, add_connection_options, check_proxy
 from ._output import print_json, print_table
 from ._spinner import Spinner, stderr_is_terminal
 
-__all__ = ["register"]
+__all__ = ["default_targets", "register"]
 
 _PROBE = "chatbridge check: please answer with one short sentence."
 _EXAMPLES = """\
 examples:
   chatbridge check --url https://your-site.example
   chatbridge check ChatGptt Chatgpt4o --json
-  chatbridge check                       (every provider that has a site of its own)
+  chatbridge check                       (everything that can work: working providers)
 
-NAME checks a provider at its own site; --url checks any site through AIPower.
+--url checks any AI Power site through AIPower (its home page or the page with the chat:
+both work). NAME checks a provider at its own site; a provider with no site of its own
+(AIPower) needs --url instead. With neither, check probes every provider marked working
+that has a site of its own; today there is none (the seed sites are gone), so it says to
+pass --url.
 --json prints one object per site: reachable, generation, streaming, answered,
-nonce_accepted (true, false, or null when the probe failed before sending),
+nonce_accepted (true: the site got past its nonce check, even if it then failed, for
+example on its AI backend's error; false: refused even after a refresh; null: not known,
+because the probe failed before sending or before the site's nonce check showed),
 nonce_refreshed (true when a refused nonce was replaced from a fresh page), first_token_ms,
-latency_ms, error and exit_code. A failure before any probe (a malformed --url) prints
+latency_ms, error and exit_code (what `chatbridge chat` would exit with for that site: see
+`chatbridge chat --help`). A failure before any probe (a malformed --url) prints
 {"error": MESSAGE, "exit_code": CODE} instead.
 """
 
@@ -74,16 +92,44 @@ class Probe:
     exit_code: int = 0
 
 
+_HOW_TO_CHECK_A_SITE = "check a site with `chatbridge check --url https://your-site.example`"
+
+
+def default_targets() -> list[Target]:
+    """What ``check`` probes when given no NAME and no ``--url``: everything that can work,
+    that is every provider marked working that has a site of its own. (Configured routes
+    belong here too once they exist.)"""
+    return [
+        Target(provider, None, _default_model(provider))
+        for provider in list_providers(working_only=True)
+        if provider.url
+    ]
+
+
 def _targets(args: argparse.Namespace) -> list[Target]:
     """Everything is validated before the first probe, so a typo costs no timeout."""
     urls = [check_site_url(url) for url in args.url]
-    providers = [get_provider(name) for name in args.names]
+    providers = [_checkable(get_provider(name)) for name in args.names]
     if not providers and not urls:
-        providers = [p for p in list_providers() if p.url]
-        if not providers:
-            raise UsageError("no provider has a site of its own; pass --url SITE")
+        targets = default_targets()
+        if not targets:
+            raise UsageError(
+                "nothing to check: no working provider has a site of its own (the seed "
+                f"providers' sites are gone), so {_HOW_TO_CHECK_A_SITE}"
+            )
+        return targets
     targets = [Target(p, None, _default_model(p)) for p in providers]
     return targets + [Target(AIPower, url, _default_model(AIPower)) for url in urls]
+
+
+def _checkable(provider: type[BaseProvider]) -> type[BaseProvider]:
+    """``provider``, if check can probe it at a site of its own."""
+    name = provider.get_name()
+    if not issubclass(provider, AIPowerSite):
+        raise UsageError(f"{name} is not an AI Power provider; check cannot probe it")
+    if not provider.url:
+        raise UsageError(f"{name} has no site of its own: {_HOW_TO_CHECK_A_SITE}")
+    return provider
 
 
 def _default_model(provider: type[Any]) -> str:
@@ -121,17 +167,34 @@ async def _probe(target: Target, proxy: str | None, timeout: float) -> Probe:
         if probe.reachable is None:
             reached = not isinstance(error, TransportError)
             probe.reachable = reached or isinstance(error, ResponseTooLargeError)
-        if isinstance(error, NonceError):
-            probe.nonce_accepted = False
+        if probe.generation is not None:  # the page was read, so the chat request went out
+            probe.nonce_accepted = _nonce_verdict(error, probe.generation)
     return probe
+
+
+def _nonce_verdict(error: ChatbridgeError, generation: str) -> bool | None:
+    """What a failed chat request tells about the nonce. The plugin checks it before anything
+    else (protocol 4.5), so a reply of the plugin's own (its error message, a token limit or
+    ban notice, a stream that started) means the nonce passed; a transport failure, or an HTTP
+    error status from whatever stands in front of the plugin, tells nothing."""
+    if isinstance(error, NonceError):
+        return False
+    if isinstance(error, PluginError) and error.status in (None, 200):
+        if generation == "legacy 1.7" and "Missing API Setting" in error.message:
+            return None  # 1.7 checks its API key before the nonce (4.3)
+        return True
+    if isinstance(error, RateLimitError | BlockedError) and error.status is None:
+        return True  # the plugin's token-limit or ban message, not an HTTP 429/403
+    if isinstance(error, EmptyResponseError | TruncatedStreamError) and error.status in (None, 200):
+        return True
+    return None
 
 
 async def _discover_and_ask(
     probe: Probe, target: Target, proxy: str | None, timeout: float
 ) -> None:
     provider = target.provider
-    if not issubclass(provider, AIPowerSite):
-        raise UsageError(f"{target.name} is not an AI Power provider; check cannot probe it")
+    assert issubclass(provider, AIPowerSite)  # _targets let only AI Power providers through
     client = provider.site(target.site_url)
     call = _Call(proxy=proxy, timeout=timeout, provider=target.name)
     tokens = await client.page_tokens(call)
