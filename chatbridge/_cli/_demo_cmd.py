@@ -14,6 +14,7 @@ from .._providers._aipower_base import AIPowerSite
 from .._providers.chatgpt4o import Chatgpt4o
 from .._providers.chatgptt import ChatGptt
 from .._types import Messages
+from ._errors import UsageError
 
 __all__ = ["register"]
 
@@ -47,12 +48,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-stream",
         action="store_true",
-        help="the site answers in JSON, not a stream (1.7 never streams, AIPKit always does)",
+        help="the site answers in JSON, not a stream (1.7 never streams; AIPKit always does, "
+        "so it refuses this option)",
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.no_stream and args.generation == "aipkit":
+        raise UsageError(
+            "--no-stream: an AIPKit site (plugin 2.3+) always streams its answers; for JSON "
+            "replies pick --generation 1.7, 1.8 or 2.2"
+        )
     return asyncio.run(_demo(args.generation, not args.no_stream))
 
 
