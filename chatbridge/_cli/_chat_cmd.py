@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from .._aipower._conversation import Conversation
-from ._errors import UsageError
+from ._errors import ALWAYS, UsageError
 from ._options import Target, add_connection_options, check_proxy
 from ._output import print_json
 from ._repl import converse
@@ -67,7 +67,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="machine-readable output (fields: see below)"
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, exit_codes=ALWAYS | {0, 3, 5, 6, 7, 8, 9, 10})
 
 
 def run(args: argparse.Namespace) -> int:

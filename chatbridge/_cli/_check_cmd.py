@@ -25,7 +25,7 @@ from .._providers._base import BaseProvider
 from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
 from ._ask import ask
-from ._errors import UsageError, exit_code
+from ._errors import ALWAYS, UsageError, exit_code
 from ._options import CHECK_TIMEOUT, Target, add_connection_options, check_proxy, check_site_url
 from ._output import print_json, print_table
 from ._spinner import Spinner, stderr_is_terminal
@@ -73,7 +73,8 @@ def register(subparsers: Any) -> None:
     )
     add_connection_options(parser, timeout=CHECK_TIMEOUT)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(handler=run)
+    # A failed probe's own code (5 to 10) is in the report; the command exits 1 for it.
+    parser.set_defaults(handler=run, exit_codes=ALWAYS | {0, 1, 3})
 
 
 @dataclass

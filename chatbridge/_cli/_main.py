@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from .. import __version__
 from ._commands import COMMANDS
-from ._errors import EXIT_CODES_HELP, error_json, run_command
+from ._errors import EXIT_CODES_HELP, error_json, exit_codes_help, run_command
 from ._output import print_json_line
 
 __all__ = ["main"]
@@ -53,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
         )
         subparser.set_defaults(command_parser=subparser)  # for errors found after parsing
+        codes = exit_codes_help(subparser.get_default("exit_codes"))  # only its own codes
         examples = (subparser.epilog or "").strip("\n")
-        subparser.epilog = f"{examples}\n\n{EXIT_CODES_HELP}" if examples else EXIT_CODES_HELP
+        subparser.epilog = f"{examples}\n\n{codes}" if examples else codes
     return parser
 
 

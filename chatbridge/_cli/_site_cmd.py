@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from ..site import LocalSite, SiteConfig
 from ..site._main import FAULTS_HELP, add_arguments, config_from_args, request_log
-from ._errors import UsageError
+from ._errors import ALWAYS, UsageError
 
 __all__ = ["register"]
 
@@ -41,7 +41,8 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
-    parser.set_defaults(handler=run)
+    # It serves until stopped, so it never exits 0: Ctrl-C is 130.
+    parser.set_defaults(handler=run, exit_codes=ALWAYS)
 
 
 async def _serve(config: SiteConfig, host: str, port: int, log: TextIO | None) -> None:
