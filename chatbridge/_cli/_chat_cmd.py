@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import replace
 from typing import Any
 
 from .._aipower._conversation import Conversation
 from ._errors import ALWAYS, UsageError
-from ._options import Target, add_connection_options, check_proxy
+from ._options import Target, add_connection_options, add_page_options, check_proxy
 from ._output import print_json
 from ._repl import converse
 from ._turn import answer, reply_json
@@ -57,9 +58,14 @@ def register(subparsers: Any) -> None:
         help='the question; several words are joined with spaces, quoted or not ("-": stdin)',
     )
     parser.add_argument("--provider", metavar="NAME", help="provider (see `chatbridge providers`)")
-    parser.add_argument("--url", metavar="SITE", help="any AI Power site (http:// or https://)")
+    parser.add_argument(
+        "--url",
+        metavar="SITE",
+        help="any AI Power site (http:// or https://): its home page or the page with the chat",
+    )
     parser.add_argument("--model", help="model name (default: the provider's default)")
     parser.add_argument("--system", metavar="TEXT", help="a system prompt sent with every turn")
+    add_page_options(parser)
     add_connection_options(parser, timeout=None)
     parser.add_argument(
         "--no-stream", action="store_true", help="wait for the whole answer instead of streaming"
@@ -72,6 +78,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     target = Target.resolve(args.provider, args.url, args.model)
+    target = replace(target, chat_page=args.chat_page, bot_id=args.bot_id)
     check_proxy(args.proxy)
     opening = [{"role": "system", "content": args.system}] if args.system else []
     message = _one_shot_message(" ".join(args.message) if args.message else None)

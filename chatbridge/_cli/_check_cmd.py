@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from .._aipower._client import _Call
@@ -26,7 +26,14 @@ from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
 from ._ask import ask
 from ._errors import ALWAYS, UsageError, exit_code
-from ._options import CHECK_TIMEOUT, Target, add_connection_options, check_proxy, check_site_url
+from ._options import (
+    CHECK_TIMEOUT,
+    Target,
+    add_connection_options,
+    add_page_options,
+    check_proxy,
+    check_site_url,
+)
 from ._output import print_json, print_table
 from ._spinner import Spinner, stderr_is_terminal
 
@@ -69,8 +76,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help="provider to check")
     parser.add_argument(
-        "--url", action="append", default=[], metavar="SITE", help="a site to check (repeatable)"
+        "--url",
+        action="append",
+        default=[],
+        metavar="SITE",
+        help="a site to check, its home page or the page with the chat (repeatable)",
     )
+    add_page_options(parser)
     add_connection_options(parser, timeout=CHECK_TIMEOUT)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     # A failed probe's own code (5 to 10) is in the report; the command exits 1 for it.
@@ -120,7 +132,8 @@ def _targets(args: argparse.Namespace) -> list[Target]:
             )
         return targets
     targets = [Target(p, None, _default_model(p)) for p in providers]
-    return targets + [Target(AIPower, url, _default_model(AIPower)) for url in urls]
+    targets += [Target(AIPower, url, _default_model(AIPower)) for url in urls]
+    return [replace(t, chat_page=args.chat_page, bot_id=args.bot_id) for t in targets]
 
 
 def _checkable(provider: type[BaseProvider]) -> type[BaseProvider]:
@@ -196,7 +209,7 @@ async def _discover_and_ask(
 ) -> None:
     provider = target.provider
     assert issubclass(provider, AIPowerSite)  # _targets let only AI Power providers through
-    client = provider.site(target.site_url)
+    client = provider.site(target.site_url, target.chat_page, target.bot_id)
     call = _Call(proxy=proxy, timeout=timeout, provider=target.name)
     tokens = await client.page_tokens(call)
     probe.reachable = True

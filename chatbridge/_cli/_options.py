@@ -19,6 +19,7 @@ __all__ = [
     "NO_SITE_HINT",
     "Target",
     "add_connection_options",
+    "add_page_options",
     "check_proxy",
     "check_site_url",
     "default_timeout",
@@ -78,6 +79,48 @@ def add_connection_options(parser: argparse.ArgumentParser, *, timeout: float | 
     )
 
 
+def _chat_page(text: str) -> str:
+    """argparse ``type=`` for ``--chat-page``: a path on the site, or the page's full URL."""
+    if text.startswith("/") and not text.startswith("//"):
+        return text
+    try:
+        return check_site_url(text)
+    except UsageError:
+        raise argparse.ArgumentTypeError(
+            f"not a path (/chat/) or a page URL (https://your-site.example/chat/): {text!r}"
+        ) from None
+
+
+def _bot_id(text: str) -> int:
+    """argparse ``type=`` for ``--bot-id``: the chat container's data-bot-id."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a bot id (a whole number, 0 or more): {text!r}")
+    return value
+
+
+def add_page_options(parser: argparse.ArgumentParser) -> None:
+    """``--chat-page`` and ``--bot-id``: which chat on the site, when the page has several or
+    the chat is not on the page ``--url`` names."""
+    parser.add_argument(
+        "--chat-page",
+        type=_chat_page,
+        metavar="PAGE",
+        help="the page holding the chat, as a path (/chat/) or a URL, when it is not the page "
+        "--url names (default: that page)",
+    )
+    parser.add_argument(
+        "--bot-id",
+        type=_bot_id,
+        metavar="N",
+        help="the chat bot to talk to (its data-bot-id) when the page has several "
+        "(default: the page's first chat)",
+    )
+
+
 def check_site_url(url: str) -> str:
     """``url`` without its trailing slash; a :class:`UsageError` unless it is http(s) with a
     host and a valid port (the check a user needs before we spend a timeout on it)."""
@@ -121,6 +164,9 @@ class Target:
     provider: type[BaseProvider]
     site_url: str | None
     model: str
+    #: The page holding the chat and the bot on it (``None``: the provider's own choice).
+    chat_page: str | None = None
+    bot_id: int | None = None
 
     @property
     def url(self) -> str | None:

@@ -223,3 +223,12 @@ async def test_usage_errors_are_one_line_that_points_at_help() -> None:
 
     assert_one_line_error(result, 2, "unrecognized arguments: --no-such-option")
     assert "`chatbridge chat --help`" in result.err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--chat-page", "chat"), ("--chat-page", "ftp://x/"), ("--bot-id", "x")]
+)
+async def test_page_options_are_checked(option: str, value: str) -> None:
+    result = await run_cli("chat", "--url", "http://127.0.0.1:9", option, value, "hi")
+
+    assert_one_line_error(result, 2, f"argument {option}", repr(value))
