@@ -157,28 +157,43 @@ async def test_check_of_a_provider_without_a_site_asks_for_url() -> None:
     assert json.loads(result.out)["exit_code"] == 2  # no probe row claims it was reached
 
 
+async def test_check_json_says_the_nonce_passed_when_the_sites_ai_backend_failed() -> None:
+    # The site's AI backend answered 429: the plugin got past the nonce check to ask it.
+    config = SiteConfig(upstream_error="Rate limit reached for gpt-4o-mini (429)")
+    async with LocalSite(config) as url:
+        result = await run_cli("check", "--url", url, "--json")
+
+    assert result.code == 1
+    [probe] = json.loads(result.out)
+    assert (probe["reachable"], probe["answered"], probe["exit_code"]) == (True, False, 10)
+    assert probe["nonce_accepted"] is True
+
+
 @pytest.mark.parametrize(
     ("config", "accepted", "code"),
     [
-        # The site's AI backend answered 429: the plugin got past the nonce to ask it.
-        (SiteConfig(upstream_error="Rate limit reached for gpt-4o-mini (429)"), True, 10),
         (SiteConfig(generation="aipkit", upstream_error="Rate limit reached (429)"), True, 10),
+        (SiteConfig(generation="1.8", upstream_error="Rate limit reached (429)"), True, 10),
         (SiteConfig(guest_token_limit=-1), True, 9),  # the plugin's own token limit
+        (SiteConfig(banned_ips=("127.0.0.1",)), True, 7),  # a ban, checked after the nonce
         (SiteConfig(faults=("cloudflare",)), None, 7),  # a challenge in front of the plugin
+        (SiteConfig(faults=("http500",)), None, 10),  # PHP died: before or after, unknown
         (SiteConfig(generation="1.7", misconfigured=True), None, 10),  # 1.7: key before nonce
     ],
 )
 async def test_check_reports_what_a_failed_chat_said_about_the_nonce(
     config: SiteConfig, accepted: bool | None, code: int
 ) -> None:
-    async with LocalSite(config) as url:
-        result = await run_cli("check", "--url", url, "--json")
+    from chatbridge import AIPower
+    from chatbridge._cli._check_cmd import _probe
+    from chatbridge._cli._options import Target
 
-    assert result.code == 1
-    [probe] = json.loads(result.out)
-    assert probe["reachable"] is True and probe["answered"] is False
-    assert probe["exit_code"] == code, probe
-    assert probe["nonce_accepted"] is accepted, probe
+    async with LocalSite(config) as url:
+        probe = await _probe(Target(AIPower, url, "site-default"), None, 30.0)
+
+    assert probe.reachable is True and probe.answered is False
+    assert probe.exit_code == code, probe
+    assert probe.nonce_accepted is accepted, probe
 
 
 async def test_check_reads_streaming_from_the_reply_not_the_page_hint() -> None:

@@ -49,16 +49,27 @@ async def test_site_help_says_what_each_fault_does() -> None:
         ("--bot-id", "-3", "must be 0 or more"),
     ],
 )
-async def test_site_refuses_bad_values_by_their_option_name(
-    option: str, value: str, says: str
+def test_site_refuses_bad_values_by_their_option_name(
+    option: str, value: str, says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = await run_cli("site", f"{option}={value}")
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["site", f"{option}={value}"])
 
-    assert result.code == 2, result.err
-    [line] = result.err_lines
+    assert exited.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"chatbridge: error: argument {option}: ")
     assert says in line
     assert not re.search(r"[a-z]_[a-z]", line)  # no internal field name such as tick_seconds
+
+
+async def test_site_refuses_a_fault_rate_above_one() -> None:
+    result = await run_cli("site", "--fault-rate", "2")
+
+    assert result.code == 2
+    assert result.err_lines == [
+        "chatbridge: error: argument --fault-rate: must be from 0 to 1 (0.25 faults one request "
+        "in four): '2' (see `chatbridge site --help`)"
+    ]
 
 
 async def test_site_refuses_impossible_combinations_by_option_name() -> None:
