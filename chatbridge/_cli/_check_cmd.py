@@ -43,14 +43,13 @@ _PROBE = "chatbridge check: please answer with one short sentence."
 _EXAMPLES = """\
 examples:
   chatbridge check --url https://your-site.example
-  chatbridge check ChatGptt Chatgpt4o --json
+  chatbridge check --url https://one.example --url https://two.example/chat/ --json
   chatbridge check                       (everything that can work: working providers)
 
---url checks any AI Power site through AIPower (its home page or the page with the chat:
-both work). NAME checks a provider at its own site; a provider with no site of its own
+--url checks any AI Power site through AIPower (its home page or the page with the
+chat). NAME checks a provider at its own site; a provider with no site of its own
 (AIPower) needs --url instead. With neither, check probes every provider marked working
-that has a site of its own; today there is none (the seed sites are gone), so it says to
-pass --url.
+that has a site of its own, and when there is none it says how to check a site.
 --json prints one object per site: reachable, generation, streaming, answered,
 nonce_accepted (true: the site got past its nonce check, even if it then failed, for
 example on its AI backend's error; false: refused even after a refresh; null: not known,
