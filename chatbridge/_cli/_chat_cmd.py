@@ -73,7 +73,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="machine-readable output (fields: see below)"
     )
-    parser.set_defaults(handler=run, exit_codes=ALWAYS | {0, 3, 5, 6, 7, 8, 9, 10})
+    # words_dest: the list that words found after options join (see _main.main).
+    parser.set_defaults(
+        handler=run, words_dest="message", exit_codes=ALWAYS | {0, 3, 5, 6, 7, 8, 9, 10}
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -70,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = _JSON_ERRORS.set(_wants_json(arguments))
     try:
         args, extras = parser.parse_known_args(arguments)
-        if extras:  # reported by the command's parser, so the hint names its --help
+        words = getattr(args, "words_dest", None)
+        if extras and words and not any(extra.startswith("-") for extra in extras):
+            # Words after an option (`chat hello --url U world`) still belong to the message.
+            getattr(args, words).extend(extras)
+        elif extras:  # reported by the command's parser, so the hint names its --help
             command_parser = getattr(args, "command_parser", parser)
             command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     finally:

@@ -80,10 +80,13 @@ async def test_system_prompt_travels_with_the_message(site_url: str) -> None:
 
 
 async def test_unquoted_words_are_one_message(site_url: str) -> None:
-    result = await run_cli("chat", "--url", site_url, "hello", "wide", "world")
+    plain = await run_cli("chat", "--url", site_url, "hello", "world")
+    around = await run_cli("chat", "hello", "--url", site_url, "wide", "world")
 
-    assert result.code == 0, result.err
-    assert result.out.startswith("[local AI Power site] Echo: hello wide world |")
+    assert plain.code == 0, plain.err
+    assert plain.out.startswith("[local AI Power site] Echo: hello world |")
+    assert around.code == 0, around.err
+    assert around.out.startswith("[local AI Power site] Echo: hello wide world |")
 
 
 async def test_url_may_name_the_home_page_or_the_chat_page() -> None:
