@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
 
-from .._aipower._client import _Call
-from .._exceptions import (
-    BlockedError,
-    ChatbridgeError,
-    EmptyResponseError,
-    NonceError,
-    PluginError,
-    RateLimitError,
-    ResponseTooLargeError,
-    TransportError,
-    TruncatedStreamError,
-)
 from .._providers._aipower_base import AIPowerSite
 from .._providers._base import BaseProvider
 from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
-from ._ask import ask
-from ._errors import ALWAYS, UsageError, exit_code
+from ._errors import ALWAYS, UsageError
 from ._options import (
     CHECK_TIMEOUT,
     Target,
@@ -35,11 +21,11 @@ from ._options import (
     check_site_url,
 )
 from ._output import print_json, print_table
+from ._probe import Probe, probe_site
 from ._spinner import Spinner, stderr_is_terminal
 
 __all__ = ["default_targets", "register"]
 
-_PROBE = "chatbridge check: please answer with one short sentence."
 _EXAMPLES = """\
 examples:
   chatbridge check --url https://your-site.example
@@ -86,22 +72,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     # A failed probe's own code (5 to 10) is in the report; the command exits 1 for it.
     parser.set_defaults(handler=run, exit_codes=ALWAYS | {0, 1, 3})
-
-
-@dataclass
-class Probe:
-    provider: str
-    site: str | None
-    reachable: bool | None = None
-    generation: str | None = None
-    streaming: bool | None = None
-    nonce_accepted: bool | None = None  # None: the probe failed before the chat request
-    nonce_refreshed: bool = False  # a nonce was refused and a fresh page fetched for another
-    answered: bool = False
-    first_token_ms: float | None = None
-    latency_ms: float | None = None
-    error: str | None = None
-    exit_code: int = 0
 
 
 _HOW_TO_CHECK_A_SITE = "check a site with `chatbridge check --url https://your-site.example`"
@@ -166,80 +136,8 @@ async def _check_all(targets: list[Target], args: argparse.Namespace) -> list[Pr
     with Spinner("Checking…", enabled=decorate) as spinner:
         for target in targets:  # one at a time: latencies stay comparable
             spinner.update(f"Checking {target.name} at {target.url}…")
-            probes.append(await _probe(target, args.proxy, args.timeout))
+            probes.append(await probe_site(target, args.proxy, args.timeout))
     return probes
-
-
-async def _probe(target: Target, proxy: str | None, timeout: float) -> Probe:
-    probe = Probe(target.name, target.url)
-    try:
-        await _discover_and_ask(probe, target, proxy, timeout)
-    except ChatbridgeError as error:
-        probe.error = str(error)
-        probe.exit_code = exit_code(error)
-        if probe.reachable is None:
-            reached = not isinstance(error, TransportError)
-            probe.reachable = reached or isinstance(error, ResponseTooLargeError)
-        if probe.generation is not None:  # the page was read, so the chat request went out
-            probe.nonce_accepted = _nonce_verdict(error, probe.generation)
-    return probe
-
-
-def _nonce_verdict(error: ChatbridgeError, generation: str) -> bool | None:
-    """What a failed chat request tells about the nonce. The plugin checks it before anything
-    else (protocol 4.5), so a reply of the plugin's own (its error message, a token limit or
-    ban notice, a stream that started) means the nonce passed; a transport failure, or an HTTP
-    error status from whatever stands in front of the plugin, tells nothing."""
-    if isinstance(error, NonceError):
-        return False
-    if isinstance(error, PluginError) and error.status in (None, 200):
-        if generation == "legacy 1.7" and "Missing API Setting" in error.message:
-            return None  # 1.7 checks its API key before the nonce (4.3)
-        return True
-    if isinstance(error, RateLimitError | BlockedError) and error.status is None:
-        return True  # the plugin's token-limit or ban message, not an HTTP 429/403
-    if isinstance(error, EmptyResponseError | TruncatedStreamError) and error.status in (None, 200):
-        return True
-    return None
-
-
-async def _discover_and_ask(
-    probe: Probe, target: Target, proxy: str | None, timeout: float
-) -> None:
-    provider = target.provider
-    assert issubclass(provider, AIPowerSite)  # _targets let only AI Power providers through
-    client = provider.site(target.site_url, target.chat_page, target.bot_id)
-    call = _Call(proxy=proxy, timeout=timeout, provider=target.name)
-    tokens = await client.page_tokens(call)
-    probe.reachable = True
-    probe.generation = tokens.generation
-    if tokens.generation == "legacy" and tokens.legacy_version:
-        probe.generation = f"legacy {tokens.legacy_version}"
-    probe.streaming = True if tokens.generation == "aipkit" else tokens.stream_hint
-    refreshes = client.stats.nonce_refreshes
-    started = time.perf_counter()
-    try:
-        reply = await ask(
-            target,
-            [{"role": "user", "content": _PROBE}],
-            stream=True,
-            on_chunk=lambda chunk: None,
-            proxy=proxy,
-            timeout=timeout,
-        )
-    finally:
-        probe.nonce_refreshed = client.stats.nonce_refreshes > refreshes
-    probe.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-    if reply.first_token_seconds is not None:
-        probe.first_token_ms = round(reply.first_token_seconds * 1000, 1)
-    probe.answered = True
-    probe.nonce_accepted = True
-    # The page's data-openai_stream_nav is only a hint (a widget page says 0 and streams);
-    # the reply itself tells (rule 13).
-    probe.streaming = reply.streamed
-    # Observed beats the page's hint: a streamed answer arrives in several pieces, a JSON
-    # reply in one (AIPKit always streams). Without an answer, the hint stands.
-    probe.streaming = reply.streamed or tokens.generation == "aipkit"
 
 
 def _yes_no(value: bool | None) -> str:
