@@ -84,7 +84,7 @@ def default_targets() -> list[Target]:
     return [
         Target(provider, None, _default_model(provider))
         for provider in list_providers(working_only=True)
-        if provider.url
+        if provider.url and issubclass(provider, AIPowerSite)  # what a probe can check
     ]
 
 

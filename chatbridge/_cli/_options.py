@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .._constants import AIPOWER_TIMEOUT
+from .._providers._aipower_base import AIPowerSite
 from .._providers._base import BaseProvider
 from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
@@ -49,19 +50,22 @@ def positive_seconds(text: str) -> float:
     return value
 
 
-def default_timeout(provider: type[BaseProvider]) -> float:
+def default_timeout(provider: type[BaseProvider]) -> float | None:
     """The deadline ``provider`` applies when the CLI passes none: its entry point's own
-    ``timeout`` default, or, for a provider that takes none (``ChatGptt`` forwards its keyword
-    arguments), the engine's ``AIPOWER_TIMEOUT``."""
-    timeout = provider.get_parameters().get("timeout", AIPOWER_TIMEOUT)
-    return float(timeout)
+    ``timeout`` default, or, for an AI Power provider that takes none (``ChatGptt`` forwards
+    its keyword arguments), the engine's ``AIPOWER_TIMEOUT``. ``None`` when it has none."""
+    fallback = AIPOWER_TIMEOUT if issubclass(provider, AIPowerSite) else None
+    timeout = provider.get_parameters().get("timeout", fallback)
+    return float(timeout) if isinstance(timeout, int | float) else None
 
 
 def _provider_timeouts() -> str:
     """``240 s for AIPower and ChatGptt, 120 s for Chatgpt4o``, from the providers' code."""
     names: dict[float, list[str]] = {}
     for provider in list_providers():
-        names.setdefault(default_timeout(provider), []).append(provider.get_name())
+        seconds = default_timeout(provider)
+        if seconds is not None:
+            names.setdefault(seconds, []).append(provider.get_name())
     groups = sorted(names.items(), key=lambda item: -item[0])
     return ", ".join(f"{seconds:g} s for {' and '.join(group)}" for seconds, group in groups)
 
