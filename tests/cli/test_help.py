@@ -73,15 +73,6 @@ async def test_no_command_prints_help_and_fails() -> None:
     assert "usage: chatbridge" in result.err and "COMMAND" in result.err
 
 
-async def test_providers_lists_every_provider_in_a_pipe() -> None:
-    result = await run_cli("providers")
-
-    assert result.code == 0
-    lines = result.out.splitlines()
-    assert lines[0].split() == ["name", "site", "working", "streaming", "models"]
-    assert [line.split()[0] for line in lines[1:]] == ["AIPower", "Chatgpt4o", "ChatGptt"]
-
-
 async def test_version_prints_the_package_version() -> None:
     from chatbridge import __version__
 
@@ -113,3 +104,12 @@ async def test_timeout_help_gives_each_providers_own_default() -> None:
     assert said["ChatGptt"] == 240 and said["Chatgpt4o"] == 120  # what the issue measured
     check = " ".join((await run_cli("check", "--help")).out.split())
     assert "default: 30 s" in check
+
+
+async def test_providers_lists_every_provider_in_a_pipe() -> None:
+    result = await run_cli("providers")
+
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0].split() == ["name", "site", "working", "streaming", "models"]
+    assert [line.split()[0] for line in lines[1:]] == ["AIPower", "Chatgpt4o", "ChatGptt"]
