@@ -106,4 +106,5 @@ async def test_check_probes_every_target_and_shows_breakers(tmp_path: Path) -> N
         ("local", f"OpenAICompatible {base} m", True),
     ]
     assert probes[0]["breaker"]["consecutive_failures"] == 1 and probes[0]["exit_code"] == 5
-    assert probes[2]["breaker"]["state"] == "closed" and probes[1]["generation"].startswith("legacy")
+    assert probes[2]["breaker"]["state"] == "closed"
+    assert probes[1]["generation"].startswith("legacy")
