@@ -4,8 +4,12 @@ A site client answers one message at a time in whatever generation the site spea
 it gets the page tokens (cached, refreshed, single-flight: ``_tokens``), runs one exchange
 (``_exchange``), and on a signal from the site recovers once: a rejected nonce is refreshed,
 an unregistered action triggers re-discovery (a site upgraded to AIPKit), an expired AIPKit
-cache key or an empty / non-JSON answer is asked again. Nothing is retried once a chunk has
-reached the caller. It knows nothing about providers, CLIs or servers.
+cache key redoes the cache step. Only those are retried, because the site gives each of them
+*before* it runs the model. A reply that is cut off, empty or not JSON is not retried: the site
+may already have answered (a second paid completion, a second charge against the visitor's
+token limit), so it is raised as a typed error and a route may fail over instead. Nothing is
+retried once a chunk has reached the caller. It knows nothing about providers, CLIs or
+servers.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 from yarl import URL
 
 from .._constants import MAX_SITES
-from .._exceptions import ChatbridgeError, EmptyResponseError, NonceError, ResponseStatusError
+from .._exceptions import ChatbridgeError, NonceError, ResponseStatusError
 from .._types import Messages
 from ._call import ClientStats, _Call
 from ._conversation import Conversation, ConversationBook
@@ -29,7 +33,6 @@ from ._replies import (
     ActionNotRegistered,
     CacheKeyExpired,
     NonceRejected,
-    NotJSONReply,
 )
 from ._target import SiteTarget
 from ._tokens import TokenCache
@@ -44,10 +47,6 @@ def _retry_reason(error: ChatbridgeError) -> str | None:
         return "rediscover"
     if isinstance(error, CacheKeyExpired):
         return "cache"
-    if isinstance(error, NotJSONReply):  # rule 18: once more
-        return "malformed"
-    if isinstance(error, EmptyResponseError):  # row 21: once more
-        return "empty"
     return None
 
 

@@ -17,7 +17,7 @@ from .._constants import (
     ASSISTANT_HISTORY_LIMIT,
     LEGACY17_HISTORY_LIMIT,
 )
-from .._exceptions import BlockedError, ResponseStatusError
+from .._exceptions import BlockedError, ResponseError, ResponseStatusError
 from .._http._decoders import SSEDecoder
 from .._http._session import StreamResponse, StreamSession
 from .._http._status import classify_status
@@ -30,12 +30,12 @@ from ._replies import (
     AIPKitStream,
     LegacyStream,
     NonceRejected,
-    NotJSONReply,
     interpret_legacy_json,
     is_nonce_failure_text,
     json_object,
     plugin_error,
     sse_body_start,
+    unreadable_reply,
 )
 from ._tokens import refuse_login_wall
 
@@ -238,4 +238,8 @@ async def _aipkit_cache(
             raise BlockedError(text, status=status, body=body)
         raise plugin_error(text, status=status, body=body)
     error = classify_status(status, reply_headers, body, url=tokens.ajax_url)
-    raise error or NotJSONReply("AIPKit's cache step gave no cache_key", body=body, status=status)
+    if error is not None:
+        raise error
+    if data is None:
+        raise unreadable_reply(body, "AIPKit's cache step reply", status=status)
+    raise ResponseError("AIPKit's cache step gave no cache_key", body=body, status=status)

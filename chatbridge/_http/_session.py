@@ -8,7 +8,6 @@ bytes read, and the translation of aiohttp's exceptions into ours, done here and
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
@@ -33,7 +32,8 @@ from .._exceptions import (
     ResponseTooLargeError,
     TransportError,
 )
-from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder
+from .._json import loads
+from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder, decode_text
 from ._forms import FORM_CONTENT_TYPE, encode_form
 from ._pool import get_connector
 from ._status import raise_for_status
@@ -56,8 +56,6 @@ def _socks_errors() -> tuple[type[BaseException], ...]:
             if isinstance(error, type) and issubclass(error, BaseException):
                 errors.append(error)
     return tuple(errors)
-
-
 
 
 def translate(exc: BaseException, url: str) -> ChatbridgeError:
@@ -189,7 +187,7 @@ class StreamResponse:
         return self._body
 
     async def text(self) -> str:
-        return (await self.read()).decode(self.charset, errors="replace")
+        return decode_text(await self.read(), self.charset)
 
     async def text_prefix(self, limit: int = _ERROR_PREFIX_BYTES) -> str:
         """Up to ``limit`` bytes of the body, for error messages; never raises on size."""
@@ -204,14 +202,14 @@ class StreamResponse:
                         buffer.extend(chunk)
             except TransportError:
                 pass  # an error page cut short still says what it can
-            return bytes(buffer).decode(self.charset, errors="replace")
-        return self._body[:limit].decode(self.charset, errors="replace")
+            return decode_text(bytes(buffer), self.charset)
+        return decode_text(self._body[:limit], self.charset)
 
     async def json(self) -> Any:
         """The body parsed as JSON, whatever the declared content type."""
         text = await self.text()
         try:
-            return json.loads(text)
+            return loads(text)
         except ValueError as exc:
             raise ResponseError(
                 f"The reply is not JSON: {exc}", url=str(self.url), status=self.status, body=text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from .._exceptions import (
     RateLimitError,
     ResponseStatusError,
 )
+from .._json import loads
 
 if TYPE_CHECKING:
     from ._session import StreamResponse
@@ -73,7 +73,7 @@ def _short_message(body: str) -> str:
         return "HTML content"
     if text[0] in "{[":
         try:
-            data = json.loads(text)
+            data = loads(text)
         except ValueError:
             data = None
         if isinstance(data, dict):

@@ -1,0 +1,89 @@
+"""Broken or malicious sites (issue 8): typed errors, one answer per message, no stray cookies,
+one deadline per call, and one conversation per caller."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+
+from chatbridge import (
+    AIPower,
+    EmptyResponseError,
+    PluginError,
+    ResponseError,
+    ResponseStatusError,
+    TruncatedStreamError,
+)
+from chatbridge.site._config import GENERATIONS
+from tests.conftest import serve_app
+from tests.providers.conftest import SiteFactory, user
+from tests.providers.test_odd_sites import PAGE, legacy_app
+
+DEEP = "[" * 100_000
+
+
+@pytest.mark.parametrize("generation", GENERATIONS)
+async def test_a_truncated_reply_says_it_was_cut_off(
+    local_site: SiteFactory, generation: str
+) -> None:
+    """Whatever step the site cut (legacy JSON, a stream, AIPKit's cache step), the error is
+    typed and says the reply was cut off; and the message was sent once."""
+    site, url = await local_site(generation=generation, faults=("truncate",))
+    with pytest.raises(TruncatedStreamError, match="cut off"):
+        await AIPower.create_async("", [user("a b c d e f")], site_url=url)
+    assert site.stats.ajax_requests == 1
+
+
+async def test_a_truncated_page_says_it_was_cut_off(local_site: SiteFactory) -> None:
+    _, url = await local_site(generation="aipkit", faults=("truncate",), fault_target="pages")
+    with pytest.raises(TruncatedStreamError, match="cut off"):
+        await AIPower.create_async("", [user("hi")], site_url=url)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "error"),
+    [
+        ("text/html", '{"status":"success","data":' + DEEP, ResponseError),
+        ("text/event-stream", "data: " + DEEP + "\n\ndata: [DONE]\n\n", EmptyResponseError),
+        ("text/event-stream", "event: message\ndata: " + DEEP + "\n\n", PluginError),
+    ],
+)
+async def test_deeply_nested_json_is_a_typed_reply_error(
+    content_type: str, body: str, error: type[Exception]
+) -> None:
+    async def ajax(request: web.Request) -> web.Response:
+        return web.Response(text=body, content_type=content_type)
+
+    async with serve_app(legacy_app(ajax)) as url:
+        with pytest.raises(error):
+            await AIPower.create_async("", [user("hi")], site_url=url)
+
+
+async def test_deeply_nested_json_error_page_is_a_typed_status_error() -> None:
+    async def ajax(request: web.Request) -> web.Response:
+        return web.Response(text=DEEP, status=500, content_type="application/json")
+
+    async with serve_app(legacy_app(ajax)) as url:
+        with pytest.raises(ResponseStatusError, match="HTTP 500"):
+            await AIPower.create_async("", [user("hi")], site_url=url)
+
+
+async def test_deeply_nested_aipkit_config_is_skipped_not_raised() -> None:
+    page = (
+        '<html><body><div class="aipkit_chat_container" data-config="'
+        + DEEP
+        + '"></div>'
+        + PAGE.removeprefix("<html><body>")
+    )
+
+    async def get_page(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    async def ajax(request: web.Request) -> web.Response:
+        return web.json_response({"status": "success", "data": "ok"})
+
+    app = web.Application()
+    app.router.add_post("/wp-admin/admin-ajax.php", ajax)
+    app.router.add_get("/{tail:.*}", get_page)
+    async with serve_app(app) as url:
+        assert await AIPower.create_async("", [user("hi")], site_url=url) == "ok"
