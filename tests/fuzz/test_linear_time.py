@@ -6,6 +6,7 @@ doubling), freezing the event loop for seconds at 64 KB and for hours at the siz
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import pytest
@@ -24,7 +25,7 @@ PAGE_SHAPES = [
     "<div a='b' \"",
     "wpaicgParams = {",
     '<div class="wpaicg-chat-shortcode" data-nonce="',
-    "<div data-config='{\"nonce\":\"",
+    '<div data-config=\'{"nonce":"',
 ]
 
 
@@ -72,10 +73,8 @@ def test_legacy_json_reading_is_linear(unit: str) -> None:
         body = unit * n
 
         def run() -> None:
-            try:
+            with contextlib.suppress(ChatbridgeError):
                 interpret_legacy_json(body)
-            except ChatbridgeError:
-                pass
 
         return run
 

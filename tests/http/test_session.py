@@ -340,3 +340,30 @@ async def test_unreachable_socks_proxy_is_a_transport_error() -> None:
             async with session.get("http://127.0.0.1:9/"):
                 pass
     assert not isinstance(caught.value, RequestTimeoutError)
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-32"])
+@pytest.mark.parametrize("bom", [False, True])
+async def test_utf16_and_utf32_decode_with_or_without_a_bom(charset: str, bom: bool) -> None:
+    """Without a byte-order mark Python's decoders raise UnicodeError; the text is read
+    big-endian then (RFC 2781), and with a mark in the order it gives."""
+    text = "alpha ü\r\nbeta €\ngamma"
+    encoded = text.encode(f"{charset}-be")
+    if bom:
+        encoded = text.encode(f"{charset}-le")
+        encoded = (b"\xff\xfe" if charset == "utf-16" else b"\xff\xfe\x00\x00") + encoded
+
+    async def body(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": f"text/plain; charset={charset}"})
+        await response.prepare(request)
+        for start in range(0, len(encoded), 3):  # split inside code units
+            await response.write(encoded[start : start + 3])
+        return response
+
+    async with serve_app(_app(p=web.get("/", body))) as url, StreamSession() as session:
+        async with session.get(f"{url}/") as response:
+            lines = [line async for line in response.iter_lines()]
+        async with session.get(f"{url}/") as response:
+            whole = await response.text()
+    assert lines == ["alpha ü", "beta €", "gamma"]
+    assert whole == text

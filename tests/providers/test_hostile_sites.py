@@ -3,12 +3,15 @@ one deadline per call, and one conversation per caller."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aiohttp import web
 
 from chatbridge import (
     AIPower,
     EmptyResponseError,
+    InvalidRequestError,
     PluginError,
     ResponseError,
     ResponseStatusError,
@@ -87,3 +90,25 @@ async def test_deeply_nested_aipkit_config_is_skipped_not_raised() -> None:
     app.router.add_get("/{tail:.*}", get_page)
     async with serve_app(app) as url:
         assert await AIPower.create_async("", [user("hi")], site_url=url) == "ok"
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [],
+        [{"role": "system", "content": "be brief"}],
+        [{"role": "user", "content": "   "}],
+        [{"role": "user", "content": "lone \ud800 surrogate"}],
+        [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "\udfff"}],
+        ["not a mapping"],
+    ],
+)
+async def test_the_callers_own_bad_input_is_a_typed_request_error(
+    local_site: SiteFactory, messages: list[Any]
+) -> None:
+    site, url = await local_site()
+    with pytest.raises(InvalidRequestError) as caught:
+        await AIPower.create_async("", messages, site_url=url)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.param is not None and caught.value.param.startswith("messages")
+    assert site.stats.requests == 0
