@@ -19,7 +19,7 @@ from chatbridge import (
 )
 from chatbridge.site._config import GENERATIONS
 from tests.conftest import serve_app
-from tests.providers.conftest import SiteFactory, user
+from tests.providers.conftest import SiteFactory, assistant, user
 from tests.providers.test_odd_sites import PAGE, legacy_app
 
 DEEP = "[" * 100_000
@@ -112,3 +112,42 @@ async def test_the_callers_own_bad_input_is_a_typed_request_error(
     assert isinstance(caught.value, ValueError)
     assert caught.value.param is not None and caught.value.param.startswith("messages")
     assert site.stats.requests == 0
+
+
+def _client_ids(site: Any) -> list[str]:
+    return [
+        r.fields["wpaicg_chat_client_id"]
+        for r in site.state.requests
+        if r.fields.get("wpaicg_chat_client_id")
+    ]
+
+
+async def test_identical_transcripts_of_two_users_never_share_a_conversation(
+    local_site: SiteFactory,
+) -> None:
+    """User B's identical opening no longer replaces A's entry, so A's next turn does not
+    continue B's conversation (client id, quota, AIPKit session) nor B's restart A's."""
+    site, url = await local_site(generation="1.8")
+    opening = [user("hi")]
+    answer_a = await AIPower.create_async("", opening, site_url=url)
+    answer_b = await AIPower.create_async("", opening, site_url=url)
+    assert answer_a == answer_b
+    first_a, first_b = _client_ids(site)
+    assert first_a != first_b
+    for who in ("A", "B"):
+        await AIPower.create_async(
+            "", [*opening, assistant(answer_a), user(f"{who} again")], site_url=url
+        )
+    second_a, second_b = _client_ids(site)[2:]
+    assert second_a != first_b and second_b != first_a
+    assert len({first_a, first_b, second_a, second_b}) == 4
+
+
+async def test_a_filed_conversation_is_continued_once(local_site: SiteFactory) -> None:
+    site, url = await local_site(generation="1.8")
+    answer = await AIPower.create_async("", [user("hi")], site_url=url)
+    follow_up = [user("hi"), assistant(answer), user("next")]
+    await AIPower.create_async("", follow_up, site_url=url)
+    await AIPower.create_async("", follow_up, site_url=url)
+    first, continued, fresh = _client_ids(site)
+    assert continued == first and fresh != first
