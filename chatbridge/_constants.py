@@ -15,6 +15,8 @@ DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_LINE_BYTES = 1024 * 1024
 #: Pages at least this long (characters) are parsed in a worker thread, off the event loop.
 PARSE_IN_THREAD_CHARS = 512 * 1024
+#: Redirects followed for one request.
+DEFAULT_MAX_REDIRECTS = 10
 #: Connections kept per host in the shared pool.
 DEFAULT_POOL_LIMIT_PER_HOST = 32
 

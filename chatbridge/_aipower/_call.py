@@ -35,6 +35,8 @@ class _Call:
     cookies: dict[str, str] | None = None
     headers: dict[str, str] | None = None
     provider: str | None = None
+    #: The site's page-fetch jar, once the engine knows the site (see ``request_options``).
+    site_jar: aiohttp.abc.AbstractCookieJar | None = None
 
     async def session(self) -> StreamSession:
         """The loop's shared session for these options. It keeps no cookies of its own:
@@ -57,7 +59,11 @@ class _Call:
         return await shared(key, make)
 
     def request_options(self, jar: aiohttp.abc.AbstractCookieJar) -> dict[str, Any]:
-        options: dict[str, Any] = {"cookie_jar": jar}
+        """``cookie_jar=``: ``jar`` keeps what the site sets; the site's page jar (when set
+        and different) supplies its cookies too, each scoped by its own jar."""
+        site_jar = self.site_jar
+        jars = (jar, site_jar) if site_jar is not None and site_jar is not jar else jar
+        options: dict[str, Any] = {"cookie_jar": jars}
         if self.cookies:
             options["cookies"] = self.cookies
         return options

@@ -19,8 +19,6 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
-from yarl import URL
-
 from .._constants import MAX_SITES
 from .._exceptions import ChatbridgeError, NonceError, ResponseStatusError
 from .._types import Messages
@@ -138,9 +136,10 @@ class SiteClient:
         self, call: _Call, tokens: PageTokens, split: Split, conv: Conversation
     ) -> AsyncGenerator[str, None]:
         session = await call.session()
-        site_jar = self._tokens.jar
-        if len(site_jar):  # cookies from the page fetch (Cloudflare, security plugins)
-            conv.cookie_jar.update_cookies(site_jar.filter_cookies(URL(tokens.ajax_url)))
+        # Cookies from the page fetch (Cloudflare, security plugins) go along from the site's
+        # own jar, which scopes them to their domain: never copied into the conversation's
+        # jar, where an explicit Conversation used on another site would carry them there.
+        call.site_jar = self._tokens.jar
         exchange = aipkit_exchange if tokens.generation == "aipkit" else legacy_exchange
         async with aclosing(exchange(session, call, tokens, split, conv, self.stats)) as chunks:
             async for chunk in chunks:

@@ -112,11 +112,8 @@ class Conversation:
     def restart_server_side(self) -> None:
         """Forget what the site holds: history cookies and the AIPKit conversation id. The
         guest identity (1.7's client-id cookie, our client id) stays: same user, new thread."""
-        old, self._cookie_jar = self._cookie_jar, None
-        if old is not None:
-            for cookie in old:
-                if cookie.key == _CLIENT_ID_COOKIE:
-                    self.cookie_jar.update_cookies({cookie.key: cookie})
+        if self._cookie_jar is not None:  # in place: kept cookies keep their scope and expiry
+            self._cookie_jar.clear(lambda cookie: cookie.key != _CLIENT_ID_COOKIE)
         self._conversation_uuid = None
         self.thread_id = None
         self.server_turns, self.server_kind = [], None

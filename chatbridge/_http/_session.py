@@ -33,6 +33,7 @@ from .._exceptions import (
     TransportError,
 )
 from .._json import loads
+from ._cookies import Jars, request_with_jars
 from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder, decode_text
 from ._forms import FORM_CONTENT_TYPE, encode_form
 from ._pool import get_connector
@@ -354,7 +355,9 @@ class StreamSession:
     def request(self, method: str, url: str, **kwargs: Any) -> _RequestContext:
         """Any aiohttp request option, plus ``cookie_jar=``: a jar of this request's own
         (one per conversation, say) that supplies its cookies and keeps the ones it sets,
-        instead of the session's."""
+        instead of the session's; or a sequence of jars, the first keeping what is set and
+        all supplying cookies. Redirects are then followed hop by hop, each hop getting only
+        the cookies of its own URL (``_cookies``)."""
         return _RequestContext(self, method, url, kwargs)
 
     def get(self, url: str, **kwargs: Any) -> _RequestContext:
@@ -379,16 +382,14 @@ class StreamSession:
             headers = kwargs.get("headers")
             if not headers or "Content-Type" not in headers:
                 kwargs["headers"] = {**(headers or {}), "Content-Type": FORM_CONTENT_TYPE}
-        jar: aiohttp.abc.AbstractCookieJar | None = kwargs.pop("cookie_jar", None)
-        if jar is not None and len(jar):
-            sent = {key: morsel.value for key, morsel in jar.filter_cookies(URL(url)).items()}
-            kwargs["cookies"] = {**sent, **(kwargs.get("cookies") or {})}
+        jars: Jars | None = kwargs.pop("cookie_jar", None)
         try:
-            raw = await self._client.request(method, url, **kwargs)
+            if jars is None:
+                raw = await self._client.request(method, url, **kwargs)
+            else:
+                raw = await request_with_jars(self._client, method, url, kwargs, jars)
         except FOREIGN_ERRORS as exc:
             raise translate(exc, url) from exc
-        if jar is not None and raw.cookies:
-            jar.update_cookies(raw.cookies, raw.url)
         try:
             return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes)
         except BaseException:

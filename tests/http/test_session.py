@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -367,3 +368,37 @@ async def test_utf16_and_utf32_decode_with_or_without_a_bom(charset: str, bom: b
             whole = await response.text()
     assert lines == ["alpha ü", "beta €", "gamma"]
     assert whole == text
+
+
+async def test_a_redirect_to_another_host_does_not_carry_the_first_hosts_cookies() -> None:
+    """Each hop gets only its own URL's cookies from the request's jar, and a cookie a hop
+    sets keeps its host (issue 8 item 4)."""
+    seen: list[dict[str, str]] = []
+
+    async def other_host(request: web.Request) -> web.Response:
+        seen.append(dict(request.cookies))
+        return web.Response(text="elsewhere")
+
+    async with serve_app(_app(p=web.get("/", other_host))) as other:
+        elsewhere = other.replace("127.0.0.1", "localhost")
+
+        async def login(request: web.Request) -> web.Response:
+            response = web.Response(text="in")
+            response.set_cookie("session", "secret", httponly=True)
+            return response
+
+        async def hop(request: web.Request) -> web.Response:
+            response = web.HTTPFound(f"{elsewhere}/")
+            response.set_cookie("hop", "set-by-the-redirect")
+            raise response
+
+        app = _app(a=web.get("/login", login), b=web.get("/away", hop))
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with serve_app(app) as url, StreamSession() as session:
+            async with session.get(f"{url}/login", cookie_jar=jar):
+                pass
+            async with session.get(f"{url}/away", cookie_jar=jar) as response:
+                assert await response.text() == "elsewhere"
+    assert seen == [{}]
+    kept = {cookie.key: cookie["domain"] for cookie in jar}
+    assert kept == {"session": "127.0.0.1", "hop": "127.0.0.1"}

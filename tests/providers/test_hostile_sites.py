@@ -10,6 +10,7 @@ from aiohttp import web
 
 from chatbridge import (
     AIPower,
+    Conversation,
     EmptyResponseError,
     InvalidRequestError,
     PluginError,
@@ -151,3 +152,41 @@ async def test_a_filed_conversation_is_continued_once(local_site: SiteFactory) -
     await AIPower.create_async("", follow_up, site_url=url)
     first, continued, fresh = _client_ids(site)
     assert continued == first and fresh != first
+
+
+async def test_a_conversation_on_a_second_site_does_not_carry_the_first_sites_cookies() -> None:
+    """Site A's page sets an HttpOnly session cookie (a security plugin, say); the same
+    Conversation then used on site B (another host) must not send it there (item 4)."""
+    seen_by_b: list[dict[str, str]] = []
+
+    def make_app(name: str) -> web.Application:
+        async def page(request: web.Request) -> web.Response:
+            if name == "B":
+                seen_by_b.append(dict(request.cookies))
+            response = web.Response(text=PAGE, content_type="text/html")
+            response.set_cookie(f"guard_{name}", "secret", httponly=True, max_age=3600)
+            return response
+
+        async def ajax(request: web.Request) -> web.Response:
+            if name == "B":
+                seen_by_b.append(dict(request.cookies))
+            return web.json_response({"status": "success", "data": f"from {name}"})
+
+        app = web.Application()
+        app.router.add_post("/wp-admin/admin-ajax.php", ajax)
+        app.router.add_get("/{tail:.*}", page)
+        return app
+
+    conversation = Conversation()
+    async with serve_app(make_app("A")) as site_a, serve_app(make_app("B")) as site_b:
+        site_b = site_b.replace("127.0.0.1", "localhost")
+        assert (
+            await AIPower.create_async("", [user("hi")], site_url=site_a, conversation=conversation)
+            == "from A"
+        )
+        assert (
+            await AIPower.create_async("", [user("hi")], site_url=site_b, conversation=conversation)
+            == "from B"
+        )
+    assert seen_by_b and all("guard_A" not in cookies for cookies in seen_by_b)
+    assert seen_by_b[-1] == {"guard_B": "secret"}  # B's own cookie does go along
