@@ -100,6 +100,7 @@ class SiteClient:
     ) -> AsyncGenerator[str, None]:
         """The answer to the last user message, in chunks as the site sends them."""
         call = call or _Call()
+        call.start()
         try:
             split = split_conversation(messages)
             conv = conversation or self.conversations.find(messages)

@@ -170,8 +170,8 @@ async def aipkit_exchange(
     stats: ClientStats,
 ) -> AsyncGenerator[str, None]:
     message = conv.message_for_site_history(split, "aipkit", AIPKIT_HISTORY_LIMIT)
-    options = call.request_options(conv.cookie_jar)
-    cache_key = await _aipkit_cache(session, tokens, message, options, stats)
+    cache_options = call.request_options(conv.cookie_jar)
+    cache_key = await _aipkit_cache(session, tokens, message, cache_options, stats)
     params = {
         "action": "aipkit_frontend_chat_stream",
         "cache_key": cache_key,
@@ -184,6 +184,7 @@ async def aipkit_exchange(
     }
     stats.chat_requests += 1
     headers = {"Accept": "text/event-stream"}
+    options = call.request_options(conv.cookie_jar)  # after the cache step: less time left
     async with session.get(
         tokens.ajax_url, params=params, headers=headers, allow_redirects=False, **options
     ) as response:

@@ -94,7 +94,7 @@ class TokenCache:
         (or is doing) for the same nonce is reused."""
         pending = self._pending()
         if pending is not None:
-            result = await asyncio.shield(pending)
+            result = await call.wait(asyncio.shield(pending))
             if result.nonce != stale.nonce:
                 return result
         elif self.tokens is not None and self.tokens.nonce != stale.nonce:
@@ -114,7 +114,7 @@ class TokenCache:
             # Drop the entry when done: a future keeps its loop alive, and the dictionary
             # would otherwise keep both for ever.
             pending.add_done_callback(lambda _: self._inflight.pop(loop, None))
-        return await asyncio.shield(pending)
+        return await call.wait(asyncio.shield(pending))
 
     async def _fetch_tokens(self, call: _Call, stale: PageTokens | None) -> PageTokens:
         refreshing = self.tokens is not None

@@ -3,6 +3,8 @@ one deadline per call, and one conversation per caller."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from chatbridge import (
     EmptyResponseError,
     InvalidRequestError,
     PluginError,
+    RequestTimeoutError,
     ResponseError,
     ResponseStatusError,
     TruncatedStreamError,
@@ -190,3 +193,56 @@ async def test_a_conversation_on_a_second_site_does_not_carry_the_first_sites_co
         )
     assert seen_by_b and all("guard_A" not in cookies for cookies in seen_by_b)
     assert seen_by_b[-1] == {"guard_B": "secret"}  # B's own cookie does go along
+
+
+def _slow_app(page_delay: float, ajax_delay: float) -> web.Application:
+    async def page(request: web.Request) -> web.Response:
+        await asyncio.sleep(page_delay)
+        return web.Response(text=PAGE, content_type="text/html")
+
+    async def ajax(request: web.Request) -> web.Response:
+        await asyncio.sleep(ajax_delay)
+        return web.json_response({"status": "success", "data": "late"})
+
+    app = web.Application()
+    app.router.add_post("/wp-admin/admin-ajax.php", ajax)
+    app.router.add_get("/{tail:.*}", page)
+    return app
+
+
+async def test_timeout_is_the_deadline_of_the_whole_call() -> None:
+    """Page and chat each fit in the timeout, together they do not (item 5)."""
+    async with serve_app(_slow_app(0.5, 0.5)) as url:
+        started = time.monotonic()
+        with pytest.raises(RequestTimeoutError):
+            await AIPower.create_async("", [user("hi")], site_url=url, timeout=0.7)
+        assert time.monotonic() - started < 1.0
+
+
+async def test_a_wait_on_another_calls_page_fetch_is_bounded_by_the_deadline() -> None:
+    async with serve_app(_slow_app(1.0, 0.0)) as url:
+        patient = asyncio.create_task(
+            AIPower.create_async("", [user("hi")], site_url=url, timeout=5)
+        )
+        await asyncio.sleep(0.1)  # the patient call's page fetch is in flight
+        started = time.monotonic()
+        with pytest.raises(RequestTimeoutError):
+            await AIPower.create_async("", [user("hi")], site_url=url, timeout=0.3)
+        assert time.monotonic() - started < 0.8
+        assert await patient == "late"
+
+
+@pytest.mark.parametrize("timeout", [0, -1, 0.0, float("nan"), float("inf"), "5", True])
+async def test_a_timeout_that_is_not_a_positive_finite_number_is_refused(
+    local_site: SiteFactory, timeout: Any
+) -> None:
+    site, url = await local_site()
+    with pytest.raises(InvalidRequestError, match="timeout") as caught:
+        await AIPower.create_async("", [user("hi")], site_url=url, timeout=timeout)
+    assert isinstance(caught.value, ValueError) and caught.value.param == "timeout"
+    assert site.stats.requests == 0
+
+
+async def test_no_timeout_means_no_deadline(local_site: SiteFactory) -> None:
+    _, url = await local_site()
+    assert "Echo: hi" in await AIPower.create_async("", [user("hi")], site_url=url, timeout=None)
