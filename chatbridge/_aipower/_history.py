@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .._constants import FLATTENED_MESSAGE_BUDGET
 from .._exceptions import InvalidRequestError
 from .._prompt import format_prompt, message_text
 from .._types import Messages
@@ -32,7 +33,8 @@ class Split:
     conversation is in ``message`` (``format_prompt`` style) and ``turns`` is empty.
     ``last_user``: the text of the last user message (what the user is asking now).
     ``whole``: the whole conversation, ``format_prompt`` style, for sites that must start a
-    fresh server-side conversation.
+    fresh server-side conversation; within ``FLATTENED_MESSAGE_BUDGET`` characters (the
+    oldest turns dropped first, system prompts and the current message kept).
     """
 
     turns: tuple[tuple[str, str], ...]
@@ -88,11 +90,33 @@ def split_conversation(messages: Messages) -> Split:
         for m, role in zip(messages[:last], roles[:last], strict=True)
         if role != "system" and message_text(m).strip()
     ]
-    whole = format_prompt(messages)
+    whole = _within_budget(messages, last, FLATTENED_MESSAGE_BUDGET)
     if last != len(messages) - 1 or any(role not in ("user", "assistant") for role, _ in prior):
         return Split((), whole, True, last_user, whole)
     message = format_prompt([*systems, messages[last]]) if systems else last_user
     return Split(tuple(prior), message, False, last_user, whole)
+
+
+def _within_budget(messages: Messages, last_user: int, budget: int) -> str:
+    """``format_prompt(messages)``, dropping the oldest turns before the current message
+    until it fits ``budget`` characters. System prompts and the current message (and what
+    follows it) are always kept, so the result can still be longer than the budget."""
+    whole = format_prompt(messages)
+    excess = len(whole) - budget
+    if excess <= 0:
+        return whole
+    dropped: set[int] = set()
+    for index in range(last_user):
+        if excess <= 0:
+            break
+        message = messages[index]
+        if message.get("role") == "system":
+            continue
+        text = message_text(message)
+        if text.strip():  # a blank message is no line of the prompt
+            excess -= len(f"{str(message.get('role', 'user')).capitalize()}: {text}") + 1
+        dropped.add(index)
+    return format_prompt([m for i, m in enumerate(messages) if i not in dropped])
 
 
 def _clean(text: str) -> str:

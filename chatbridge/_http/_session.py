@@ -8,6 +8,7 @@ bytes read, and the translation of aiohttp's exceptions into ours, done here and
 from __future__ import annotations
 
 import codecs
+import inspect
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
@@ -24,6 +25,8 @@ from .._constants import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_READ_GAP,
     DEFAULT_TIMEOUT,
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADER_FIELDS,
 )
 from .._exceptions import (
     ChatbridgeError,
@@ -269,6 +272,20 @@ class _RequestContext:
                 self._response.close()  # a half-read body cannot go back to the pool
 
 
+def _header_limits() -> dict[str, Any]:
+    """aiohttp's header limits raised to ours (``max_headers`` exists from aiohttp 3.10)."""
+    limits: dict[str, Any] = {
+        "max_line_size": MAX_HEADER_FIELD_BYTES,
+        "max_field_size": MAX_HEADER_FIELD_BYTES,
+    }
+    if "max_headers" in inspect.signature(aiohttp.ClientSession).parameters:
+        limits["max_headers"] = MAX_HEADER_FIELDS
+    return limits
+
+
+_HEADER_LIMITS = _header_limits()
+
+
 def _timeout(
     total: float | None, connect: float | None, read_gap: float | None
 ) -> aiohttp.ClientTimeout:
@@ -340,6 +357,7 @@ class StreamSession:
             timeout=self.timeout,
             trust_env=self._trust_env,
             auto_decompress=True,
+            **_HEADER_LIMITS,
         )
 
     async def close(self) -> None:

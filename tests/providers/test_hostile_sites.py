@@ -20,7 +20,10 @@ from chatbridge import (
     ResponseError,
     ResponseStatusError,
     TruncatedStreamError,
+    format_prompt,
 )
+from chatbridge._aipower._history import split_conversation
+from chatbridge._constants import FLATTENED_MESSAGE_BUDGET
 from chatbridge.site._config import GENERATIONS
 from tests.conftest import serve_app
 from tests.providers.conftest import SiteFactory, assistant, user
@@ -246,3 +249,49 @@ async def test_a_timeout_that_is_not_a_positive_finite_number_is_refused(
 async def test_no_timeout_means_no_deadline(local_site: SiteFactory) -> None:
     _, url = await local_site()
     assert "Echo: hi" in await AIPower.create_async("", [user("hi")], site_url=url, timeout=None)
+
+
+async def test_a_long_17_answer_fits_in_its_history_cookie(local_site: SiteFactory) -> None:
+    """1.7 keeps question and answer in a cookie: a 6,000-character answer makes a Set-Cookie
+    line far over aiohttp's default 8,190-byte limit (item 11)."""
+    _, url = await local_site(generation="1.7")
+    question = "tell me everything about tomatoes, " * 180  # ~6,300 characters, echoed back
+    answer = await AIPower.create_async("", [user(question)], site_url=url)
+    assert question.strip() in answer and len(answer) > 6000
+
+
+async def test_a_12_turn_17_conversation_keeps_working(local_site: SiteFactory) -> None:
+    """Past the 1.7 cookie window the transcript is flattened into one message, and that
+    message (with the history cookie holding it) stays within its budget (items 11, 12)."""
+    site, url = await local_site(generation="1.7")
+    conversation = Conversation()
+    messages: list[dict[str, str]] = []
+    for turn in range(12):
+        messages.append(user(f"turn {turn}: " + "a sentence about the garden. " * 12))
+        answer = await AIPower.create_async("", messages, site_url=url, conversation=conversation)
+        assert f"turn {turn}:" in answer
+        messages.append(assistant(answer))
+    sent = [r.fields["message"] for r in site.state.requests if r.fields.get("message")]
+    assert len(sent) == 12
+    longest = max(len(message) for message in sent)
+    assert FLATTENED_MESSAGE_BUDGET // 2 < longest <= FLATTENED_MESSAGE_BUDGET  # it was needed
+
+
+def test_a_flattened_transcript_keeps_the_system_prompt_and_the_newest_turns() -> None:
+    """Item 12: the flattened message has a budget; the oldest turns go first."""
+    messages: list[dict[str, str]] = [{"role": "system", "content": "Answer in French."}]
+    for turn in range(40):
+        messages += [
+            user(f"question {turn} " + "x" * 500),
+            assistant(f"answer {turn} " + "y" * 500),
+        ]
+    messages.append(user("and the last question?"))
+    split = split_conversation(messages)
+    assert len(split.whole) <= FLATTENED_MESSAGE_BUDGET
+    assert split.whole.startswith("System: Answer in French.\nUser: question ")
+    assert split.whole.endswith("User: and the last question?\nAssistant:")
+    assert "answer 39 " in split.whole and "question 0 " not in split.whole
+    kept = [turn for turn in range(40) if f"question {turn} " in split.whole]
+    assert kept == list(range(kept[0], 40))  # a contiguous run of the newest turns
+    short = split_conversation(messages[:3] + messages[-1:])
+    assert short.whole == format_prompt(messages[:3] + messages[-1:])  # under budget: as is
