@@ -152,7 +152,9 @@ def cut_off_json(body: str) -> bool:
     try:
         raw_decode(body, start)
     except json.JSONDecodeError as exc:
-        return exc.msg.startswith("Unterminated string") or exc.pos >= len(body.rstrip())
+        # Cut inside a string, or within the last token ("tru", "1.", "\\u00"): the text
+        # ran out, which is not what a page that merely is not JSON looks like.
+        return exc.msg.startswith("Unterminated string") or exc.pos >= len(body.rstrip()) - 6
     except ValueError:
         return False
     return False

@@ -15,6 +15,7 @@ from .._exceptions import (
     MissingAuthError,
     RateLimitError,
     ResponseStatusError,
+    excerpt,
 )
 from .._json import loads
 
@@ -83,7 +84,7 @@ def _short_message(body: str) -> str:
             for key in ("message", "error", "msg"):
                 if isinstance(data.get(key), str):
                     return str(data[key])
-    return " ".join(text.split())[:200]
+    return excerpt(text) or ""
 
 
 def classify_status(
