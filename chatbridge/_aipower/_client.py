@@ -20,7 +20,7 @@ from contextlib import aclosing
 from typing import Any
 
 from .._constants import MAX_SITES
-from .._exceptions import ChatbridgeError, NonceError, ResponseStatusError
+from .._exceptions import ChatbridgeError, NonceError, ResponseError, ResponseStatusError
 from .._types import Messages
 from ._call import ClientStats, _Call
 from ._conversation import Conversation, ConversationBook
@@ -59,7 +59,7 @@ def _final(reason: str, error: ChatbridgeError) -> ChatbridgeError:
             "The site no longer answers AI Power chat requests (plugin removed or changed)",
             **context,
         )
-    return error
+    return ResponseError(f"AIPKit refused its message cache key twice: {error.message}", **context)
 
 
 class SiteClient:
@@ -115,10 +115,10 @@ class SiteClient:
                             yield chunk
                     break
                 except ChatbridgeError as error:
-                    reason = None if yielded else _retry_reason(error)
+                    reason = _retry_reason(error)
                     if reason is None:
                         raise
-                    if reason in retried:
+                    if yielded or reason in retried:  # a signal never reaches the caller
                         raise _final(reason, error) from error
                     retried.add(reason)
                     if reason == "nonce":
