@@ -24,6 +24,11 @@ DEFAULT_MAX_REDIRECTS = 10
 #: capped at 4 MiB.
 MAX_HEADER_FIELD_BYTES = 64 * 1024
 MAX_HEADER_FIELDS = 64
+#: Longest cookie (name and value) kept, as browsers do. The 1.7 plugin's history cookie
+#: passes it with long answers; a browser then drops it and the site forgets the history, so
+#: we drop it too and carry the conversation in the next message instead (never a Cookie
+#: header that servers refuse, and never a site silently answering without the history).
+MAX_COOKIE_BYTES = 4096
 #: Connections kept per host in the shared pool.
 DEFAULT_POOL_LIMIT_PER_HOST = 32
 

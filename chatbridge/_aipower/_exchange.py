@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncGenerator
+from http.cookies import Morsel
 from typing import Any
 
 from .._constants import (
     AIPKIT_HISTORY_LIMIT,
     ASSISTANT_HISTORY_LIMIT,
     LEGACY17_HISTORY_LIMIT,
+    MAX_COOKIE_BYTES,
 )
 from .._exceptions import BlockedError, ResponseError, ResponseStatusError
 from .._http._decoders import SSEDecoder
@@ -158,7 +160,24 @@ async def legacy_exchange(
                 answer, thread = interpret_legacy_json(body, **context)
                 conv.thread_id = thread or conv.thread_id
             yield answer
+    if cookie_history and not _cookies_fit(response, conv):
+        held_by = None  # the site will not see its history cookie: start over next time
     conv.record(split, answer, held_by)
+
+
+def _cookies_fit(response: StreamResponse, conv: Conversation) -> bool:
+    """Whether every cookie the reply set fits ``MAX_COOKIE_BYTES``; an oversized one (1.7's
+    history after a long answer) is dropped from the conversation's jar, as a browser drops
+    it, so it is never sent back in a Cookie header servers refuse."""
+    pairs = [line.split(";", 1)[0] for line in response.headers.getall("Set-Cookie", [])]
+    oversized = {pair.split("=", 1)[0].strip() for pair in pairs if len(pair) > MAX_COOKIE_BYTES}
+
+    def drop(cookie: Morsel[str]) -> bool:
+        return cookie.key in oversized
+
+    if oversized:
+        conv.cookie_jar.clear(drop)
+    return not oversized
 
 
 async def aipkit_exchange(

@@ -254,10 +254,18 @@ async def test_no_timeout_means_no_deadline(local_site: SiteFactory) -> None:
 async def test_a_long_17_answer_fits_in_its_history_cookie(local_site: SiteFactory) -> None:
     """1.7 keeps question and answer in a cookie: a 6,000-character answer makes a Set-Cookie
     line far over aiohttp's default 8,190-byte limit (item 11)."""
-    _, url = await local_site(generation="1.7")
+    site, url = await local_site(generation="1.7")
+    conversation = Conversation()
     question = "tell me everything about tomatoes, " * 180  # ~6,300 characters, echoed back
-    answer = await AIPower.create_async("", [user(question)], site_url=url)
+    messages = [user(question)]
+    answer = await AIPower.create_async("", messages, site_url=url, conversation=conversation)
     assert question.strip() in answer and len(answer) > 6000
+    # That history cookie is too long to keep (a browser drops it too), so the site will not
+    # have the history: the next turn carries it in the message instead of losing it.
+    messages += [assistant(answer), user("and what about their leaves?")]
+    await AIPower.create_async("", messages, site_url=url, conversation=conversation)
+    sent = site.state.requests[-1].fields["message"]
+    assert "tomatoes" in sent and sent.endswith("User: and what about their leaves?\nAssistant:")
 
 
 async def test_a_12_turn_17_conversation_keeps_working(local_site: SiteFactory) -> None:
