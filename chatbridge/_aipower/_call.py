@@ -67,6 +67,9 @@ class _Call:
 
     _deadline: float | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self.timeout = check_timeout(self.timeout)
+
     def start(self) -> None:
         """Start the clock (once; later calls keep the first deadline)."""
         if self._deadline is None and self.timeout is not None:

@@ -22,6 +22,7 @@ from chatbridge import (
     TruncatedStreamError,
     format_prompt,
 )
+from chatbridge._aipower._call import _Call
 from chatbridge._aipower._history import split_conversation
 from chatbridge._constants import FLATTENED_MESSAGE_BUDGET
 from chatbridge.site._config import GENERATIONS
@@ -303,3 +304,12 @@ def test_a_flattened_transcript_keeps_the_system_prompt_and_the_newest_turns() -
     assert kept == list(range(kept[0], 40))  # a contiguous run of the newest turns
     short = split_conversation(messages[:3] + messages[-1:])
     assert short.whole == format_prompt(messages[:3] + messages[-1:])  # under budget: as is
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), 0, -5])
+def test_the_engine_refuses_a_bad_deadline_too(timeout: float) -> None:
+    """Whoever builds a call (a provider, the CLI's check) gets the same typed refusal,
+    never aiohttp's OverflowError for an infinite deadline."""
+    with pytest.raises(InvalidRequestError, match="timeout"):
+        _Call(timeout=timeout)
+    assert _Call(timeout=None).remaining() is None
