@@ -24,6 +24,7 @@ from chatbridge import (
 )
 from chatbridge._aipower._call import _Call
 from chatbridge._aipower._history import split_conversation
+from chatbridge._aipower._page import parse_page
 from chatbridge._constants import FLATTENED_MESSAGE_BUDGET
 from chatbridge.site._config import GENERATIONS
 from tests.conftest import serve_app
@@ -79,25 +80,15 @@ async def test_deeply_nested_json_error_page_is_a_typed_status_error() -> None:
             await AIPower.create_async("", [user("hi")], site_url=url)
 
 
-async def test_deeply_nested_aipkit_config_is_skipped_not_raised() -> None:
+def test_deeply_nested_aipkit_config_is_skipped_not_raised() -> None:
     page = (
-        '<html><body><div class="aipkit_chat_container" data-config="'
-        + DEEP
-        + '"></div>'
-        + PAGE.removeprefix("<html><body>")
+        '<html><body><div class="aipkit_chat_container" data-config="' + DEEP + '"></div>'
+        '<script>var wpaicgParams = {"search_nonce":"abcdef0123","ajax_url":"/x.php"};'
+        "</script></body></html>"
     )
-
-    async def get_page(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
-
-    async def ajax(request: web.Request) -> web.Response:
-        return web.json_response({"status": "success", "data": "ok"})
-
-    app = web.Application()
-    app.router.add_post("/wp-admin/admin-ajax.php", ajax)
-    app.router.add_get("/{tail:.*}", get_page)
-    async with serve_app(app) as url:
-        assert await AIPower.create_async("", [user("hi")], site_url=url) == "ok"
+    tokens = parse_page(page, "http://site.test/")
+    assert tokens is not None and tokens.generation == "legacy"
+    assert (tokens.nonce, tokens.ajax_url) == ("abcdef0123", "http://site.test/x.php")
 
 
 @pytest.mark.parametrize(
