@@ -75,7 +75,7 @@ CASES: list[tuple[str, Callable[[int], Callable[[], object]], int]] = [
     ("page '<div' * n", lambda size: _page("<div", size), PAGE_CAP),
     ("page '<div \"' * n", lambda size: _page('<div "', size), PAGE_CAP),
     ("page 'wpaicgParams = {' * n", lambda size: _page("wpaicgParams = {", size), PAGE_CAP),
-    ("event line '\"content\":\"' * n", _content_tail, LINE_CAP),
+    ('event line \'"content":"\' * n', _content_tail, LINE_CAP),
     ("1 MB line in 64-byte chunks", _trickle, LINE_CAP),
     ("legacy JSON, '[' nested", _legacy_json, LINE_CAP),
 ]
@@ -109,8 +109,9 @@ async def _loop_stall() -> tuple[float, str]:
 
     ticker = asyncio.create_task(tick())
     try:
-        await AIPower.create_async("", [{"role": "user", "content": "hi"}],
-                                   site_url=f"http://127.0.0.1:{port}")
+        await AIPower.create_async(
+            "", [{"role": "user", "content": "hi"}], site_url=f"http://127.0.0.1:{port}"
+        )
         outcome = "answered?!"
     except ChatbridgeError as error:
         outcome = type(error).__name__
@@ -129,8 +130,10 @@ def main() -> None:
         half = _best(make(cap // 2))
         print(f"  {name:34s} {cap / 1e6:4.1f} MB: {at_cap:7.3f} s   growth x{at_cap / half:.2f}")
     worst, outcome = asyncio.run(_loop_stall())
-    print(f"longest event-loop stall while reading an 8 MB hostile page: {worst * 1000:.1f} ms "
-          f"(goal < 50 ms; the call ended with {outcome})")
+    print(
+        f"longest event-loop stall while reading an 8 MB hostile page: {worst * 1000:.1f} ms "
+        f"(goal < 50 ms; the call ended with {outcome})"
+    )
 
 
 if __name__ == "__main__":
