@@ -13,6 +13,22 @@ DEFAULT_READ_GAP = 60.0
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 #: Longest single line accepted from a line or SSE stream (bytes).
 DEFAULT_MAX_LINE_BYTES = 1024 * 1024
+#: Pages at least this long (characters) are parsed in a worker thread, off the event loop.
+PARSE_IN_THREAD_CHARS = 512 * 1024
+#: Redirects followed for one request.
+DEFAULT_MAX_REDIRECTS = 10
+#: Response header limits. Plugin 1.7 keeps the whole question and answer in a cookie, so a
+#: reply's Set-Cookie line reaches ~9 KB for a 6,000-character answer and grows with a
+#: conversation (aiohttp's default, 8,190 bytes, failed them as "unreachable"). A line or a
+#: field may hold 64 KiB, and a reply at most 64 header fields: the whole header block is
+#: capped at 4 MiB.
+MAX_HEADER_FIELD_BYTES = 64 * 1024
+MAX_HEADER_FIELDS = 64
+#: Longest cookie (name and value) kept, as browsers do. The 1.7 plugin's history cookie
+#: passes it with long answers; a browser then drops it and the site forgets the history, so
+#: we drop it too and carry the conversation in the next message instead (never a Cookie
+#: header that servers refuse, and never a site silently answering without the history).
+MAX_COOKIE_BYTES = 4096
 #: Connections kept per host in the shared pool.
 DEFAULT_POOL_LIMIT_PER_HOST = 32
 
@@ -38,6 +54,12 @@ AIPOWER_READ_GAP = 210.0
 #: here with the new message. Longer conversations are flattened into a fresh one.
 LEGACY17_HISTORY_LIMIT = 10
 AIPKIT_HISTORY_LIMIT = 14
+#: A conversation the site cannot continue itself (a 1.7 cookie window, AIPKit past its
+#: memory, an edited history) is flattened into one message, at most this many characters:
+#: system prompts and the newest turns are kept, the oldest turns dropped first. (The
+#: current message and the system prompts are never dropped, so a single longer message
+#: still goes whole.) 12,000 characters keep a 1.7 history cookie far below the header cap.
+FLATTENED_MESSAGE_BUDGET = 12_000
 #: An OpenAI Assistants thread keeps every turn; this only bounds what we track.
 ASSISTANT_HISTORY_LIMIT = 1000
 #: Sites whose token caches are kept, and conversations remembered per site (LRU).

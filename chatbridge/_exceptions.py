@@ -37,6 +37,7 @@ promised by the seed documents ("No nonce found", "'data' field missing") lead t
 from __future__ import annotations
 
 import builtins
+import re
 from typing import Any
 
 __all__ = [
@@ -71,14 +72,20 @@ __all__ = [
 ]
 
 _BODY_EXCERPT = 200
+_NON_SPACE = re.compile(r"\S")
 
 
 def excerpt(text: str | None, limit: int = _BODY_EXCERPT) -> str | None:
-    """A one-line, bounded excerpt of a body, for error messages."""
+    """A one-line, bounded excerpt of a body, for error messages. Only the body's start is
+    split into words: a multi-megabyte body costs no more than a short one."""
     if text is None:
         return None
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    head = text[: limit * 16]
+    flat = " ".join(head.split())
+    more = len(head) < len(text) and _NON_SPACE.search(text, len(head)) is not None
+    if len(flat) <= limit and not more:
+        return flat
+    return flat[: limit - 1] + "…" if len(flat) >= limit else flat + "…"
 
 
 class ChatbridgeError(Exception):

@@ -4,8 +4,12 @@ A site client answers one message at a time in whatever generation the site spea
 it gets the page tokens (cached, refreshed, single-flight: ``_tokens``), runs one exchange
 (``_exchange``), and on a signal from the site recovers once: a rejected nonce is refreshed,
 an unregistered action triggers re-discovery (a site upgraded to AIPKit), an expired AIPKit
-cache key or an empty / non-JSON answer is asked again. Nothing is retried once a chunk has
-reached the caller. It knows nothing about providers, CLIs or servers.
+cache key redoes the cache step. Only those are retried, because the site gives each of them
+*before* it runs the model. A reply that is cut off, empty or not JSON is not retried: the site
+may already have answered (a second paid completion, a second charge against the visitor's
+token limit), so it is raised as a typed error and a route may fail over instead. Nothing is
+retried once a chunk has reached the caller. It knows nothing about providers, CLIs or
+servers.
 """
 
 from __future__ import annotations
@@ -15,10 +19,8 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
-from yarl import URL
-
 from .._constants import MAX_SITES
-from .._exceptions import ChatbridgeError, EmptyResponseError, NonceError, ResponseStatusError
+from .._exceptions import ChatbridgeError, NonceError, ResponseError, ResponseStatusError
 from .._types import Messages
 from ._call import ClientStats, _Call
 from ._conversation import Conversation, ConversationBook
@@ -29,7 +31,6 @@ from ._replies import (
     ActionNotRegistered,
     CacheKeyExpired,
     NonceRejected,
-    NotJSONReply,
 )
 from ._target import SiteTarget
 from ._tokens import TokenCache
@@ -44,10 +45,6 @@ def _retry_reason(error: ChatbridgeError) -> str | None:
         return "rediscover"
     if isinstance(error, CacheKeyExpired):
         return "cache"
-    if isinstance(error, NotJSONReply):  # rule 18: once more
-        return "malformed"
-    if isinstance(error, EmptyResponseError):  # row 21: once more
-        return "empty"
     return None
 
 
@@ -62,7 +59,7 @@ def _final(reason: str, error: ChatbridgeError) -> ChatbridgeError:
             "The site no longer answers AI Power chat requests (plugin removed or changed)",
             **context,
         )
-    return error
+    return ResponseError(f"AIPKit refused its message cache key twice: {error.message}", **context)
 
 
 class SiteClient:
@@ -103,6 +100,7 @@ class SiteClient:
     ) -> AsyncGenerator[str, None]:
         """The answer to the last user message, in chunks as the site sends them."""
         call = call or _Call()
+        call.start()
         try:
             split = split_conversation(messages)
             conv = conversation or self.conversations.find(messages)
@@ -117,10 +115,10 @@ class SiteClient:
                             yield chunk
                     break
                 except ChatbridgeError as error:
-                    reason = None if yielded else _retry_reason(error)
+                    reason = _retry_reason(error)
                     if reason is None:
                         raise
-                    if reason in retried:
+                    if yielded or reason in retried:  # a signal never reaches the caller
                         raise _final(reason, error) from error
                     retried.add(reason)
                     if reason == "nonce":
@@ -139,9 +137,10 @@ class SiteClient:
         self, call: _Call, tokens: PageTokens, split: Split, conv: Conversation
     ) -> AsyncGenerator[str, None]:
         session = await call.session()
-        site_jar = self._tokens.jar
-        if len(site_jar):  # cookies from the page fetch (Cloudflare, security plugins)
-            conv.cookie_jar.update_cookies(site_jar.filter_cookies(URL(tokens.ajax_url)))
+        # Cookies from the page fetch (Cloudflare, security plugins) go along from the site's
+        # own jar, which scopes them to their domain: never copied into the conversation's
+        # jar, where an explicit Conversation used on another site would carry them there.
+        call.site_jar = self._tokens.jar
         exchange = aipkit_exchange if tokens.generation == "aipkit" else legacy_exchange
         async with aclosing(exchange(session, call, tokens, split, conv, self.stats)) as chunks:
             async for chunk in chunks:

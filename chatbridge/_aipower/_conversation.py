@@ -4,14 +4,31 @@ Legacy 1.8+ sites want a stable ``wpaicg_chat_client_id`` (their guest token cou
 by it); 1.7 sites keep history in cookies they set; AIPKit sites keep it on the server under
 ``session_id`` + ``conversation_uuid``. A :class:`Conversation` holds all of these.
 
-Callers that pass the whole message list each time (the OpenAI style) need not manage one:
-after each answer the conversation is filed under the transcript *including that answer*, and
-a later call whose earlier messages are exactly that transcript continues it. A first message
-always starts a new conversation, so two users who both open with "hi" never share one.
+Two callers never share a server-side conversation, a client id or a guest quota unless
+they pass the same :class:`Conversation`. Callers that pass the whole message list each time
+(the OpenAI style) may go without one, under these rules:
+
+* After each answer the conversation is filed under the transcript *including that answer*.
+  A later call whose earlier messages are exactly that transcript takes the entry out of the
+  book and continues it: each entry is continued at most once, so two calls can never both
+  continue (or later share) it.
+* A first message always starts a new conversation: two users who both open with "hi" get
+  two, with their own client ids.
+* If a second, identical transcript is filed while the first is still in the book (two users
+  whose conversations are word for word the same, answers included), the transcript becomes
+  ambiguous: neither entry is kept, and every later call continuing that transcript starts a
+  fresh conversation. Nobody ever continues, restarts or replaces someone else's.
+* A fresh conversation still carries the whole transcript: as the history field (1.8+), or
+  flattened into its first message (1.7, AIPKit), so no turn is lost; only the site-side
+  identity is new.
+
+A server that must keep a site-side conversation for each of its users across turns holds
+one :class:`Conversation` per user conversation and passes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import string
 import uuid
@@ -95,42 +112,59 @@ class Conversation:
     def restart_server_side(self) -> None:
         """Forget what the site holds: history cookies and the AIPKit conversation id. The
         guest identity (1.7's client-id cookie, our client id) stays: same user, new thread."""
-        old, self._cookie_jar = self._cookie_jar, None
-        if old is not None:
-            for cookie in old:
-                if cookie.key == _CLIENT_ID_COOKIE:
-                    self.cookie_jar.update_cookies({cookie.key: cookie})
+        if self._cookie_jar is not None:  # in place: kept cookies keep their scope and expiry
+            self._cookie_jar.clear(lambda cookie: cookie.key != _CLIENT_ID_COOKIE)
         self._conversation_uuid = None
         self.thread_id = None
         self.server_turns, self.server_kind = [], None
 
 
-def _transcript_key(messages: Messages) -> int:
-    # str hashes are salted per process (PYTHONHASHSEED): keys mean nothing elsewhere.
-    return hash(tuple((str(m.get("role", "user")), message_text(m)) for m in messages))
+def _transcript_key(messages: Messages) -> bytes:
+    """A digest of roles and texts: equal only for equal transcripts (no hash collisions
+    between two users' different conversations)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for message in messages:
+        for part in (str(message.get("role", "user")), message_text(message)):
+            data = part.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "big"))
+            digest.update(data)
+    return digest.digest()
+
+
+#: Marks a transcript filed twice: it names no conversation any more.
+_AMBIGUOUS = None
 
 
 class ConversationBook:
-    """Conversations filed by transcript, least recently filed dropped past ``size``."""
+    """Conversations filed by transcript, least recently filed dropped past ``size``; see the
+    module docstring for the rules."""
 
     def __init__(self, size: int = MAX_CONVERSATIONS) -> None:
         self._size = size
-        self._entries: OrderedDict[int, Conversation] = OrderedDict()
+        self._entries: OrderedDict[bytes, Conversation | None] = OrderedDict()
 
     def find(self, messages: Messages) -> Conversation:
-        """The conversation these messages continue (taken out of the book, so two calls
-        cannot both continue it), or a new one."""
+        """The conversation these messages continue (taken out of the book, so it is
+        continued once), or a new one."""
         roles = [str(m.get("role", "user")) for m in messages]
         last_user = len(roles) - 1 - roles[::-1].index("user") if "user" in roles else 0
         if last_user == 0:
             return Conversation()
-        found = self._entries.pop(_transcript_key(messages[:last_user]), None)
-        return found if found is not None else Conversation()
+        key = _transcript_key(messages[:last_user])
+        found = self._entries.get(key)
+        if found is None:  # never filed, already continued, or ambiguous (stays so)
+            return Conversation()
+        del self._entries[key]
+        return found
 
     def file(self, messages: Messages, answer: str, conversation: Conversation) -> None:
-        """File ``conversation`` under the transcript that now ends with ``answer``."""
+        """File ``conversation`` under the transcript that now ends with ``answer``; a
+        transcript already in the book becomes ambiguous instead (neither is kept)."""
         key = _transcript_key([*messages, {"role": "assistant", "content": answer}])
-        self._entries[key] = conversation
+        if key in self._entries and self._entries[key] is not conversation:
+            self._entries[key] = _AMBIGUOUS
+        else:
+            self._entries[key] = conversation
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncGenerator
+from http.cookies import Morsel
 from typing import Any
 
 from .._constants import (
     AIPKIT_HISTORY_LIMIT,
     ASSISTANT_HISTORY_LIMIT,
     LEGACY17_HISTORY_LIMIT,
+    MAX_COOKIE_BYTES,
 )
-from .._exceptions import BlockedError, ResponseStatusError
+from .._exceptions import BlockedError, ResponseError, ResponseStatusError
 from .._http._decoders import SSEDecoder
 from .._http._session import StreamResponse, StreamSession
 from .._http._status import classify_status
@@ -30,12 +32,12 @@ from ._replies import (
     AIPKitStream,
     LegacyStream,
     NonceRejected,
-    NotJSONReply,
     interpret_legacy_json,
     is_nonce_failure_text,
     json_object,
     plugin_error,
     sse_body_start,
+    unreadable_reply,
 )
 from ._tokens import refuse_login_wall
 
@@ -158,7 +160,24 @@ async def legacy_exchange(
                 answer, thread = interpret_legacy_json(body, **context)
                 conv.thread_id = thread or conv.thread_id
             yield answer
+    if cookie_history and not _cookies_fit(response, conv):
+        held_by = None  # the site will not see its history cookie: start over next time
     conv.record(split, answer, held_by)
+
+
+def _cookies_fit(response: StreamResponse, conv: Conversation) -> bool:
+    """Whether every cookie the reply set fits ``MAX_COOKIE_BYTES``; an oversized one (1.7's
+    history after a long answer) is dropped from the conversation's jar, as a browser drops
+    it, so it is never sent back in a Cookie header servers refuse."""
+    pairs = [line.split(";", 1)[0] for line in response.headers.getall("Set-Cookie", [])]
+    oversized = {pair.split("=", 1)[0].strip() for pair in pairs if len(pair) > MAX_COOKIE_BYTES}
+
+    def drop(cookie: Morsel[str]) -> bool:
+        return cookie.key in oversized
+
+    if oversized:
+        conv.cookie_jar.clear(drop)
+    return not oversized
 
 
 async def aipkit_exchange(
@@ -170,8 +189,8 @@ async def aipkit_exchange(
     stats: ClientStats,
 ) -> AsyncGenerator[str, None]:
     message = conv.message_for_site_history(split, "aipkit", AIPKIT_HISTORY_LIMIT)
-    options = call.request_options(conv.cookie_jar)
-    cache_key = await _aipkit_cache(session, tokens, message, options, stats)
+    cache_options = call.request_options(conv.cookie_jar)
+    cache_key = await _aipkit_cache(session, tokens, message, cache_options, stats)
     params = {
         "action": "aipkit_frontend_chat_stream",
         "cache_key": cache_key,
@@ -184,6 +203,7 @@ async def aipkit_exchange(
     }
     stats.chat_requests += 1
     headers = {"Accept": "text/event-stream"}
+    options = call.request_options(conv.cookie_jar)  # after the cache step: less time left
     async with session.get(
         tokens.ajax_url, params=params, headers=headers, allow_redirects=False, **options
     ) as response:
@@ -238,4 +258,8 @@ async def _aipkit_cache(
             raise BlockedError(text, status=status, body=body)
         raise plugin_error(text, status=status, body=body)
     error = classify_status(status, reply_headers, body, url=tokens.ajax_url)
-    raise error or NotJSONReply("AIPKit's cache step gave no cache_key", body=body, status=status)
+    if error is not None:
+        raise error
+    if data is None:
+        raise unreadable_reply(body, "AIPKit's cache step reply", status=status)
+    raise ResponseError("AIPKit's cache step gave no cache_key", body=body, status=status)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .._constants import FLATTENED_MESSAGE_BUDGET
+from .._exceptions import InvalidRequestError
 from .._prompt import format_prompt, message_text
 from .._types import Messages
 
@@ -30,7 +33,8 @@ class Split:
     conversation is in ``message`` (``format_prompt`` style) and ``turns`` is empty.
     ``last_user``: the text of the last user message (what the user is asking now).
     ``whole``: the whole conversation, ``format_prompt`` style, for sites that must start a
-    fresh server-side conversation.
+    fresh server-side conversation; within ``FLATTENED_MESSAGE_BUDGET`` characters (the
+    oldest turns dropped first, system prompts and the current message kept).
     """
 
     turns: tuple[tuple[str, str], ...]
@@ -40,6 +44,29 @@ class Split:
     whole: str
 
 
+def _check_messages(messages: Messages) -> None:
+    """The caller's own input, refused typed (``InvalidRequestError``, also a ValueError)
+    before anything is sent: no messages, a message that is not a mapping, or text that
+    cannot be sent at all (a lone surrogate has no UTF-8 encoding)."""
+    if not isinstance(messages, list | tuple) or not messages:
+        raise InvalidRequestError("messages must be a non-empty list", param="messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, Mapping):
+            raise InvalidRequestError(
+                f"messages[{index}] must be a mapping with 'role' and 'content'",
+                param=f"messages[{index}]",
+            )
+        try:
+            message_text(message).encode("utf-8")
+            str(message.get("role", "user")).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidRequestError(
+                f"messages[{index}] holds text that cannot be encoded "
+                f"(a lone surrogate at position {exc.start})",
+                param=f"messages[{index}].content",
+            ) from None
+
+
 def split_conversation(messages: Messages) -> Split:
     """History turns and the current message, keeping every turn and every system prompt.
 
@@ -47,26 +74,49 @@ def split_conversation(messages: Messages) -> Split:
     travel in the message, ``format_prompt`` style. If anything follows the last user message,
     or a role other than user/assistant appears, the whole conversation is flattened.
     """
-    if not messages:
-        raise ValueError("messages must not be empty")
+    _check_messages(messages)
     roles = [str(m.get("role", "user")) for m in messages]
     if "user" not in roles:
-        raise ValueError("messages must contain at least one user message")
+        raise InvalidRequestError(
+            "messages must contain at least one user message", param="messages"
+        )
     last = len(roles) - 1 - roles[::-1].index("user")
     last_user = message_text(messages[last])
     if not last_user.strip():
-        raise ValueError("the last user message has no text")
+        raise InvalidRequestError("the last user message has no text", param="messages")
     systems = [m for m, role in zip(messages[:last], roles[:last], strict=True) if role == "system"]
     prior = [
         (role, message_text(m))
         for m, role in zip(messages[:last], roles[:last], strict=True)
         if role != "system" and message_text(m).strip()
     ]
-    whole = format_prompt(messages)
+    whole = _within_budget(messages, last, FLATTENED_MESSAGE_BUDGET)
     if last != len(messages) - 1 or any(role not in ("user", "assistant") for role, _ in prior):
         return Split((), whole, True, last_user, whole)
     message = format_prompt([*systems, messages[last]]) if systems else last_user
     return Split(tuple(prior), message, False, last_user, whole)
+
+
+def _within_budget(messages: Messages, last_user: int, budget: int) -> str:
+    """``format_prompt(messages)``, dropping the oldest turns before the current message
+    until it fits ``budget`` characters. System prompts and the current message (and what
+    follows it) are always kept, so the result can still be longer than the budget."""
+    whole = format_prompt(messages)
+    excess = len(whole) - budget
+    if excess <= 0:
+        return whole
+    dropped: set[int] = set()
+    for index in range(last_user):
+        if excess <= 0:
+            break
+        message = messages[index]
+        if message.get("role") == "system":
+            continue
+        text = message_text(message)
+        if text.strip():  # a blank message is no line of the prompt
+            excess -= len(f"{str(message.get('role', 'user')).capitalize()}: {text}") + 1
+        dropped.add(index)
+    return format_prompt([m for i, m in enumerate(messages) if i not in dropped])
 
 
 def _clean(text: str) -> str:

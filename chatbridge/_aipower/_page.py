@@ -8,20 +8,27 @@ data-nonce in the page": other plugins use that attribute too), fall back to the
 from __future__ import annotations
 
 import html
-import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urljoin
 
+from .._json import loads
+
 __all__ = ["PageTokens", "parse_page"]
 
-# A start tag, quoted attribute values may hold ">" and newlines.
-_DIV_TAG = re.compile(r"""<div\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+# Every pattern below runs on text the site controls, so none may backtrack over more than a
+# bounded span: a page of ``"<div" * n`` or ``"wpaicgParams = {" * n`` must cost O(n), not
+# O(n²). Tags and the params script are found by scanning forward, never by a pattern that
+# can fail only at the end of the page from every start.
+_DIV_START = re.compile(r"<div\b", re.IGNORECASE)
+_TAG_SPECIAL = re.compile(r"""[>"']""")
 _ATTRIBUTE = re.compile(
     r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""", re.DOTALL
 )
-_PARAMS = re.compile(r"wpaicgParams\s*=\s*(\{.*?\})\s*;", re.DOTALL)
+_PARAMS_START = re.compile(r"wpaicgParams\s*=\s*\{")
+_PARAMS_END = re.compile(r"\}\s*;")
 _SEARCH_NONCE = re.compile(r'"search_nonce"\s*:\s*"([0-9a-f]{10})"')
 _AJAX_URL = re.compile(r'"ajax_url"\s*:\s*"([^"]+)"')
 _NONCE = re.compile(r"^[0-9a-f]{10}$")
@@ -58,6 +65,32 @@ class PageTokens:
         if self.bot_id not in ("", "0"):
             return f"custom_bot_{self.bot_id}"
         return self.chat_type
+
+
+def _div_tags(page: str) -> Iterator[str]:
+    """Each ``<div …>`` start tag; quoted attribute values may hold ``>`` and newlines.
+
+    One forward pass: a tag whose quote never closes, or that never ends, stops the scan
+    there (as it would swallow the rest of the page in a browser) instead of being retried
+    from every later ``<div``, which made the old pattern quadratic.
+    """
+    position = 0
+    while (start := _DIV_START.search(page, position)) is not None:
+        cursor = start.end()
+        while True:
+            special = _TAG_SPECIAL.search(page, cursor)
+            if special is None:
+                return  # no ">" anywhere after: no later tag can end either
+            char = special.group()
+            if char == ">":
+                yield page[start.start() : special.end()]
+                position = special.end()
+                break
+            closing = page.find(char, special.end())
+            if closing < 0:  # an unclosed quote: go on after it, not from the next "<div"
+                position = special.end()
+                break
+            cursor = closing + 1
 
 
 def _attributes(tag: str) -> dict[str, str]:
@@ -100,7 +133,7 @@ def _aipkit_config(tags: list[dict[str, str]], bot_id: str | None) -> dict[str, 
         if not raw:
             continue
         try:
-            config = json.loads(raw)
+            config = loads(raw)
         except ValueError:
             continue
         if isinstance(config, dict) and config.get("nonce"):
@@ -114,19 +147,24 @@ def _aipkit_config(tags: list[dict[str, str]], bot_id: str | None) -> dict[str, 
 
 def _params(page: str) -> tuple[str | None, str | None]:
     """``(search_nonce, ajax_url)`` from the ``wpaicgParams`` inline script."""
-    match = _PARAMS.search(page)
-    if match is None:
+    start = _PARAMS_START.search(page)
+    if start is None:
         return None, None
+    # The shortest "{ … };" after the first "wpaicgParams = {": one search, not one per start.
+    end = _PARAMS_END.search(page, start.end())
+    if end is None:
+        return None, None
+    blob = page[start.end() - 1 : end.start() + 1]
     try:
-        data = json.loads(match.group(1))
+        data = loads(blob)
     except ValueError:
         data = None
     if isinstance(data, dict):
         nonce, ajax = data.get("search_nonce"), data.get("ajax_url")
         nonce = nonce if isinstance(nonce, str) and _NONCE.match(nonce) else None
         return nonce, ajax if isinstance(ajax, str) else None
-    nonce_match = _SEARCH_NONCE.search(match.group(1))
-    ajax_match = _AJAX_URL.search(match.group(1))
+    nonce_match = _SEARCH_NONCE.search(blob)
+    ajax_match = _AJAX_URL.search(blob)
     return (
         nonce_match.group(1) if nonce_match else None,
         ajax_match.group(1).replace("\\/", "/") if ajax_match else None,
@@ -140,7 +178,7 @@ def _default_ajax(page_url: str) -> str:
 def parse_page(page: str, page_url: str, bot_id: int | str | None = None) -> PageTokens | None:
     """The tokens of an AI Power page, or ``None`` when it has no usable chat."""
     wanted = None if bot_id is None else str(bot_id)
-    tags = [_attributes(match.group(0)) for match in _DIV_TAG.finditer(page)]
+    tags = [_attributes(tag) for tag in _div_tags(page)]
     search_nonce, params_ajax = _params(page)
     ajax_url = urljoin(page_url, params_ajax) if params_ajax else _default_ajax(page_url)
 

@@ -1,8 +1,11 @@
 """Interpreting AI Power replies: legacy JSON, legacy SSE and AIPKit SSE. Pure.
 
 Rules 13–29 and 42–45 of the protocol document. Every failure becomes a typed error; the
-three private ``_…`` errors below are signals the client acts on (refresh the nonce,
-re-discover the site, redo the cache step) and are never shown to users.
+three signal classes below tell the client what it may safely do again (refresh the nonce,
+re-discover the site, redo the cache step): each is a refusal the site gives *before* it runs
+the model. A reply that is cut off, empty or not JSON is never a signal: the site may already
+have run (and charged for) the model, so it is a public error (``TruncatedStreamError`` says
+"cut off", whichever step was cut).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .._exceptions import (
     UpstreamError,
 )
 from .._http._decoders import ServerSentEvent
+from .._json import loads, raw_decode
 
 __all__ = [
     "AIPKitStream",
@@ -32,7 +36,7 @@ __all__ = [
     "CacheKeyExpired",
     "LegacyStream",
     "NonceRejected",
-    "NotJSONReply",
+    "cut_off_json",
     "interpret_legacy_json",
     "is_nonce_failure_text",
     "json_object",
@@ -53,8 +57,8 @@ class CacheKeyExpired(ResponseError):
     """Signal: AIPKit's one-shot cache key expired or was used; redo the cache step."""
 
 
-class NotJSONReply(ResponseError):
-    """Signal: a 200 body that is not JSON (a cache plugin's page, say): retry once (rule 18)."""
+#: How every "the reply was cut off" message starts, whichever step was cut.
+CUT_OFF = "The reply was cut off"
 
 
 _NONCE_TEXTS = ("link you followed has expired", "are you sure you want to do this")
@@ -78,7 +82,19 @@ _FLAG_ERRORS: dict[str, type[ChatbridgeError]] = {
     "tokenLimitReached": RateLimitError,
     "ipBanned": BlockedError,
 }
-_CONTENT_TAIL = re.compile(r'"content"\s*:\s*"(.*?)"\s*\}', re.DOTALL)
+# Both halves of the word-split error's ``"content":"<word>"}`` are searched once each (the
+# old single pattern retried its lazy tail from every ``"content"``: quadratic in the line).
+_CONTENT_HEAD = re.compile(r'"content"\s*:\s*"')
+_CONTENT_END = re.compile(r'"\s*\}')
+
+
+def _content_tail(payload: str) -> str:
+    """The word of a word-split error line whose quotes were not escaped (rule 27)."""
+    head = _CONTENT_HEAD.search(payload)
+    if head is None:
+        return payload
+    end = _CONTENT_END.search(payload, head.end())
+    return payload[head.end() : end.start()] if end is not None else payload
 
 
 def is_nonce_failure_text(body: str) -> bool:
@@ -104,7 +120,6 @@ def plugin_error(message: str, **context: Any) -> ChatbridgeError:
     return PluginError(text, **context)
 
 
-_DECODER = json.JSONDecoder()
 _SSE_LINE = re.compile(r"^(data|event):", re.MULTILINE)
 
 
@@ -114,7 +129,7 @@ def json_object(body: str) -> Any:
     start = body.find("{")
     if start < 0:
         raise ValueError("no JSON object")
-    value, _ = _DECODER.raw_decode(body, start)
+    value, _ = raw_decode(body, start)
     return value
 
 
@@ -128,16 +143,40 @@ def sse_body_start(body: str) -> int | None:
     return match.start() if brace < 0 or match.start() < brace else None
 
 
+def cut_off_json(body: str) -> bool:
+    """True when ``body`` starts a JSON object that ends early: the text runs out inside it
+    (the reply was cut), as opposed to text that is not JSON at all."""
+    start = body.find("{")
+    if start < 0:
+        return False
+    try:
+        raw_decode(body, start)
+    except json.JSONDecodeError as exc:
+        # Cut inside a string, or within the last token ("tru", "1.", "\\u00"): the text
+        # ran out, which is not what a page that merely is not JSON looks like.
+        return exc.msg.startswith("Unterminated string") or exc.pos >= len(body.rstrip()) - 6
+    except ValueError:
+        return False
+    return False
+
+
+def unreadable_reply(body: str, what: str, **context: Any) -> ResponseError:
+    """The error for a body that should have been JSON: cut off, empty, or something else."""
+    if not body.strip():
+        return EmptyResponseError(f"{what} was empty", body=body, **context)
+    if cut_off_json(body):
+        return TruncatedStreamError(f"{CUT_OFF}: {what} ends mid-JSON", body=body, **context)
+    return ResponseError(f"{what} is not JSON", body=body, **context)
+
+
 def interpret_legacy_json(body: str, **context: Any) -> tuple[str, str | None]:
     """``(answer, thread_id)`` from a legacy JSON reply, or the typed error (rules 14–19)."""
     try:
         data = json_object(body)
     except ValueError as exc:
-        raise NotJSONReply(
-            "The site answered with something that is not JSON", body=body, **context
-        ) from exc
+        raise unreadable_reply(body, "The site's reply", **context) from exc
     if not isinstance(data, dict):
-        raise NotJSONReply("The site's JSON reply is not an object", body=body, **context)
+        raise ResponseError("The site's JSON reply is not an object", body=body, **context)
     if data.get("tokenLimitReached"):
         raise RateLimitError(
             html.unescape(str(data.get("msg") or "Token limit reached")), body=body, **context
@@ -210,11 +249,10 @@ class LegacyStream:
         if payload == "[LIMITED]":
             raise self._fail(plugin_error(self._error_text(), **self.context))
         try:
-            data = json.loads(payload)
+            data = loads(payload)
         except ValueError:
             if name == "message":  # word-split error text with unescaped quotes (rule 27)
-                match = _CONTENT_TAIL.search(payload)
-                self.error_words.append(match.group(1) if match else payload)
+                self.error_words.append(_content_tail(payload))
             return ""
         if not isinstance(data, dict):
             return ""
@@ -261,7 +299,7 @@ class LegacyStream:
             raise plugin_error(self._error_text(), **self.context)
         if not self.done:
             raise TruncatedStreamError(
-                "The stream ended before [DONE] (truncated by a proxy or a PHP time limit)",
+                f"{CUT_OFF}: the stream ended before [DONE] (a proxy or a PHP time limit)",
                 partial=self.text,
                 **self.context,
             )
@@ -272,7 +310,7 @@ class LegacyStream:
 
 def _msg_of(payload: str) -> str:
     try:
-        data = json.loads(payload)
+        data = loads(payload)
     except ValueError:
         return payload
     if isinstance(data, dict):
@@ -313,7 +351,7 @@ class AIPKitStream:
         if self.done:
             return ""
         try:
-            data = json.loads(event.data) if event.data.strip() else {}
+            data = loads(event.data) if event.data.strip() else {}
         except ValueError:
             data = {}
         if not isinstance(data, dict):
@@ -350,7 +388,9 @@ class AIPKitStream:
     def finish(self) -> str:
         if not self.done:
             raise TruncatedStreamError(
-                "The AIPKit stream ended before its done event", partial=self.text, **self.context
+                f"{CUT_OFF}: the AIPKit stream ended before its done event",
+                partial=self.text,
+                **self.context,
             )
         if not self.text.strip():
             raise EmptyResponseError("The site streamed no answer text", **self.context)

@@ -15,14 +15,31 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
-from .._exceptions import BlockedError, NotAIPowerSiteError
+from .._constants import PARSE_IN_THREAD_CHARS
+from .._exceptions import BlockedError, NotAIPowerSiteError, TruncatedStreamError
 from .._http._session import StreamResponse, StreamSession
 from ._call import ClientStats, _Call
 from ._page import PageTokens, parse_page
-from ._replies import json_object
+from ._replies import CUT_OFF, json_object
 from ._target import SiteTarget
 
-__all__ = ["TokenCache", "refuse_login_wall"]
+__all__ = ["TokenCache", "parse_page_off_loop", "refuse_login_wall"]
+
+
+async def parse_page_off_loop(
+    page: str, page_url: str, bot_id: int | str | None
+) -> PageTokens | None:
+    """:func:`parse_page`, in a worker thread for a large page: parsing is linear, but a few
+    megabytes still take tens of milliseconds that other conversations on the loop need."""
+    if len(page) < PARSE_IN_THREAD_CHARS:
+        return parse_page(page, page_url, bot_id)
+    return await asyncio.to_thread(parse_page, page, page_url, bot_id)
+
+
+def _cut_page(text: str) -> bool:
+    """An HTML page that never reached its end tag (WordPress always prints ``</html>``)."""
+    head = text[:1024].lower()
+    return ("<html" in head or "<!doctype" in head) and "</html>" not in text[-4096:].lower()
 
 
 def _bust(url: str) -> str:
@@ -77,7 +94,7 @@ class TokenCache:
         (or is doing) for the same nonce is reused."""
         pending = self._pending()
         if pending is not None:
-            result = await asyncio.shield(pending)
+            result = await call.wait(asyncio.shield(pending))
             if result.nonce != stale.nonce:
                 return result
         elif self.tokens is not None and self.tokens.nonce != stale.nonce:
@@ -97,7 +114,7 @@ class TokenCache:
             # Drop the entry when done: a future keeps its loop alive, and the dictionary
             # would otherwise keep both for ever.
             pending.add_done_callback(lambda _: self._inflight.pop(loop, None))
-        return await asyncio.shield(pending)
+        return await call.wait(asyncio.shield(pending))
 
     async def _fetch_tokens(self, call: _Call, stale: PageTokens | None) -> PageTokens:
         refreshing = self.tokens is not None
@@ -144,7 +161,14 @@ class TokenCache:
             refuse_login_wall(response)
             text = await response.text()
             final = str(response.url.with_query(None)) if bust else str(response.url)
-        return parse_page(text, final, self.target.bot_id)
+        tokens = await parse_page_off_loop(text, final, self.target.bot_id)
+        if tokens is None and _cut_page(text):
+            raise TruncatedStreamError(
+                f"{CUT_OFF}: the page {final} ended before </html>, without its chat tokens",
+                url=final,
+                provider=call.provider,
+            )
+        return tokens
 
     async def _past_page_cache(
         self, session: StreamSession, call: _Call, tokens: PageTokens
@@ -160,7 +184,7 @@ class TokenCache:
                 if response.status >= 500:
                     continue
                 text = await response.text()
-            fresh = parse_page(text, tokens.page_url, self.target.bot_id)
+            fresh = await parse_page_off_loop(text, tokens.page_url, self.target.bot_id)
             if fresh is not None and fresh.nonce != tokens.nonce:
                 return dataclasses.replace(tokens, nonce=fresh.nonce)
         return tokens

@@ -9,14 +9,67 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .._exceptions import ResponseTooLargeError
 
-__all__ = ["LineDecoder", "SSEDecoder", "ServerSentEvent"]
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
+
+__all__ = ["LineDecoder", "SSEDecoder", "ServerSentEvent", "decode_text", "text_decoder"]
 
 # Only CR, LF and CRLF end a line (str.splitlines would also split on U+2028 and friends,
 # which may legally appear inside a JSON string).
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+# UTF-16 and UTF-32 without a byte-order mark: Python's incremental decoders raise
+# UnicodeError on them whatever ``errors`` says. RFC 2781 says to read such text big-endian.
+_NO_BOM_FALLBACK = {"utf-16": "utf-16-be", "utf-32": "utf-32-be"}
+_BOMS = {
+    "utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE),
+    "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE),
+}
+
+
+class _BOMSniffer(codecs.IncrementalDecoder):
+    """UTF-16/32 that honours a byte-order mark and reads big-endian without one."""
+
+    def __init__(self, encoding: str, errors: str = "replace") -> None:
+        super().__init__(errors)
+        self._encoding = encoding
+        self._head = b""
+        self._inner: codecs.IncrementalDecoder | None = None
+
+    def decode(self, input: Buffer, final: bool = False) -> str:
+        if self._inner is None:
+            self._head += bytes(input)
+            if len(self._head) < 4 and not final:
+                return ""
+            boms = _BOMS[self._encoding]
+            chosen = (
+                self._encoding if self._head.startswith(boms) else _NO_BOM_FALLBACK[self._encoding]
+            )
+            self._inner = codecs.getincrementaldecoder(chosen)(self.errors)
+            input, self._head = self._head, b""
+        return self._inner.decode(input, final)
+
+    def reset(self) -> None:
+        self._head, self._inner = b"", None
+
+
+def text_decoder(encoding: str) -> codecs.IncrementalDecoder:
+    """An incremental decoder that never raises: bad bytes become U+FFFD, and UTF-16/32
+    without a byte-order mark are read big-endian. ``encoding`` must be a known codec."""
+    name = codecs.lookup(encoding).name
+    if name in _NO_BOM_FALLBACK:
+        return _BOMSniffer(name)
+    return codecs.getincrementaldecoder(name)(errors="replace")
+
+
+def decode_text(data: bytes, encoding: str) -> str:
+    """``data`` decoded as :func:`text_decoder` does, in one go."""
+    return text_decoder(encoding).decode(data, final=True)
 
 
 class LineDecoder:
@@ -27,8 +80,11 @@ class LineDecoder:
     """
 
     def __init__(self, max_line_bytes: int = 1024 * 1024, encoding: str = "utf-8") -> None:
-        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        self._pending = ""
+        self._decoder = text_decoder(encoding)
+        # The unfinished line, in pieces: only new text is scanned for newlines, so a long
+        # line that trickles in costs O(length), not O(length²).
+        self._pending: list[str] = []
+        self._pending_size = 0
         self._max = max_line_bytes
         self._cr_at_end = False
 
@@ -38,17 +94,26 @@ class LineDecoder:
             return []
         if self._cr_at_end and text.startswith("\n"):
             text = text[1:]  # the second half of a CRLF split across two chunks
+        self._cr_at_end = False
+        if not text:
+            return []
         self._cr_at_end = text.endswith("\r")
-        lines = _NEWLINE.split(self._pending + text)
-        self._pending = lines.pop()  # "" when the chunk ended with a newline
-        if len(self._pending) > self._max:
+        lines = _NEWLINE.split(text)
+        tail = lines.pop()  # "" when the chunk ended with a newline
+        if lines:
+            lines[0] = "".join([*self._pending, lines[0]])
+            self._pending, self._pending_size = [], 0
+        if tail:
+            self._pending.append(tail)
+            self._pending_size += len(tail)
+        if self._pending_size > self._max:
             raise ResponseTooLargeError(f"a line exceeded {self._max} bytes")
         return lines
 
     def flush(self) -> list[str]:
         """The last line, if the stream ended without a newline."""
-        tail = self._pending + self._decoder.decode(b"", final=True)
-        self._pending = ""
+        tail = "".join(self._pending) + self._decoder.decode(b"", final=True)
+        self._pending, self._pending_size = [], 0
         return [tail] if tail else []
 
 

@@ -8,7 +8,7 @@ bytes read, and the translation of aiohttp's exceptions into ours, done here and
 from __future__ import annotations
 
 import codecs
-import json
+import inspect
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
@@ -25,6 +25,8 @@ from .._constants import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_READ_GAP,
     DEFAULT_TIMEOUT,
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADER_FIELDS,
 )
 from .._exceptions import (
     ChatbridgeError,
@@ -34,7 +36,9 @@ from .._exceptions import (
     ResponseTooLargeError,
     TransportError,
 )
-from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder
+from .._json import loads
+from ._cookies import Jars, request_with_jars
+from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder, decode_text
 from ._forms import FORM_CONTENT_TYPE, encode_form
 from ._pool import get_connector
 from ._status import raise_for_status
@@ -57,8 +61,6 @@ def _socks_errors() -> tuple[type[BaseException], ...]:
             if isinstance(error, type) and issubclass(error, BaseException):
                 errors.append(error)
     return tuple(errors)
-
-
 
 
 def translate(exc: BaseException, url: str) -> ChatbridgeError:
@@ -190,7 +192,7 @@ class StreamResponse:
         return self._body
 
     async def text(self) -> str:
-        return (await self.read()).decode(self.charset, errors="replace")
+        return decode_text(await self.read(), self.charset)
 
     async def text_prefix(self, limit: int = _ERROR_PREFIX_BYTES) -> str:
         """Up to ``limit`` bytes of the body, for error messages; never raises on size."""
@@ -205,14 +207,14 @@ class StreamResponse:
                         buffer.extend(chunk)
             except TransportError:
                 pass  # an error page cut short still says what it can
-            return bytes(buffer).decode(self.charset, errors="replace")
-        return self._body[:limit].decode(self.charset, errors="replace")
+            return decode_text(bytes(buffer), self.charset)
+        return decode_text(self._body[:limit], self.charset)
 
     async def json(self) -> Any:
         """The body parsed as JSON, whatever the declared content type."""
         text = await self.text()
         try:
-            return json.loads(text)
+            return loads(text)
         except ValueError as exc:
             raise ResponseError(
                 f"The reply is not JSON: {exc}", url=str(self.url), status=self.status, body=text
@@ -269,6 +271,20 @@ class _RequestContext:
                 self._response.release()
             else:
                 self._response.close()  # a half-read body cannot go back to the pool
+
+
+def _header_limits() -> dict[str, Any]:
+    """aiohttp's header limits raised to ours (``max_headers`` exists from aiohttp 3.10)."""
+    limits: dict[str, Any] = {
+        "max_line_size": MAX_HEADER_FIELD_BYTES,
+        "max_field_size": MAX_HEADER_FIELD_BYTES,
+    }
+    if "max_headers" in inspect.signature(aiohttp.ClientSession).parameters:
+        limits["max_headers"] = MAX_HEADER_FIELDS
+    return limits
+
+
+_HEADER_LIMITS = _header_limits()
 
 
 def _timeout(
@@ -342,6 +358,7 @@ class StreamSession:
             timeout=self.timeout,
             trust_env=self._trust_env,
             auto_decompress=True,
+            **_HEADER_LIMITS,
         )
 
     async def close(self) -> None:
@@ -357,7 +374,9 @@ class StreamSession:
     def request(self, method: str, url: str, **kwargs: Any) -> _RequestContext:
         """Any aiohttp request option, plus ``cookie_jar=``: a jar of this request's own
         (one per conversation, say) that supplies its cookies and keeps the ones it sets,
-        instead of the session's."""
+        instead of the session's; or a sequence of jars, the first keeping what is set and
+        all supplying cookies. Redirects are then followed hop by hop, each hop getting only
+        the cookies of its own URL (``_cookies``)."""
         return _RequestContext(self, method, url, kwargs)
 
     def get(self, url: str, **kwargs: Any) -> _RequestContext:
@@ -382,16 +401,14 @@ class StreamSession:
             headers = kwargs.get("headers")
             if not headers or "Content-Type" not in headers:
                 kwargs["headers"] = {**(headers or {}), "Content-Type": FORM_CONTENT_TYPE}
-        jar: aiohttp.abc.AbstractCookieJar | None = kwargs.pop("cookie_jar", None)
-        if jar is not None and len(jar):
-            sent = {key: morsel.value for key, morsel in jar.filter_cookies(URL(url)).items()}
-            kwargs["cookies"] = {**sent, **(kwargs.get("cookies") or {})}
+        jars: Jars | None = kwargs.pop("cookie_jar", None)
         try:
-            raw = await self._client.request(method, url, **kwargs)
+            if jars is None:
+                raw = await self._client.request(method, url, **kwargs)
+            else:
+                raw = await request_with_jars(self._client, method, url, kwargs, jars)
         except FOREIGN_ERRORS as exc:
             raise translate(exc, url) from exc
-        if jar is not None and raw.cookies:
-            jar.update_cookies(raw.cookies, raw.url)
         try:
             return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes)
         except BaseException:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -16,7 +15,9 @@ from .._exceptions import (
     MissingAuthError,
     RateLimitError,
     ResponseStatusError,
+    excerpt,
 )
+from .._json import loads
 
 if TYPE_CHECKING:
     from ._session import StreamResponse
@@ -75,7 +76,7 @@ def _short_message(body: str) -> str:
         return "HTML content"
     if text[0] in "{[":
         try:
-            data = json.loads(text)
+            data = loads(text)
         except ValueError:
             data = None
         if isinstance(data, dict):
@@ -85,7 +86,7 @@ def _short_message(body: str) -> str:
             for key in ("message", "error", "msg"):
                 if isinstance(data.get(key), str):
                     return str(data[key])
-    return " ".join(text.split())[:200]
+    return excerpt(text) or ""
 
 
 def classify_status(

@@ -31,6 +31,9 @@ DEFAULT_AIPKIT_CACHE_TTL = 60.0
 DEFAULT_AIPKIT_MAX_MESSAGES = 15
 #: 1.7.x cookie history length (`conversation_cut`).
 DEFAULT_CONVERSATION_CUT = 10
+#: Pages the page cache holds (keyed by the client's Host header and path); the oldest go
+#: first, so clients naming endless Hosts cannot grow it without bound.
+PAGE_CACHE_ENTRIES = 128
 #: PHP `post_max_size`: a larger body leaves `$_POST` empty.
 POST_MAX_SIZE = 8 * 1024 * 1024
 #: Greeting ("system") prompt sent upstream as the first user message and echoed back.

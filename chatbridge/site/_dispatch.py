@@ -107,7 +107,7 @@ async def handle_page(state: SiteState, request: web.Request) -> web.StreamRespo
             state.page_memo[memo_key] = body_or_none
         body = body_or_none
         if use_cache:
-            state.page_cache[cache_key] = (status, body)
+            state.cache_page(cache_key, status, body)
     if fault == "php_warning":
         body = PHP_WARNING + body
     elif fault == "truncate":

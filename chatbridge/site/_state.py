@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from ._config import SiteConfig
+from ._config import PAGE_CACHE_ENTRIES, SiteConfig
 from ._faults import FaultPlan
 from ._history import Turn
 from ._log import note_request
@@ -83,6 +83,12 @@ class SiteState:
         self.token_usage[client_id] = self.token_usage.get(client_id, 0) + estimate_tokens(
             message, answer
         )
+
+    def cache_page(self, key: tuple[str, str], status: int, body: bytes) -> None:
+        """Keep a rendered page, dropping the oldest past ``PAGE_CACHE_ENTRIES``."""
+        self.page_cache[key] = (status, body)
+        while len(self.page_cache) > PAGE_CACHE_ENTRIES:
+            del self.page_cache[next(iter(self.page_cache))]
 
     def record(self, entry: RecordedRequest) -> None:
         self.requests.append(entry)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -340,3 +341,64 @@ async def test_unreachable_socks_proxy_is_a_transport_error() -> None:
             async with session.get("http://127.0.0.1:9/"):
                 pass
     assert not isinstance(caught.value, RequestTimeoutError)
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-32"])
+@pytest.mark.parametrize("bom", [False, True])
+async def test_utf16_and_utf32_decode_with_or_without_a_bom(charset: str, bom: bool) -> None:
+    """Without a byte-order mark Python's decoders raise UnicodeError; the text is read
+    big-endian then (RFC 2781), and with a mark in the order it gives."""
+    text = "alpha ü\r\nbeta €\ngamma"
+    encoded = text.encode(f"{charset}-be")
+    if bom:
+        encoded = text.encode(f"{charset}-le")
+        encoded = (b"\xff\xfe" if charset == "utf-16" else b"\xff\xfe\x00\x00") + encoded
+
+    async def body(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": f"text/plain; charset={charset}"})
+        await response.prepare(request)
+        for start in range(0, len(encoded), 3):  # split inside code units
+            await response.write(encoded[start : start + 3])
+        return response
+
+    async with serve_app(_app(p=web.get("/", body))) as url, StreamSession() as session:
+        async with session.get(f"{url}/") as response:
+            lines = [line async for line in response.iter_lines()]
+        async with session.get(f"{url}/") as response:
+            whole = await response.text()
+    assert lines == ["alpha ü", "beta €", "gamma"]
+    assert whole == text
+
+
+async def test_a_redirect_to_another_host_does_not_carry_the_first_hosts_cookies() -> None:
+    """Each hop gets only its own URL's cookies from the request's jar, and a cookie a hop
+    sets keeps its host (issue 8 item 4)."""
+    seen: list[dict[str, str]] = []
+
+    async def other_host(request: web.Request) -> web.Response:
+        seen.append(dict(request.cookies))
+        return web.Response(text="elsewhere")
+
+    async with serve_app(_app(p=web.get("/", other_host))) as other:
+        elsewhere = other.replace("127.0.0.1", "localhost")
+
+        async def login(request: web.Request) -> web.Response:
+            response = web.Response(text="in")
+            response.set_cookie("session", "secret", httponly=True)
+            return response
+
+        async def hop(request: web.Request) -> web.Response:
+            response = web.HTTPFound(f"{elsewhere}/")
+            response.set_cookie("hop", "set-by-the-redirect")
+            raise response
+
+        app = _app(a=web.get("/login", login), b=web.get("/away", hop))
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with serve_app(app) as url, StreamSession() as session:
+            async with session.get(f"{url}/login", cookie_jar=jar):
+                pass
+            async with session.get(f"{url}/away", cookie_jar=jar) as response:
+                assert await response.text() == "elsewhere"
+    assert seen == [{}]
+    kept = {cookie.key: cookie["domain"] for cookie in jar}
+    assert kept == {"session": "127.0.0.1", "hop": "127.0.0.1"}

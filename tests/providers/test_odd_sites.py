@@ -7,7 +7,13 @@ from collections.abc import Awaitable, Callable
 import pytest
 from aiohttp import web
 
-from chatbridge import AIPower, BlockedError, EmptyResponseError, ResponseError
+from chatbridge import (
+    AIPower,
+    BlockedError,
+    EmptyResponseError,
+    ResponseError,
+    TruncatedStreamError,
+)
 from chatbridge._aipower._replies import CacheKeyExpired
 from tests.conftest import serve_app
 from tests.providers.conftest import SiteFactory, user
@@ -33,10 +39,16 @@ def legacy_app(ajax: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> 
     ("body", "error"),
     [
         ('{"status":"success","data":"  "}', EmptyResponseError),
+        ("", EmptyResponseError),
         ("<html><body>Cached by an optimisation plugin</body></html>", ResponseError),
+        ('{"status":"success","msg":"Something went wrong","data":"Hel', TruncatedStreamError),
     ],
 )
-async def test_empty_or_non_json_answer_is_retried_once(body: str, error: type[Exception]) -> None:
+async def test_empty_cut_or_non_json_answer_is_never_asked_twice(
+    body: str, error: type[Exception]
+) -> None:
+    """The site may have run (and charged for) the model before it sent any of these, so the
+    message is sent once: a typed public error, never the old retry (issue 8, item 3)."""
     posts: list[str] = []
 
     async def ajax(request: web.Request) -> web.Response:
@@ -44,9 +56,10 @@ async def test_empty_or_non_json_answer_is_retried_once(body: str, error: type[E
         return web.Response(text=body, content_type="text/html")
 
     async with serve_app(legacy_app(ajax)) as url:
-        with pytest.raises(error):
+        with pytest.raises(error) as caught:
             await AIPower.create_async("", [user("hi")], site_url=url)
-    assert posts == ["hi", "hi"]
+    assert type(caught.value).__module__ == "chatbridge._exceptions"  # public, not a signal
+    assert posts == ["hi"]
 
 
 async def login_page(request: web.Request) -> web.Response:
@@ -68,8 +81,9 @@ async def test_expired_aipkit_cache_key_redoes_the_cache_step_once(
     local_site: SiteFactory,
 ) -> None:
     site, url = await local_site(generation="aipkit", aipkit_cache_ttl=0.0)
-    with pytest.raises(CacheKeyExpired, match=r"expired|not found"):
+    with pytest.raises(ResponseError, match=r"expired|not found") as caught:
         await AIPower.create_async("", [user("hi")], site_url=url)
+    assert not isinstance(caught.value, CacheKeyExpired)  # the private signal stays inside
     assert site.stats.aipkit_cache_requests == 2
 
 

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from chatbridge.site import LocalSite
+from chatbridge.site._config import PAGE_CACHE_ENTRIES
 from chatbridge.site._history import parse_history_22
 from chatbridge.site._nonce import AIPKIT_ACTION, NonceClock
 from chatbridge.site._php import intval
@@ -165,3 +166,23 @@ async def test_post_action_overrides_query_action(http: aiohttp.ClientSession) -
         reply = await fetch(http, "POST", url + AJAX + "?action=" + SHORTCODE, data=data)
         assert reply.json()["data"] == echo("hi")
         assert json.loads(reply.text)["status"] == "success"
+
+
+# --- issue 8 item 10: the page cache is bounded ----------------------------------------------
+
+
+async def test_page_cache_stays_bounded_whatever_hosts_clients_name(
+    http: aiohttp.ClientSession,
+) -> None:
+    site = LocalSite(config(page_cache=True))
+    async with site as url:
+        for n in range(PAGE_CACHE_ENTRIES + 72):
+            async with http.get(f"{url}/", headers={"Host": f"h{n}.example"}) as response:
+                assert response.status == 200
+        assert len(site.state.page_cache) == PAGE_CACHE_ENTRIES
+        # The newest Host is still served from the cache; the oldest was dropped.
+        hits = site.stats.page_cache_hits
+        async with http.get(f"{url}/", headers={"Host": f"h{PAGE_CACHE_ENTRIES + 71}.example"}):
+            pass
+        assert site.stats.page_cache_hits == hits + 1
+        assert ("h0.example", "/") not in site.state.page_cache

@@ -1,0 +1,102 @@
+"""Requests that carry their own cookie jars, with redirects followed hop by hop.
+
+aiohttp's per-request ``cookies=`` go to every host a redirect leads to, and cookies copied
+between jars lose their domain, path and expiry. Here each hop asks the jars for the cookies
+of *that* hop's URL (domain, path, Secure and expiry honoured by the jar), and the cookies a
+hop sets are stored with that hop's URL, so they keep their scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from .._constants import DEFAULT_MAX_REDIRECTS
+from .._exceptions import TransportError
+
+__all__ = ["Jars", "request_with_jars"]
+
+Jars = aiohttp.abc.AbstractCookieJar | Sequence[aiohttp.abc.AbstractCookieJar]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _cookies_for(jars: Sequence[aiohttp.abc.AbstractCookieJar], url: URL) -> dict[str, str]:
+    """The cookies the jars hold for ``url``; the first jar wins a name they share."""
+    cookies: dict[str, str] = {}
+    for jar in reversed(jars):
+        if len(jar):
+            cookies.update({key: morsel.value for key, morsel in jar.filter_cookies(url).items()})
+    return cookies
+
+
+def _next_method(status: int, method: str) -> str:
+    """RFC 9110 §15.4 as browsers apply it: 303 turns anything but HEAD into GET; 301/302
+    turn a POST into GET; 307/308 repeat the request as it was."""
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        return "GET"
+    return method
+
+
+async def request_with_jars(
+    client: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    kwargs: dict[str, Any],
+    jars: Jars,
+) -> aiohttp.ClientResponse:
+    """``client.request`` whose cookies come from ``jars`` (the first one also keeps what the
+    site sets). ``cookies=`` given by the caller go to the first URL's origin only.
+    Foreign exceptions are left to the caller to translate."""
+    jar_list = [jars] if isinstance(jars, aiohttp.abc.AbstractCookieJar) else list(jars)
+    follow = kwargs.pop("allow_redirects", True)
+    hops_left = kwargs.pop("max_redirects", DEFAULT_MAX_REDIRECTS)
+    given: Mapping[str, str] = kwargs.pop("cookies", None) or {}
+    timeout: aiohttp.ClientTimeout = kwargs.get("timeout") or client.timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout.total if timeout.total else None
+    target, origin = URL(url), URL(url).origin()
+    while True:
+        cookies = _cookies_for(jar_list, target)
+        if given and target.origin() == origin:
+            cookies.update(given)
+        if deadline is not None:  # one total for every hop
+            left = deadline - loop.time()
+            if left <= 0:
+                raise TimeoutError
+            kwargs["timeout"] = aiohttp.ClientTimeout(
+                total=left,
+                connect=timeout.connect,
+                sock_connect=timeout.sock_connect,
+                sock_read=timeout.sock_read,
+            )
+        raw = await client.request(
+            method, target, allow_redirects=False, cookies=cookies or None, **kwargs
+        )
+        if raw.cookies:
+            jar_list[0].update_cookies(raw.cookies, raw.url)
+        location = raw.headers.get("Location")
+        if not follow or raw.status not in _REDIRECTS or not location:
+            return raw
+        raw.release()
+        if hops_left <= 0:
+            raise TransportError(f"Too many redirects from {url}", url=url)
+        hops_left -= 1
+        target = raw.url.join(URL(location))
+        if target.scheme not in ("http", "https"):
+            raise TransportError(f"{url} redirected to a non-HTTP URL: {location}", url=url)
+        new_method = _next_method(raw.status, method)
+        if new_method != method:
+            for body in ("data", "json"):
+                kwargs.pop(body, None)
+            kwargs["headers"] = {
+                key: value
+                for key, value in (kwargs.get("headers") or {}).items()
+                if key.lower() != "content-type"
+            }
+        method = new_method
+        kwargs.pop("params", None)  # already part of the Location the site gave
