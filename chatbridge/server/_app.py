@@ -42,11 +42,5 @@ def build_app(
         limits=limits or MemoryLimits(),
         metrics=Metrics(client.health, client.route_names),
     )
-    app.add_routes(ROUTES)
-    # CORS preflights reach the middleware for any path.
-    app.router.add_route("OPTIONS", "/{tail:.*}", _no_content)
+    app.add_routes(ROUTES)  # CORS preflights are answered by the middleware, on any path
     return app
-
-
-async def _no_content(request: web.Request) -> web.Response:
-    return web.Response(status=204)

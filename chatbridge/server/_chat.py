@@ -20,7 +20,7 @@ from ._errors import ApiError, from_exception
 from ._record import Record
 from ._request import ChatRequest, parse_chat
 from ._sites import check_site
-from ._state import KEY_ID, RECORD, STATE, State
+from ._state import RECORD, STATE, State
 
 __all__ = ["chat_completions"]
 
@@ -73,13 +73,13 @@ async def _limit(state: State, key: str) -> None:
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    record: Record = request[RECORD]
+    record = RECORD.get()
     length = request.content_length
     if length is not None and length > state.settings.max_body_bytes:
         raise web.HTTPRequestEntityTooLarge(state.settings.max_body_bytes, length)
     chat = parse_chat(await request.read(), state.settings)
     record.route, record.stream = chat.model or "-", chat.stream
-    key = request[KEY_ID]
+    key = record.key
     await _limit(state, key)
     client = await _site_client(state, chat) if chat.site else state.client
     try:

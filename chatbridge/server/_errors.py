@@ -74,9 +74,9 @@ def _all_failed(error: AllTargetsFailedError) -> ApiError:
     errors = error.errors
     message = error.message
     if errors and all(isinstance(e, RateLimitError) for e in errors):
-        return ApiError(
-            429, message, "requests", "rate_limit_exceeded", retry_after=error.retry_after or 1
-        )
+        said = [e.retry_after for e in errors if isinstance(e, RateLimitError) and e.retry_after]
+        wait = error.retry_after or (min(said) if said else 1)
+        return ApiError(429, message, "requests", "rate_limit_exceeded", retry_after=wait)
     if any(_is_timeout(e) for e in errors):
         return ApiError(504, message, "server_error", "upstream_timeout")
     if not errors:

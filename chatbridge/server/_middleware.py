@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ._errors import ApiError, from_exception
 from ._record import ACCESS_LOG, Record
-from ._state import KEY_ID, RECORD, STATE
+from ._state import RECORD, STATE
 
 __all__ = ["MIDDLEWARES"]
 
@@ -24,6 +24,9 @@ log = logging.getLogger("chatbridge.server")
 #: Paths open without an API key: they show no secret and no text.
 _OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
 _CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
+_SHUTDOWN = ApiError(
+    503, "the server is shutting down", "server_error", "server_shutdown", retry_after=1
+)
 
 
 def _error_response(error: ApiError) -> web.Response:
@@ -48,7 +51,7 @@ def _from_http(error: web.HTTPException) -> ApiError:
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE]
-    record: Record = request[RECORD]
+    record = RECORD.get()
     task = asyncio.current_task()
     if task is not None:
         state.tasks.add(task)
@@ -61,8 +64,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         api = _from_http(exc)
     except asyncio.CancelledError:
-        record.status = record.status or 499  # the client left, or shutdown cancelled it
-        raise
+        if not state.draining or task is None or record.status:
+            record.status = record.status or 499  # the client left
+            raise
+        task.uncancel()  # shutdown ran out of grace: answer 503 rather than drop the socket
+        api = _SHUTDOWN
     except Exception as exc:
         api = from_exception(exc)
         if api.status == 500:
@@ -87,7 +93,8 @@ def _finish(record: Record, metrics_observe: Callable[[Record], None]) -> None:
 @web.middleware
 async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost: the one access-log line and the metrics, once the response is done."""
-    record = request[RECORD] = Record(request.method, request.path)
+    record = Record(request.method, request.path)
+    RECORD.set(record)
     try:
         response = await handler(request)
         record.status = record.status or response.status
@@ -141,7 +148,6 @@ def key_id(key: str) -> str:
 async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     keys = request.app[STATE].settings.api_keys
     if not keys or request.path in _OPEN_PATHS or request.method == "OPTIONS":
-        request[KEY_ID] = "anonymous"
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
@@ -156,8 +162,7 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
             "Incorrect or missing API key. Send it as 'Authorization: Bearer KEY'.",
             code="invalid_api_key",
         )
-    request[KEY_ID] = key_id(matched)
-    request[RECORD].key = request[KEY_ID]
+    RECORD.get().key = key_id(matched)
     return await handler(request)
 
 

@@ -26,7 +26,8 @@ class Record:
     attempts: list[tuple[str, str]] = field(default_factory=list)
     ttft: float | None = None
     duration: float = 0.0
-    key: str = "-"
+    #: The API key's short hash (``anonymous`` when the server has no keys).
+    key: str = "anonymous"
     error: str = ""
 
     def first_token(self) -> None:

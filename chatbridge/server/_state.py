@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -11,9 +12,10 @@ from aiohttp import web
 from .._client._client import AsyncClient
 from ._limits import LimitStore
 from ._metrics import Metrics
+from ._record import Record
 from ._settings import ServerSettings
 
-__all__ = ["KEY_ID", "RECORD", "STATE", "State"]
+__all__ = ["RECORD", "STATE", "State"]
 
 
 @dataclass
@@ -30,5 +32,5 @@ class State:
 
 
 STATE = web.AppKey("chatbridge_state", State)
-RECORD = "chatbridge_record"
-KEY_ID = "chatbridge_key"
+#: The request's :class:`Record` (a context variable: the handler runs in the request's task).
+RECORD: ContextVar[Record] = ContextVar("chatbridge_record")
