@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from ._providers.aipower import AIPower
     from ._providers.chatgpt4o import Chatgpt4o
     from ._providers.chatgptt import ChatGptt
+    from ._providers.openai_compatible import OpenAICompatible
 
 __version__ = "0.1.0"
 
@@ -98,6 +99,7 @@ __all__ = [
     "ModelNotSupportedError",
     "NonceError",
     "NotAIPowerSiteError",
+    "OpenAICompatible",
     "PluginError",
     "Policy",
     "ProviderModelMixin",
@@ -138,6 +140,7 @@ _LAZY = {
     "Client": "._client._client",
     "Conversation": "._aipower._conversation",
     "LineDecoder": "._http._decoders",
+    "OpenAICompatible": "._providers.openai_compatible",
     "Policy": "._client._policy",
     "ProviderModelMixin": "._providers._models",
     "Route": "._client._config",

@@ -46,6 +46,18 @@ NONCE_REFRESH_AGE = 10 * 3600.0
 #: WordPress nonce half-life with the default nonce_life of one day (seconds).
 WORDPRESS_TICK = 43200.0
 
+#: OpenAI-compatible endpoints (``OpenAICompatible``): total deadline per request, and the
+#: longest silence between two chunks (a local model may think a while before its first
+#: token).
+OPENAI_TIMEOUT = 120.0
+OPENAI_READ_GAP = 60.0
+#: After a ``finish_reason`` the answer is complete: the usage chunk and ``[DONE]`` are only
+#: waited for this long (seconds) before the stream is considered over.
+OPENAI_FINISH_GRACE = 1.0
+#: ``Retry-After`` values above this (seconds) are capped: an upstream that says "come back
+#: next year" is treated as "not within the hour".
+MAX_RETRY_AFTER = 3600.0
+
 #: The OpenAI-compatible server (``chatbridge serve``): where it binds, and its caps.
 SERVER_HOST = "127.0.0.1"
 SERVER_PORT = 8000

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from chatbridge import close_pool
+from chatbridge.upstream import LocalUpstream, UpstreamConfig
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -99,3 +101,19 @@ async def local_proxy() -> AsyncIterator[tuple[str, list[str]]]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+@pytest.fixture
+async def local_upstream() -> AsyncIterator[Callable[..., Awaitable[tuple[LocalUpstream, str]]]]:
+    """``upstream, base_url = await local_upstream(api_key="sk-test", usage=False)``: the
+    fake OpenAI-compatible upstream, stopped at the end of the test."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**options: Any) -> tuple[LocalUpstream, str]:
+            clock = options.pop("clock", None)
+            extra = {"clock": clock} if clock is not None else {}
+            upstream = LocalUpstream(UpstreamConfig(**options), **extra)
+            url = await stack.enter_async_context(upstream)
+            return upstream, url
+
+        yield start

@@ -109,7 +109,10 @@ def test_registry_lookup_and_listing() -> None:
     names = [p.get_name() for p in list_providers()]
     assert names == sorted(names, key=str.lower)
     assert {"AIPower", "ChatGptt", "Chatgpt4o"} <= set(names)
-    assert [p.get_name() for p in list_providers(working_only=True)] == ["AIPower"]
+    assert [p.get_name() for p in list_providers(working_only=True)] == [
+        "AIPower",
+        "OpenAICompatible",
+    ]
     described = chatbridge.ChatGptt.describe()
     assert described["models"] == ["gpt-4", "gpt-4o", "gpt-4o-mini"]
     assert described["supports_stream"] is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .._providers._aipower_base import AIPowerSite
 from .._providers._registry import list_providers
 from ._output import print_json, print_table
 
@@ -24,19 +25,23 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = [provider.describe() for provider in list_providers()]
+    providers = list_providers()
+    rows = [provider.describe() for provider in providers]
     if args.json:
         print_json(rows)
         return 0
-    table = [
-        [
-            row["name"],
-            row["url"] or "(any AI Power site: --url)",
-            "yes" if row["working"] else "no",
-            "yes" if row["supports_stream"] else "no",
-            ", ".join(row["models"]) or "(the site's own)",
-        ]
-        for row in rows
-    ]
+    table = []
+    for provider, row in zip(providers, rows, strict=True):
+        site_provider = issubclass(provider, AIPowerSite)
+        anywhere = "(any AI Power site: --url)" if site_provider else "(any endpoint: --url)"
+        table.append(
+            [
+                row["name"],
+                row["url"] or anywhere,
+                "yes" if row["working"] else "no",
+                "yes" if row["supports_stream"] else "no",
+                ", ".join(row["models"]) or ("(the site's own)" if site_provider else "(any)"),
+            ]
+        )
     print_table("chatbridge providers", ("name", "site", "working", "streaming", "models"), table)
     return 0

@@ -7,6 +7,7 @@ from ._base import BaseProvider
 from .aipower import AIPower
 from .chatgpt4o import Chatgpt4o
 from .chatgptt import ChatGptt
+from .openai_compatible import OpenAICompatible
 
 __all__ = ["PROVIDERS", "get_provider", "list_providers"]
 
@@ -14,6 +15,7 @@ PROVIDERS: tuple[type[BaseProvider], ...] = (
     AIPower,
     ChatGptt,
     Chatgpt4o,
+    OpenAICompatible,
 )
 
 

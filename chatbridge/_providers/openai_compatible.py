@@ -1,0 +1,185 @@
+"""``OpenAICompatible``: any OpenAI-compatible chat endpoint (Ollama, vLLM, LM Studio,
+llama.cpp's server, a paid API), streamed or not."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from typing import Any, ClassVar
+
+import aiohttp
+
+from .._constants import OPENAI_FINISH_GRACE, OPENAI_READ_GAP, OPENAI_TIMEOUT
+from .._exceptions import (
+    ChatbridgeError,
+    MissingSiteError,
+    TransportError,
+    TruncatedStreamError,
+)
+from .._http._decoders import ServerSentEvent
+from .._http._pool import shared
+from .._http._session import StreamResponse, StreamSession
+from .._types import Chunk, FinishReason, Messages
+from ._base import AsyncGeneratorProvider
+from ._models import ProviderModelMixin
+from ._openai_errors import openai_error
+from ._openai_wire import StreamParser, parse_completion, request_body
+from ._sync import aclose
+
+__all__ = ["OpenAICompatible"]
+
+_JSON = "application/json"
+
+
+def completions_url(base_url: str | None, provider: str) -> str:
+    """``{base_url}/chat/completions`` (a base URL that already names the endpoint is kept)."""
+    if not base_url:
+        raise MissingSiteError(
+            f"{provider} needs the endpoint's base URL: pass base_url='http://host:port/v1'",
+            provider=provider,
+        )
+    base = base_url.rstrip("/")
+    return base if base.endswith("/chat/completions") else f"{base}/chat/completions"
+
+
+async def _session(proxy: str | None, timeout: float | None) -> StreamSession:
+    """The loop's shared session for these options (connections are pooled either way)."""
+
+    async def make() -> StreamSession:
+        session = StreamSession(
+            proxy=proxy,
+            timeout=timeout,
+            read_gap=OPENAI_READ_GAP,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        await session.open()
+        return session
+
+    return await shared(("openai", proxy, timeout), make)
+
+
+class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
+    """Any OpenAI-compatible ``/v1/chat/completions`` endpoint::
+
+        OpenAICompatible.create_async_generator(
+            "llama3.2", messages, base_url="http://127.0.0.1:11434/v1", api_key=None
+        )
+
+    Yields text chunks, then :class:`FinishReason` when the upstream gave one and
+    :class:`Usage` when it reported token counts. Options sent when given (and not
+    ``None``): ``temperature``, ``top_p``, ``max_tokens``, ``max_completion_tokens``,
+    ``stop``, ``presence_penalty``, ``frequency_penalty``, ``seed``, ``user``,
+    ``response_format``; ``n`` may only be 1; anything else is ignored. The model is sent as
+    given. ``url`` may be set on a subclass instead of passing ``base_url``.
+    """
+
+    url: ClassVar[str | None] = None
+    working: ClassVar[bool] = True
+    needs_auth: ClassVar[bool] = False
+    supports_stream: ClassVar[bool] = True
+    supports_system_message: ClassVar[bool] = True
+    supports_message_history: ClassVar[bool] = True
+    default_model: ClassVar[str | None] = None
+    models: ClassVar[list[str]] = []
+
+    @classmethod
+    async def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str
+        cls,
+        model: str,
+        messages: Messages,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        proxy: str | None = None,
+        timeout: float | None = OPENAI_TIMEOUT,
+        stream: bool = True,
+        **options: Any,
+    ) -> AsyncIterator[Chunk]:
+        name = cls.get_name()
+        model = cls.get_model(model)
+        endpoint = completions_url(base_url or cls.url, name)
+        body = request_body(model, messages, stream, options)
+        headers = {
+            "Content-Type": _JSON,
+            "Accept": "text/event-stream" if stream else _JSON,
+        }
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        session = await _session(proxy, timeout)
+        try:
+            async with session.post(endpoint, data=body, headers=headers) as response:
+                if response.status >= 400:
+                    text = await response.text_prefix()
+                    raise openai_error(
+                        response.status,
+                        response.headers,
+                        text,
+                        url=endpoint,
+                        provider=name,
+                        secret=api_key,
+                    )
+                if stream and not response.content_type.endswith("json"):
+                    async for chunk in _relay(response, endpoint, name, api_key):
+                        yield chunk
+                    return
+                payload = await response.json()
+                text, reason, usage = parse_completion(
+                    payload, provider=name, url=endpoint, secret=api_key
+                )
+                if text:
+                    yield text
+                if reason is not None:
+                    yield FinishReason(reason)
+                if usage is not None:
+                    yield usage
+        except ChatbridgeError as error:
+            raise error.with_context(provider=name, url=endpoint) from error.__cause__
+
+
+async def _relay(
+    response: StreamResponse, endpoint: str, name: str, secret: str | None
+) -> AsyncIterator[Chunk]:
+    """Text chunks as they come, then the finish reason, then the usage if reported."""
+    parser = StreamParser(provider=name, url=endpoint, secret=secret)
+    events = response.sse()
+    try:
+        async for chunk in _read(parser, events):
+            yield chunk
+    finally:
+        await aclose(events)
+
+
+async def _read(
+    parser: StreamParser, events: AsyncIterator[ServerSentEvent]
+) -> AsyncIterator[Chunk]:
+    feed = parser.feed
+    try:
+        async for event in events:
+            text = feed(event.data)
+            if text:
+                yield text
+            if parser.finish_reason is not None or parser.done:
+                break
+    except TransportError as exc:  # the connection broke before a finish_reason
+        if not parser.parts:
+            raise
+        raise TruncatedStreamError(
+            f"The stream broke after {len(parser.parts)} chunks: {exc.message}",
+            partial=parser.text,
+        ) from exc
+    if parser.finish_reason is None and not parser.done:
+        raise TruncatedStreamError("The stream ended before a finish_reason", partial=parser.text)
+    if parser.finish_reason is not None:
+        yield FinishReason(parser.finish_reason)
+    if not parser.done:
+        # The answer is complete. The usage chunk and [DONE] may follow, or not: read on
+        # briefly (a fully read reply also lets the connection go back to the pool).
+        with suppress(TimeoutError, ChatbridgeError):
+            async with asyncio.timeout(OPENAI_FINISH_GRACE):
+                async for event in events:
+                    feed(event.data)
+                    if parser.done:
+                        break
+    if parser.usage is not None:
+        yield parser.usage

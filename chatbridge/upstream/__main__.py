@@ -1,0 +1,5 @@
+"""``python -m chatbridge.upstream``."""
+
+from ._main import main
+
+main()

@@ -1,0 +1,221 @@
+"""The client against real local AI Power sites: answers, fail-over, breakers, sync use."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from chatbridge import (
+    AIPower,
+    AllTargetsFailedError,
+    AsyncClient,
+    ChatCompletion,
+    ChatGptt,
+    Client,
+    InvalidRequestError,
+    Policy,
+    RouteNotFoundError,
+)
+from chatbridge._client._health import HealthBook
+from chatbridge.site import LocalSite, SiteConfig
+
+from ..conftest import free_port
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+def fresh(**policy: float) -> dict[str, object]:
+    """A private health book per test, so breakers do not leak between tests."""
+    chosen = Policy(**policy)
+    return {"policy": chosen, "health": HealthBook(chosen)}
+
+
+async def test_one_target_route_answers_and_says_who() -> None:
+    async with LocalSite() as url:
+        client = AsyncClient(routes={"r": [{"provider": "AIPower", "site_url": url}]}, **fresh())
+        answer = await client.chat.completions.create(model="r", messages=HI)
+    assert isinstance(answer, ChatCompletion)
+    assert answer.id.startswith("chatcmpl-") and answer.object == "chat.completion"
+    assert "Echo: hi" in (answer.choices[0].message.content or "")
+    assert answer.choices[0].finish_reason == "stop"
+    assert answer.usage is None  # an AI Power site reports none: never invented
+    assert answer.model == AIPower.default_model
+    info = answer.chatbridge
+    assert info is not None and info.provider == "AIPower" and info.site == url
+    assert [a.outcome for a in info.attempts] == ["answered"]
+    assert '"usage"' not in answer.model_dump_json()
+
+
+async def test_dead_primary_fails_over_and_the_attempts_say_so() -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    async with LocalSite() as url:
+        client = AsyncClient(
+            routes={
+                "r": [
+                    {"provider": "AIPower", "site_url": dead},
+                    {"provider": "AIPower", "site_url": url},
+                ]
+            },
+            **fresh(retry_backoff=0.01),
+        )
+        answer = await client.chat.completions.create(model="r", messages=HI)
+    info = answer.chatbridge
+    assert info is not None and info.site == url
+    # connection refused: provably nothing sent, so retried once, then failed over
+    assert [(a.outcome, a.error) for a in info.attempts] == [
+        ("failed", "ConnectError"),
+        ("failed", "ConnectError"),
+        ("answered", None),
+    ]
+
+
+async def test_breaker_opens_then_skips_the_failing_site_then_probes_it() -> None:
+    faulty = SiteConfig(faults=("http500",), fault_target="all")
+    async with LocalSite(faulty) as bad, LocalSite() as good:
+        client = AsyncClient(
+            routes={
+                "r": [
+                    {"provider": "AIPower", "site_url": bad},
+                    {"provider": "AIPower", "site_url": good},
+                ]
+            },
+            **fresh(failure_threshold=2, cooldown=0.3),
+        )
+        outcomes = []
+        for _ in range(4):
+            answer = await client.chat.completions.create(model="r", messages=HI)
+            assert answer.chatbridge is not None
+            outcomes.append([a.outcome for a in answer.chatbridge.attempts])
+        health = client.health()["r"]
+        bad_label = client.routes["r"].targets[0].label
+        assert health[bad_label]["state"] == "open"
+        await asyncio.sleep(0.35)
+        probe = await client.chat.completions.create(model="r", messages=HI)
+    assert outcomes == [
+        ["failed", "answered"],
+        ["failed", "answered"],
+        ["skipped", "answered"],
+        ["skipped", "answered"],
+    ]
+    assert probe.chatbridge is not None
+    assert [a.outcome for a in probe.chatbridge.attempts] == ["failed", "answered"]
+
+
+async def test_every_target_failing_is_one_error_naming_each() -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    faulty = SiteConfig(faults=("cloudflare",), fault_target="all")
+    async with LocalSite(faulty) as blocked:
+        client = AsyncClient(
+            routes={
+                "r": [
+                    {"provider": "AIPower", "site_url": dead, "name": "dead one"},
+                    {"provider": "AIPower", "site_url": blocked, "name": "challenged"},
+                ]
+            },
+            **fresh(retry_backoff=0.01),
+        )
+        with pytest.raises(AllTargetsFailedError) as info:
+            await client.chat.completions.create(model="r", messages=HI)
+    error = info.value
+    assert "dead one: ConnectError" in str(error) and "challenged: ChallengeError" in str(error)
+    assert [a.error for a in error.attempts] == ["ConnectError", "ConnectError", "ChallengeError"]
+
+
+async def test_streaming_chunks_are_openai_shaped() -> None:
+    async with LocalSite() as url:
+        client = AsyncClient(provider="AIPower", site_url=url, **fresh())
+        stream = await client.chat.completions.create(model="", messages=HI, stream=True)
+        chunks = [chunk async for chunk in stream]
+    assert len(chunks) > 3
+    ids = {chunk.id for chunk in chunks}
+    assert len(ids) == 1 and ids.pop().startswith("chatcmpl-")
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert all(c.object == "chat.completion.chunk" for c in chunks)
+    assert all(c.choices[0].finish_reason is None for c in chunks[:-1])
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].choices[0].delta.content is None
+    assert chunks[0].chatbridge is not None and chunks[-1].chatbridge is not None
+    assert chunks[1].chatbridge is None and '"chatbridge"' not in chunks[1].model_dump_json()
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert "Echo: hi" in text
+
+
+async def test_gpt4free_habits(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with LocalSite() as url:
+        monkeypatch.setattr(ChatGptt, "url", url)
+        client = AsyncClient(provider=ChatGptt, **fresh())
+        answer = await client.chat.completions.create(model="gpt-4o-mini", messages=HI)
+        assert answer.model == "gpt-4o-mini" and answer.choices[0].message.content
+        by_name = AsyncClient(provider="AIPower", site_url=url, **fresh())
+        stream = by_name.chat.completions.create(model="any", messages=HI, stream=True)
+        text = "".join([c.choices[0].delta.content or "" async for c in stream])
+    assert "Echo: hi" in text
+
+
+async def test_unknown_route_and_bad_input_are_typed() -> None:
+    client = AsyncClient(routes={"r": [{"provider": "AIPower", "site_url": "http://127.0.0.1:9"}]})
+    with pytest.raises(RouteNotFoundError, match="No route named 'nope'"):
+        await client.chat.completions.create(model="nope", messages=HI)
+    for timeout in (0, -1, float("nan"), float("inf"), "5"):
+        with pytest.raises(InvalidRequestError, match="timeout"):
+            client.chat.completions.create(model="r", messages=HI, timeout=timeout)
+    with pytest.raises(InvalidRequestError, match="messages"):
+        client.chat.completions.create(model="r", messages=[])
+    with pytest.raises(ValueError):
+        client.chat.completions.create(model="r", messages=["hi"])
+
+
+@contextmanager
+def site_in_thread() -> Iterator[str]:
+    """A local site on its own loop in a thread, so a blocking caller cannot stall it."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    site = LocalSite()
+    url = asyncio.run_coroutine_threadsafe(site.__aenter__(), loop).result(10)
+    try:
+        yield url
+    finally:
+        asyncio.run_coroutine_threadsafe(site.__aexit__(None, None, None), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def test_sync_client_outside_and_inside_a_running_loop() -> None:
+    with site_in_thread() as url:
+        client = Client(provider="AIPower", site_url=url)
+        outside = client.chat.completions.create(messages=HI)
+        with client.chat.completions.create(messages=HI, stream=True) as stream:
+            streamed = "".join(c.choices[0].delta.content or "" for c in stream)
+
+        async def inside() -> str:  # a blocking call made from a coroutine still works
+            answer = client.chat.completions.create(messages=HI)
+            return answer.choices[0].message.content or ""
+
+        inner = asyncio.run(inside())
+        client.close()
+    assert "Echo: hi" in (outside.choices[0].message.content or "")
+    assert "Echo: hi" in streamed and "Echo: hi" in inner
+
+
+def test_closing_a_sync_stream_early_releases_it() -> None:
+    with site_in_thread() as url, Client(provider="AIPower", site_url=url) as client:
+        stream = client.chat.completions.create(messages=HI, stream=True)
+        first = next(iter(stream))
+        stream.close()
+        assert first.choices[0].delta.role == "assistant"
+        with pytest.raises(StopIteration):
+            next(stream)
+
+
+def test_embedded_default_with_no_configuration() -> None:
+    with Client() as client:
+        assert client.routes == {}
+        answer = client.chat.completions.create(model="anything", messages=HI)
+    assert answer.chatbridge is not None and answer.chatbridge.route == "default"
+    assert "Echo: hi" in (answer.choices[0].message.content or "")
