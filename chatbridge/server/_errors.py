@@ -69,10 +69,14 @@ def _is_timeout(error: BaseException) -> bool:
 
 
 def _all_failed(error: AllTargetsFailedError) -> ApiError:
-    """429 when every target said "rate limited"; 504 when any ran out of time; 503 when no
-    target could be asked at all (breakers open, cooling down); 502 otherwise."""
+    """The caller's 400 when a target refused the request itself (context length, content
+    filter, invalid request: the policy gives up on those); 429 when every target said
+    "rate limited"; 504 when any ran out of time; 503 when no target could be asked at all
+    (breakers open, cooling down); 502 otherwise."""
     errors = error.errors
     message = error.message
+    if errors and isinstance(errors[-1], InvalidRequestError):
+        return from_exception(errors[-1])  # the request itself was refused: the caller's 400
     if errors and all(isinstance(e, RateLimitError) for e in errors):
         said = [e.retry_after for e in errors if isinstance(e, RateLimitError) and e.retry_after]
         wait = error.retry_after or (min(said) if said else 1)
