@@ -79,7 +79,7 @@ def test_the_examples_were_found() -> None:
     assert len(SEEDS) == 4
     stems = {page.stem for page in DOCS}
     assert stems == {"AIPower", "ChatGptt", "Chatgpt4o", "OpenAICompatible", "README"}
-    assert len(docs_examples()) == 6
+    assert len(docs_examples()) == 7
 
 
 @pytest.mark.parametrize(
