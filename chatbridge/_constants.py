@@ -82,3 +82,17 @@ OPENAI_FINISH_GRACE = 1.0
 #: ``Retry-After`` values above this (seconds) are capped: an upstream that says "come back
 #: next year" is treated as "not within the hour".
 MAX_RETRY_AFTER = 3600.0
+
+#: The OpenAI-compatible server (``chatbridge serve``): where it binds, and its caps.
+SERVER_HOST = "127.0.0.1"
+SERVER_PORT = 8000
+#: Largest request body accepted (bytes); larger is a 413.
+SERVER_MAX_BODY_BYTES = 1024 * 1024
+#: Most messages in one request, and the longest text of one message (characters).
+SERVER_MAX_MESSAGES = 1000
+SERVER_MAX_MESSAGE_CHARS = 200_000
+#: Seconds in-flight requests get to finish after SIGTERM before they are cancelled.
+SERVER_GRACE_SECONDS = 10.0
+#: Per API key: requests per minute and concurrent streams (0 = no limit).
+SERVER_REQUESTS_PER_MINUTE = 0
+SERVER_CONCURRENT_STREAMS = 0

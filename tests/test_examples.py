@@ -12,6 +12,8 @@ import asyncio
 import re
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ SEEDS = sorted((ROOT / "tests" / "seeds").glob("*.py.txt"))
 DOCS = [*sorted((ROOT / "docs" / "providers").glob("*.md")), ROOT / "README.md"]
 SEED_IMPORT = re.compile(r"^from \S+\.Provider\.not_working\.(\w+) import (\w+)$", re.MULTILINE)
 DOCS_SITE = "http://127.0.0.1:8080"
+SERVE_URL = "http://127.0.0.1:8000"
 DOCS_UPSTREAM = "http://127.0.0.1:8000/v1"
 #: The question the OpenAICompatible page asks (the test checks it is still there).
 UPSTREAM_QUESTION = "Name three trees."
@@ -76,7 +79,7 @@ def test_the_examples_were_found() -> None:
     assert len(SEEDS) == 4
     stems = {page.stem for page in DOCS}
     assert stems == {"AIPower", "ChatGptt", "Chatgpt4o", "OpenAICompatible", "README"}
-    assert len(docs_examples()) == 6
+    assert len(docs_examples()) == 7
 
 
 @pytest.mark.parametrize(
@@ -96,6 +99,24 @@ async def test_seed_example_runs(seed: str) -> None:
         assert any(target.startswith(url) for target in seen)
 
 
+@asynccontextmanager
+async def served(site: str) -> AsyncIterator[str]:
+    """``chatbridge serve`` over ``site`` with the README's key, as the README starts it."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chatbridge", "serve", "--port", "0", "--site", site,
+        "--api-key", "sk-local", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        assert line.startswith("Serving on http://127.0.0.1:"), line
+        yield line.split()[-1]
+    finally:
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
 @pytest.mark.parametrize(("name", "code"), docs_examples(), ids=[n for n, _ in docs_examples()])
 async def test_docs_example_runs(name: str, code: str) -> None:
     if name.startswith("OpenAICompatible"):
@@ -103,7 +124,13 @@ async def test_docs_example_runs(name: str, code: str) -> None:
         return
     site = LocalSite(SiteConfig(generation="2.2"))
     async with site as url, local_proxy() as (proxy, _):
-        status, out, err = await run(runnable(code, url, proxy))
+        if "from openai import" in code:  # the server section: a real `chatbridge serve`
+            async with served(url) as server:
+                code = code.replace(SERVE_URL, server)
+                status, out, err = await run(runnable(code, url, proxy))
+            assert out.count(ANSWER) == 2  # the plain answer and the streamed one
+        else:
+            status, out, err = await run(runnable(code, url, proxy))
     assert status == 0, err
     assert ANSWER in out
     if name.startswith("AIPower"):

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import _chat_cmd, _check_cmd, _demo_cmd, _providers_cmd, _site_cmd
+from . import _chat_cmd, _check_cmd, _demo_cmd, _providers_cmd, _serve_cmd, _site_cmd
 
-COMMANDS: tuple[ModuleType, ...] = (_demo_cmd, _chat_cmd, _providers_cmd, _check_cmd, _site_cmd)
+COMMANDS: tuple[ModuleType, ...] = (
+    _demo_cmd,
+    _chat_cmd,
+    _providers_cmd,
+    _check_cmd,
+    _site_cmd,
+    _serve_cmd,
+)

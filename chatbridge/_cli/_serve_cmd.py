@@ -1,0 +1,104 @@
+"""``chatbridge serve``: the OpenAI-compatible server. All server logic is in
+``chatbridge.server``; this module parses the options, sets up the log and reports."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from .. import _constants as defaults
+from ._errors import INTERRUPTED, UsageError
+
+__all__ = ["register"]
+
+_EXAMPLES = """\
+examples:
+  chatbridge serve --port 8000                      # the built-in local site as model "default"
+  chatbridge serve --config chatbridge.toml --api-key sk-local
+  chatbridge serve --site https://blog.example --host 0.0.0.0
+
+  curl http://127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' \\
+    -d '{"model": "default", "messages": [{"role": "user", "content": "Hello"}]}'
+
+  from openai import OpenAI
+  client = OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="sk-local")
+  reply = client.chat.completions.create(
+      model="default", messages=[{"role": "user", "content": "Hello"}])
+  print(reply.choices[0].message.content)
+
+The first line on stdout is "Serving on http://HOST:PORT" (--port 0 picks a free port).
+One access-log line per request goes to stderr (no message text, no key). SIGTERM stops
+accepting, lets requests finish for grace_seconds ([server] table), then exits 0.
+API keys also come from CHATBRIDGE_API_KEYS (comma-separated).
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve an OpenAI-compatible API (/v1/chat/completions) over the routes",
+        description=(
+            "Serve an OpenAI-compatible HTTP API that the openai SDK, curl and OpenAI tools "
+            "use unchanged. With no --config or --site it serves the built-in local AI Power "
+            "site as the model 'default'."
+        ),
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", metavar="FILE", help="routes file (TOML, with [server])")
+    parser.add_argument("--site", metavar="URL", help="serve one AI Power site as 'default'")
+    parser.add_argument("--host", default=defaults.SERVER_HOST, help="address to bind")
+    parser.add_argument("--port", type=int, default=defaults.SERVER_PORT, help="0 = any free")
+    parser.add_argument(
+        "--api-key", action="append", default=[], metavar="KEY", help="accept this key"
+    )
+    parser.set_defaults(handler=run)
+
+
+def _setup_logging(debug: bool) -> None:
+    """The access log (one line per request) and server errors to stderr; with --debug,
+    internal errors carry their traceback."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    for name, level in (
+        ("chatbridge.server", logging.DEBUG if debug else logging.INFO),
+        ("chatbridge.client", logging.WARNING),
+    ):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+async def _main(args: argparse.Namespace) -> str:
+    from ..server import open_client, serve
+
+    if args.config and args.site:
+        raise UsageError("give --config or --site, not both")
+    if args.site:
+        from ._options import check_site_url
+
+        args.site = check_site_url(args.site)
+    async with open_client(args.config, args.site) as (client, settings, what):
+        settings = settings.with_keys(args.api_key)
+
+        def announce(url: str) -> None:
+            print(f"Serving on {url}", flush=True)
+            print(f"Serving {what}", flush=True)
+            keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API key"
+            print(f"Requests need {keys}.", flush=True)
+
+        return await serve(client, settings, host=args.host, port=args.port, announce=announce)
+
+
+def run(args: argparse.Namespace) -> int:
+    _setup_logging(bool(getattr(args, "debug", False)))
+    try:
+        why = asyncio.run(_main(args))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from error
+    return INTERRUPTED if why == "SIGINT" else 0

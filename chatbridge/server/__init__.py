@@ -1,0 +1,27 @@
+"""The OpenAI-compatible HTTP server (``chatbridge serve``).
+
+It owns the HTTP face of the client: the endpoints (``/v1/chat/completions``,
+``/v1/models``, health, metrics), OpenAI's error objects and SSE framing, API keys and
+per-key limits (behind the :class:`LimitStore` interface), caps, CORS, the ``site_url``
+guard against SSRF, the access log and metrics, and draining on SIGTERM. It calls the
+client only through ``AsyncClient``'s public API; the client knows nothing of it.
+
+    app = build_app(AsyncClient(config="chatbridge.toml"), ServerSettings(api_keys=("k",)))
+"""
+
+from __future__ import annotations
+
+from ._app import build_app
+from ._limits import LimitStore, MemoryLimits
+from ._run import open_client, serve
+from ._settings import ServerSettings, parse_settings
+
+__all__ = [
+    "LimitStore",
+    "MemoryLimits",
+    "ServerSettings",
+    "build_app",
+    "open_client",
+    "parse_settings",
+    "serve",
+]

@@ -1,0 +1,46 @@
+"""The app: a declarative list of routes over the handlers, and the middlewares."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .._client._client import AsyncClient
+from ._chat import chat_completions
+from ._limits import LimitStore, MemoryLimits
+from ._metrics import Metrics
+from ._middleware import MIDDLEWARES
+from ._settings import ServerSettings
+from ._state import STATE, State
+from ._views import live, metrics, model, models, ready
+
+__all__ = ["ROUTES", "build_app"]
+
+ROUTES = (
+    web.post("/v1/chat/completions", chat_completions),
+    web.post("/chat/completions", chat_completions),
+    web.get("/v1/models", models),
+    web.get("/v1/models/{model}", model),
+    web.get("/health/live", live),
+    web.get("/health/ready", ready),
+    web.get("/metrics", metrics),
+)
+
+
+def build_app(
+    client: AsyncClient,
+    settings: ServerSettings | None = None,
+    *,
+    limits: LimitStore | None = None,
+) -> web.Application:
+    """The server app over ``client``. Run it with handler cancellation on (as
+    :func:`serve` does) so a client that leaves cancels its upstream call."""
+    settings = settings or ServerSettings()
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
+    app[STATE] = State(
+        client=client,
+        settings=settings,
+        limits=limits or MemoryLimits(),
+        metrics=Metrics(client.health, client.route_names),
+    )
+    app.add_routes(ROUTES)  # CORS preflights are answered by the middleware, on any path
+    return app

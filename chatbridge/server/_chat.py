@@ -1,0 +1,173 @@
+"""``POST /v1/chat/completions``: one call of the client, as JSON or as SSE.
+
+Streaming: the first chunk is awaited before anything is sent, so a failure up to then is
+an HTTP status (the route fails over invisibly until then). After it, chunks go out as
+``data: {chunk}\\n\\n``; ``data: [DONE]`` only after the finish; a failure sends one in-band
+``data: {"error": ...}`` event and closes. A client that leaves cancels the handler (the app
+runs with handler cancellation), and the upstream attempt is closed in ``finally``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from aiohttp import web
+
+from .._client._client import AsyncChatStream, AsyncClient
+from ._errors import ApiError, from_exception
+from ._record import Record
+from ._request import ChatRequest, parse_chat
+from ._sites import check_site
+from ._state import RECORD, STATE, State
+
+__all__ = ["chat_completions"]
+
+_SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+_DONE = b"data: [DONE]\n\n"
+_SHUTDOWN = ApiError(503, "the server is shutting down", "server_error", "server_shutdown")
+
+
+def _event(payload: str) -> bytes:
+    return b"data: " + payload.encode() + b"\n\n"
+
+
+async def _site_client(state: State, request: ChatRequest) -> AsyncClient:
+    """A one-call client for a site named in the request (when the config allows it)."""
+    settings = state.settings
+    url = await check_site(
+        request.site.get("site_url"),
+        allowed=settings.allow_site_url,
+        private_allowed=settings.allow_private_sites,
+    )
+    options: dict[str, Any] = {"site_url": url}
+    page = request.site.get("chat_page")
+    if page is not None:
+        if not isinstance(page, str) or not page.startswith("/") or page.startswith("//"):
+            raise ApiError(400, "chat_page must be a path starting with '/'", param="chat_page")
+        options["chat_page"] = page
+    bot = request.site.get("bot_id")
+    if bot is not None:
+        if isinstance(bot, bool) or not isinstance(bot, int | str):
+            raise ApiError(400, "bot_id must be a number or a string", param="bot_id")
+        options["bot_id"] = bot
+    return AsyncClient(provider="AIPower", policy=state.client.policy, **options)
+
+
+async def _limit(state: State, key: str) -> None:
+    wait = await state.limits.take_request(key, state.settings.requests_per_minute)
+    if wait is not None:
+        raise ApiError(
+            429,
+            f"rate limit: {state.settings.requests_per_minute} requests per minute for this key",
+            "requests",
+            "rate_limit_exceeded",
+            retry_after=wait,
+        )
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    record = RECORD.get()
+    length = request.content_length
+    if length is not None and length > state.settings.max_body_bytes:
+        raise web.HTTPRequestEntityTooLarge(state.settings.max_body_bytes, length)
+    chat = parse_chat(await request.read(), state.settings)
+    record.route, record.stream = chat.model or "-", chat.stream
+    key = record.key
+    await _limit(state, key)
+    client = await _site_client(state, chat) if chat.site else state.client
+    try:
+        if not chat.stream:
+            return await _whole(client, chat, record)
+        if not await state.limits.open_stream(key, state.settings.concurrent_streams):
+            raise ApiError(
+                429,
+                f"too many concurrent streams for this key (at most "
+                f"{state.settings.concurrent_streams})",
+                "requests",
+                "concurrent_streams_exceeded",
+                retry_after=1,
+            )
+        try:
+            return await _stream(request, state, client, chat, record)
+        finally:
+            await state.limits.close_stream(key)
+    finally:
+        if client is not state.client:
+            await client.aclose()
+
+
+async def _whole(client: AsyncClient, chat: ChatRequest, record: Record) -> web.Response:
+    completion = await client.chat.completions.create(
+        model=chat.model, messages=chat.messages, **chat.options
+    )
+    record.first_token()
+    record.take_info(completion.chatbridge)
+    return web.Response(body=completion.model_dump_json().encode(), content_type="application/json")
+
+
+async def _stream(
+    request: web.Request, state: State, client: AsyncClient, chat: ChatRequest, record: Record
+) -> web.StreamResponse:
+    stream: AsyncChatStream = client.chat.completions.create(
+        model=chat.model,
+        messages=chat.messages,
+        stream=True,
+        stream_options={"include_usage": chat.include_usage},
+        **chat.options,
+    )
+    try:
+        try:
+            first = await stream.__anext__()
+        except StopAsyncIteration:  # the client always ends with a finish chunk; be safe
+            raise ApiError(
+                502, "the upstream sent nothing", "server_error", "empty_answer"
+            ) from None
+        record.first_token()
+        record.take_info(first.chatbridge)
+        response = web.StreamResponse(headers=_SSE_HEADERS)
+        await response.prepare(request)
+        record.status = 200
+        try:
+            await response.write(_event(first.model_dump_json()))
+            async for chunk in stream:
+                if chunk.chatbridge is not None:
+                    record.take_info(chunk.chatbridge)
+                await response.write(_event(chunk.model_dump_json()))
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not state.draining or task is None:
+                raise  # the client left
+            # Shutdown ran out of grace: say so in-band and end the body properly.
+            task.uncancel()
+            record.error = "server_shutdown"
+            await _in_band(response, _SHUTDOWN)
+            return response
+        except Exception as exc:
+            if request.transport is None or request.transport.is_closing():
+                record.error = "client_disconnected"
+                return response  # the client left: nothing more to send to anyone
+            api = from_exception(exc)
+            record.error = api.code or api.type
+            attempts = getattr(exc, "attempts", None)
+            if isinstance(attempts, list):
+                record.take_attempts(attempts)
+            await _in_band(response, api)
+            return response
+        await response.write(_DONE)
+        return response
+    finally:
+        await stream.aclose()
+
+
+async def _in_band(response: web.StreamResponse, error: ApiError) -> None:
+    """The one error event that ends a stream (a client that already left gets nothing)."""
+    with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
+        async with asyncio.timeout(1):
+            await response.write(_event(error.json()))

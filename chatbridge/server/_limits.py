@@ -1,0 +1,66 @@
+"""Per-key limits behind one small state interface: requests per minute (a sliding window)
+and concurrent streams. The server talks only to :class:`LimitStore`; the in-memory store is
+the one here, and a shared store (Redis) can stand in for it without the server knowing.
+
+Time is injected (``clock``) so tests step it instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+__all__ = ["LimitStore", "MemoryLimits"]
+
+Clock = Callable[[], float]
+#: The window of "requests per minute" (seconds).
+WINDOW = 60.0
+
+
+class LimitStore(Protocol):
+    async def take_request(self, key: str, per_minute: int) -> float | None:
+        """Count one request for ``key``; ``None`` if allowed, else seconds until allowed
+        (the request is then not counted)."""
+
+    async def open_stream(self, key: str, most: int) -> bool:
+        """Count one more open stream for ``key``; ``False`` (not counted) if at ``most``."""
+
+    async def close_stream(self, key: str) -> None:
+        """One stream of ``key`` ended."""
+
+
+class MemoryLimits:
+    """One process's limits, in memory. ``per_minute`` / ``most`` of 0 mean no limit."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._streams: dict[str, int] = {}
+
+    async def take_request(self, key: str, per_minute: int) -> float | None:
+        if per_minute <= 0:
+            return None
+        now = self._clock()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - WINDOW:
+            hits.popleft()
+        if len(hits) >= per_minute:
+            return max(hits[0] + WINDOW - now, 0.001)
+        hits.append(now)
+        return None
+
+    async def open_stream(self, key: str, most: int) -> bool:
+        count = self._streams.get(key, 0)
+        if most > 0 and count >= most:
+            return False
+        self._streams[key] = count + 1
+        return True
+
+    async def close_stream(self, key: str) -> None:
+        count = self._streams.get(key, 0) - 1
+        if count > 0:
+            self._streams[key] = count
+        else:
+            self._streams.pop(key, None)

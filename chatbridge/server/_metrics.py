@@ -1,0 +1,94 @@
+"""Prometheus metrics, in a registry of the app's own (two apps in one process do not
+collide): requests by route and status, latency and time to first token, attempts and
+fail-overs per target, and every target's breaker state read at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ._record import Record
+
+__all__ = ["CONTENT_TYPE", "Metrics"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+_STATES = ("closed", "open", "half_open")
+
+
+class _Breakers(Collector):
+    def __init__(self, health: Callable[[], dict[str, Any]]) -> None:
+        self._health = health
+
+    def collect(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily(
+            "chatbridge_breaker_state",
+            "Circuit breaker state per target (1 for the current state)",
+            labels=["route", "target", "state"],
+        )
+        for route, targets in self._health().items():
+            for target, snapshot in targets.items():
+                current = str(snapshot.get("state", "closed"))
+                for state in _STATES:
+                    gauge.add_metric([route, target, state], 1.0 if current == state else 0.0)
+        yield gauge
+
+
+class Metrics:
+    def __init__(self, health: Callable[[], dict[str, Any]], routes: Callable[[], list[str]]):
+        self.registry = CollectorRegistry()
+        self._routes = routes
+        self.requests = Counter(
+            "chatbridge_requests",
+            "Chat completion requests by route and HTTP status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "chatbridge_request_duration_seconds",
+            "Whole request duration",
+            ["route"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.ttft = Histogram(
+            "chatbridge_time_to_first_token_seconds",
+            "Time from request to the first answer text",
+            ["route"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.attempts = Counter(
+            "chatbridge_attempts",
+            "Attempts per target, by outcome (answered, failed, skipped, continued)",
+            ["target", "outcome"],
+            registry=self.registry,
+        )
+        self.failovers = Counter(
+            "chatbridge_failovers",
+            "Requests answered by a target after another one failed",
+            ["route"],
+            registry=self.registry,
+        )
+        self.registry.register(_Breakers(health))
+
+    def observe(self, record: Record) -> None:
+        """One chat request, done. Unknown model names share the label ``unknown``."""
+        route = record.route if record.route in self._routes() else "unknown"
+        self.requests.labels(route, str(record.status)).inc()
+        self.latency.labels(route).observe(record.duration)
+        if record.ttft is not None:
+            self.ttft.labels(route).observe(record.ttft)
+        failed = False
+        for target, outcome in record.attempts:
+            self.attempts.labels(target, outcome).inc()
+            failed = failed or outcome == "failed"
+        if failed and record.status == 200:
+            self.failovers.labels(route).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

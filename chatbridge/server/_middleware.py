@@ -1,0 +1,175 @@
+"""The middlewares, outermost first: the access log line and metrics (one per request), CORS
+(off unless origins are listed; error responses get its headers too), errors (every failure
+in OpenAI's shape), then API keys (compared in constant time)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ._errors import ApiError, from_exception
+from ._record import ACCESS_LOG, Record
+from ._state import RECORD, STATE
+
+__all__ = ["MIDDLEWARES"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger("chatbridge.server")
+#: Paths open without an API key: they show no secret and no text.
+_OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
+_CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
+_SHUTDOWN = ApiError(
+    503, "the server is shutting down", "server_error", "server_shutdown", retry_after=1
+)
+
+
+def _error_response(error: ApiError) -> web.Response:
+    return web.Response(
+        status=error.status,
+        text=error.json(),
+        content_type="application/json",
+        headers=error.all_headers(),
+    )
+
+
+def _from_http(error: web.HTTPException) -> ApiError:
+    if isinstance(error, web.HTTPRequestEntityTooLarge):
+        return ApiError(413, "the request body is too large", code="request_too_large")
+    if isinstance(error, web.HTTPNotFound):
+        return ApiError(404, "no such endpoint", code="unknown_url")
+    if isinstance(error, web.HTTPMethodNotAllowed):
+        return ApiError(405, f"method {error.method} not allowed here", code="method_not_allowed")
+    return ApiError(error.status, error.reason or "request failed")
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state = request.app[STATE]
+    record = RECORD.get()
+    task = asyncio.current_task()
+    if task is not None:
+        state.tasks.add(task)
+    try:
+        response = await handler(request)
+        record.status = record.status or response.status
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        api = _from_http(exc)
+    except asyncio.CancelledError:
+        if not state.draining or task is None or record.status:
+            record.status = record.status or 499  # the client left
+            raise
+        task.uncancel()  # shutdown ran out of grace: answer 503 rather than drop the socket
+        api = _SHUTDOWN
+    except Exception as exc:
+        api = from_exception(exc)
+        if api.status == 500:  # a bug: one line, the traceback only when debugging
+            log.error(
+                "internal error on %s: %s: %s",
+                request.path,
+                type(exc).__name__,
+                exc,
+                exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
+            )
+        attempts = getattr(exc, "attempts", None)
+        if isinstance(attempts, list):
+            record.take_attempts(attempts)
+    finally:
+        record.duration = time.perf_counter() - record.started
+        if task is not None:
+            state.tasks.discard(task)
+    record.status, record.error = api.status, api.code or api.type
+    return _error_response(api)
+
+
+def _finish(record: Record, metrics_observe: Callable[[Record], None]) -> None:
+    if record.path in _CHAT_PATHS:
+        metrics_observe(record)
+    ACCESS_LOG.info("%s", record.line())
+
+
+@web.middleware
+async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outermost: the one access-log line and the metrics, once the response is done."""
+    record = Record(request.method, request.path)
+    RECORD.set(record)
+    try:
+        response = await handler(request)
+        record.status = record.status or response.status
+        return response
+    finally:
+        record.duration = time.perf_counter() - record.started
+        _finish(record, request.app[STATE].metrics.observe)
+
+
+def _allowed_origin(origins: tuple[str, ...], origin: str) -> str | None:
+    if "*" in origins:
+        return "*"
+    return origin if origin in origins else None
+
+
+@web.middleware
+async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    origins = request.app[STATE].settings.cors_origins
+    origin = request.headers.get("Origin")
+    if not origins or origin is None:
+        return await handler(request)
+    allowed = _allowed_origin(origins, origin)
+    preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+    if preflight:
+        if allowed is None:
+            return _error_response(ApiError(403, "origin not allowed", code="origin_not_allowed"))
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Origin": allowed,
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type, OpenAI-Organization, "
+                "OpenAI-Project, X-Stainless-*",
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            },
+        )
+    response = await handler(request)
+    if allowed is not None and not response.prepared:
+        response.headers["Access-Control-Allow-Origin"] = allowed
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+def key_id(key: str) -> str:
+    """A key's name in logs and limits: a short hash, never the key."""
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+@web.middleware
+async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    keys = request.app[STATE].settings.api_keys
+    if not keys or request.path in _OPEN_PATHS or request.method == "OPTIONS":
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    presented = given.strip().encode()
+    matched = None
+    for key in keys:  # every key is compared, each in constant time
+        if hmac.compare_digest(presented, key.encode()) and scheme.lower() == "bearer":
+            matched = key
+    if matched is None:
+        raise ApiError(
+            401,
+            "Incorrect or missing API key. Send it as 'Authorization: Bearer KEY'.",
+            code="invalid_api_key",
+        )
+    RECORD.get().key = key_id(matched)
+    return await handler(request)
+
+
+MIDDLEWARES = (access, cors, errors, auth)

@@ -1,0 +1,58 @@
+"""What one request did, for the access log and the metrics: route, the target that
+answered, status, attempts, time to first token and duration. Never message text or keys."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ACCESS_LOG", "Record"]
+
+ACCESS_LOG = logging.getLogger("chatbridge.server.access")
+
+
+@dataclass
+class Record:
+    method: str
+    path: str
+    started: float = field(default_factory=time.perf_counter)
+    route: str = "-"
+    target: str = "-"
+    status: int = 0
+    stream: bool = False
+    #: Each attempt as ``(target label, outcome)``.
+    attempts: list[tuple[str, str]] = field(default_factory=list)
+    ttft: float | None = None
+    duration: float = 0.0
+    #: The API key's short hash (``anonymous`` when the server has no keys).
+    key: str = "anonymous"
+    error: str = ""
+
+    def first_token(self) -> None:
+        if self.ttft is None:
+            self.ttft = time.perf_counter() - self.started
+
+    def take_info(self, info: Any) -> None:
+        """Copy who answered and every attempt from a ``chatbridge`` field."""
+        if info is None:
+            return
+        self.route = info.route or self.route
+        self.target = info.target or self.target
+        self.attempts = [(a.target, a.outcome) for a in info.attempts]
+
+    def take_attempts(self, attempts: list[Any]) -> None:
+        self.attempts = [
+            (getattr(a, "target", "?"), getattr(a, "outcome", "failed")) for a in attempts
+        ]
+
+    def line(self) -> str:
+        ttft = f"{self.ttft * 1000:.1f}ms" if self.ttft is not None else "-"
+        tried = sum(1 for _, outcome in self.attempts if outcome != "skipped")
+        text = (
+            f'{self.method} {self.path} {self.status} route={self.route} target="{self.target}" '
+            f"attempts={tried} ttft={ttft} duration={self.duration * 1000:.1f}ms "
+            f"stream={'yes' if self.stream else 'no'} key={self.key}"
+        )
+        return f"{text} error={self.error}" if self.error else text

@@ -1,0 +1,120 @@
+"""Running the app: bind (127.0.0.1 unless told otherwise), announce, serve until SIGTERM or
+SIGINT, then drain: stop accepting, let in-flight requests finish for the grace period,
+cancel the rest (a cancelled stream says so in-band), close."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from aiohttp import web
+
+from .. import _constants as defaults
+from .._client._client import AsyncClient
+from .._client._config import Config, Target, load_config
+from .._providers.aipower import AIPower
+from ._app import build_app
+from ._settings import ServerSettings, parse_settings
+from ._state import STATE
+
+__all__ = ["open_client", "serve"]
+
+#: Seconds cancelled handlers get to write their last event and close.
+_CANCEL_WAIT = 2.0
+
+
+@asynccontextmanager
+async def open_client(
+    config: str | Path | None = None, site: str | None = None
+) -> AsyncIterator[tuple[AsyncClient, ServerSettings, str]]:
+    """The client and settings to serve, and one line saying what is served: the config's
+    routes, one site (``site``) as route ``default``, or the built-in local site."""
+    if config is not None:
+        loaded: Config = load_config(config)
+        settings = parse_settings(loaded.server, str(config))
+        names = ", ".join(loaded.routes)
+        async with AsyncClient(config=loaded) as client:
+            yield client, settings, f"routes from {config}: {names}"
+        return
+    settings = parse_settings({})
+    if site is not None:
+        target = Target(AIPower, {"site_url": site})
+        async with AsyncClient(routes={"default": [target]}) as client:
+            yield client, settings, f"route default: AI Power site {site}"
+        return
+    from ..site import LocalSite  # only the embedded default needs the site
+
+    async with LocalSite() as url:
+        target = Target(AIPower, {"site_url": url}, name=f"built-in local site {url}")
+        async with AsyncClient(routes={"default": [target]}) as client:
+            yield (
+                client,
+                settings,
+                (
+                    f"route default: the built-in local AI Power site at {url} "
+                    "(no --config or --site given; it echoes, for trying things out)"
+                ),
+            )
+
+
+async def serve(
+    client: AsyncClient,
+    settings: ServerSettings,
+    *,
+    host: str = defaults.SERVER_HOST,
+    port: int = defaults.SERVER_PORT,
+    announce: Callable[[str], None] = print,
+    stop: asyncio.Event | None = None,
+) -> str:
+    """Serve until ``stop`` is set or SIGTERM/SIGINT arrives; returns what stopped it
+    (``"SIGTERM"``, ``"SIGINT"`` or ``"stop"``). ``announce`` gets ``http://HOST:PORT``."""
+    stop = stop or asyncio.Event()
+    why = ["stop"]
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+
+        def on_signal(signum: signal.Signals = signum) -> None:
+            why[0] = signum.name
+            stop.set()
+
+        loop.add_signal_handler(signum, on_signal)
+    app = build_app(client, settings)
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log=None, handler_cancellation=True, shutdown_timeout=1
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port, backlog=2048)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        announce(f"http://{shown}:{bound_port}")
+        await stop.wait()
+        await _drain(runner, app, settings.grace_seconds)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await runner.cleanup()
+    return why[0]
+
+
+async def _drain(runner: web.AppRunner, app: web.Application, grace: float) -> None:
+    state = app[STATE]
+    state.draining = True
+    for site in list(runner.sites):
+        await site.stop()  # no new connections
+    if runner.server is not None:
+        runner.server.pre_shutdown()  # keep-alive connections close after their request
+    pending = set(state.tasks)
+    if pending:
+        await asyncio.wait(pending, timeout=grace)
+    late = [task for task in state.tasks if not task.done()]
+    for task in late:
+        task.cancel()
+    if late:
+        with contextlib.suppress(Exception):
+            await asyncio.wait(late, timeout=_CANCEL_WAIT)

@@ -1,0 +1,67 @@
+"""The small endpoints: models, liveness, readiness, metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ._errors import ApiError
+from ._metrics import CONTENT_TYPE
+from ._state import STATE, State
+
+__all__ = ["live", "metrics", "model", "models", "ready"]
+
+
+def _model(state: State, name: str) -> dict[str, Any]:
+    route = state.client.routes.get(name)
+    targets = [
+        {"target": t.label, "provider": t.provider.get_name(), "model": t.model}
+        for t in (route.targets if route else ())
+    ]
+    return {
+        "id": name,
+        "object": "model",
+        "created": state.started,
+        "owned_by": "chatbridge",
+        "chatbridge": {"targets": targets},
+    }
+
+
+async def models(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    data = [_model(state, name) for name in state.client.route_names()]
+    return web.json_response({"object": "list", "data": data})
+
+
+async def model(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    name = request.match_info["model"]
+    if name not in state.client.route_names():
+        known = ", ".join(state.client.route_names()) or "none"
+        raise ApiError(
+            404, f"The model {name!r} does not exist (routes: {known})", code="model_not_found",
+            param="model",
+        )  # fmt: skip
+    return web.json_response(_model(state, name))
+
+
+async def live(request: web.Request) -> web.Response:
+    return web.json_response({"status": "live"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Ready when every route has a target whose breaker is not open; the body lists every
+    target's breaker (labels only, no secrets)."""
+    health = request.app[STATE].client.health()
+    usable = all(
+        any(snapshot.get("state") != "open" for snapshot in targets.values())
+        for targets in health.values()
+    )
+    body = {"status": "ready" if usable else "degraded", "routes": health}
+    return web.json_response(body, status=200 if usable else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[STATE].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
