@@ -32,7 +32,7 @@ ASK = "message {} about the benchmark"
 
 
 def site(*options: str) -> str:
-    args = ", ".join(repr(o) for o in ("--port", "0", *options))
+    args = ", ".join(repr(o) for o in ("--port", "0", "--quiet", *options))
     return f"from chatbridge.site._main import main; main([{args}])"
 
 

@@ -28,8 +28,6 @@ from ._models import (
     ChatbridgeInfo,
     ChatCompletion,
     ChatCompletionChunk,
-    ChatCompletionMessage,
-    Choice,
     ChoiceDelta,
     ChunkChoice,
     CompletionUsage,
@@ -195,15 +193,16 @@ class _Engine:
         return str(default or requested or "")
 
     @staticmethod
-    def info(report: CallReport) -> ChatbridgeInfo:
+    def info(report: CallReport) -> dict[str, Any]:
+        """The ``chatbridge`` field, as plain data (validated with the model that holds it)."""
         target = report.target or report.current
-        return ChatbridgeInfo(
-            route=report.route,
-            provider=target.provider.get_name() if target else None,
-            site=target.site if target else None,
-            target=target.label if target else None,
-            attempts=list(report.attempts),
-        )
+        return {
+            "route": report.route,
+            "provider": target.provider_name if target else None,
+            "site": target.site if target else None,
+            "target": target.label if target else None,
+            "attempts": list(report.attempts),
+        }
 
     async def complete(
         self, model: str, messages: Messages, timeout: float | None, options: dict[str, Any]
@@ -223,18 +222,21 @@ class _Engine:
             )
         ]
         usage = report.usage
-        return ChatCompletion(
-            id=new_completion_id(),
-            created=now(),
-            model=self.answered_model(report, requested),
-            choices=[
-                Choice(
-                    message=ChatCompletionMessage(content="".join(parts)),
-                    finish_reason=report.finish.reason if report.finish else "stop",
-                )
-            ],
-            usage=CompletionUsage(**_usage(usage)) if usage else None,
-            chatbridge=self.info(report),
+        # One validation of the whole tree: about half the cost of building it model by model.
+        return ChatCompletion.model_validate(
+            {
+                "id": new_completion_id(),
+                "created": now(),
+                "model": self.answered_model(report, requested),
+                "choices": [
+                    {
+                        "message": {"content": "".join(parts)},
+                        "finish_reason": report.finish.reason if report.finish else "stop",
+                    }
+                ],
+                "usage": _usage(usage) if usage else None,
+                "chatbridge": self.info(report),
+            }
         )
 
     async def stream(
@@ -244,6 +246,7 @@ class _Engine:
         timeout: float | None,
         options: dict[str, Any],
         include_usage: bool,
+        one_task: bool = True,
     ) -> AsyncIterator[ChatCompletionChunk]:
         route, requested = await self.resolve(model)
         report = CallReport(route.name)
@@ -251,7 +254,13 @@ class _Engine:
         name = ""
         first = True
         texts = self.router.run(
-            route, messages, report, model=requested, options=options, timeout=timeout
+            route,
+            messages,
+            report,
+            model=requested,
+            options=options,
+            timeout=timeout,
+            one_task=one_task,
         )
         try:
             async for text in texts:
@@ -263,7 +272,7 @@ class _Engine:
                         created=created,
                         model=name,
                         choices=[ChunkChoice(delta=ChoiceDelta(role="assistant", content=text))],
-                    ).with_info(self.info(report))
+                    ).with_info(ChatbridgeInfo.model_validate(self.info(report)))
                     continue
                 yield content_chunk(ident, created, name, text)
         finally:
@@ -275,7 +284,7 @@ class _Engine:
             created=created,
             model=name,
             choices=[ChunkChoice(delta=ChoiceDelta(), finish_reason=finish)],
-        ).with_info(self.info(report))
+        ).with_info(ChatbridgeInfo.model_validate(self.info(report)))
         if include_usage and report.usage is not None:
             yield ChatCompletionChunk(
                 id=ident,
@@ -429,7 +438,10 @@ class Completions:
         timeout = _check_timeout(timeout)
         include_usage, options = _split_options(options)
         if stream:
-            return ChatStream(self._engine.stream(model, messages, timeout, options, include_usage))
+            chunks = self._engine.stream(
+                model, messages, timeout, options, include_usage, one_task=False
+            )
+            return ChatStream(chunks)
         return run_sync(self._engine.complete(model, messages, timeout, options))
 
 

@@ -25,6 +25,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -66,16 +67,22 @@ class Target:
     continues_prefill: bool = False
     name: str | None = None
 
-    @property
+    # Computed once per target (a route's targets live as long as the client; an implicit
+    # route's are made per call), so the router's per-call bookkeeping stays cheap.
+    @cached_property
     def site(self) -> str | None:
         site = self.options.get("site_url") or self.options.get("base_url")
         return str(site) if site else self.provider.url
 
-    @property
-    def key(self) -> str:
-        return f"{self.provider.get_name()}|{self.site or ''}"
+    @cached_property
+    def provider_name(self) -> str:
+        return self.provider.get_name()
 
-    @property
+    @cached_property
+    def key(self) -> str:
+        return f"{self.provider_name}|{self.site or ''}"
+
+    @cached_property
     def label(self) -> str:
         if self.name:
             return self.name

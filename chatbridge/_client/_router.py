@@ -57,7 +57,8 @@ class CallReport:
     """What happened during one call; the client turns it into the ``chatbridge`` field."""
 
     route: str
-    attempts: list[Attempt] = field(default_factory=list)
+    #: Each try as a plain dict of :class:`Attempt`'s fields (validated once, at the end).
+    attempts: list[dict[str, Any]] = field(default_factory=list)
     target: Target | None = None
     #: The target of the attempt in progress (the one streaming now).
     current: Target | None = None
@@ -86,9 +87,13 @@ class Router:
         options: dict[str, Any] | None = None,
         timeout: float | None = None,
         buffered: bool = False,
+        one_task: bool = True,
     ) -> AsyncIterator[str]:
-        """The answer's text, in chunks. Finish reason, usage and attempts land in ``report``."""
+        """The answer's text, in chunks. Finish reason, usage and attempts land in ``report``.
+        ``one_task=False`` when each chunk may be awaited from a different task (the
+        synchronous client): the watchdog then looks the task up per chunk."""
         dog = Watchdog()
+        task = asyncio.current_task() if one_task else None
         deadline = dog.now() + (timeout if timeout is not None else self.policy.timeout)
         delivered: list[str] = []
         failed: set[str] = set()
@@ -128,14 +133,22 @@ class Router:
                         report.finish = report.usage = None
                         first_limit, stall_limit = self._limits(route, target, failed, buffered)
                         try:
-                            stream = self._open(target, sent, model, options, deadline - started)
+                            whole = buffered and first_limit is None and stall_limit is None
+                            stream = self._open(
+                                target, sent, model, options, deadline - started, whole
+                            )
                             try:
-                                while True:
+                                if whole:
+                                    await self._drain(stream, report, deadline, attempt_text)
+                                    continue_ = False
+                                else:
+                                    continue_ = True
+                                while continue_:
                                     limit = stall_limit if attempt_text else first_limit
                                     due = deadline
                                     if limit is not None:
                                         due = min(deadline, dog.now() + limit)
-                                    dog.enter(due)
+                                    dog.enter(due, task)
                                     try:
                                         item = await stream.__anext__()
                                     except StopAsyncIteration:
@@ -224,6 +237,27 @@ class Router:
         finally:
             dog.close()
 
+    @staticmethod
+    async def _drain(
+        stream: AsyncIterator[Any], report: CallReport, deadline: float, text: list[str]
+    ) -> None:
+        """A buffered attempt with only the call's deadline to keep: nothing is handed over
+        until it ends, so one ``asyncio.timeout`` covers it, with no per-chunk bookkeeping."""
+        try:
+            async with asyncio.timeout_at(deadline) as scope:
+                async for item in stream:
+                    if type(item) is str:
+                        if item:
+                            text.append(item)
+                    elif isinstance(item, FinishReason):
+                        report.finish = item
+                    elif isinstance(item, Usage):
+                        report.usage = item
+        except TimeoutError as exc:
+            if scope.expired():
+                raise RequestTimeoutError("The call's deadline passed") from exc
+            raise
+
     def _limits(
         self, route: Route, target: Target, failed: set[str], buffered: bool
     ) -> tuple[float | None, float | None]:
@@ -250,10 +284,17 @@ class Router:
         model: str | None,
         options: dict[str, Any] | None,
         remaining: float,
+        whole: bool,
     ) -> AsyncIterator[Any]:
+        """``whole``: nothing watches this attempt's first token or stalls (no other target
+        could take over, and nothing is handed over before the end), so a provider that can
+        answer in one piece is asked to (``stream=False``): cheaper than parsing a stream.
+        Providers that cannot choose ignore the option."""
         provider = target.provider
         kwargs: dict[str, Any] = {**(options or {}), **target.options}
         kwargs["timeout"] = max(remaining, 0.001)
+        if whole:
+            kwargs["stream"] = False
         name = target.model or model or ""
         if issubclass(provider, AsyncGeneratorProvider):
             stream: AsyncIterator[Any] = provider.create_async_generator(name, messages, **kwargs)
@@ -266,12 +307,12 @@ class Router:
             return
         seen.add((target.key, why))
         report.attempts.append(
-            Attempt(
-                target=target.label,
-                provider=target.provider.get_name(),
-                message=why,
-                outcome="skipped",
-            )
+            {
+                "target": target.label,
+                "provider": target.provider_name,
+                "message": why,
+                "outcome": "skipped",
+            }
         )
 
     @staticmethod
@@ -284,14 +325,14 @@ class Router:
             _message(error),
         )
         report.attempts.append(
-            Attempt(
-                target=target.label,
-                provider=target.provider.get_name(),
-                error=type(error).__name__,
-                message=_message(error),
-                seconds=round(seconds, 4),
-                outcome="failed",
-            )
+            {
+                "target": target.label,
+                "provider": target.provider_name,
+                "error": type(error).__name__,
+                "message": _message(error),
+                "seconds": round(seconds, 4),
+                "outcome": "failed",
+            }
         )
 
     @staticmethod
@@ -301,12 +342,12 @@ class Router:
         if continued:
             report.usage = None  # the first part's usage is unknown: report none
         report.attempts.append(
-            Attempt(
-                target=target.label,
-                provider=target.provider.get_name(),
-                seconds=round(seconds, 4),
-                outcome="continued" if continued else "answered",
-            )
+            {
+                "target": target.label,
+                "provider": target.provider_name,
+                "seconds": round(seconds, 4),
+                "outcome": "continued" if continued else "answered",
+            }
         )
 
     @staticmethod
@@ -317,15 +358,16 @@ class Router:
         wait: float,
         late: bool,
     ) -> AllTargetsFailedError:
+        attempts = [Attempt.model_validate(a) for a in report.attempts]
         reasons = "; ".join(
-            f"{a.target}: {a.error + ': ' if a.error else ''}{a.message}" for a in report.attempts
+            f"{a.target}: {a.error + ': ' if a.error else ''}{a.message}" for a in attempts
         )
         if late:
             reasons = f"the call's deadline passed; {reasons}" if reasons else "the deadline passed"
         retry_after = round(wait, 3) if wait != float("inf") and wait > 0 else None
         error = AllTargetsFailedError(
             f"Every target of route {route.name!r} failed: {reasons or 'none could be asked'}",
-            attempts=list(report.attempts),
+            attempts=attempts,
             errors=errors,
             retry_after=retry_after,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = ["Watchdog"]
 
@@ -25,7 +25,7 @@ class Watchdog:
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._handle: asyncio.TimerHandle | None = None
-        self._task: asyncio.Task[object] | None = None
+        self._task: asyncio.Task[Any] | None = None
         self._fired = False
         #: Loop time at which a pending wait gives up.
         self.due = float("inf")
@@ -33,8 +33,9 @@ class Watchdog:
     def now(self) -> float:
         return self._loop.time()
 
-    def enter(self, due: float) -> None:
-        """An await is about to start in the current task; it may last until ``due``."""
+    def enter(self, due: float, task: asyncio.Task[Any] | None = None) -> None:
+        """An await is about to start in ``task`` (default: the current one); it may last
+        until ``due``. A caller that knows its task passes it and saves a look-up per chunk."""
         self.due = due
         if due != float("inf"):
             handle = self._handle
@@ -42,7 +43,7 @@ class Watchdog:
                 if handle is not None:
                     handle.cancel()
                 self._handle = self._loop.call_at(due, self._check)
-        self._task = asyncio.current_task()
+        self._task = task or asyncio.current_task()
         self._fired = False
 
     def leave(self) -> None:

@@ -100,3 +100,24 @@ async def test_a_fallback_that_claims_continuation_but_rejects_it_is_not_the_fin
     assert info.value.partial == text and FULL.startswith(text) and text != FULL
     assert isinstance(info.value.__cause__, InvalidRequestError)
     assert fallback.stats.requests == 1
+
+
+async def test_a_whole_answer_with_no_fallback_is_asked_for_whole() -> None:
+    """Nothing to fail over to and nothing handed over early: no reason to parse a stream.
+    With a fallback, the primary streams, so a slow first token can still fail over."""
+    primary, fallback = LocalUpstream(), LocalUpstream()
+    async with primary as a, fallback as b:
+        one = AsyncClient(provider="OpenAICompatible", base_url=a, health=HealthBook())
+        answer = await one.chat.completions.create(model="m", messages=QUESTION)
+        two = AsyncClient(
+            routes={
+                "r": [
+                    {"provider": "OpenAICompatible", "base_url": a, "model": "m"},
+                    {"provider": "OpenAICompatible", "base_url": b, "model": "m"},
+                ]
+            },
+            health=HealthBook(),
+        )
+        await two.chat.completions.create(model="r", messages=QUESTION)
+    assert answer.choices[0].message.content == FULL and answer.usage is not None
+    assert [record.stream for record in primary.stats.recent] == [False, True]
