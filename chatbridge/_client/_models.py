@@ -136,37 +136,40 @@ class ChatCompletionChunk(BaseModel):
 
 _new = object.__new__
 _set = object.__setattr__
-_DELTA_SET = frozenset({"content"})
-_CHOICE_SET = frozenset({"delta"})
-_CHUNK_SET = frozenset({"id", "created", "model", "choices"})
-
-
-def _built(cls: type[BaseModel], values: dict[str, Any], fields_set: frozenset[str]) -> Any:
-    model = _new(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", set(fields_set))
-    _set(model, "__pydantic_extra__", {} if cls is ChatCompletionChunk else None)
-    _set(model, "__pydantic_private__", None)
-    return model
 
 
 def content_chunk(ident: str, created: int, model: str, text: str) -> ChatCompletionChunk:
-    """A content chunk, built without re-validating values the router made itself: about
-    half the cost of validating, on the path every streamed token takes. A test holds it
-    equal, field for field and byte for byte, to the validated construction."""
-    delta = _built(ChoiceDelta, {"role": None, "content": text}, _DELTA_SET)
-    choice = _built(
-        ChunkChoice,
+    """A content chunk, built without re-validating values the router made itself: less
+    than half the cost of validating, on the path every streamed token takes. A test holds
+    it equal, field for field and byte for byte, to the validated construction."""
+    delta = _new(ChoiceDelta)
+    _set(delta, "__dict__", {"role": None, "content": text})
+    _set(delta, "__pydantic_fields_set__", {"content"})
+    _set(delta, "__pydantic_extra__", None)
+    _set(delta, "__pydantic_private__", None)
+    choice = _new(ChunkChoice)
+    _set(
+        choice,
+        "__dict__",
         {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None},
-        _CHOICE_SET,
     )
-    values = {
-        "id": ident,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": model,
-        "choices": [choice],
-        "usage": None,
-    }
-    chunk: ChatCompletionChunk = _built(ChatCompletionChunk, values, _CHUNK_SET)
+    _set(choice, "__pydantic_fields_set__", {"delta"})
+    _set(choice, "__pydantic_extra__", None)
+    _set(choice, "__pydantic_private__", None)
+    chunk: ChatCompletionChunk = _new(ChatCompletionChunk)
+    _set(
+        chunk,
+        "__dict__",
+        {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [choice],
+            "usage": None,
+        },
+    )
+    _set(chunk, "__pydantic_fields_set__", {"id", "created", "model", "choices"})
+    _set(chunk, "__pydantic_extra__", {})
+    _set(chunk, "__pydantic_private__", None)
     return chunk
