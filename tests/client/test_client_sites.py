@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -237,3 +243,52 @@ def test_the_fast_content_chunk_equals_the_validated_one() -> None:
     assert fast.model_dump() == slow.model_dump()
     assert fast.model_fields_set == slow.model_fields_set and fast.chatbridge is None
     assert ChatCompletionChunk.model_validate_json(fast.model_dump_json()) == slow
+
+
+def test_ctrl_c_cancels_a_sync_call_cleanly(tmp_path: Path) -> None:
+    """SIGINT during a blocking call: the call stops at once, the upstream request ends, and
+    the process exits normally (no hang waiting for the slow answer)."""
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import asyncio, sys, threading, time
+            from chatbridge import Client
+            from chatbridge.upstream import Behaviour, LocalUpstream
+
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, daemon=True).start()
+            upstream = LocalUpstream()
+            url = asyncio.run_coroutine_threadsafe(upstream.start(), loop).result()
+            upstream.set_plan([Behaviour("first_token_delay", seconds=30)])
+            client = Client(provider="OpenAICompatible", base_url=url)
+            ask = client.chat.completions.create
+            print("asking", flush=True)
+            started = time.monotonic()
+            try:
+                ask(model="m", messages=[{"role": "user", "content": "hi"}])
+            except KeyboardInterrupt:
+                for _ in range(100):
+                    if upstream.stats.disconnected:
+                        break
+                    time.sleep(0.01)
+                print(f"interrupted after {time.monotonic() - started:.1f}s, "
+                      f"upstream ended: {upstream.stats.disconnected}", flush=True)
+                client.close()
+                sys.exit(0)
+            print("answered?!", flush=True)
+            """
+        )
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "asking"
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "upstream ended: 1" in out, out
+    seconds = float(out.split("interrupted after ")[1].split("s,")[0])
+    assert seconds < 3
