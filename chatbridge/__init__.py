@@ -45,10 +45,11 @@ from ._types import AsyncResult, Chunk, CreateResult, FinishReason, Message, Mes
 
 if TYPE_CHECKING:
     from ._aipower._conversation import Conversation
-    from ._client._client import AsyncClient, Client
+    from ._client._client import AsyncClient
     from ._client._config import Route, Target
     from ._client._models import ChatCompletion, ChatCompletionChunk
     from ._client._policy import Policy
+    from ._client._sync_client import Client
     from ._http._decoders import LineDecoder, ServerSentEvent, SSEDecoder
     from ._http._pool import close_pool
     from ._http._session import StreamResponse, StreamSession
@@ -137,7 +138,7 @@ _LAZY = {
     "ChatCompletionChunk": "._client._models",
     "ChatGptt": "._providers.chatgptt",
     "Chatgpt4o": "._providers.chatgpt4o",
-    "Client": "._client._client",
+    "Client": "._client._sync_client",
     "Conversation": "._aipower._conversation",
     "LineDecoder": "._http._decoders",
     "OpenAICompatible": "._providers.openai_compatible",

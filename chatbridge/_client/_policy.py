@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from enum import Enum
-from typing import TYPE_CHECKING
 
 from .._exceptions import (
     BlockedError,
@@ -34,9 +33,6 @@ from .._exceptions import (
     TransportError,
     TruncatedStreamError,
 )
-
-if TYPE_CHECKING:
-    from ._config import Target
 
 __all__ = ["RULES", "Action", "FirstTokenTimeout", "Policy", "Rule", "StallTimeout", "classify"]
 
@@ -99,16 +95,15 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def classify(error: BaseException, target: Target | None = None) -> Action:
-    """The action for ``error`` raised by ``target``. Errors that are not chatbridge's
-    (a bug, a ``KeyboardInterrupt``) are never swallowed: they stop the call."""
+def classify(error: BaseException, retryable_statuses: frozenset[int] = frozenset()) -> Action:
+    """The action for ``error``, raised by a target whose provider declares
+    ``retryable_statuses``. Errors that are not chatbridge's (a bug, a
+    ``KeyboardInterrupt``) are never swallowed: they stop the call."""
     for rule in RULES:
         if not isinstance(error, rule.error):
             continue
-        if rule.retryable_status:
-            statuses = target.provider.retryable_statuses if target else frozenset()
-            if getattr(error, "status", None) not in statuses:
-                continue
+        if rule.retryable_status and getattr(error, "status", None) not in retryable_statuses:
+            continue
         return rule.action
     return Action.STOP
 

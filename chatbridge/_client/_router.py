@@ -174,7 +174,7 @@ class Router:
                             finally:
                                 await aclose(stream)
                         except Exception as error:
-                            action = classify(error, target)
+                            action = classify(error, target.provider.retryable_statuses)
                             errors.append(error)
                             self._failed(report, target, error, dog.now() - started)
                             limited = isinstance(error, RateLimitError)

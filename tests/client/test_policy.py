@@ -26,7 +26,6 @@ from chatbridge import (
     TruncatedStreamError,
     UpstreamError,
 )
-from chatbridge._client._config import Target
 from chatbridge._client._policy import RULES, Action, FirstTokenTimeout, classify
 
 DOCS = Path(__file__).parents[2] / "docs" / "routing.md"
@@ -60,14 +59,14 @@ class _Retryable(AIPower):
     ],
 )
 def test_each_error_class_gets_its_action(error: BaseException, action: Action) -> None:
-    assert classify(error, Target(AIPower)) is action
+    assert classify(error, AIPower.retryable_statuses) is action
 
 
 def test_a_status_is_retried_only_where_the_provider_declares_it_safe() -> None:
     for status, action in ((500, Action.RETRY), (503, Action.RETRY), (504, Action.FAIL_OVER)):
         error = ResponseStatusError("x", status=status)
-        assert classify(error, Target(_Retryable)) is action
-    assert classify(ResponseStatusError("x", status=503), Target(AIPower)) is Action.FAIL_OVER
+        assert classify(error, _Retryable.retryable_statuses) is action
+    assert classify(ResponseStatusError("x", status=503)) is Action.FAIL_OVER
 
 
 def test_subclasses_come_before_their_bases() -> None:

@@ -1,0 +1,104 @@
+"""``Client``: the synchronous client, same arguments as ``AsyncClient``. Every call runs on
+chatbridge's private event loop (the provider framework's bridge), so it works inside and
+outside a running loop, and Ctrl-C cancels the call."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from typing import Any, cast
+
+from .._providers._base import BaseProvider
+from .._providers._sync import iterate_sync, run_sync
+from .._types import Messages
+from ._client import _Chat
+from ._config import Config, Route
+from ._engine import Engine, check_messages, check_timeout, split_options
+from ._health import HealthBook
+from ._models import ChatCompletionChunk
+from ._policy import Policy
+
+__all__ = ["ChatStream", "Client"]
+
+
+class ChatStream:
+    """The synchronous stream: ``for chunk in stream``; ``close()`` stops the answer."""
+
+    def __init__(self, chunks: AsyncIterator[ChatCompletionChunk]) -> None:
+        self._async = chunks
+        self._sync = cast(Generator[ChatCompletionChunk, None, None], iterate_sync(chunks))
+
+    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+        return self._sync
+
+    def __next__(self) -> ChatCompletionChunk:
+        return next(self._sync)
+
+    def close(self) -> None:
+        self._sync.close()
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Completions:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def create(
+        self,
+        *,
+        model: str = "",
+        messages: Messages,
+        stream: bool = False,
+        timeout: float | None = None,
+        **options: Any,
+    ) -> Any:
+        """A :class:`ChatCompletion`, or with ``stream=True`` a :class:`ChatStream`. Runs on
+        chatbridge's private event loop, so it works inside and outside a running loop;
+        Ctrl-C cancels the call."""
+        messages = check_messages(messages)
+        timeout = check_timeout(timeout)
+        include_usage, options = split_options(options)
+        if stream:
+            chunks = self._engine.stream(
+                model, messages, timeout, options, include_usage, one_task=False
+            )
+            return ChatStream(chunks)
+        return run_sync(self._engine.complete(model, messages, timeout, options))
+
+
+class Client:
+    """The synchronous client, same arguments as :class:`AsyncClient`."""
+
+    def __init__(
+        self,
+        provider: type[BaseProvider] | str | None = None,
+        *,
+        routes: Mapping[str, Any] | None = None,
+        config: str | os.PathLike[str] | Config | None = None,
+        policy: Policy | None = None,
+        health: HealthBook | None = None,
+        **provider_options: Any,
+    ) -> None:
+        self._engine = Engine(provider, routes, config, policy, health, provider_options)
+        self.chat = _Chat(Completions(self._engine))
+
+    @property
+    def routes(self) -> dict[str, Route]:
+        return dict(self._engine.routes)
+
+    def health(self) -> dict[str, Any]:
+        return self._engine.health()
+
+    def close(self) -> None:
+        run_sync(self._engine.aclose())
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
