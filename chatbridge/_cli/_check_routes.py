@@ -33,14 +33,14 @@ def _cli_target(target: RouteTarget) -> Target:
     site_url = options.pop("site_url", None)
     chat_page = options.pop("chat_page", None)
     bot_id = options.pop("bot_id", None)
-    options.pop("proxy", None)  # --proxy applies to every probe
+    options.pop("proxy", None)  # passed apart: --proxy, else the target's own
     model = target.model or str(getattr(target.provider, "default_model", None) or "")
     return Target(
         target.provider,
         site_url,
         model,
         chat_page=chat_page,
-        bot_id=int(bot_id) if bot_id is not None else None,
+        bot_id=bot_id,
         options=tuple(options.items()),
     )
 
@@ -81,10 +81,11 @@ async def check_routes(
         for target in route.targets:
             cli_target = _cli_target(target)
             progress(f"Checking route {name}: {target.label}…")
+            via = proxy or target.options.get("proxy")  # the way `chat` would go
             if issubclass(target.provider, AIPowerSite):
-                probe = await probe_site(cli_target, proxy, timeout)
+                probe = await probe_site(cli_target, via, timeout)
             else:
-                probe = await _probe_chat(cli_target, proxy, timeout)
+                probe = await _probe_chat(cli_target, via, timeout)
             health = book.get(target.key)
             if probe.answered:
                 health.success()

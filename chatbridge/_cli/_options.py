@@ -171,7 +171,7 @@ class Target:
     model: str
     #: The page holding the chat and the bot on it (``None``: the provider's own choice).
     chat_page: str | None = None
-    bot_id: int | None = None
+    bot_id: int | str | None = None
     #: Other provider options, from a routes file (``base_url``, ``api_key``…).
     options: tuple[tuple[str, Any], ...] = ()
     #: A route of a routes file (``--config``): asked through the client, which fails over.

@@ -97,6 +97,7 @@ class AsyncCompletions:
         timeout = check_timeout(timeout)
         include_usage, options = split_options(options)
         if stream:
+            self._engine.check_route(model)
             return AsyncChatStream(
                 self._engine.stream(model, messages, timeout, options, include_usage)
             )

@@ -20,6 +20,7 @@ never appear in a target's label, its ``repr`` or any message.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import tomllib
@@ -66,13 +67,16 @@ class Target:
     model: str | None = None
     continues_prefill: bool = False
     name: str | None = None
+    #: Options whose values came from ``env:`` (never shown, like ``api_key``).
+    secret_options: frozenset[str] = frozenset()
 
     # Computed once per target (a route's targets live as long as the client; an implicit
     # route's are made per call), so the router's per-call bookkeeping stays cheap.
     @cached_property
     def site(self) -> str | None:
-        site = self.options.get("site_url") or self.options.get("base_url")
-        return str(site) if site else self.provider.url
+        """The site or endpoint, as shown: no credentials, query or fragment."""
+        site = self.options.get("site_url") or self.options.get("base_url") or self.provider.url
+        return public_url(str(site)) if site else None
 
     @cached_property
     def provider_name(self) -> str:
@@ -80,7 +84,14 @@ class Target:
 
     @cached_property
     def key(self) -> str:
-        return f"{self.provider_name}|{self.site or ''}"
+        """One circuit breaker per endpoint and identity: two API keys on one server are
+        limited and judged apart (by a fingerprint of the key, never the key)."""
+        secret = str(self.options.get("api_key") or "")
+        url = self.options.get("site_url") or self.options.get("base_url") or ""
+        user = URL(str(url)).user if url else None
+        identity = f"{secret}|{user or ''}"
+        fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:12] if identity != "|" else ""
+        return f"{self.provider_name}|{self.site or ''}|{fingerprint}"
 
     @cached_property
     def label(self) -> str:
@@ -90,8 +101,27 @@ class Target:
         return " ".join(part for part in parts if part)
 
     def __repr__(self) -> str:
-        shown = {k: ("***" if k in _SECRET_FIELDS else v) for k, v in self.options.items()}
+        hidden = _SECRET_FIELDS | self.secret_options
+        shown = {
+            k: "***"
+            if k in hidden
+            else public_url(v)
+            if k in _URL_FIELDS and isinstance(v, str)
+            else v
+            for k, v in self.options.items()
+        }
         return f"Target({self.provider.get_name()}, {shown}, model={self.model!r})"
+
+
+def public_url(url: str) -> str:
+    """``url`` without user, password, query or fragment: safe to log and to show."""
+    try:
+        parsed = URL(url)
+    except (ValueError, TypeError):
+        return "<invalid URL>"
+    if not parsed.is_absolute():
+        return str(parsed.with_query(None).with_fragment(None))
+    return str(parsed.with_user(None).with_password(None).with_query(None).with_fragment(None))
 
 
 @dataclass(frozen=True)
@@ -139,23 +169,35 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
     if "provider" not in spec:
         raise ConfigError(f"{where}: field 'provider' is missing")
     options: dict[str, Any] = {}
+    secret: set[str] = set()
     for key, raw in spec.items():
         here = f"{where}, field {key!r}"
         if key not in _TARGET_FIELDS:
             known = ", ".join(sorted(_TARGET_FIELDS))
             raise ConfigError(f"{here}: unknown field (known: {known})")
         value = _resolve_env(raw, here)
+        if value is not raw:
+            secret.add(key)
         if not isinstance(value, _TARGET_FIELDS[key]):
             kinds = " or ".join(t.__name__ for t in _TARGET_FIELDS[key])
             raise ConfigError(f"{here}: wants {kinds}, got {type(value).__name__}")
         if key in _URL_FIELDS:
             value = _check_url(str(value), here)
+            if key != "proxy" and (URL(value).user or URL(value).password):
+                raise ConfigError(
+                    f"{here}: credentials in the URL are not sent; put a key in 'api_key'"
+                )
         options[key] = value
     try:
         provider = get_provider(options.pop("provider"))
     except ProviderNotFoundError as exc:
         raise ConfigError(f"{where}, field 'provider': {exc.message}") from exc
     name = provider.get_name()
+    if options.get("continues_prefill") and not provider.can_continue_prefill:
+        raise ConfigError(
+            f"{where}, field 'continues_prefill': {name} cannot continue a partial answer "
+            "(it would answer afresh and repeat the start)"
+        )
     if name == "AIPower" and "site_url" not in options:
         raise ConfigError(f"{where}: an AIPower target needs 'site_url'")
     if name == "OpenAICompatible":
@@ -168,6 +210,7 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         model=options.pop("model", None),
         continues_prefill=bool(options.pop("continues_prefill", False)),
         name=options.pop("name", None),
+        secret_options=frozenset(secret),
     )
 
 
@@ -179,6 +222,9 @@ def parse_routes(routes: Mapping[str, Any], source: str = "routes") -> dict[str,
     parsed: dict[str, Route] = {}
     for name, body in routes.items():
         where = f"{source}, route {name!r}"
+        if isinstance(body, Route):
+            parsed[str(name)] = Route(str(name), body.targets)
+            continue
         specs = body.get("targets") if isinstance(body, Mapping) else body
         if isinstance(body, Mapping) and set(body) - {"targets"}:
             extra = ", ".join(sorted(set(body) - {"targets"}))

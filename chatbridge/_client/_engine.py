@@ -92,7 +92,16 @@ class Engine:
             except ValueError as exc:
                 raise ConfigError(f"provider={provider!r}: {exc}") from exc
         self.provider = provider
-        self.provider_options = provider_options
+        options = dict(provider_options)
+        #: ``Client(provider=..., model=...)``: the model used when a call names none.
+        self.default_model: str | None = options.pop("model", None)
+        self.continues_prefill = bool(options.pop("continues_prefill", False))
+        self.target_name: str | None = options.pop("name", None)
+        self.provider_options = options
+        if provider is not None and self.continues_prefill and not provider.can_continue_prefill:
+            raise ConfigError(
+                f"continues_prefill: {provider.get_name()} cannot continue a partial answer"
+            )
         self.health_book = health or shared_health(self.policy)
         self.router = Router(self.health_book, self.policy)
         self.embedded = EmbeddedSite() if provider is None and not self.routes else None
@@ -103,14 +112,28 @@ class Engine:
             names.append(DEFAULT_ROUTE)
         return names
 
+    def check_route(self, model: str) -> None:
+        """Raise :class:`RouteNotFoundError` now if ``model`` can name nothing (a stream
+        then fails at ``create``, like the OpenAI SDK's, not at the first chunk)."""
+        if model in self.routes or self.provider is not None or self.embedded is not None:
+            return
+        known = ", ".join(self.routes) or "none"
+        raise RouteNotFoundError(f"No route named {model!r} (routes: {known})")
+
     async def resolve(self, model: str) -> tuple[Route, str | None]:
         """The route for ``model`` and the model name its targets get when they name none."""
         route = self.routes.get(model)
         if route is not None:
             return route, None
         if self.provider is not None:
-            target = Target(self.provider, dict(self.provider_options))
-            return Route(model or self.provider.get_name(), (target,)), model
+            target = Target(
+                self.provider,
+                self.provider_options,
+                continues_prefill=self.continues_prefill,
+                name=self.target_name,
+            )
+            chosen = model or self.default_model
+            return Route(model or self.provider.get_name(), (target,)), chosen
         if self.embedded is not None:
             return await self.embedded.route(), model
         known = ", ".join(self.routes) or "none"
@@ -186,7 +209,6 @@ class Engine:
         timeout: float | None,
         options: dict[str, Any],
         include_usage: bool,
-        one_task: bool = True,
     ) -> AsyncIterator[ChatCompletionChunk]:
         route, requested = await self.resolve(model)
         report = CallReport(route.name)
@@ -200,7 +222,6 @@ class Engine:
             model=requested,
             options=options,
             timeout=timeout,
-            one_task=one_task,
         )
         try:
             async for text in texts:
@@ -217,7 +238,16 @@ class Engine:
                 yield content_chunk(ident, created, name, text)
         finally:
             await aclose(texts)
-        name = self.answered_model(report, requested)
+        if first:  # an empty answer: the role chunk still comes first, as OpenAI sends it
+            name = self.answered_model(report, requested)
+            yield ChatCompletionChunk(
+                id=ident,
+                created=created,
+                model=name,
+                choices=[ChunkChoice(delta=ChoiceDelta(role="assistant", content=""))],
+            )
+        # ``model`` stays the first chunk's for the whole stream (after a continuation, the
+        # final chunk's ``chatbridge`` field names the target that finished it).
         finish = report.finish.reason if report.finish else "stop"
         yield ChatCompletionChunk(
             id=ident,

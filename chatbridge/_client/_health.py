@@ -16,6 +16,7 @@ backoff that doubles with each rate limit in a row. A cooling target is skipped,
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,9 +25,11 @@ from typing import Any
 
 from ._policy import Policy
 
-__all__ = ["BreakerState", "Gate", "HealthBook", "TargetHealth"]
+__all__ = ["MAX_COOLDOWN", "BreakerState", "Gate", "HealthBook", "TargetHealth"]
 
 Clock = Callable[[], float]
+#: The longest cool-down a Retry-After may impose (an absurd or infinite value is capped).
+MAX_COOLDOWN = 3600.0
 
 
 class BreakerState(Enum):
@@ -75,6 +78,17 @@ class TargetHealth:
         self.probing = True
         return Gate.PROBE
 
+    def available(self) -> bool:
+        """Whether a call could ask this target now (a look: takes no probe, moves nothing)."""
+        now = self.clock()
+        if now < self.not_before:
+            return False
+        if self.state is BreakerState.CLOSED:
+            return True
+        if self.state is BreakerState.OPEN and now < self.open_until:
+            return False
+        return not self.probing
+
     def available_at(self) -> float:
         """When this target may next be asked (now, if it may be asked now)."""
         when = self.not_before
@@ -88,14 +102,19 @@ class TargetHealth:
         self.failures = self.trips = self.rate_limits = 0
         self.probing = False
 
-    def failure(self, retry_after: float | None = None, rate_limited: bool = False) -> None:
+    def failure(
+        self, retry_after: float | None = None, rate_limited: bool = False, probe: bool = False
+    ) -> None:
+        """A failed attempt. A rate limit only cools the target down (it answered: it is not
+        ill); other failures count toward the breaker. Failures of calls already in flight
+        when the breaker opened do not trip it again: only a failed probe grows the cooldown."""
         self.counts["attempts"] += 1
         self.counts["failures"] += 1
         now = self.clock()
         if rate_limited:
             self.rate_limits += 1
             if retry_after is not None:
-                wait = retry_after
+                wait = min(max(retry_after, 0.0), MAX_COOLDOWN)
             else:
                 ceiling = min(
                     self.policy.rate_limit_cooldown_max,
@@ -103,10 +122,14 @@ class TargetHealth:
                 )
                 wait = self.rand() * ceiling
             self.not_before = max(self.not_before, now + wait)
-        self.failures += 1
-        if self.state is BreakerState.HALF_OPEN or self.failures >= self.policy.failure_threshold:
+        elif probe and self.state is BreakerState.HALF_OPEN:
             self._trip(now)
-        self.probing = False
+        elif self.state is BreakerState.CLOSED:
+            self.failures += 1
+            if self.failures >= self.policy.failure_threshold:
+                self._trip(now)
+        if probe:
+            self.probing = False
 
     def release(self) -> None:
         """The probe ended with neither verdict (the caller cancelled): let another try."""
@@ -153,17 +176,26 @@ class HealthBook:
         self.rand = rand
         self._targets: dict[str, TargetHealth] = {}
         self._max = max_targets
+        # The synchronous client's private loop and the caller's loops may share a book.
+        self._lock = threading.Lock()
 
     def get(self, key: str) -> TargetHealth:
         health = self._targets.get(key)
-        if health is None:
+        if health is not None:
+            return health
+        with self._lock:
+            health = self._targets.get(key)
+            if health is not None:
+                return health
             if len(self._targets) >= self._max:  # forget the oldest healthy entry
                 for old, entry in self._targets.items():
                     if entry.state is BreakerState.CLOSED and not entry.probing:
                         del self._targets[old]
                         break
             health = self._targets[key] = TargetHealth(self.policy, self.clock, self.rand)
-        return health
+            return health
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
-        return {key: health.snapshot() for key, health in self._targets.items()}
+        with self._lock:
+            targets = list(self._targets.items())
+        return {key: health.snapshot() for key, health in targets}

@@ -25,6 +25,7 @@ from typing import Any
 
 from .._exceptions import (
     AllTargetsFailedError,
+    ChatbridgeError,
     InvalidRequestError,
     RateLimitError,
     RequestTimeoutError,
@@ -34,7 +35,7 @@ from .._providers._base import AsyncGeneratorProvider
 from .._providers._sync import aclose
 from .._types import FinishReason, Messages, Usage
 from ._config import Route, Target
-from ._health import Gate, HealthBook
+from ._health import Gate, HealthBook, TargetHealth
 from ._models import Attempt
 from ._policy import Action, FirstTokenTimeout, Policy, StallTimeout, classify
 from ._watchdog import Watchdog
@@ -67,6 +68,21 @@ class CallReport:
     continued: bool = False
 
 
+@dataclass
+class _CallState:
+    """One call's bookkeeping across its attempts."""
+
+    deadline: float
+    #: The text handed to the caller so far (a stream's continuation prefill).
+    delivered: list[str] = field(default_factory=list)
+    #: Indexes of the route's targets this call failed over from (never asked again).
+    failed: set[int] = field(default_factory=set)
+    skipped: set[tuple[int, str]] = field(default_factory=set)
+    errors: list[BaseException] = field(default_factory=list)
+    waits: int = 0
+    stop: bool = False
+
+
 def _message(error: BaseException) -> str:
     text = getattr(error, "message", None) or str(error) or type(error).__name__
     return text if len(text) <= 300 else text[:299] + "…"
@@ -87,155 +103,181 @@ class Router:
         options: dict[str, Any] | None = None,
         timeout: float | None = None,
         buffered: bool = False,
-        one_task: bool = True,
     ) -> AsyncIterator[str]:
-        """The answer's text, in chunks. Finish reason, usage and attempts land in ``report``.
-        ``one_task=False`` when each chunk may be awaited from a different task (the
-        synchronous client): the watchdog then looks the task up per chunk."""
+        """The answer's text, in chunks. Finish reason, usage and attempts land in ``report``."""
         dog = Watchdog()
-        task = asyncio.current_task() if one_task else None
         deadline = dog.now() + (timeout if timeout is not None else self.policy.timeout)
-        delivered: list[str] = []
-        failed: set[str] = set()
-        skipped_once: set[tuple[str, str]] = set()
-        errors: list[BaseException] = []
-        waits = 0
+        call = _CallState(deadline)
         try:
             while True:
                 earliest = float("inf")
-                for target in route.targets:
-                    if target.key in failed:
+                for index, target in enumerate(route.targets):
+                    if index in call.failed:
                         continue
-                    if delivered and not target.continues_prefill:
-                        self._skip(report, target, "cannot continue a partial answer", skipped_once)
+                    if call.delivered and not target.continues_prefill:
+                        self._skip(report, target, "cannot continue a partial answer", call)
                         continue
+                    if dog.now() >= deadline:
+                        break  # before a gate can hand out a probe no attempt would use
                     health = self.health.get(target.key)
                     gate = health.gate()
                     if gate in _SKIP_REASONS:
-                        self._skip(report, target, _SKIP_REASONS[gate], skipped_once)
+                        self._skip(report, target, _SKIP_REASONS[gate], call)
                         if gate is not Gate.BUSY:
                             earliest = min(earliest, health.available_at())
                         continue
-                    probe = gate is Gate.PROBE
-                    retried = stop = False
-                    while True:
-                        started = dog.now()
-                        if started >= deadline:
-                            break
-                        prefill = "".join(delivered)
-                        sent = (
-                            [*messages, {"role": "assistant", "content": prefill}]
-                            if prefill
-                            else messages
-                        )
-                        attempt_text: list[str] = []
-                        report.current = target
-                        report.finish = report.usage = None
-                        first_limit, stall_limit = self._limits(route, target, failed, buffered)
-                        try:
-                            whole = buffered and first_limit is None and stall_limit is None
-                            stream = self._open(
-                                target, sent, model, options, deadline - started, whole
+                    probe, verdict = gate is Gate.PROBE, False
+                    try:
+                        retried = False
+                        while dog.now() < deadline:
+                            started = dog.now()
+                            prefill = "".join(call.delivered)
+                            sent = (
+                                [*messages, {"role": "assistant", "content": prefill}]
+                                if prefill
+                                else messages
                             )
+                            attempt_text: list[str] = []
+                            report.current = target
+                            report.finish = report.usage = None
+                            first_limit, stall_limit = self._limits(route, index, call, buffered)
+                            whole = buffered and first_limit is None and stall_limit is None
                             try:
-                                if whole:
-                                    await self._drain(stream, report, deadline, attempt_text)
-                                    continue_ = False
-                                else:
-                                    continue_ = True
-                                while continue_:
-                                    limit = stall_limit if attempt_text else first_limit
-                                    due = deadline
-                                    if limit is not None:
-                                        due = min(deadline, dog.now() + limit)
-                                    dog.enter(due, task)
-                                    try:
-                                        item = await stream.__anext__()
-                                    except StopAsyncIteration:
-                                        break
-                                    except asyncio.CancelledError:
-                                        if dog.expired():
-                                            raise _too_slow(
-                                                due, deadline, limit, attempt_text
-                                            ) from None
-                                        raise
-                                    finally:
-                                        dog.leave()
-                                    if type(item) is str:
-                                        if item:
-                                            attempt_text.append(item)
-                                            if not buffered:
-                                                delivered.append(item)
-                                                yield item
-                                    elif isinstance(item, FinishReason):
-                                        report.finish = item
-                                    elif isinstance(item, Usage):
-                                        report.usage = item
-                            finally:
-                                await aclose(stream)
-                        except Exception as error:
-                            action = classify(error, target.provider.retryable_statuses)
-                            errors.append(error)
-                            self._failed(report, target, error, dog.now() - started)
-                            limited = isinstance(error, RateLimitError)
-                            if isinstance(error, InvalidRequestError):
-                                if probe:  # the request was refused: no verdict on health
-                                    health.release()
-                            else:
-                                health.failure(
-                                    retry_after=error.retry_after if limited else None,  # type: ignore[attr-defined]
-                                    rate_limited=limited,
+                                stream = self._open(
+                                    target, sent, model, options, deadline - started, whole
                                 )
-                            if action is Action.STOP:
-                                if not delivered:
-                                    raise
-                                stop = True  # no continuation after a refusal
-                            elif (
-                                action is Action.RETRY
-                                and not retried
-                                and not attempt_text
-                                and health.gate() is Gate.PASS
-                            ):
-                                pause = self.health.rand() * self.policy.retry_backoff
-                                if dog.now() + pause < deadline:
-                                    retried = True
-                                    await asyncio.sleep(pause)
-                                    continue
-                            if not limited:
-                                failed.add(target.key)
-                            break
-                        except BaseException:
-                            if probe:
-                                health.release()
-                            raise
-                        health.success()
-                        if buffered:
-                            for text in attempt_text:
-                                yield text
-                        self._answered(report, target, dog.now() - started, bool(prefill))
-                        return
-                    if stop or dog.now() >= deadline:
+                                try:
+                                    if whole:
+                                        await self._drain(stream, report, deadline, attempt_text)
+                                    else:
+                                        async for text in self._watched(
+                                            stream,
+                                            dog,
+                                            report,
+                                            deadline,
+                                            attempt_text,
+                                            first_limit,
+                                            stall_limit,
+                                        ):
+                                            if not buffered:
+                                                call.delivered.append(text)
+                                                yield text
+                                finally:
+                                    await aclose(stream)
+                            except Exception as error:
+                                call.errors.append(error)
+                                self._failed(report, target, error, dog.now() - started)
+                                verdict = self._judge(health, error, probe, dog.now() >= deadline)
+                                limited = isinstance(error, RateLimitError)
+                                if limited:
+                                    earliest = min(earliest, health.available_at())
+                                action = classify(error, target.provider.retryable_statuses)
+                                if action is Action.STOP:
+                                    if not call.delivered:
+                                        raise
+                                    call.stop = True  # no continuation after a refusal
+                                elif (
+                                    action is Action.RETRY
+                                    and not retried
+                                    and not attempt_text
+                                    and health.available()
+                                ):
+                                    pause = self.health.rand() * self.policy.retry_backoff
+                                    if dog.now() + pause < deadline:
+                                        retried = True
+                                        probe, verdict = False, False
+                                        await asyncio.sleep(pause)
+                                        continue
+                                if not limited:
+                                    call.failed.add(index)
+                                break
+                            health.success()
+                            verdict = True
+                            if buffered:
+                                for text in attempt_text:
+                                    yield text
+                            self._answered(report, target, dog.now() - started, bool(prefill))
+                            return
+                    finally:
+                        if probe and not verdict:
+                            health.release()  # no verdict (cancelled, out of time): free it
+                    if call.stop or dog.now() >= deadline:
                         break
                 else:
                     now = dog.now()
                     if (
-                        not delivered
+                        not call.delivered
                         and earliest < deadline
                         and earliest - now <= self.policy.max_retry_after
-                        and waits < _MAX_WAITS
+                        and call.waits < _MAX_WAITS
                     ):
-                        waits += 1
+                        call.waits += 1
                         await asyncio.sleep(max(0.0, earliest - now))
                         continue
                 now = dog.now()
-                if delivered:
+                if call.delivered:
                     raise TruncatedStreamError(
                         "The answer was cut off and no target could continue it",
-                        partial="".join(delivered),
-                    ) from (errors[-1] if errors else None)
-                raise self._all_failed(route, report, errors, earliest - now, now >= deadline)
+                        partial="".join(call.delivered),
+                    ) from (call.errors[-1] if call.errors else None)
+                raise self._all_failed(route, report, call.errors, earliest - now, now >= deadline)
         finally:
             dog.close()
+
+    @staticmethod
+    def _judge(health: TargetHealth, error: BaseException, probe: bool, late: bool) -> bool:
+        """Tell the target's health what ``error`` says of it; whether that was a verdict.
+        Only what the target did counts: not a request it rightly refused, not our own bug,
+        not the call running out of its own time."""
+        if not isinstance(error, ChatbridgeError) or isinstance(error, InvalidRequestError):
+            return False
+        if late and isinstance(error, TimeoutError):
+            return False
+        limited = isinstance(error, RateLimitError)
+        health.failure(
+            retry_after=error.retry_after if isinstance(error, RateLimitError) else None,
+            rate_limited=limited,
+            probe=probe,
+        )
+        return True
+
+    async def _watched(
+        self,
+        stream: AsyncIterator[Any],
+        dog: Watchdog,
+        report: CallReport,
+        deadline: float,
+        text: list[str],
+        first_limit: float | None,
+        stall_limit: float | None,
+    ) -> AsyncIterator[str]:
+        """One attempt's text under the deadline, the first-token and the stall limits. The
+        watchdog looks up the awaiting task per chunk: a caller may pull each chunk from a
+        different task (``asyncio.wait_for``, the synchronous client)."""
+        while True:
+            limit = stall_limit if text else first_limit
+            due = deadline
+            if limit is not None:
+                due = min(deadline, dog.now() + limit)
+            dog.enter(due)
+            try:
+                item = await stream.__anext__()
+            except StopAsyncIteration:
+                return
+            except asyncio.CancelledError:
+                if dog.expired():
+                    raise _too_slow(due, deadline, limit, text) from None
+                raise
+            finally:
+                dog.leave()
+            if type(item) is str:
+                if item:
+                    text.append(item)
+                    yield item
+            elif isinstance(item, FinishReason):
+                report.finish = item
+            elif isinstance(item, Usage):
+                report.usage = item
 
     @staticmethod
     async def _drain(
@@ -259,18 +301,24 @@ class Router:
             raise
 
     def _limits(
-        self, route: Route, target: Target, failed: set[str], buffered: bool
+        self, route: Route, index: int, call: _CallState, buffered: bool
     ) -> tuple[float | None, float | None]:
         """The time-to-first-token and stall limits of an attempt. Each applies only while
-        another target could take over: before any text any other target, after some (in a
-        stream) only one that continues a prefill, so the last hope gets the whole deadline."""
+        another target could take over now (not failed, its breaker letting a call through):
+        before any text any such target (once text was delivered, one that continues a
+        prefill), after some text in a stream only one that continues a prefill. So the last
+        hope gets the whole deadline."""
         before = after = False
-        for other in route.targets:
-            if other.key == target.key or other.key in failed:
+        for other_index, other in enumerate(route.targets):
+            if other_index == index or other_index in call.failed:
                 continue
-            before = True
+            if not self.health.get(other.key).available():
+                continue
+            if other.continues_prefill or not call.delivered:
+                before = True
             if buffered or other.continues_prefill:
                 after = True
+            if before and after:
                 break
         return (
             self.policy.first_token_timeout if before else None,
@@ -302,10 +350,10 @@ class Router:
         return _whole(provider.create_async(name, messages, **kwargs))  # type: ignore[attr-defined]
 
     @staticmethod
-    def _skip(report: CallReport, target: Target, why: str, seen: set[tuple[str, str]]) -> None:
-        if (target.key, why) in seen:
+    def _skip(report: CallReport, target: Target, why: str, call: _CallState) -> None:
+        if (id(target), why) in call.skipped:
             return
-        seen.add((target.key, why))
+        call.skipped.add((id(target), why))
         report.attempts.append(
             {
                 "target": target.label,

@@ -64,9 +64,8 @@ class Completions:
         timeout = check_timeout(timeout)
         include_usage, options = split_options(options)
         if stream:
-            chunks = self._engine.stream(
-                model, messages, timeout, options, include_usage, one_task=False
-            )
+            self._engine.check_route(model)
+            chunks = self._engine.stream(model, messages, timeout, options, include_usage)
             return ChatStream(chunks)
         return run_sync(self._engine.complete(model, messages, timeout, options))
 

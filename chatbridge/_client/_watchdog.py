@@ -33,9 +33,8 @@ class Watchdog:
     def now(self) -> float:
         return self._loop.time()
 
-    def enter(self, due: float, task: asyncio.Task[Any] | None = None) -> None:
-        """An await is about to start in ``task`` (default: the current one); it may last
-        until ``due``. A caller that knows its task passes it and saves a look-up per chunk."""
+    def enter(self, due: float) -> None:
+        """An await is about to start in the current task; it may last until ``due``."""
         self.due = due
         if due != float("inf"):
             handle = self._handle
@@ -43,7 +42,7 @@ class Watchdog:
                 if handle is not None:
                     handle.cancel()
                 self._handle = self._loop.call_at(due, self._check)
-        self._task = task or asyncio.current_task()
+        self._task = asyncio.current_task()
         self._fired = False
 
     def leave(self) -> None:

@@ -48,6 +48,10 @@ class BaseProvider:
     #: ask the same target once more (an OpenAI-compatible 500/502/503). An AI Power site
     #: may have run the model before failing, so it declares none.
     retryable_statuses: ClassVar[frozenset[int]] = frozenset()
+    #: Whether the provider sends a trailing assistant message to its upstream as a prefill
+    #: to continue (an OpenAI-compatible API can). Only then may a route declare
+    #: ``continues_prefill`` for it; an AI Power site would answer afresh instead.
+    can_continue_prefill: ClassVar[bool] = False
 
     @classmethod
     def get_name(cls) -> str:

@@ -89,6 +89,9 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
     #: Statuses the OpenAI API documents as transient (retry after a brief wait); a router
     #: may ask the same endpoint once more for these instead of failing over at once.
     retryable_statuses: ClassVar[frozenset[int]] = frozenset({500, 502, 503})
+    #: A trailing assistant message goes upstream as is; whether that server continues it
+    #: is the route's declaration (``continues_prefill``), since not every server does.
+    can_continue_prefill: ClassVar[bool] = True
 
     @classmethod
     async def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str

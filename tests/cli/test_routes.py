@@ -108,3 +108,23 @@ async def test_check_probes_every_target_and_shows_breakers(tmp_path: Path) -> N
     assert probes[0]["breaker"]["consecutive_failures"] == 1 and probes[0]["exit_code"] == 5
     assert probes[2]["breaker"]["state"] == "closed"
     assert probes[1]["generation"].startswith("legacy")
+
+
+async def test_check_goes_the_way_chat_would_and_takes_a_named_bot(tmp_path: Path) -> None:
+    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    async with LocalSite() as site:
+        config = routes_file(
+            tmp_path,
+            (
+                "default",
+                [
+                    f'{{ provider = "AIPower", site_url = "{site}", proxy = "{dead_proxy}" }}',
+                    f'{{ provider = "AIPower", site_url = "{site}", bot_id = "support-bot" }}',
+                ],
+            ),
+        )
+        result = await run_cli("check", "--config", config, "--json")
+    probes = json.loads(result.out)
+    assert result.code == 1 and len(probes) == 2
+    assert not probes[0]["answered"] and "proxy" in probes[0]["error"].lower()
+    assert probes[1]["error"] is None or "int()" not in probes[1]["error"]

@@ -56,7 +56,7 @@ def test_a_failed_probe_reopens_with_a_longer_cooldown_capped() -> None:
     for _ in range(4):
         clock.now = h.open_until
         assert h.gate() is Gate.PROBE
-        h.failure()
+        h.failure(probe=True)
         opens.append(h.open_until - clock.now)
     assert opens == [10, 12, 12, 12]
 
@@ -106,3 +106,40 @@ def test_snapshot_reports_state_without_secrets() -> None:
 def test_policy_refuses_nonsense(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         Policy(**{field: value})
+
+
+def test_failures_of_calls_in_flight_when_it_opened_do_not_trip_it_again() -> None:
+    clock = Clock()
+    h = health(clock, failure_threshold=3, cooldown=5)
+    for _ in range(9):  # a burst of concurrent failures
+        h.failure()
+    assert h.trips == 1 and h.open_until == pytest.approx(1005.0)
+    clock.now = h.open_until
+    assert h.gate() is Gate.PROBE
+    h.failure()  # an old call failing meanwhile is not the probe's verdict
+    assert h.state is BreakerState.HALF_OPEN and h.gate() is Gate.BUSY
+    h.failure(probe=True)
+    assert h.trips == 2 and h.state is BreakerState.OPEN
+
+
+def test_rate_limits_cool_down_without_opening_the_breaker() -> None:
+    clock = Clock()
+    h = health(clock, failure_threshold=2)
+    for _ in range(5):
+        h.failure(retry_after=0.1, rate_limited=True)
+    assert h.state is BreakerState.CLOSED and h.failures == 0
+    assert h.not_before == pytest.approx(1000.1)
+    h.failure(retry_after=float("inf"), rate_limited=True)
+    assert h.not_before == pytest.approx(1000.0 + 3600.0)  # an absurd Retry-After is capped
+
+
+def test_available_is_a_look_that_takes_no_probe() -> None:
+    clock = Clock()
+    h = health(clock, failure_threshold=1, cooldown=1)
+    assert h.available()
+    h.failure()
+    assert not h.available()
+    clock.now += 1
+    assert h.available() and h.available()
+    assert h.gate() is Gate.PROBE
+    assert not h.available()

@@ -20,8 +20,10 @@ async def test_a_pending_wait_times_out_at_its_due_time() -> None:
 
 async def test_moving_the_due_time_later_needs_no_new_timer() -> None:
     dog = Watchdog()
+    started = dog.now()
     for _ in range(5):  # each wait finishes in time, though the total passes the first due
-        await dog.wait(asyncio.sleep(0.02), dog.now() + 0.05)
+        assert await dog.wait(asyncio.sleep(0.02, "ok"), dog.now() + 0.05) == "ok"
+    assert dog.now() - started >= 0.1  # well past the first due time: no false timeout
     dog.close()
 
 
@@ -41,9 +43,14 @@ async def test_an_outside_cancellation_is_not_turned_into_a_timeout() -> None:
 
     task = asyncio.create_task(waiter())
     await asyncio.sleep(0.01)
-    task.cancel()
+    task.cancel()  # long before the due time
     with pytest.raises(asyncio.CancelledError):
         await task
+    racing = asyncio.create_task(dog.wait(asyncio.sleep(10), dog.now() + 0.02))
+    await asyncio.sleep(0.02)  # the due time and the outside cancellation in one tick
+    racing.cancel()
+    with pytest.raises((asyncio.CancelledError, TimeoutError)):
+        await racing  # either way it ends at once, never a hang
     dog.close()
 
 

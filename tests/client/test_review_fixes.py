@@ -1,0 +1,222 @@
+"""Regressions from a cold review of the client layer: each failed before its fix."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+import pytest
+from aiohttp import web
+
+from chatbridge import (
+    AllTargetsFailedError,
+    AsyncClient,
+    ConfigError,
+    Policy,
+)
+from chatbridge._client._health import HealthBook
+from chatbridge.site import LocalSite
+from chatbridge.upstream import Behaviour, LocalUpstream, UpstreamConfig
+
+from ..conftest import serve_app
+from .wall import FULL, QUESTION
+
+
+def openai(url: str, model: str = "m", **extra: object) -> dict[str, object]:
+    return {"provider": "OpenAICompatible", "base_url": url, "model": model, **extra}
+
+
+def client_for(targets: list[dict[str, object]], **policy: float) -> AsyncClient:
+    chosen = Policy(**policy)
+    return AsyncClient(routes={"r": targets}, policy=chosen, health=HealthBook(chosen))
+
+
+async def test_a_probe_taken_by_a_call_out_of_time_is_given_back() -> None:
+    upstream = LocalUpstream()
+    async with upstream as url:
+        client = client_for([openai(url)], failure_threshold=1, cooldown=0.3, cooldown_max=0.3)
+        upstream.set_plan([Behaviour("status", status=404), Behaviour()])
+        with pytest.raises(AllTargetsFailedError):
+            await client.chat.completions.create(model="r", messages=QUESTION)
+
+        async def busy() -> None:
+            await asyncio.sleep(0.25)
+            time.sleep(0.2)  # noqa: ASYNC251  (on purpose: the loop is blocked as the cool-down ends)
+
+        blocker = asyncio.create_task(busy())
+        with pytest.raises(AllTargetsFailedError):
+            await client.chat.completions.create(model="r", messages=QUESTION, timeout=0.35)
+        await blocker
+        await asyncio.sleep(0.35)
+        answer = await client.chat.completions.create(model="r", messages=QUESTION, timeout=2)
+    assert answer.choices[0].message.content == FULL
+
+
+@pytest.mark.parametrize("mode", ["async for", "wait_for per chunk", "first direct"])
+async def test_limits_hold_whichever_task_pulls_the_chunks(mode: str) -> None:
+    first, second = LocalUpstream(), LocalUpstream()
+    async with first as a, second as b:
+        first.set_plan([Behaviour("stall_after", tokens=5, seconds=3)])
+        client = client_for(
+            [openai(a), openai(b, continues_prefill=True)], stall_timeout=0.3, timeout=20
+        )
+        stream = client.chat.completions.create(model="r", messages=QUESTION, stream=True)
+        text, started = "", time.monotonic()
+        async with stream:
+            if mode == "async for":
+                async for chunk in stream:
+                    text += chunk.choices[0].delta.content or ""
+            else:
+                if mode == "first direct":
+                    text += (await stream.__anext__()).choices[0].delta.content or ""
+                while True:
+                    try:
+                        chunk = await asyncio.wait_for(stream.__anext__(), 30)
+                    except StopAsyncIteration:
+                        break
+                    text += chunk.choices[0].delta.content or ""
+    assert text == FULL and time.monotonic() - started < 2
+    assert [r.prefill for r in second.stats.recent] == [True]
+
+
+async def test_two_targets_on_one_endpoint_are_both_tried() -> None:
+    upstream = LocalUpstream(UpstreamConfig(models=("small", "big")))
+    async with upstream as url:
+        client = client_for([openai(url, "small"), openai(url, "big")])
+        upstream.set_plan([Behaviour("context_length"), Behaviour()])
+        answer = await client.chat.completions.create(model="r", messages=QUESTION)
+    assert answer.model == "big" and upstream.stats.requests == 2
+
+
+async def test_what_is_not_the_targets_fault_does_not_open_its_breaker() -> None:
+    upstream = LocalUpstream()
+    async with upstream as url, LocalSite() as site:
+        upstream.set_plan([Behaviour("first_token_delay", seconds=0.3)])
+        client = client_for([openai(url)], failure_threshold=2)
+        for _ in range(3):  # an impatient caller's own deadline
+            with pytest.raises(AllTargetsFailedError):
+                await client.chat.completions.create(model="r", messages=QUESTION, timeout=0.1)
+        on_site = AsyncClient(
+            routes={"s": [{"provider": "AIPower", "site_url": site}]},
+            health=client._engine.health_book,
+        )
+        for _ in range(3):  # a caller's bad argument, raised inside the provider
+            with pytest.raises(AttributeError):
+                await on_site.chat.completions.create(
+                    model="s", messages=QUESTION, conversation="not a Conversation"
+                )
+        states = [*client.health()["r"].values(), *on_site.health()["s"].values()]
+        answer = await client.chat.completions.create(model="r", messages=QUESTION)
+        fine = await on_site.chat.completions.create(model="s", messages=QUESTION)
+    assert [(s["state"], s["failures"]) for s in states] == [("closed", 0), ("closed", 0)]
+    assert answer.choices[0].message.content == FULL and fine.choices[0].message.content
+
+
+async def test_provider_options_include_the_model_as_in_gpt4free() -> None:
+    async with LocalUpstream(UpstreamConfig(models=("llama3.2",))) as url:
+        client = AsyncClient(provider="OpenAICompatible", base_url=url, model="llama3.2")
+        answer = await client.chat.completions.create(messages=QUESTION)
+    assert answer.model == "llama3.2" and answer.choices[0].message.content == FULL
+
+
+async def test_the_last_hope_gets_the_whole_deadline() -> None:
+    """After text, a fallback that cannot continue is no rescue, and one whose breaker is
+    open is no fallback: neither may cut a slow but sound target short."""
+    slow, healthy = LocalUpstream(), LocalUpstream()
+    async with slow as a, healthy as b:
+        slow.set_plan([Behaviour("first_token_delay", seconds=0.4)])
+        client = client_for([openai(a), openai(b)], first_token_timeout=0.1, failure_threshold=1)
+        client._engine.health_book.get(client.routes["r"].targets[1].key).failure()  # B open
+        answer = await client.chat.completions.create(model="r", messages=QUESTION)
+    assert answer.chatbridge is not None and answer.chatbridge.site == a
+
+
+async def test_retry_after_is_waited_for_when_nothing_else_can_answer() -> None:
+    upstream = LocalUpstream()
+    async with upstream as url:
+        upstream.set_plan([Behaviour("status", status=429, retry_after="1"), Behaviour()])
+        client = client_for([openai(url)])
+        started = time.monotonic()
+        answer = await client.chat.completions.create(model="r", messages=QUESTION)
+    assert answer.choices[0].message.content == FULL
+    assert 0.9 <= time.monotonic() - started < 3 and upstream.stats.requests == 2
+
+
+def test_continuation_is_refused_for_providers_that_cannot_continue() -> None:
+    with pytest.raises(ConfigError, match="'continues_prefill': AIPower cannot continue"):
+        AsyncClient(
+            routes={
+                "r": [
+                    {
+                        "provider": "AIPower",
+                        "site_url": "http://a.example",
+                        "continues_prefill": True,
+                    }
+                ]
+            }
+        )
+
+
+async def test_credentials_never_show(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("CB_PROXY", "http://alice:Pr0xyS3cret@127.0.0.1:9")
+    with pytest.raises(ConfigError, match="credentials in the URL"):
+        AsyncClient(routes={"r": [openai("http://tok:S3cret@127.0.0.1:9/v1")]})
+    async with LocalUpstream() as url:
+        client = AsyncClient(
+            routes={"r": [openai(url + "?key=Qu3ryS3cret", proxy="env:CB_PROXY"), openai(url)]},
+            health=HealthBook(),
+        )
+        with caplog.at_level(logging.INFO, logger="chatbridge.client"):
+            answer = await client.chat.completions.create(model="r", messages=QUESTION)
+    shown = " ".join(
+        [repr(client.routes), answer.model_dump_json(), str(client.health()), caplog.text]
+    )
+    for secret in ("Pr0xyS3cret", "Qu3ryS3cret", "alice"):
+        assert secret not in shown
+
+
+async def test_an_unknown_route_fails_at_create_even_for_a_stream() -> None:
+    client = client_for([openai("http://127.0.0.1:9/v1")])
+    with pytest.raises(ValueError, match="No route named 'nope'"):
+        client.chat.completions.create(model="nope", messages=QUESTION, stream=True)
+
+
+async def test_an_empty_answer_still_starts_with_the_role() -> None:
+    async def empty(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        done = {
+            "id": "x",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        }
+        await response.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", empty)
+    async with serve_app(app) as url:
+        client = client_for([openai(url + "/v1")])
+        stream = client.chat.completions.create(model="r", messages=QUESTION, stream=True)
+        chunks = [chunk async for chunk in stream]
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert chunks[0].choices[0].delta.content == ""
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+async def test_a_continued_stream_keeps_one_model_name() -> None:
+    first, second = LocalUpstream(UpstreamConfig(models=("A",))), LocalUpstream()
+    async with first as a, second as b:
+        first.set_plan([Behaviour("cut_after", tokens=10)])
+        client = client_for([openai(a, "A"), openai(b, "B", continues_prefill=True)])
+        stream = client.chat.completions.create(model="r", messages=QUESTION, stream=True)
+        chunks = [chunk async for chunk in stream]
+    assert {chunk.model for chunk in chunks} == {"A"}
+    final = chunks[-1].chatbridge
+    assert final is not None and [a.outcome for a in final.attempts] == ["failed", "continued"]
