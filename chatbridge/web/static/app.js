@@ -1,0 +1,383 @@
+// The chat page: conversations on the left, the chosen one on the right, a composer below.
+import * as api from "./api.js";
+import * as store from "./store.js";
+import { MessageView, el, hintFor } from "./view.js";
+
+const RENDER_EVERY_MS = 250;
+const $ = (id) => document.getElementById(id);
+const page = {
+  conversations: [],
+  current: null,
+  models: [],
+  streaming: null, // {controller, conversation, message}
+  views: new Map(), // message object -> MessageView (of the conversation shown)
+};
+
+function persist() {
+  if (!store.saveConversations(page.conversations)) {
+    notice("This browser refused to store the conversations (storage full or disabled).");
+  }
+}
+
+function notice(text) {
+  const box = $("notice");
+  box.textContent = text || "";
+  box.hidden = !text;
+}
+
+// --- the conversation list -------------------------------------------------------------
+
+function sortConversations() {
+  page.conversations.sort((a, b) => (b.updated || 0) - (a.updated || 0));
+}
+
+function renderList() {
+  const list = $("conversations");
+  list.replaceChildren();
+  for (const conversation of page.conversations) {
+    const item = el("li", "conversation");
+    if (conversation === page.current) item.setAttribute("aria-current", "true");
+    const open = el("button", "open", conversation.title);
+    open.type = "button";
+    open.title = conversation.title;
+    open.addEventListener("click", () => select(conversation));
+    const rename = el("button", "rename icon", "✎");
+    rename.type = "button";
+    rename.setAttribute("aria-label", "Rename " + conversation.title);
+    rename.addEventListener("click", () => startRename(item, open, conversation));
+    const remove = el("button", "delete icon", "✕");
+    remove.type = "button";
+    remove.setAttribute("aria-label", "Delete " + conversation.title);
+    remove.addEventListener("click", () => askDelete(remove, conversation));
+    item.append(open, rename, remove);
+    list.append(item);
+  }
+}
+
+function startRename(item, open, conversation) {
+  const input = el("input", "rename-input");
+  input.value = conversation.title;
+  input.setAttribute("aria-label", "New name");
+  let finished = false;
+  const finish = (keep) => {
+    if (finished) return;
+    finished = true;
+    const title = input.value.trim();
+    if (keep && title) {
+      conversation.title = title;
+      conversation.renamed = true;
+      persist();
+      if (conversation === page.current) $("title").textContent = title;
+    }
+    renderList();
+  };
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); finish(true); }
+    if (event.key === "Escape") { event.preventDefault(); finish(false); }
+  });
+  input.addEventListener("blur", () => finish(true));
+  open.replaceWith(input);
+  input.focus();
+  input.select();
+}
+
+function askDelete(button, conversation) {
+  if (button.dataset.confirm !== "yes") {
+    button.dataset.confirm = "yes";
+    button.textContent = "Delete?";
+    setTimeout(() => {
+      if (button.isConnected) { button.dataset.confirm = ""; button.textContent = "✕"; }
+    }, 4000);
+    return;
+  }
+  if (page.streaming && page.streaming.conversation === conversation) {
+    page.streaming.controller.abort();
+  }
+  page.conversations = page.conversations.filter((c) => c !== conversation);
+  persist();
+  if (page.current === conversation) page.current = page.conversations[0] || null;
+  renderList();
+  renderConversation();
+}
+
+function select(conversation) {
+  page.current = conversation;
+  document.body.classList.remove("sidebar-open");
+  $("toggle-sidebar").setAttribute("aria-expanded", "false");
+  renderList();
+  renderConversation();
+  $("input").focus();
+}
+
+// --- the conversation shown ------------------------------------------------------------
+
+function renderConversation() {
+  const box = $("messages");
+  page.views.clear();
+  box.replaceChildren();
+  const conversation = page.current;
+  $("title").textContent = conversation ? conversation.title : "New chat";
+  if (conversation && conversation.model) chooseModel(conversation.model);
+  if (!conversation || conversation.messages.length === 0) {
+    box.append(el("p", "empty", "Ask anything. Answers stream in from the route you pick."));
+    return;
+  }
+  for (const message of conversation.messages) {
+    const view = showMessage(message);
+    if (message.role === "assistant" && message.content) renderInto(view, message.content);
+  }
+  box.scrollTop = box.scrollHeight;
+}
+
+function showMessage(message) {
+  const box = $("messages");
+  const empty = box.querySelector(".empty");
+  if (empty) empty.remove();
+  const view = new MessageView(message);
+  view.retry.addEventListener("click", () => retry(message));
+  page.views.set(message, view);
+  box.append(view.root);
+  return view;
+}
+
+async function renderInto(view, text) {
+  try {
+    const html = await api.renderMarkdown(text);
+    if (view.root.isConnected) view.setHtml(html, text, text);
+  } catch {
+    // not rendered (too long, or the server is away): the text stays shown as text
+  }
+}
+
+function keepScrolled(box, wasAtBottom) {
+  if (wasAtBottom) box.scrollTop = box.scrollHeight;
+}
+
+// Renders a streaming answer at most every RENDER_EVERY_MS; the newest text wins.
+class Renderer {
+  constructor(message) {
+    this.message = message;
+    this.busy = null;
+    this.last = 0;
+    this.failed = false;
+  }
+
+  poke() {
+    if (this.busy || this.failed || Date.now() - this.last < RENDER_EVERY_MS) return;
+    this.busy = this.run().finally(() => { this.busy = null; });
+  }
+
+  async run() {
+    const text = this.message.content;
+    this.last = Date.now();
+    try {
+      const html = await api.renderMarkdown(text);
+      const view = page.views.get(this.message);
+      if (view && this.message.content.startsWith(text)) {
+        view.setHtml(html, text, this.message.content);
+      }
+    } catch {
+      this.failed = true; // shown as text from here on
+    }
+  }
+
+  async finish() {
+    if (this.busy) await this.busy;
+    this.failed = false;
+    await this.run();
+  }
+}
+
+function describeTarget(info) {
+  const label = info.target || info.provider || info.route || "unknown";
+  const detail = ["route " + (info.route || "?"), info.provider && "provider " + info.provider,
+    info.site && "site " + info.site].filter(Boolean).join(", ");
+  return { label, detail };
+}
+
+async function answer(conversation) {
+  const messages = store.history(conversation);
+  const message = { role: "assistant", content: "", state: "streaming", target: null,
+    error: null };
+  conversation.messages.push(message);
+  conversation.updated = Date.now();
+  sortConversations();
+  persist();
+  renderList();
+  if (conversation === page.current) showMessage(message);
+  const controller = new AbortController();
+  page.streaming = { controller, conversation, message };
+  setStreaming(true);
+  const renderer = new Renderer(message);
+  const box = $("messages");
+  try {
+    for await (const event of api.streamChat(conversation.model, messages, controller.signal)) {
+      const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+      if (event.info) message.target = describeTarget(event.info);
+      if (event.delta) message.content += event.delta;
+      const view = page.views.get(message);
+      if (view) view.update(message);
+      renderer.poke();
+      keepScrolled(box, atBottom);
+    }
+    message.state = "done";
+  } catch (error) {
+    if (error && error.name === "AbortError") {
+      message.state = "stopped";
+    } else {
+      const known = error instanceof api.ApiError ? error : new api.ApiError(0, {
+        message: String(error && error.message || error) });
+      message.state = known.inBand && message.content ? "incomplete" : "error";
+      message.error = { message: known.message, status: known.inBand ? 0 : known.status,
+        code: known.code, hint: hintFor(known) };
+      if (known.status === 401) showKeyPanel("The server refused the key: enter another one.");
+    }
+  } finally {
+    page.streaming = null;
+    setStreaming(false);
+    persist();
+    if (message.content) await renderer.finish();
+    // the final state shows once the final text is rendered (tests wait for it)
+    const view = page.views.get(message);
+    if (view) view.update(message);
+  }
+}
+
+async function send() {
+  const input = $("input");
+  const text = input.value;
+  if (!text.trim() || page.streaming) return;
+  const model = $("model").value;
+  if (!model) {
+    notice("No model to ask yet: the list of models has not loaded.");
+    return;
+  }
+  notice("");
+  let conversation = page.current;
+  if (!conversation) {
+    conversation = store.newConversation(model);
+    page.conversations.unshift(conversation);
+    page.current = conversation;
+  }
+  conversation.model = model;
+  conversation.messages.push({ role: "user", content: text });
+  if (!conversation.renamed && conversation.messages.filter((m) => m.role === "user").length === 1) {
+    conversation.title = store.titleFrom(text);
+    $("title").textContent = conversation.title;
+  }
+  input.value = "";
+  showMessage(conversation.messages[conversation.messages.length - 1]);
+  await answer(conversation);
+}
+
+function retry(message) {
+  const conversation = page.current;
+  if (!conversation || page.streaming) return;
+  const index = conversation.messages.indexOf(message);
+  if (index < 0) return;
+  conversation.messages.splice(index, 1);
+  const view = page.views.get(message);
+  if (view) view.root.remove();
+  if ($("model").value) conversation.model = $("model").value;
+  answer(conversation);
+}
+
+function setStreaming(on) {
+  $("send").hidden = on;
+  $("stop").hidden = !on;
+  $("messages").setAttribute("aria-busy", on ? "true" : "false");
+}
+
+// --- models and the API key ------------------------------------------------------------
+
+function chooseModel(name) {
+  const select = $("model");
+  if ([...select.options].some((option) => option.value === name)) select.value = name;
+}
+
+async function loadModels() {
+  try {
+    page.models = await api.listModels();
+  } catch (error) {
+    if (error.status === 401) {
+      showKeyPanel(api.apiKey() ? "The server refused this key: enter another one." : "");
+    } else {
+      notice("Cannot list the models: " + error.message + " " + hintFor(error));
+    }
+    return false;
+  }
+  const select = $("model");
+  select.replaceChildren(...page.models.map((model) => {
+    const option = el("option", "", model.id);
+    option.value = model.id;
+    return option;
+  }));
+  chooseModel(store.lastModel());
+  if (page.current && page.current.model) chooseModel(page.current.model);
+  hideKeyPanel();
+  notice(page.models.length ? "" : "This server serves no model.");
+  return true;
+}
+
+function showKeyPanel(message) {
+  const error = $("key-error");
+  error.textContent = message || "";
+  error.hidden = !message;
+  $("key-panel").hidden = false;
+  $("key-input").focus();
+}
+
+function hideKeyPanel() {
+  $("key-panel").hidden = true;
+}
+
+// --- wiring ----------------------------------------------------------------------------
+
+function bind() {
+  $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
+  $("input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  });
+  $("stop").addEventListener("click", () => {
+    if (page.streaming) page.streaming.controller.abort();
+  });
+  $("new-chat").addEventListener("click", () => {
+    if (page.current && page.current.messages.length === 0) { select(page.current); return; }
+    const conversation = store.newConversation($("model").value);
+    page.conversations.unshift(conversation);
+    persist();
+    select(conversation);
+  });
+  $("model").addEventListener("change", () => {
+    const model = $("model").value;
+    store.rememberModel(model);
+    if (page.current) { page.current.model = model; persist(); }
+  });
+  $("toggle-sidebar").addEventListener("click", () => {
+    const open = document.body.classList.toggle("sidebar-open");
+    $("toggle-sidebar").setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  $("backdrop").addEventListener("click", () => document.body.classList.remove("sidebar-open"));
+  $("key-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    api.setApiKey($("key-input").value.trim());
+    $("key-input").value = "";
+    await loadModels();
+  });
+}
+
+async function main() {
+  bind();
+  page.conversations = store.loadConversations();
+  sortConversations();
+  page.current = page.conversations[0] || null;
+  renderList();
+  renderConversation();
+  await loadModels();
+  document.body.dataset.ready = "true";
+}
+
+main();
