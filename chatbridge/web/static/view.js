@@ -119,6 +119,7 @@ export class MessageView {
     this.root.dataset.state = message.state || "done";
     if (message.role === "user") {
       this.raw.textContent = message.content;
+      this.badge.hidden = true;
       return;
     }
     this.target.textContent = message.target ? "answered by " + message.target.label : "";
