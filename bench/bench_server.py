@@ -39,6 +39,9 @@ LITELLM_VERSION = "1.108.7"
 LITELLM_PYTHON = HERE / ".venv-litellm" / "bin" / "python"
 USER = [{"role": "user", "content": "Tell me about benchmarks"}]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+#: Both servers check an API key (LiteLLM refuses to start without a master key).
+KEY = "sk-bench-" + "0123456789abcdef" * 2
+HEADERS = {"Authorization": f"Bearer {KEY}"}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -92,7 +95,7 @@ def process(args: list[str], *, first_line: str | None = None, env: dict[str, st
 async def wait_until_answering(url: str, model: str, deadline: float) -> float:
     """Poll until one chat request is answered 200; the monotonic time it was."""
     body = {"model": model, "messages": USER}
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=HEADERS) as session:
         while time.monotonic() < deadline:
             try:
                 async with session.post(url + "/chat/completions", json=body) as response:
@@ -133,7 +136,7 @@ async def one(
 async def sequential(
     url: str, model: str, n: int, stream: bool, pid: int | None
 ) -> dict[str, float]:
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=HEADERS) as session:
         for _ in range(20):  # warm up connections, caches, tokens
             await one(session, url, model, stream)
         cpu = cpu_seconds(pid) if pid else 0.0
@@ -149,7 +152,7 @@ async def sequential(
 
 async def throughput(url: str, model: str, clients: int, seconds: float) -> float:
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, headers=HEADERS) as session:
         done = 0
         stop = time.monotonic() + seconds
 
@@ -167,7 +170,9 @@ async def throughput(url: str, model: str, clients: int, seconds: float) -> floa
 async def many_streams(url: str, model: str, count: int) -> tuple[int, float]:
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=HEADERS
+    ) as session:
         started = time.monotonic()
         results = await asyncio.gather(
             *(one(session, url, model, True) for _ in range(count)), return_exceptions=True
@@ -275,7 +280,7 @@ def main() -> None:
 
         def ours() -> Any:
             args_ = [sys.executable, "-m", "chatbridge", "serve", "--port", "0",
-                     "--config", str(config)]  # fmt: skip
+                     "--config", str(config), "--api-key", KEY]  # fmt: skip
             return _with_v1(process(args_, first_line="Serving on"))
 
         results = [measure_server("chatbridge", ours, "fake", base, n)]
@@ -291,7 +296,8 @@ def main() -> None:
                 args_ = [str(HERE / ".venv-litellm" / "bin" / "litellm"), "--config",
                          str(lite_config), "--host", "127.0.0.1", "--port", str(port),
                          "--num_workers", "1"]  # fmt: skip
-                env = {"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False"}
+                env = {"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False",
+                       "LITELLM_MASTER_KEY": KEY}  # fmt: skip
                 return _fixed_url(process(args_, env=env), f"http://127.0.0.1:{port}/v1")
 
             try:

@@ -85,6 +85,7 @@ def _start_site(generation: str, site_cpu: int | None) -> tuple[subprocess.Popen
         "--no-stream",
         "--port",
         "0",
+        "--quiet",  # measure the site, not its request log
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     if site_cpu is not None:

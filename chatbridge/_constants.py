@@ -29,6 +29,9 @@ DEFAULT_HEADERS: dict[str, str] = {
 #: AI Power calls: the plugin's own upstream timeout is 200 s and a non-streamed reply sends
 #: nothing until it is done (rule 12), so the gap and the total allow for that and a margin.
 AIPOWER_TIMEOUT = 240.0
+#: ``Chatgpt4o.create_async``'s default deadline: the seed's own signature says 120, and the
+#: seed API is kept. (``ChatGptt`` takes no ``timeout`` of its own, so AIPOWER_TIMEOUT applies.)
+CHATGPT4O_TIMEOUT = 120
 AIPOWER_READ_GAP = 210.0
 #: Turns a site keeps for a conversation it holds itself: 1.7 keeps ``conversation_cut``
 #: (default 10) cookie entries; AIPKit uses the last ``max_messages`` (default 15), counted

@@ -1,9 +1,9 @@
 """The seed documents' usage examples and every example in docs/providers/ and the README,
 run for real.
 
-Each runs in its own interpreter against the local AI Power site, as written except for the
-import path, the site URL (and a local proxy in place of proxy.example.com), and must print
-a real answer from the site.
+Each runs in its own interpreter against the local AI Power site (the OpenAICompatible page:
+the local fake upstream), as written except for the import path, the site URL (and a local
+proxy in place of proxy.example.com), and must print a real answer from the server.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.upstream import LocalUpstream, expected_answer
 from tests.conftest import local_proxy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,9 @@ DOCS = [*sorted((ROOT / "docs" / "providers").glob("*.md")), ROOT / "README.md"]
 SEED_IMPORT = re.compile(r"^from \S+\.Provider\.not_working\.(\w+) import (\w+)$", re.MULTILINE)
 DOCS_SITE = "http://127.0.0.1:8080"
 SERVE_URL = "http://127.0.0.1:8000"
+DOCS_UPSTREAM = "http://127.0.0.1:8000/v1"
+#: The question the OpenAICompatible page asks (the test checks it is still there).
+UPSTREAM_QUESTION = "Name three trees."
 ANSWER = "[local AI Power site] Echo:"
 
 
@@ -73,8 +77,9 @@ async def run(code: str) -> tuple[int, str, str]:
 
 def test_the_examples_were_found() -> None:
     assert len(SEEDS) == 4
-    assert {page.stem for page in DOCS} == {"AIPower", "ChatGptt", "Chatgpt4o", "README"}
-    assert len(docs_examples()) == 5
+    stems = {page.stem for page in DOCS}
+    assert stems == {"AIPower", "ChatGptt", "Chatgpt4o", "OpenAICompatible", "README"}
+    assert len(docs_examples()) == 6
 
 
 @pytest.mark.parametrize(
@@ -114,6 +119,9 @@ async def served(site: str) -> AsyncIterator[str]:
 
 @pytest.mark.parametrize(("name", "code"), docs_examples(), ids=[n for n, _ in docs_examples()])
 async def test_docs_example_runs(name: str, code: str) -> None:
+    if name.startswith("OpenAICompatible"):
+        await run_upstream_example(code)
+        return
     site = LocalSite(SiteConfig(generation="2.2"))
     async with site as url, local_proxy() as (proxy, _):
         if "from openai import" in code:  # the server section: a real `chatbridge serve`
@@ -127,3 +135,16 @@ async def test_docs_example_runs(name: str, code: str) -> None:
     assert ANSWER in out
     if name.startswith("AIPower"):
         assert "history turns: 2" in out  # the conversation's first turn reached the site
+
+
+async def run_upstream_example(code: str) -> None:
+    assert DOCS_UPSTREAM in code and UPSTREAM_QUESTION in code
+    upstream = LocalUpstream()
+    async with upstream as url:
+        status, out, err = await run(runnable(code.replace(DOCS_UPSTREAM, url), url, url))
+    assert status == 0, err
+    answer = "".join(expected_answer([{"role": "user", "content": UPSTREAM_QUESTION}]))
+    assert out.count(answer) == 2  # streamed, then whole
+    assert "(finish reason: stop)" in out and "tokens:" in out
+    assert upstream.stats.completed == 2
+    assert upstream.stats.recent[0].options["temperature"] == 0.2

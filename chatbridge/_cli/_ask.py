@@ -49,6 +49,10 @@ async def ask(
         kwargs["timeout"] = timeout
     if target.site_url is not None:
         kwargs["site_url"] = target.site_url
+    if target.chat_page is not None:
+        kwargs["chat_page"] = target.chat_page
+    if target.bot_id is not None:
+        kwargs["bot_id"] = target.bot_id
     provider = target.provider
     started = time.perf_counter()
     first: float | None = None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import replace
 from typing import Any
 
 from .._aipower._conversation import Conversation
-from ._errors import UsageError
-from ._options import Target, add_connection_options, check_proxy
+from ._errors import ALWAYS, UsageError
+from ._options import Target, add_connection_options, add_page_options, check_proxy
 from ._output import print_json
 from ._repl import converse
 from ._turn import answer, reply_json
@@ -19,6 +20,7 @@ __all__ = ["register"]
 _EXAMPLES = """\
 examples:
   chatbridge chat --url https://your-site.example "Hello!"
+  chatbridge chat --url https://your-site.example what is a nonce   (words join into one)
   echo "Summarise this" | chatbridge chat --url https://your-site.example --json
   chatbridge chat --provider ChatGptt --url https://your-site.example   (a conversation)
 
@@ -49,11 +51,21 @@ def register(subparsers: Any) -> None:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("message", nargs="?", metavar="MESSAGE", help='the question ("-": stdin)')
+    parser.add_argument(
+        "message",
+        nargs="*",
+        metavar="MESSAGE",
+        help='the question; several words are joined with spaces, quoted or not ("-": stdin)',
+    )
     parser.add_argument("--provider", metavar="NAME", help="provider (see `chatbridge providers`)")
-    parser.add_argument("--url", metavar="SITE", help="any AI Power site (http:// or https://)")
+    parser.add_argument(
+        "--url",
+        metavar="SITE",
+        help="any AI Power site (http:// or https://): its home page or the page with the chat",
+    )
     parser.add_argument("--model", help="model name (default: the provider's default)")
     parser.add_argument("--system", metavar="TEXT", help="a system prompt sent with every turn")
+    add_page_options(parser)
     add_connection_options(parser, timeout=None)
     parser.add_argument(
         "--no-stream", action="store_true", help="wait for the whole answer instead of streaming"
@@ -61,14 +73,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="machine-readable output (fields: see below)"
     )
-    parser.set_defaults(handler=run)
+    # words_dest: the list that words found after options join (see _main.main).
+    parser.set_defaults(
+        handler=run, words_dest="message", exit_codes=ALWAYS | {0, 3, 5, 6, 7, 8, 9, 10}
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     target = Target.resolve(args.provider, args.url, args.model)
+    target = replace(target, chat_page=args.chat_page, bot_id=args.bot_id)
     check_proxy(args.proxy)
     opening = [{"role": "system", "content": args.system}] if args.system else []
-    message = _one_shot_message(args.message)
+    message = _one_shot_message(" ".join(args.message) if args.message else None)
     if message is None:
         return converse(args, target, opening)
     messages = [*opening, {"role": "user", "content": message}]

@@ -4,35 +4,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from typing import Any
 
-from .._aipower._client import _Call
-from .._exceptions import ChatbridgeError, NonceError, ResponseTooLargeError, TransportError
 from .._providers._aipower_base import AIPowerSite
+from .._providers._base import BaseProvider
 from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
-from ._ask import ask
-from ._errors import UsageError, exit_code
-from ._options import CHECK_TIMEOUT, Target, add_connection_options, check_proxy, check_site_url
+from ._errors import ALWAYS, UsageError
+from ._options import (
+    CHECK_TIMEOUT,
+    Target,
+    add_connection_options,
+    add_page_options,
+    check_proxy,
+    check_site_url,
+)
 from ._output import print_json, print_table
+from ._probe import Probe, probe_site
 from ._spinner import Spinner, stderr_is_terminal
 
-__all__ = ["register"]
+__all__ = ["default_targets", "register"]
 
-_PROBE = "chatbridge check: please answer with one short sentence."
 _EXAMPLES = """\
 examples:
   chatbridge check --url https://your-site.example
-  chatbridge check ChatGptt Chatgpt4o --json
-  chatbridge check                       (every provider that has a site of its own)
+  chatbridge check --url https://one.example --url https://two.example/chat/ --json
+  chatbridge check                       (everything that can work: working providers)
 
-NAME checks a provider at its own site; --url checks any site through AIPower.
+--url checks any AI Power site through AIPower (its home page or the page with the
+chat). NAME checks a provider at its own site; a provider with no site of its own
+(AIPower) needs --url instead. With neither, check probes every provider marked working
+that has a site of its own, and when there is none it says how to check a site.
 --json prints one object per site: reachable, generation, streaming, answered,
-nonce_accepted (true, false, or null when the probe failed before sending),
+nonce_accepted (true: the site got past its nonce check, even if it then failed, for
+example on its AI backend's error; false: refused even after a refresh; null: not known,
+because the probe failed before sending or before the site's nonce check showed),
 nonce_refreshed (true when a refused nonce was replaced from a fresh page), first_token_ms,
-latency_ms, error and exit_code. A failure before any probe (a malformed --url) prints
+latency_ms, error and exit_code (what `chatbridge chat` would exit with for that site: see
+`chatbridge chat --help`). A failure before any probe (a malformed --url) prints
 {"error": MESSAGE, "exit_code": CODE} instead.
 """
 
@@ -51,39 +61,58 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help="provider to check")
     parser.add_argument(
-        "--url", action="append", default=[], metavar="SITE", help="a site to check (repeatable)"
+        "--url",
+        action="append",
+        default=[],
+        metavar="SITE",
+        help="a site to check, its home page or the page with the chat (repeatable)",
     )
+    add_page_options(parser)
     add_connection_options(parser, timeout=CHECK_TIMEOUT)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(handler=run)
+    # A failed probe's own code (5 to 10) is in the report; the command exits 1 for it.
+    parser.set_defaults(handler=run, exit_codes=ALWAYS | {0, 1, 3})
 
 
-@dataclass
-class Probe:
-    provider: str
-    site: str | None
-    reachable: bool | None = None
-    generation: str | None = None
-    streaming: bool | None = None
-    nonce_accepted: bool | None = None  # None: the probe failed before the chat request
-    nonce_refreshed: bool = False  # a nonce was refused and a fresh page fetched for another
-    answered: bool = False
-    first_token_ms: float | None = None
-    latency_ms: float | None = None
-    error: str | None = None
-    exit_code: int = 0
+_HOW_TO_CHECK_A_SITE = "check a site with `chatbridge check --url https://your-site.example`"
+
+
+def default_targets() -> list[Target]:
+    """What ``check`` probes when given no NAME and no ``--url``: everything that can work,
+    that is every provider marked working that has a site of its own. (Configured routes
+    belong here too once they exist.)"""
+    return [
+        Target(provider, None, _default_model(provider))
+        for provider in list_providers(working_only=True)
+        if provider.url and issubclass(provider, AIPowerSite)  # what a probe can check
+    ]
 
 
 def _targets(args: argparse.Namespace) -> list[Target]:
     """Everything is validated before the first probe, so a typo costs no timeout."""
     urls = [check_site_url(url) for url in args.url]
-    providers = [get_provider(name) for name in args.names]
+    providers = [_checkable(get_provider(name)) for name in args.names]
     if not providers and not urls:
-        providers = [p for p in list_providers() if p.url]
-        if not providers:
-            raise UsageError("no provider has a site of its own; pass --url SITE")
+        targets = default_targets()
+        if not targets:
+            raise UsageError(
+                "nothing to check: no working provider has a site of its own (the seed "
+                f"providers' sites are gone), so {_HOW_TO_CHECK_A_SITE}"
+            )
+        return targets
     targets = [Target(p, None, _default_model(p)) for p in providers]
-    return targets + [Target(AIPower, url, _default_model(AIPower)) for url in urls]
+    targets += [Target(AIPower, url, _default_model(AIPower)) for url in urls]
+    return [replace(t, chat_page=args.chat_page, bot_id=args.bot_id) for t in targets]
+
+
+def _checkable(provider: type[BaseProvider]) -> type[BaseProvider]:
+    """``provider``, if check can probe it at a site of its own."""
+    name = provider.get_name()
+    if not issubclass(provider, AIPowerSite):
+        raise UsageError(f"{name} is not an AI Power provider; check cannot probe it")
+    if not provider.url:
+        raise UsageError(f"{name} has no site of its own: {_HOW_TO_CHECK_A_SITE}")
+    return provider
 
 
 def _default_model(provider: type[Any]) -> str:
@@ -107,63 +136,8 @@ async def _check_all(targets: list[Target], args: argparse.Namespace) -> list[Pr
     with Spinner("Checking…", enabled=decorate) as spinner:
         for target in targets:  # one at a time: latencies stay comparable
             spinner.update(f"Checking {target.name} at {target.url}…")
-            probes.append(await _probe(target, args.proxy, args.timeout))
+            probes.append(await probe_site(target, args.proxy, args.timeout))
     return probes
-
-
-async def _probe(target: Target, proxy: str | None, timeout: float) -> Probe:
-    probe = Probe(target.name, target.url)
-    try:
-        await _discover_and_ask(probe, target, proxy, timeout)
-    except ChatbridgeError as error:
-        probe.error = str(error)
-        probe.exit_code = exit_code(error)
-        if probe.reachable is None:
-            reached = not isinstance(error, TransportError)
-            probe.reachable = reached or isinstance(error, ResponseTooLargeError)
-        if isinstance(error, NonceError):
-            probe.nonce_accepted = False
-    return probe
-
-
-async def _discover_and_ask(
-    probe: Probe, target: Target, proxy: str | None, timeout: float
-) -> None:
-    provider = target.provider
-    if not issubclass(provider, AIPowerSite):
-        raise UsageError(f"{target.name} is not an AI Power provider; check cannot probe it")
-    client = provider.site(target.site_url)
-    call = _Call(proxy=proxy, timeout=timeout, provider=target.name)
-    tokens = await client.page_tokens(call)
-    probe.reachable = True
-    probe.generation = tokens.generation
-    if tokens.generation == "legacy" and tokens.legacy_version:
-        probe.generation = f"legacy {tokens.legacy_version}"
-    probe.streaming = True if tokens.generation == "aipkit" else tokens.stream_hint
-    refreshes = client.stats.nonce_refreshes
-    started = time.perf_counter()
-    try:
-        reply = await ask(
-            target,
-            [{"role": "user", "content": _PROBE}],
-            stream=True,
-            on_chunk=lambda chunk: None,
-            proxy=proxy,
-            timeout=timeout,
-        )
-    finally:
-        probe.nonce_refreshed = client.stats.nonce_refreshes > refreshes
-    probe.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-    if reply.first_token_seconds is not None:
-        probe.first_token_ms = round(reply.first_token_seconds * 1000, 1)
-    probe.answered = True
-    probe.nonce_accepted = True
-    # The page's data-openai_stream_nav is only a hint (a widget page says 0 and streams);
-    # the reply itself tells (rule 13).
-    probe.streaming = reply.streamed
-    # Observed beats the page's hint: a streamed answer arrives in several pieces, a JSON
-    # reply in one (AIPKit always streams). Without an answer, the hint stands.
-    probe.streaming = reply.streamed or tokens.generation == "aipkit"
 
 
 def _yes_no(value: bool | None) -> str:

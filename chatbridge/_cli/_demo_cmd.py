@@ -10,10 +10,12 @@ from typing import Any
 from rich.console import Console
 
 from .._aipower._client import ClientStats
+from .._exceptions import ChatbridgeError
 from .._providers._aipower_base import AIPowerSite
 from .._providers.chatgpt4o import Chatgpt4o
 from .._providers.chatgptt import ChatGptt
 from .._types import Messages
+from ._errors import ALWAYS, UsageError
 
 __all__ = ["register"]
 
@@ -47,13 +49,22 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-stream",
         action="store_true",
-        help="the site answers in JSON, not a stream (1.7 never streams, AIPKit always does)",
+        help="the site answers in JSON, not a stream (1.7 never streams; AIPKit always does, "
+        "so it refuses this option)",
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, exit_codes=ALWAYS | {0})
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_demo(args.generation, not args.no_stream))
+    if args.no_stream and args.generation == "aipkit":
+        raise UsageError(
+            "--no-stream: an AIPKit site (plugin 2.3+) always streams its answers; for JSON "
+            "replies pick --generation 1.7, 1.8 or 2.2"
+        )
+    try:
+        return asyncio.run(_demo(args.generation, not args.no_stream))
+    except ChatbridgeError as error:  # the built-in site failing is a bug of ours: exit 11
+        raise RuntimeError(f"the built-in local site failed: {error}") from error
 
 
 async def _conversation(

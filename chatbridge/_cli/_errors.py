@@ -26,12 +26,14 @@ from .._exceptions import (
 from ._output import print_json_line
 
 __all__ = [
+    "ALWAYS",
     "EXIT_CODES_HELP",
     "INTERNAL_ERROR",
     "INTERRUPTED",
     "UsageError",
     "error_json",
     "exit_code",
+    "exit_codes_help",
     "fail",
     "run_command",
 ]
@@ -68,7 +70,19 @@ _TABLE = (
     (INTERNAL_ERROR, "an internal error (a bug: rerun with --debug and report it)"),
     (INTERRUPTED, "interrupted (Ctrl-C)"),
 )
-EXIT_CODES_HELP = "exit codes:\n" + "".join(f"  {code:<3}  {meaning}\n" for code, meaning in _TABLE)
+#: The codes any command can end with: a usage error, a bug, Ctrl-C.
+ALWAYS: frozenset[int] = frozenset({2, INTERNAL_ERROR, INTERRUPTED})
+
+
+def exit_codes_help(codes: frozenset[int] | None = None) -> str:
+    """The exit code table, limited to ``codes`` (``None``: every code)."""
+    rows = (
+        f"  {code:<3}  {meaning}\n" for code, meaning in _TABLE if codes is None or code in codes
+    )
+    return "exit codes:\n" + "".join(rows)
+
+
+EXIT_CODES_HELP = exit_codes_help()
 
 
 def exit_code(error: BaseException) -> int:

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import NoReturn
 
+from .. import __version__
 from ._commands import COMMANDS
-from ._errors import EXIT_CODES_HELP, error_json, run_command
+from ._errors import EXIT_CODES_HELP, error_json, exit_codes_help, run_command
 from ._output import print_json_line
 
 __all__ = ["main"]
@@ -20,13 +21,14 @@ _JSON_ERRORS: ContextVar[bool] = ContextVar("json_errors", default=False)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse; under ``--json`` a usage error also prints ``{"error", "exit_code"}`` on
+    """argparse, with a usage error as one line on stderr, like every other error (the usage
+    synopsis is in ``--help``); under ``--json`` it also prints ``{"error", "exit_code"}`` on
     stdout. The command parsers are of this class too (argparse makes them like their parent)."""
 
     def error(self, message: str) -> NoReturn:
         if _JSON_ERRORS.get():
             print_json_line(error_json(message, 2))
-        super().error(message)
+        self.exit(2, f"chatbridge: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"chatbridge {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(subparsers)
@@ -49,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         subparser.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
         )
+        subparser.set_defaults(command_parser=subparser)  # for errors found after parsing
+        codes = exit_codes_help(subparser.get_default("exit_codes"))  # only its own codes
         examples = (subparser.epilog or "").strip("\n")
-        subparser.epilog = f"{examples}\n\n{EXIT_CODES_HELP}" if examples else EXIT_CODES_HELP
+        subparser.epilog = f"{examples}\n\n{codes}" if examples else codes
     return parser
 
 
@@ -64,7 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     token = _JSON_ERRORS.set(_wants_json(arguments))
     try:
-        args = parser.parse_args(arguments)
+        args, extras = parser.parse_known_args(arguments)
+        words = getattr(args, "words_dest", None)
+        if extras and words and not any(extra.startswith("-") for extra in extras):
+            # Words after an option (`chat hello --url U world`) still belong to the message.
+            getattr(args, words).extend(extras)
+        elif extras:  # reported by the command's parser, so the hint names its --help
+            command_parser = getattr(args, "command_parser", parser)
+            command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     finally:
         _JSON_ERRORS.reset(token)
     if args.command is None:

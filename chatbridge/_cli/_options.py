@@ -4,11 +4,14 @@ name: which provider, at which site, with which model. Nothing here touches the 
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .._constants import AIPOWER_TIMEOUT
+from .._providers._aipower_base import AIPowerSite
 from .._providers._base import BaseProvider
-from .._providers._registry import get_provider
+from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
 from ._errors import UsageError
 
@@ -17,8 +20,10 @@ __all__ = [
     "NO_SITE_HINT",
     "Target",
     "add_connection_options",
+    "add_page_options",
     "check_proxy",
     "check_site_url",
+    "default_timeout",
     "positive_seconds",
 ]
 
@@ -40,21 +45,83 @@ def positive_seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    if not math.isfinite(value) or value <= 0:  # "inf" and "nan" parse as floats too
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0 seconds: {text!r}")
     return value
 
 
+def default_timeout(provider: type[BaseProvider]) -> float | None:
+    """The deadline ``provider`` applies when the CLI passes none: its entry point's own
+    ``timeout`` default, or, for an AI Power provider that takes none (``ChatGptt`` forwards
+    its keyword arguments), the engine's ``AIPOWER_TIMEOUT``. ``None`` when it has none."""
+    fallback = AIPOWER_TIMEOUT if issubclass(provider, AIPowerSite) else None
+    timeout = provider.get_parameters().get("timeout", fallback)
+    return float(timeout) if isinstance(timeout, int | float) else None
+
+
+def _provider_timeouts() -> str:
+    """``240 s for AIPower and ChatGptt, 120 s for Chatgpt4o``, from the providers' code."""
+    names: dict[float, list[str]] = {}
+    for provider in list_providers():
+        seconds = default_timeout(provider)
+        if seconds is not None:
+            names.setdefault(seconds, []).append(provider.get_name())
+    groups = sorted(names.items(), key=lambda item: -item[0])
+    return ", ".join(f"{seconds:g} s for {' and '.join(group)}" for seconds, group in groups)
+
+
 def add_connection_options(parser: argparse.ArgumentParser, *, timeout: float | None) -> None:
-    """``--proxy`` and ``--timeout`` (``timeout=None`` means the library's own default)."""
+    """``--proxy`` and ``--timeout`` (``timeout=None`` means each provider's own default)."""
     parser.add_argument("--proxy", metavar="URL", help="HTTP(S) or SOCKS proxy for every request")
-    shown = f"{timeout:g} s" if timeout is not None else "120 s"
+    shown = f"{timeout:g} s" if timeout is not None else f"the provider's: {_provider_timeouts()}"
     parser.add_argument(
         "--timeout",
         type=positive_seconds,
         default=timeout,
         metavar="SECONDS",
         help=f"deadline for each request (default: {shown})",
+    )
+
+
+def _chat_page(text: str) -> str:
+    """argparse ``type=`` for ``--chat-page``: a path on the site, or the page's full URL."""
+    if text.startswith("/") and not text.startswith("//"):
+        return text
+    try:
+        return check_site_url(text)
+    except UsageError:
+        raise argparse.ArgumentTypeError(
+            f"not a path (/chat/) or a page URL (https://your-site.example/chat/): {text!r}"
+        ) from None
+
+
+def _bot_id(text: str) -> int:
+    """argparse ``type=`` for ``--bot-id``: the chat container's data-bot-id."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a bot id (a whole number, 0 or more): {text!r}")
+    return value
+
+
+def add_page_options(parser: argparse.ArgumentParser) -> None:
+    """``--chat-page`` and ``--bot-id``: which chat on the site, when the page has several or
+    the chat is not on the page ``--url`` names."""
+    parser.add_argument(
+        "--chat-page",
+        type=_chat_page,
+        metavar="PAGE",
+        help="the page holding the chat, as a path (/chat/) or a URL, when it is not the page "
+        "--url names (default: that page)",
+    )
+    parser.add_argument(
+        "--bot-id",
+        type=_bot_id,
+        metavar="N",
+        help="the chat bot to talk to (its data-bot-id) when the page has several "
+        "(default: the page's first chat)",
     )
 
 
@@ -101,6 +168,9 @@ class Target:
     provider: type[BaseProvider]
     site_url: str | None
     model: str
+    #: The page holding the chat and the bot on it (``None``: the provider's own choice).
+    chat_page: str | None = None
+    bot_id: int | None = None
 
     @property
     def url(self) -> str | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from .._providers._aipower_base import AIPowerSite
 from .._providers._registry import list_providers
+from ._errors import ALWAYS
 from ._output import print_json, print_table
 
 __all__ = ["register"]
@@ -21,7 +22,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, exit_codes=ALWAYS | {0})
 
 
 def run(args: argparse.Namespace) -> int:

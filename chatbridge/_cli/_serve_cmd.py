@@ -63,11 +63,13 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def _setup_logging() -> None:
+def _setup_logging(debug: bool) -> None:
+    """The access log (one line per request) and server errors to stderr; with --debug,
+    internal errors carry their traceback."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     for name, level in (
-        ("chatbridge.server", logging.INFO),
+        ("chatbridge.server", logging.DEBUG if debug else logging.INFO),
         ("chatbridge.client", logging.WARNING),
     ):
         logger = logging.getLogger(name)
@@ -102,7 +104,7 @@ async def _main(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    _setup_logging()
+    _setup_logging(bool(getattr(args, "debug", False)))
     try:
         why = asyncio.run(_main(args))
     except OSError as error:

@@ -33,6 +33,7 @@ from ._models import (
     ChoiceDelta,
     ChunkChoice,
     CompletionUsage,
+    content_chunk,
     new_completion_id,
     now,
 )
@@ -83,8 +84,8 @@ class AsyncChatStream:
     def __init__(self, chunks: AsyncIterator[ChatCompletionChunk]) -> None:
         self._chunks = chunks
 
-    def __aiter__(self) -> AsyncChatStream:
-        return self
+    def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
+        return self._chunks  # ``async for`` drives the chunks directly: no wrapper per chunk
 
     async def __anext__(self) -> ChatCompletionChunk:
         return await self._chunks.__anext__()
@@ -264,12 +265,7 @@ class _Engine:
                         choices=[ChunkChoice(delta=ChoiceDelta(role="assistant", content=text))],
                     ).with_info(self.info(report))
                     continue
-                yield ChatCompletionChunk(
-                    id=ident,
-                    created=created,
-                    model=name,
-                    choices=[ChunkChoice(delta=ChoiceDelta(content=text))],
-                )
+                yield content_chunk(ident, created, name, text)
         finally:
             await aclose(texts)
         name = self.answered_model(report, requested)

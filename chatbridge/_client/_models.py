@@ -20,6 +20,7 @@ __all__ = [
     "ChoiceDelta",
     "ChunkChoice",
     "CompletionUsage",
+    "content_chunk",
     "new_completion_id",
 ]
 
@@ -131,3 +132,41 @@ class ChatCompletionChunk(BaseModel):
         extra: dict[str, Any] = self.__pydantic_extra__ or {}
         info = extra.get("chatbridge")
         return info if isinstance(info, ChatbridgeInfo) else None
+
+
+_new = object.__new__
+_set = object.__setattr__
+_DELTA_SET = frozenset({"content"})
+_CHOICE_SET = frozenset({"delta"})
+_CHUNK_SET = frozenset({"id", "created", "model", "choices"})
+
+
+def _built(cls: type[BaseModel], values: dict[str, Any], fields_set: frozenset[str]) -> Any:
+    model = _new(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", set(fields_set))
+    _set(model, "__pydantic_extra__", {} if cls is ChatCompletionChunk else None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+def content_chunk(ident: str, created: int, model: str, text: str) -> ChatCompletionChunk:
+    """A content chunk, built without re-validating values the router made itself: about
+    half the cost of validating, on the path every streamed token takes. A test holds it
+    equal, field for field and byte for byte, to the validated construction."""
+    delta = _built(ChoiceDelta, {"role": None, "content": text}, _DELTA_SET)
+    choice = _built(
+        ChunkChoice,
+        {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None},
+        _CHOICE_SET,
+    )
+    values = {
+        "id": ident,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [choice],
+        "usage": None,
+    }
+    chunk: ChatCompletionChunk = _built(ChatCompletionChunk, values, _CHUNK_SET)
+    return chunk

@@ -106,7 +106,7 @@ def classify(error: BaseException, target: Target | None = None) -> Action:
         if not isinstance(error, rule.error):
             continue
         if rule.retryable_status:
-            statuses = getattr(target.provider, "retryable_statuses", ()) if target else ()
+            statuses = target.provider.retryable_statuses if target else frozenset()
             if getattr(error, "status", None) not in statuses:
                 continue
         return rule.action

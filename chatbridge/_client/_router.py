@@ -117,7 +117,6 @@ class Router:
                         started = dog.now()
                         if started >= deadline:
                             break
-                        rescue = self._rescuers(route, target, failed, buffered)
                         prefill = "".join(delivered)
                         sent = (
                             [*messages, {"role": "assistant", "content": prefill}]
@@ -126,15 +125,39 @@ class Router:
                         )
                         attempt_text: list[str] = []
                         report.current = target
+                        report.finish = report.usage = None
+                        first_limit, stall_limit = self._limits(route, target, failed, buffered)
                         try:
                             stream = self._open(target, sent, model, options, deadline - started)
                             try:
-                                async for text in self._guarded(
-                                    stream, dog, report, deadline, rescue, attempt_text
-                                ):
-                                    if not buffered:
-                                        delivered.append(text)
-                                        yield text
+                                while True:
+                                    limit = stall_limit if attempt_text else first_limit
+                                    due = deadline
+                                    if limit is not None:
+                                        due = min(deadline, dog.now() + limit)
+                                    dog.enter(due)
+                                    try:
+                                        item = await stream.__anext__()
+                                    except StopAsyncIteration:
+                                        break
+                                    except asyncio.CancelledError:
+                                        if dog.expired():
+                                            raise _too_slow(
+                                                due, deadline, limit, attempt_text
+                                            ) from None
+                                        raise
+                                    finally:
+                                        dog.leave()
+                                    if type(item) is str:
+                                        if item:
+                                            attempt_text.append(item)
+                                            if not buffered:
+                                                delivered.append(item)
+                                                yield item
+                                    elif isinstance(item, FinishReason):
+                                        report.finish = item
+                                    elif isinstance(item, Usage):
+                                        report.usage = item
                             finally:
                                 await aclose(stream)
                         except Exception as error:
@@ -201,50 +224,12 @@ class Router:
         finally:
             dog.close()
 
-    async def _guarded(
-        self,
-        stream: AsyncIterator[Any],
-        dog: Watchdog,
-        report: CallReport,
-        deadline: float,
-        rescue: tuple[bool, bool],
-        attempt_text: list[str],
-    ) -> AsyncIterator[str]:
-        """One attempt's text under the deadline, the first-token and the stall limits."""
-        can_fail_over, can_rescue = rescue
-        first_limit = self.policy.first_token_timeout if can_fail_over else None
-        stall_limit = self.policy.stall_timeout if can_rescue else None
-        report.finish = report.usage = None
-        while True:
-            limit = stall_limit if attempt_text else first_limit
-            now = dog.now()
-            due = deadline if limit is None else min(deadline, now + limit)
-            try:
-                item = await dog.wait(stream.__anext__(), due)
-            except StopAsyncIteration:
-                return
-            except TimeoutError as exc:
-                if due >= deadline:
-                    raise RequestTimeoutError("The call's deadline passed") from exc
-                if attempt_text:
-                    raise StallTimeout(f"No chunk for {stall_limit:g} s") from exc
-                raise FirstTokenTimeout(f"No text within {first_limit:g} s") from exc
-            if type(item) is str:
-                if item:
-                    attempt_text.append(item)
-                    yield item
-            elif isinstance(item, FinishReason):
-                report.finish = item
-            elif isinstance(item, Usage):
-                report.usage = item
-
-    @staticmethod
-    def _rescuers(
-        route: Route, target: Target, failed: set[str], buffered: bool
-    ) -> tuple[bool, bool]:
-        """Whether another target could take over before any text (time-to-first-token
-        limit applies), and after some (stall limit applies: in a stream only a target
-        that continues a prefill can, in a buffered call any other)."""
+    def _limits(
+        self, route: Route, target: Target, failed: set[str], buffered: bool
+    ) -> tuple[float | None, float | None]:
+        """The time-to-first-token and stall limits of an attempt. Each applies only while
+        another target could take over: before any text any other target, after some (in a
+        stream) only one that continues a prefill, so the last hope gets the whole deadline."""
         before = after = False
         for other in route.targets:
             if other.key == target.key or other.key in failed:
@@ -253,7 +238,10 @@ class Router:
             if buffered or other.continues_prefill:
                 after = True
                 break
-        return before, after
+        return (
+            self.policy.first_token_timeout if before else None,
+            self.policy.stall_timeout if after else None,
+        )
 
     @staticmethod
     def _open(
@@ -342,6 +330,16 @@ class Router:
             retry_after=retry_after,
         )
         return error
+
+
+def _too_slow(
+    due: float, deadline: float, limit: float | None, text: list[str]
+) -> RequestTimeoutError:
+    if due >= deadline or limit is None:
+        return RequestTimeoutError("The call's deadline passed")
+    if text:
+        return StallTimeout(f"No chunk for {limit:g} s")
+    return FirstTokenTimeout(f"No text within {limit:g} s")
 
 
 async def _whole(answer: Any) -> AsyncIterator[str]:

@@ -33,8 +33,8 @@ class Watchdog:
     def now(self) -> float:
         return self._loop.time()
 
-    async def wait(self, awaitable: Awaitable[T], due: float) -> T:
-        """``await awaitable``, raising :class:`TimeoutError` if it is still pending at ``due``."""
+    def enter(self, due: float) -> None:
+        """An await is about to start in the current task; it may last until ``due``."""
         self.due = due
         if due != float("inf"):
             handle = self._handle
@@ -42,16 +42,30 @@ class Watchdog:
                 if handle is not None:
                     handle.cancel()
                 self._handle = self._loop.call_at(due, self._check)
-        task = self._task = asyncio.current_task()
+        self._task = asyncio.current_task()
         self._fired = False
+
+    def leave(self) -> None:
+        """The await ended (whichever way)."""
+        self._task = None
+
+    def expired(self) -> bool:
+        """Call on ``CancelledError`` before :meth:`leave`: whether the cancellation was this
+        watchdog's alone (then it is a timeout and has been taken back from the task)."""
+        task = self._task
+        return self._fired and task is not None and task.uncancel() == 0
+
+    async def wait(self, awaitable: Awaitable[T], due: float) -> T:
+        """``await awaitable``, raising :class:`TimeoutError` if it is still pending at ``due``."""
+        self.enter(due)
         try:
             return await awaitable
         except asyncio.CancelledError:
-            if self._fired and task is not None and task.uncancel() == 0:
+            if self.expired():
                 raise TimeoutError from None
             raise
         finally:
-            self._task = None
+            self.leave()
 
     def _check(self) -> None:
         self._handle = None

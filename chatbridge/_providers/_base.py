@@ -44,6 +44,10 @@ class BaseProvider:
     supports_stream: ClassVar[bool] = False
     supports_system_message: ClassVar[bool] = False
     supports_message_history: ClassVar[bool] = False
+    #: Failure statuses this provider's API promises were not processed, so a router may
+    #: ask the same target once more (an OpenAI-compatible 500/502/503). An AI Power site
+    #: may have run the model before failing, so it declares none.
+    retryable_statuses: ClassVar[frozenset[int]] = frozenset()
 
     @classmethod
     def get_name(cls) -> str:

@@ -107,12 +107,14 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     milliseconds = headers.get("retry-after-ms")
     if milliseconds:
         try:
-            seconds = max(0.0, float(milliseconds) / 1000.0)
+            seconds = float(milliseconds) / 1000.0
         except ValueError:
             seconds = None
+        else:
+            seconds = None if seconds != seconds else max(0.0, seconds)
     if seconds is None:
         seconds = retry_after_seconds(headers.get("Retry-After"))
-    if seconds is None or seconds != seconds:  # NaN
+    if seconds is None:
         return None
     return min(seconds, MAX_RETRY_AFTER)
 

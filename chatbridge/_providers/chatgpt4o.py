@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import aclosing
 from typing import Any, ClassVar
 
+from .._constants import CHATGPT4O_TIMEOUT
 from .._types import Messages
 from ._aipower_base import AIPowerSite
 from ._base import AsyncProvider
@@ -26,7 +27,7 @@ class Chatgpt4o(AIPowerSite, AsyncProvider, ProviderModelMixin):
         model: str,
         messages: Messages,
         proxy: str | None = None,
-        timeout: float = 120,
+        timeout: float = CHATGPT4O_TIMEOUT,
         cookies: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> str:

@@ -10,14 +10,18 @@ from typing import Any, ClassVar
 
 import aiohttp
 
-from .._constants import OPENAI_FINISH_GRACE, OPENAI_READ_GAP, OPENAI_TIMEOUT
+from .._constants import (
+    DEFAULT_CONNECT_TIMEOUT,
+    OPENAI_FINISH_GRACE,
+    OPENAI_READ_GAP,
+    OPENAI_TIMEOUT,
+)
 from .._exceptions import (
     ChatbridgeError,
     MissingSiteError,
     TransportError,
     TruncatedStreamError,
 )
-from .._http._decoders import ServerSentEvent
 from .._http._pool import shared
 from .._http._session import StreamResponse, StreamSession
 from .._types import Chunk, FinishReason, Messages
@@ -82,6 +86,9 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
     supports_message_history: ClassVar[bool] = True
     default_model: ClassVar[str | None] = None
     models: ClassVar[list[str]] = []
+    #: Statuses the OpenAI API documents as transient (retry after a brief wait); a router
+    #: may ask the same endpoint once more for these instead of failing over at once.
+    retryable_statuses: ClassVar[frozenset[int]] = frozenset({500, 502, 503})
 
     @classmethod
     async def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str
@@ -99,7 +106,10 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         name = cls.get_name()
         model = cls.get_model(model)
         endpoint = completions_url(base_url or cls.url, name)
-        body = request_body(model, messages, stream, options)
+        try:
+            body = request_body(model, messages, stream, options)
+        except ChatbridgeError as error:
+            raise error.with_context(provider=name, url=endpoint) from error.__cause__
         headers = {
             "Content-Type": _JSON,
             "Accept": "text/event-stream" if stream else _JSON,
@@ -107,8 +117,13 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         session = await _session(proxy, timeout)
+        request: dict[str, Any] = {"data": body, "headers": headers}
+        if not stream:  # nothing arrives until the whole answer is generated
+            request["timeout"] = aiohttp.ClientTimeout(
+                total=timeout, connect=DEFAULT_CONNECT_TIMEOUT, sock_read=timeout
+            )
         try:
-            async with session.post(endpoint, data=body, headers=headers) as response:
+            async with session.post(endpoint, **request) as response:
                 if response.status >= 400:
                     text = await response.text_prefix()
                     raise openai_error(
@@ -142,44 +157,40 @@ async def _relay(
 ) -> AsyncIterator[Chunk]:
     """Text chunks as they come, then the finish reason, then the usage if reported."""
     parser = StreamParser(provider=name, url=endpoint, secret=secret)
+    feed = parser.feed
     events = response.sse()
     try:
-        async for chunk in _read(parser, events):
-            yield chunk
+        try:
+            async for event in events:
+                text = feed(event.data)
+                if text:
+                    yield text
+                if parser.finish_reason is not None or parser.done:
+                    break
+        except TransportError as exc:  # the connection broke before a finish_reason
+            if not parser.parts:
+                raise
+            raise TruncatedStreamError(
+                f"The stream broke after {len(parser.parts)} chunks: {exc.message}",
+                partial=parser.text,
+            ) from exc
+        if parser.finish_reason is None and not parser.done:
+            raise TruncatedStreamError(
+                "The stream ended before a finish_reason", partial=parser.text
+            )
+        if parser.finish_reason is not None:
+            yield FinishReason(parser.finish_reason)
+        if not parser.done:
+            # The answer is complete. The usage chunk and [DONE] may follow, or not: read on
+            # briefly (a fully read reply also lets the connection go back to the pool).
+            # Nothing is yielded inside the deadline, so it only ever covers our own reads.
+            with suppress(TimeoutError, ChatbridgeError):
+                async with asyncio.timeout(OPENAI_FINISH_GRACE):
+                    async for event in events:
+                        feed(event.data)
+                        if parser.done:
+                            break
+        if parser.usage is not None:
+            yield parser.usage
     finally:
         await aclose(events)
-
-
-async def _read(
-    parser: StreamParser, events: AsyncIterator[ServerSentEvent]
-) -> AsyncIterator[Chunk]:
-    feed = parser.feed
-    try:
-        async for event in events:
-            text = feed(event.data)
-            if text:
-                yield text
-            if parser.finish_reason is not None or parser.done:
-                break
-    except TransportError as exc:  # the connection broke before a finish_reason
-        if not parser.parts:
-            raise
-        raise TruncatedStreamError(
-            f"The stream broke after {len(parser.parts)} chunks: {exc.message}",
-            partial=parser.text,
-        ) from exc
-    if parser.finish_reason is None and not parser.done:
-        raise TruncatedStreamError("The stream ended before a finish_reason", partial=parser.text)
-    if parser.finish_reason is not None:
-        yield FinishReason(parser.finish_reason)
-    if not parser.done:
-        # The answer is complete. The usage chunk and [DONE] may follow, or not: read on
-        # briefly (a fully read reply also lets the connection go back to the pool).
-        with suppress(TimeoutError, ChatbridgeError):
-            async with asyncio.timeout(OPENAI_FINISH_GRACE):
-                async for event in events:
-                    feed(event.data)
-                    if parser.done:
-                        break
-    if parser.usage is not None:
-        yield parser.usage

@@ -136,12 +136,14 @@ async def _stream(
                     record.take_info(chunk.chatbridge)
                 await response.write(_event(chunk.model_dump_json()))
         except asyncio.CancelledError:
-            if state.draining:  # shutdown ran out of grace: say so, then stop
-                record.error = "server_shutdown"
-                with contextlib.suppress(Exception):
-                    async with asyncio.timeout(0.5):
-                        await response.write(_event(_SHUTDOWN.json()))
-            raise
+            task = asyncio.current_task()
+            if not state.draining or task is None:
+                raise  # the client left
+            # Shutdown ran out of grace: say so in-band and end the body properly.
+            task.uncancel()
+            record.error = "server_shutdown"
+            await _in_band(response, _SHUTDOWN)
+            return response
         except Exception as exc:
             if request.transport is None or request.transport.is_closing():
                 record.error = "client_disconnected"
@@ -160,5 +162,7 @@ async def _stream(
 
 
 async def _in_band(response: web.StreamResponse, error: ApiError) -> None:
-    with contextlib.suppress(ConnectionError, RuntimeError):
-        await response.write(_event(error.json()))
+    """The one error event that ends a stream (a client that already left gets nothing)."""
+    with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
+        async with asyncio.timeout(1):
+            await response.write(_event(error.json()))

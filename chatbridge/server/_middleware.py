@@ -72,8 +72,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         api = _SHUTDOWN
     except Exception as exc:
         api = from_exception(exc)
-        if api.status == 500:
-            log.error("internal error on %s", request.path, exc_info=exc)
+        if api.status == 500:  # a bug: one line, the traceback only when debugging
+            log.error(
+                "internal error on %s: %s: %s",
+                request.path,
+                type(exc).__name__,
+                exc,
+                exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
+            )
         attempts = getattr(exc, "attempts", None)
         if isinstance(attempts, list):
             record.take_attempts(attempts)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TextIO
 
 import aiohttp
 from aiohttp import web
 
 from ._config import POST_MAX_SIZE, SiteConfig
 from ._dispatch import AJAX_PATH, handle_ajax, handle_page
+from ._log import request_logger
 from ._state import SiteState
 from ._stats import RecordedRequest, SiteStats
 
@@ -31,15 +33,17 @@ async def _ajax(request: web.Request) -> web.StreamResponse:
 
 async def _stats(request: web.Request) -> web.Response:
     state = _state(request)
-    return web.json_response({
-        "generation": state.generation,
-        "configured_generation": state.cfg.generation,
-        "streams": state.streams,
-        "tick": state.clock.tick(),
-        "clock_offset": state.clock.offset,
-        "recorded_requests": len(state.requests),
-        **state.stats.as_dict(),
-    })
+    return web.json_response(
+        {
+            "generation": state.generation,
+            "configured_generation": state.cfg.generation,
+            "streams": state.streams,
+            "tick": state.clock.tick(),
+            "clock_offset": state.clock.offset,
+            "recorded_requests": len(state.requests),
+            **state.stats.as_dict(),
+        }
+    )
 
 
 async def _requests(request: web.Request) -> web.Response:
@@ -63,34 +67,46 @@ async def _reset(request: web.Request) -> web.Response:
     return web.json_response({"reset": True})
 
 
-def build_app(state: SiteState) -> web.Application:
-    """The site as an aiohttp application (declarative route list)."""
-    app = web.Application(client_max_size=POST_MAX_SIZE + 1024)
+def build_app(state: SiteState, log: TextIO | None = None) -> web.Application:
+    """The site as an aiohttp application (declarative route list); with ``log``, one line
+    per request is written to it."""
+    middlewares = [request_logger(log)] if log is not None else []
+    app = web.Application(client_max_size=POST_MAX_SIZE + 1024, middlewares=middlewares)
     app[_STATE] = state
-    app.add_routes([
-        web.get("/__site__/stats", _stats),
-        web.get("/__site__/requests", _requests),
-        web.post("/__site__/advance", _advance),
-        web.post("/__site__/reset", _reset),
-        web.route("*", AJAX_PATH, _ajax),
-        web.route("*", "/{tail:.*}", _page),
-    ])
+    app.add_routes(
+        [
+            web.get("/__site__/stats", _stats),
+            web.get("/__site__/requests", _requests),
+            web.post("/__site__/advance", _advance),
+            web.post("/__site__/reset", _reset),
+            web.route("*", AJAX_PATH, _ajax),
+            web.route("*", "/{tail:.*}", _page),
+        ]
+    )
     return app
 
 
 class LocalSite:
     """A local AI Power WordPress site, started with ``async with``::
 
-        async with LocalSite(SiteConfig(generation="1.8")) as url:
-            ...  # url == "http://127.0.0.1:PORT"
+    async with LocalSite(SiteConfig(generation="1.8")) as url:
+        ...  # url == "http://127.0.0.1:PORT"
     """
 
     def __init__(
-        self, config: SiteConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        config: SiteConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log: TextIO | None = None,
     ) -> None:
+        """``log``: where to write one line per request (method, path, action, status, ms);
+        ``None`` (the default) logs nothing and costs nothing."""
         self.config = config or SiteConfig()
         self.host = host
         self.port = port
+        self._log = log
         self._state = SiteState(self.config)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -129,7 +145,8 @@ class LocalSite:
         if self._state.upstream is not None:
             timeout = aiohttp.ClientTimeout(total=200)
             self._state.session = aiohttp.ClientSession(timeout=timeout)
-        runner = web.AppRunner(build_app(self._state), access_log=None, handle_signals=False)
+        app = build_app(self._state, self._log)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()

@@ -10,6 +10,7 @@ from aiohttp import web
 from ._config import SiteConfig
 from ._faults import FaultPlan
 from ._history import Turn
+from ._log import note_request
 from ._nonce import NonceClock
 from ._responder import Upstream, estimate_tokens
 from ._stats import RecordedRequest, SiteStats
@@ -85,6 +86,7 @@ class SiteState:
 
     def record(self, entry: RecordedRequest) -> None:
         self.requests.append(entry)
+        note_request(entry)
         cap = self.cfg.max_recorded_requests
         if len(self.requests) > cap:
             del self.requests[: len(self.requests) - cap]

@@ -67,8 +67,8 @@ class Behaviour:
     def __post_init__(self) -> None:
         if self.kind not in BEHAVIOUR_KINDS:
             raise ValueError(f"unknown behaviour kind {self.kind!r}; known: {BEHAVIOUR_KINDS}")
-        if not 100 <= self.status <= 599:
-            raise ValueError(f"status must be an HTTP status (100 to 599), not {self.status}")
+        if not 200 <= self.status <= 599:  # a 1xx is not a final reply
+            raise ValueError(f"status must be a final HTTP status (200 to 599), not {self.status}")
         if self.seconds is not None and not (math.isfinite(self.seconds) and self.seconds >= 0):
             raise ValueError("seconds must be a finite number >= 0")
         if self.tokens < 0:
@@ -114,7 +114,8 @@ class Plan:
     """Behaviours for successive requests: ``steps`` in order, the last one repeating. With
     ``for_seconds``, the steps apply for that long after the plan was set, then ``then``
     (itself in order, its last repeating): "503 for 60 s, then recover" is
-    ``Plan([Behaviour("status", status=503)], for_seconds=60)``."""
+    ``Plan([Behaviour("status", status=503)], for_seconds=60)``. Only chat-completion
+    requests that pass the input and key checks use up a step."""
 
     def __init__(
         self,

@@ -100,13 +100,14 @@ async def plain_url(
 
 @pytest.fixture
 def spawn_site() -> Iterator[Callable[..., str]]:
-    """``spawn_site(*options)`` runs ``chatbridge site --port 0 OPTIONS`` as a subprocess and
-    returns its URL from the first stdout line (for tests that block, like pexpect's)."""
+    """``spawn_site(*options)`` runs ``chatbridge site --port 0 --quiet OPTIONS`` as a
+    subprocess and returns its URL from the first stdout line (for tests that block, like
+    pexpect's)."""
     processes: list[subprocess.Popen[str]] = []
 
     def spawn(*options: str) -> str:
         process = subprocess.Popen(
-            [*CLI, "site", "--port", "0", *options],
+            [*CLI, "site", "--port", "0", "--quiet", *options],
             stdout=subprocess.PIPE,
             text=True,
             env=ENV,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import socket
 
 import pytest
 
 from chatbridge._cli._errors import UsageError
-from chatbridge._cli._options import Target, check_site_url
+from chatbridge._cli._options import Target, check_site_url, positive_seconds
 from chatbridge._providers._registry import list_providers
 from chatbridge.site import LocalSite, SiteConfig
 from chatbridge.site._main import add_arguments, port_number
@@ -78,7 +79,7 @@ async def test_site_refuses_an_invalid_port() -> None:
     result = await run_cli("site", "--port", "99999")
 
     assert result.code == 2, result.err
-    assert result.err_lines[-1].endswith("error: argument --port: must be 0 to 65535: '99999'")
+    assert "error: argument --port: must be 0 to 65535: '99999'" in result.err_lines[-1]
     assert "Traceback" not in result.err
 
 
@@ -208,3 +209,44 @@ async def test_without_json_a_failure_leaves_stdout_empty() -> None:
     result = await run_cli("chat", "--url", f"http://127.0.0.1:{free_port()}", "hi")
 
     assert result.code == 5 and result.out == ""
+
+
+async def test_timeout_inf_is_a_usage_error() -> None:
+    result = await run_cli("chat", "--url", "http://127.0.0.1:9", "--timeout", "inf", "hi")
+
+    assert_one_line_error(result, 2, "argument --timeout", "'inf'")
+    assert result.out == ""
+
+
+@pytest.mark.parametrize("timeout", ["inf", "-inf", "nan", "0", "-1", "soon"])
+def test_timeout_must_be_a_finite_positive_number(timeout: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(repr(timeout))):
+        positive_seconds(timeout)
+    assert positive_seconds("1e300") == 1e300
+
+
+async def test_usage_errors_are_one_line_that_points_at_help() -> None:
+    result = await run_cli("chat", "--no-such-option", "hi")
+
+    assert_one_line_error(result, 2, "unrecognized arguments: --no-such-option")
+    assert "`chatbridge chat --help`" in result.err
+
+
+async def test_page_options_are_checked() -> None:
+    result = await run_cli("chat", "--url", "http://127.0.0.1:9", "--chat-page", "chat", "hi")
+
+    assert_one_line_error(result, 2, "argument --chat-page", "'chat'")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--chat-page", "ftp://x/"), ("--chat-page", "//x"), ("--bot-id", "x")]
+)
+def test_page_option_values(option: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from chatbridge._cli._main import build_parser
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["chat", option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}" in capsys.readouterr().err
+    args = build_parser().parse_args(["chat", "--chat-page", "/chat/", "--bot-id", "3"])
+    assert (args.chat_page, args.bot_id) == ("/chat/", 3)

@@ -77,3 +77,36 @@ async def test_system_prompt_travels_with_the_message(site_url: str) -> None:
     assert result.code == 0, result.err
     assert "System: Answer in French." in result.out
     assert "User: hi" in result.out
+
+
+async def test_unquoted_words_are_one_message(site_url: str) -> None:
+    plain = await run_cli("chat", "--url", site_url, "hello", "world")
+    around = await run_cli("chat", "hello", "--url", site_url, "wide", "world")
+
+    assert plain.code == 0, plain.err
+    assert plain.out.startswith("[local AI Power site] Echo: hello world |")
+    assert around.code == 0, around.err
+    assert around.out.startswith("[local AI Power site] Echo: hello wide world |")
+
+
+async def test_url_may_name_the_home_page_or_the_chat_page() -> None:
+    # An AIPKit site with its chat on /chat/: the home page carries no chat at all.
+    async with LocalSite(SiteConfig(generation="aipkit", chat_path="/chat/")) as url:
+        home = await run_cli("chat", "--url", url, "hi")
+        page = await run_cli("chat", "--url", f"{url}/chat/", "hi")
+        option = await run_cli("chat", "--url", url, "--chat-page", "/chat/", "hi")
+
+    assert home.code == 6 and "not an AI Power site" in home.err
+    for result in (page, option):
+        assert result.code == 0, result.err
+        assert result.out.startswith("[local AI Power site] Echo: hi |")
+
+
+async def test_bot_id_option_picks_the_bot() -> None:
+    site = LocalSite(SiteConfig(generation="2.2", bot_id=7))  # the page shows bot 7
+    async with site as url:
+        result = await run_cli("chat", "--url", url, "--bot-id", "9", "hi")
+
+    assert result.code == 0, result.err
+    chats = [r for r in site.requests if r.action == "wpaicg_chat_shortcode_message"]
+    assert [r.fields["bot_id"] for r in chats] == ["9"]  # the option, not the page's

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import aiohttp
+import pytest
 
 from chatbridge.site import LocalSite, SiteConfig
 from tests.conftest import free_port
@@ -119,20 +120,80 @@ async def test_check_refuses_a_malformed_url_before_probing() -> None:
     assert len(result.err_lines) == 1 and "--url 'not a url'" in result.err
 
 
-def test_check_without_targets_probes_every_provider_with_a_site() -> None:
+def test_check_without_targets_probes_what_can_work(monkeypatch: pytest.MonkeyPatch) -> None:
     # In-process and offline: only which targets would be probed, not the probing itself.
-    from chatbridge._cli._check_cmd import _targets
+    from chatbridge import ChatGptt
+    from chatbridge._cli._check_cmd import _targets, default_targets
     from chatbridge._cli._main import build_parser
 
+    assert default_targets() == []  # no working provider has a site of its own today
+    monkeypatch.setattr(ChatGptt, "working", True)  # as if its site came back
     args = build_parser().parse_args(["check"])
-    targets = [(target.name, target.url) for target in _targets(args)]
-
-    assert targets == [("Chatgpt4o", "https://chatgpt4o.one"), ("ChatGptt", "https://chatgptt.me")]
-    named = _targets(build_parser().parse_args(["check", "chatgptt", "--url", "http://a.test/"]))
+    assert [(t.name, t.url) for t in _targets(args)] == [("ChatGptt", "https://chatgptt.me")]
+    named = _targets(build_parser().parse_args(["check", "chatgpt4o", "--url", "http://a.test/"]))
     assert [(t.name, t.url) for t in named] == [
-        ("ChatGptt", "https://chatgptt.me"),
+        ("Chatgpt4o", "https://chatgpt4o.one"),
         ("AIPower", "http://a.test"),
     ]
+
+
+async def test_check_with_nothing_that_can_work_says_how_to_check_a_site() -> None:
+    result = await run_cli("check")
+
+    assert result.code == 2, result.out + result.err
+    assert result.out == ""  # nothing was probed: no dead seed sites
+    [line] = result.err_lines
+    assert line.startswith("chatbridge: error: nothing to check")
+    assert "chatbridge check --url" in line
+
+
+async def test_check_of_a_provider_without_a_site_asks_for_url() -> None:
+    result = await run_cli("check", "AIPower", "--json")
+
+    assert result.code == 2
+    [line] = result.err_lines
+    assert "AIPower has no site of its own" in line and "--url" in line
+    assert "site_url" not in line  # library advice is no use on a command line
+    assert json.loads(result.out)["exit_code"] == 2  # no probe row claims it was reached
+
+
+async def test_check_json_says_the_nonce_passed_when_the_sites_ai_backend_failed() -> None:
+    # The site's AI backend answered 429: the plugin got past the nonce check to ask it.
+    config = SiteConfig(upstream_error="Rate limit reached for gpt-4o-mini (429)")
+    async with LocalSite(config) as url:
+        result = await run_cli("check", "--url", url, "--json")
+
+    assert result.code == 1
+    [probe] = json.loads(result.out)
+    assert (probe["reachable"], probe["answered"], probe["exit_code"]) == (True, False, 10)
+    assert probe["nonce_accepted"] is True
+
+
+@pytest.mark.parametrize(
+    ("config", "accepted", "code"),
+    [
+        (SiteConfig(generation="aipkit", upstream_error="Rate limit reached (429)"), True, 10),
+        (SiteConfig(generation="1.8", upstream_error="Rate limit reached (429)"), True, 10),
+        (SiteConfig(guest_token_limit=-1), True, 9),  # the plugin's own token limit
+        (SiteConfig(banned_ips=("127.0.0.1",)), True, 7),  # a ban, checked after the nonce
+        (SiteConfig(faults=("cloudflare",)), None, 7),  # a challenge in front of the plugin
+        (SiteConfig(faults=("http500",)), None, 10),  # PHP died: before or after, unknown
+        (SiteConfig(generation="1.7", misconfigured=True), None, 10),  # 1.7: key before nonce
+    ],
+)
+async def test_check_reports_what_a_failed_chat_said_about_the_nonce(
+    config: SiteConfig, accepted: bool | None, code: int
+) -> None:
+    from chatbridge import AIPower
+    from chatbridge._cli._options import Target
+    from chatbridge._cli._probe import probe_site
+
+    async with LocalSite(config) as url:
+        probe = await probe_site(Target(AIPower, url, "site-default"), None, 30.0)
+
+    assert probe.reachable is True and probe.answered is False
+    assert probe.exit_code == code, probe
+    assert probe.nonce_accepted is accepted, probe
 
 
 async def test_check_reads_streaming_from_the_reply_not_the_page_hint() -> None:

@@ -39,7 +39,7 @@ async def test_demo_without_streaming_still_answers() -> None:
     ("options", "header"),
     [
         (["--generation", "1.7"], "(plugin 1.7, JSON replies)"),  # 1.7 cannot stream
-        (["--generation", "aipkit", "--no-stream"], "(plugin aipkit, streaming)"),  # always does
+        (["--generation", "1.7", "--no-stream"], "(plugin 1.7, JSON replies)"),
     ],
 )
 async def test_demo_header_says_what_the_site_does(options: list[str], header: str) -> None:
@@ -48,3 +48,13 @@ async def test_demo_header_says_what_the_site_does(options: list[str], header: s
     assert result.code == 0, result.err
     assert result.out.splitlines()[0].startswith(f"Local AI Power site {header} at ")
     assert result.out.count("Echo:") == 6
+
+
+async def test_demo_refuses_no_stream_on_aipkit_and_says_why() -> None:
+    result = await run_cli("demo", "--generation", "aipkit", "--no-stream")
+
+    assert result.code == 2
+    assert result.out == ""  # refused before the site started
+    [line] = result.err_lines
+    assert line.startswith("chatbridge: error: --no-stream: an AIPKit site")
+    assert "always streams" in line and "--generation 1.7, 1.8 or 2.2" in line

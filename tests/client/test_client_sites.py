@@ -14,6 +14,7 @@ from chatbridge import (
     AllTargetsFailedError,
     AsyncClient,
     ChatCompletion,
+    ChatCompletionChunk,
     ChatGptt,
     Client,
     InvalidRequestError,
@@ -219,3 +220,20 @@ def test_embedded_default_with_no_configuration() -> None:
         answer = client.chat.completions.create(model="anything", messages=HI)
     assert answer.chatbridge is not None and answer.chatbridge.route == "default"
     assert "Echo: hi" in (answer.choices[0].message.content or "")
+
+
+def test_the_fast_content_chunk_equals_the_validated_one() -> None:
+    from chatbridge._client._models import ChoiceDelta, ChunkChoice, content_chunk
+
+    fast = content_chunk("chatcmpl-1", 7, "m", "hé\n")
+    slow = ChatCompletionChunk(
+        id="chatcmpl-1",
+        created=7,
+        model="m",
+        choices=[ChunkChoice(delta=ChoiceDelta(content="hé\n"))],
+    )
+    assert fast == slow
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_fields_set == slow.model_fields_set and fast.chatbridge is None
+    assert ChatCompletionChunk.model_validate_json(fast.model_dump_json()) == slow

@@ -102,3 +102,30 @@ def test_any_text_keeps_its_turn_count(turns: list[tuple[str, str]]) -> None:
         role for role, text in turns if role == "user" or encode_history([(role, text)]) != blank
     ]
     assert [role for role, _ in parsed] == expected
+
+
+async def test_chatgpt4o_sends_system_and_history_despite_its_seed_flags() -> None:
+    # What docs/providers/Chatgpt4o.md says it sends, against the flags the seed declared.
+    from chatbridge import Chatgpt4o
+    from chatbridge.site import LocalSite, SiteConfig
+
+    assert not Chatgpt4o.supports_system_message and not Chatgpt4o.supports_message_history
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "one"},
+        {"role": "user", "content": "second"},
+    ]
+    site = LocalSite(SiteConfig(generation="2.2"))
+    seed_url = Chatgpt4o.url
+    async with site as url:
+        Chatgpt4o.url = url
+        try:
+            await Chatgpt4o.create_async("gpt-4o-mini", messages)
+        finally:
+            Chatgpt4o.url = seed_url
+    [chat] = [r for r in site.requests if r.action == "wpaicg_chat_shortcode_message"]
+    assert chat.fields["message"] == "System: Be brief.\nUser: second\nAssistant:"
+    assert chat.fields["wpaicg_chat_history"] == (
+        '[{"id":1,"text":"Human: first"},{"id":2,"text":"AI: one"}]'
+    )

@@ -36,6 +36,7 @@ from chatbridge._constants import MAX_RETRY_AFTER
 from chatbridge._providers import openai_compatible
 from chatbridge.upstream import Behaviour, LocalUpstream, expected_answer
 from chatbridge.upstream._answer import prompt_tokens
+from tests.conftest import local_proxy
 
 Start = Callable[..., Awaitable[tuple[LocalUpstream, str]]]
 MODEL = "fake-model"
@@ -123,6 +124,16 @@ async def test_create_async_and_the_sync_call_keep_only_text(local_upstream: Sta
     assert pieces == ["".join(FULL)]
 
 
+async def test_through_an_http_proxy(local_upstream: Start) -> None:
+    _, url = await local_upstream()
+
+    async with local_proxy() as (proxy, seen):
+        answer = await OpenAICompatible.create_async(MODEL, MESSAGES, base_url=url, proxy=proxy)
+
+    assert answer == "".join(FULL)
+    assert seen == [url + "/chat/completions"]
+
+
 async def test_a_subclass_may_name_its_endpoint(local_upstream: Start) -> None:
     _, url = await local_upstream()
 
@@ -131,6 +142,18 @@ async def test_a_subclass_may_name_its_endpoint(local_upstream: Start) -> None:
 
     Local.url = url
     assert await Local.create_async(MODEL, MESSAGES) == "".join(FULL)
+
+
+def test_class_attributes() -> None:
+    described = OpenAICompatible.describe()
+
+    assert described["working"] is True and described["needs_auth"] is False
+    assert described["supports_stream"] and described["supports_system_message"]
+    assert described["supports_message_history"]
+    assert described["models"] == [] and described["url"] is None
+    assert OpenAICompatible.get_model("any-name") == "any-name"
+    assert OpenAICompatible.retryable_statuses == {500, 502, 503}
+    assert "base_url" in OpenAICompatible.params and "api_key" in OpenAICompatible.params
 
 
 async def test_missing_base_url_or_model_is_a_typed_value_error() -> None:
@@ -151,7 +174,9 @@ async def test_empty_messages_and_n_other_than_one_are_refused_before_sending(
     with pytest.raises(InvalidRequestError) as n:
         await collect(url, n=2)
 
-    assert n.value.param == "n"
+    assert n.value.param == "n" and n.value.provider == "OpenAICompatible"
+    with pytest.raises(InvalidRequestError, match="cannot be encoded"):
+        await collect(url, [{"role": "user", "content": object()}])
     assert upstream.stats.requests == 0
 
 
@@ -212,6 +237,13 @@ async def test_a_prefill_that_is_not_a_prefix_is_an_invalid_request(local_upstre
 
     assert type(error) is InvalidRequestError
     assert error.code == "invalid_prefill" and error.status == 400
+
+
+async def test_without_continuation_a_prefill_is_ignored(local_upstream: Start) -> None:
+    _, url = await local_upstream(continuation=False)
+    messages = [*MESSAGES, {"role": "assistant", "content": "Anything"}]
+
+    assert texts(await collect(url, messages)) == "".join(FULL)
 
 
 async def test_reject_prefill_refuses_only_prefilled_requests(local_upstream: Start) -> None:
@@ -534,6 +566,20 @@ async def test_a_silent_upstream_times_out_and_sees_the_client_leave(
     assert isinstance(error, RequestTimeoutError) and isinstance(error, TimeoutError)
     await wait_for(lambda: upstream.stats.disconnected == 1)
     assert upstream.stats.active == 0
+
+
+async def test_the_read_gap_bounds_streams_but_not_a_whole_reply_being_generated(
+    local_upstream: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(openai_compatible, "OPENAI_READ_GAP", 0.15)
+    upstream, url = await local_upstream()
+    upstream.set_plan(Behaviour("first_token_delay", seconds=0.4))
+
+    whole = await collect(url, stream=False, timeout=5)
+    error = await failure(url, timeout=5)
+
+    assert texts(whole) == "".join(FULL)
+    assert isinstance(error, RequestTimeoutError)
 
 
 async def test_a_stall_past_the_deadline_is_truncated(local_upstream: Start) -> None:

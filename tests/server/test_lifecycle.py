@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import aiohttp
 import pytest
 
 from chatbridge.site import SiteConfig
+from chatbridge.upstream import Behaviour, LocalUpstream
 from tests.server.conftest import CLI, ENV, USER, Served, post, watched_site
 
 Spawn = Callable[..., Served]
@@ -109,3 +111,39 @@ grace_seconds = 0.3
                     site.finished.clear()
                     await site.finished.wait()
     assert site.disconnected == 2  # the upstream calls were cancelled, not left running
+
+
+async def test_a_stream_cut_by_shutdown_ends_with_one_in_band_error(spawn_server: Spawn) -> None:
+    upstream = LocalUpstream()
+    upstream.set_plan(Behaviour("stall_after", tokens=3, seconds=30))
+    async with upstream as base:
+        toml = f"""
+[routes.default]
+targets = [{{ provider = "OpenAICompatible", base_url = "{base}", model = "fake-model" }}]
+[server]
+grace_seconds = 0.3
+"""
+        served = await asyncio.to_thread(spawn_server, config=toml)
+        body = {"model": "default", "messages": USER, "stream": True}
+        events: list[str] = []
+        async with aiohttp.ClientSession() as session:
+            async with session.post(served.url + "/v1/chat/completions", json=body) as response:
+                assert response.status == 200
+                async for line in response.content:
+                    if line.startswith(b"data: "):
+                        events.append(line[6:].decode().strip())
+                        if len(events) == 3:  # the upstream is stalled now: shut down
+                            served.process.terminate()
+        assert await asyncio.to_thread(served.process.wait, 10) == 0
+        assert upstream.stats.disconnected == 1 and upstream.stats.active == 0
+    assert "[DONE]" not in events
+    last = json.loads(events[-1])
+    assert last == {
+        "error": {
+            "message": "the server is shutting down",
+            "type": "server_error",
+            "param": None,
+            "code": "server_shutdown",
+        }
+    }
+    assert all("choices" in json.loads(event) for event in events[:-1])

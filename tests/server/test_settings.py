@@ -69,3 +69,17 @@ async def test_memory_limits_sliding_window_and_streams() -> None:
     await limits.close_stream("a")
     assert await limits.open_stream("a", 1)
     assert await limits.open_stream("a", 0)
+
+
+def test_server_namespace_and_layering() -> None:
+    import pathlib
+    import re
+
+    import chatbridge.server as server
+
+    assert server.__all__ == sorted(server.__all__)
+    assert all(getattr(server, name) is not None for name in server.__all__)
+    client_dir = pathlib.Path(server.__file__).parent.parent / "_client"
+    imports_server = re.compile(r"^\s*(from|import)\s+(\.\.|chatbridge\.)server\b", re.M)
+    for module in client_dir.glob("*.py"):  # the client must not know the server
+        assert not imports_server.search(module.read_text()), module.name

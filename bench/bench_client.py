@@ -1,0 +1,132 @@
+"""Client CPU per message through ``AsyncClient`` against calling the provider directly.
+
+Run: .venv/bin/python bench/bench_client.py [--messages 300] [--rounds 5]
+
+The local site (2.2, streaming, about 20 chunks per answer; and 2.2 JSON) runs in its own
+process, so only client work is measured. Rounds alternate between the three ways, and the
+medians and ratios come from one run:
+  1. ``AIPower`` called directly (``create_async_generator`` / ``create_async``);
+  2. ``AsyncClient`` with a one-target route (goal <= 1.05x of 1);
+  3. ``AsyncClient`` with a two-target route whose primary's breaker is open (goal <= 1.10x:
+     an open breaker costs nothing).
+Also the wall time of ``python -c "import chatbridge"`` (goal <= 0.15 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench._common import median, server_process  # noqa: E402
+from chatbridge import AIPower, AsyncClient, Policy, close_pool  # noqa: E402
+from chatbridge._client._health import HealthBook  # noqa: E402
+
+ASK = "message {} about the benchmark"
+
+
+def site(*options: str) -> str:
+    args = ", ".join(repr(o) for o in ("--port", "0", *options))
+    return f"from chatbridge.site._main import main; main([{args}])"
+
+
+async def direct(url: str, messages: int, stream: bool) -> float:
+    async def one(index: int) -> str:
+        question = [{"role": "user", "content": ASK.format(index)}]
+        if not stream:
+            return await AIPower.create_async("", question, site_url=url)
+        return "".join(
+            [c async for c in AIPower.create_async_generator("", question, site_url=url)]
+        )
+
+    await one(-1)
+    start = time.process_time()
+    for index in range(messages):
+        assert ASK.format(index) in await one(index)
+    elapsed = (time.process_time() - start) / messages
+    await close_pool()
+    return elapsed
+
+
+async def through_client(url: str, messages: int, stream: bool, open_primary: bool) -> float:
+    policy = Policy(cooldown=3600, cooldown_max=3600, failure_threshold=1)
+    health = HealthBook(policy)
+    targets = [{"provider": "AIPower", "site_url": url}]
+    if open_primary:
+        targets.insert(0, {"provider": "AIPower", "site_url": "http://127.0.0.1:9"})
+    client = AsyncClient(routes={"r": targets}, policy=policy, health=health)
+    if open_primary:
+        health.get(client.routes["r"].targets[0].key).failure()  # tripped: open for an hour
+    completions = client.chat.completions
+
+    async def one(index: int) -> str:
+        question = [{"role": "user", "content": ASK.format(index)}]
+        if not stream:
+            answer = await completions.create(model="r", messages=question)
+            return answer.choices[0].message.content or ""
+        chunks = completions.create(model="r", messages=question, stream=True)
+        return "".join([c.choices[0].delta.content or "" async for c in chunks])
+
+    await one(-1)
+    start = time.process_time()
+    for index in range(messages):
+        assert ASK.format(index) in await one(index)
+    elapsed = (time.process_time() - start) / messages
+    await close_pool()
+    return elapsed
+
+
+def measure(url: str, messages: int, rounds: int, stream: bool) -> None:
+    plain, one, two = [], [], []
+    for _ in range(rounds):
+        plain.append(asyncio.run(direct(url, messages, stream)))
+        one.append(asyncio.run(through_client(url, messages, stream, False)))
+        two.append(asyncio.run(through_client(url, messages, stream, True)))
+    p, o, t = median(plain), median(one), median(two)
+    goal = "(goal <= 1.05x)"
+    print(f"   AIPower directly:                  {p * 1e6:7.1f} us")
+    print(f"   AsyncClient, one-target route:     {o * 1e6:7.1f} us  {o / p:5.3f}x {goal}")
+    goal = "(goal <= 1.10x)"
+    print(f"   AsyncClient, primary breaker open: {t * 1e6:7.1f} us  {t / p:5.3f}x {goal}")
+
+
+def import_time() -> None:
+    runs = []
+    for _ in range(7):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import chatbridge"], check=True)
+        runs.append(time.perf_counter() - start)
+    bare = []
+    for _ in range(7):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - start)
+    print(
+        f"import chatbridge: {median(runs):.3f} s wall, median of 7 (goal <= 0.15 s); "
+        f"bare interpreter {median(bare):.3f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    print(f"client CPU per message, median of {args.rounds} rounds x {args.messages} messages")
+    with server_process(site("--generation", "2.2")) as url:
+        print("1. streamed answers (site 2.2, streaming)")
+        measure(url, args.messages, args.rounds, True)
+    with server_process(site("--generation", "2.2", "--no-stream")) as url:
+        print("2. whole answers (site 2.2, JSON replies)")
+        measure(url, args.messages, args.rounds, False)
+    import_time()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""One live probe of ``chatbridge check``: discovery, one short message, and what was learned,
+even from a failure. Knows nothing about output."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .._aipower._client import _Call
+from .._exceptions import (
+    BlockedError,
+    ChatbridgeError,
+    EmptyResponseError,
+    NonceError,
+    PluginError,
+    RateLimitError,
+    ResponseTooLargeError,
+    TransportError,
+    TruncatedStreamError,
+)
+from .._providers._aipower_base import AIPowerSite
+from ._ask import ask
+from ._errors import exit_code
+from ._options import Target
+
+__all__ = ["Probe", "probe_site"]
+
+_PROBE = "chatbridge check: please answer with one short sentence."
+
+
+@dataclass
+class Probe:
+    """What one probe learned (``--json`` prints it as is)."""
+
+    provider: str
+    site: str | None
+    reachable: bool | None = None
+    generation: str | None = None
+    streaming: bool | None = None
+    nonce_accepted: bool | None = None  # None: not known (see _nonce_verdict)
+    nonce_refreshed: bool = False  # a nonce was refused and a fresh page fetched for another
+    answered: bool = False
+    first_token_ms: float | None = None
+    latency_ms: float | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+
+async def probe_site(target: Target, proxy: str | None, timeout: float) -> Probe:
+    """Probe ``target``: every chatbridge error ends up in the result, never raised."""
+    probe = Probe(target.name, target.url)
+    try:
+        await _discover_and_ask(probe, target, proxy, timeout)
+    except ChatbridgeError as error:
+        probe.error = str(error)
+        probe.exit_code = exit_code(error)
+        if probe.reachable is None:
+            reached = not isinstance(error, TransportError)
+            probe.reachable = reached or isinstance(error, ResponseTooLargeError)
+        if probe.generation is not None:  # the page was read, so the chat request went out
+            probe.nonce_accepted = _nonce_verdict(error, probe.generation)
+    return probe
+
+
+def _nonce_verdict(error: ChatbridgeError, generation: str) -> bool | None:
+    """What a failed chat request tells about the nonce. The plugin checks it before anything
+    else (protocol 4.5), so a reply of the plugin's own (its error message, a token limit or
+    ban notice, a stream that started) means the nonce passed; a transport failure, or an HTTP
+    error status from whatever stands in front of the plugin, tells nothing."""
+    if isinstance(error, NonceError):
+        return False
+    if isinstance(error, PluginError) and error.status in (None, 200):
+        if generation == "legacy 1.7" and "Missing API Setting" in error.message:
+            return None  # 1.7 checks its API key before the nonce (4.3)
+        return True
+    if isinstance(error, RateLimitError | BlockedError) and error.status is None:
+        return True  # the plugin's token-limit or ban message, not an HTTP 429/403
+    if isinstance(error, EmptyResponseError | TruncatedStreamError) and error.status in (None, 200):
+        return True
+    return None
+
+
+async def _discover_and_ask(
+    probe: Probe, target: Target, proxy: str | None, timeout: float
+) -> None:
+    provider = target.provider
+    assert issubclass(provider, AIPowerSite)  # _targets let only AI Power providers through
+    client = provider.site(target.site_url, target.chat_page, target.bot_id)
+    call = _Call(proxy=proxy, timeout=timeout, provider=target.name)
+    tokens = await client.page_tokens(call)
+    probe.reachable = True
+    probe.generation = tokens.generation
+    if tokens.generation == "legacy" and tokens.legacy_version:
+        probe.generation = f"legacy {tokens.legacy_version}"
+    probe.streaming = True if tokens.generation == "aipkit" else tokens.stream_hint
+    refreshes = client.stats.nonce_refreshes
+    started = time.perf_counter()
+    try:
+        reply = await ask(
+            target,
+            [{"role": "user", "content": _PROBE}],
+            stream=True,
+            on_chunk=lambda chunk: None,
+            proxy=proxy,
+            timeout=timeout,
+        )
+    finally:
+        probe.nonce_refreshed = client.stats.nonce_refreshes > refreshes
+    probe.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    if reply.first_token_seconds is not None:
+        probe.first_token_ms = round(reply.first_token_seconds * 1000, 1)
+    probe.answered = True
+    probe.nonce_accepted = True
+    # The page's data-openai_stream_nav is only a hint (a widget page says 0 and streams);
+    # the reply itself tells (rule 13).
+    probe.streaming = reply.streamed
+    # Observed beats the page's hint: a streamed answer arrives in several pieces, a JSON
+    # reply in one (AIPKit always streams). Without an answer, the hint stands.
+    probe.streaming = reply.streamed or tokens.generation == "aipkit"
