@@ -18,7 +18,6 @@ from importlib import resources
 from aiohttp import web
 
 from .. import _constants as defaults
-from ..server._errors import ApiError
 from ._render import render_markdown
 
 __all__ = ["OPEN_PATHS", "add_page"]
@@ -123,6 +122,10 @@ def _handlers(page: Asset, assets: dict[str, Asset]) -> list[web.RouteDef]:
 
 async def render(request: web.Request) -> web.Response:
     """``{"text": markdown}`` → ``{"html": ...}``: untrusted text rendered with raw HTML off."""
+    # The server imports this package; its error type is imported here, at call time, so
+    # either package can be imported first.
+    from ..server._errors import ApiError
+
     try:
         body = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError) as exc:

@@ -1,9 +1,10 @@
 // The chat page: conversations on the left, the chosen one on the right, a composer below.
 import * as api from "./api.js";
+import { Renderer } from "./renderer.js";
+import * as sidebar from "./sidebar.js";
 import * as store from "./store.js";
 import { MessageView, el, hintFor } from "./view.js";
 
-const RENDER_EVERY_MS = 250;
 const $ = (id) => document.getElementById(id);
 const page = {
   conversations: [],
@@ -32,72 +33,27 @@ function sortConversations() {
 }
 
 function renderList() {
-  const list = $("conversations");
-  list.replaceChildren();
-  for (const conversation of page.conversations) {
-    const item = el("li", "conversation");
-    if (conversation === page.current) item.setAttribute("aria-current", "true");
-    const open = el("button", "open", conversation.title);
-    open.type = "button";
-    open.title = conversation.title;
-    open.addEventListener("click", () => select(conversation));
-    const rename = el("button", "rename icon", "✎");
-    rename.type = "button";
-    rename.setAttribute("aria-label", "Rename " + conversation.title);
-    rename.addEventListener("click", () => startRename(item, open, conversation));
-    const remove = el("button", "delete icon", "✕");
-    remove.type = "button";
-    remove.setAttribute("aria-label", "Delete " + conversation.title);
-    remove.addEventListener("click", () => askDelete(remove, conversation));
-    item.append(open, rename, remove);
-    list.append(item);
-  }
-}
-
-function startRename(item, open, conversation) {
-  const input = el("input", "rename-input");
-  input.value = conversation.title;
-  input.setAttribute("aria-label", "New name");
-  let finished = false;
-  const finish = (keep) => {
-    if (finished) return;
-    finished = true;
-    const title = input.value.trim();
-    if (keep && title) {
+  sidebar.renderList($("conversations"), page.conversations, page.current, {
+    open: select,
+    rename(conversation, title) {
       conversation.title = title;
       conversation.renamed = true;
       persist();
       if (conversation === page.current) $("title").textContent = title;
-    }
-    renderList();
-  };
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") { event.preventDefault(); finish(true); }
-    if (event.key === "Escape") { event.preventDefault(); finish(false); }
+      renderList();
+    },
+    remove(conversation) {
+      if (page.streaming && page.streaming.conversation === conversation) {
+        page.streaming.controller.abort();
+      }
+      page.conversations = page.conversations.filter((c) => c !== conversation);
+      persist();
+      if (page.current === conversation) page.current = page.conversations[0] || null;
+      renderList();
+      renderConversation();
+    },
+    cancel: () => renderList(),
   });
-  input.addEventListener("blur", () => finish(true));
-  open.replaceWith(input);
-  input.focus();
-  input.select();
-}
-
-function askDelete(button, conversation) {
-  if (button.dataset.confirm !== "yes") {
-    button.dataset.confirm = "yes";
-    button.textContent = "Delete?";
-    setTimeout(() => {
-      if (button.isConnected) { button.dataset.confirm = ""; button.textContent = "✕"; }
-    }, 4000);
-    return;
-  }
-  if (page.streaming && page.streaming.conversation === conversation) {
-    page.streaming.controller.abort();
-  }
-  page.conversations = page.conversations.filter((c) => c !== conversation);
-  persist();
-  if (page.current === conversation) page.current = page.conversations[0] || null;
-  renderList();
-  renderConversation();
 }
 
 function select(conversation) {
@@ -153,41 +109,6 @@ function keepScrolled(box, wasAtBottom) {
   if (wasAtBottom) box.scrollTop = box.scrollHeight;
 }
 
-// Renders a streaming answer at most every RENDER_EVERY_MS; the newest text wins.
-class Renderer {
-  constructor(message) {
-    this.message = message;
-    this.busy = null;
-    this.last = 0;
-    this.failed = false;
-  }
-
-  poke() {
-    if (this.busy || this.failed || Date.now() - this.last < RENDER_EVERY_MS) return;
-    this.busy = this.run().finally(() => { this.busy = null; });
-  }
-
-  async run() {
-    const text = this.message.content;
-    this.last = Date.now();
-    try {
-      const html = await api.renderMarkdown(text);
-      const view = page.views.get(this.message);
-      if (view && this.message.content.startsWith(text)) {
-        view.setHtml(html, text, this.message.content);
-      }
-    } catch {
-      this.failed = true; // shown as text from here on
-    }
-  }
-
-  async finish() {
-    if (this.busy) await this.busy;
-    this.failed = false;
-    await this.run();
-  }
-}
-
 function describeTarget(info) {
   const label = info.target || info.provider || info.route || "unknown";
   const detail = ["route " + (info.route || "?"), info.provider && "provider " + info.provider,
@@ -208,7 +129,10 @@ async function answer(conversation) {
   const controller = new AbortController();
   page.streaming = { controller, conversation, message };
   setStreaming(true);
-  const renderer = new Renderer(message);
+  const renderer = new Renderer(message, (html, text) => {
+    const view = page.views.get(message);
+    if (view) view.setHtml(html, text, message.content);
+  });
   const box = $("messages");
   try {
     for await (const event of api.streamChat(conversation.model, messages, controller.signal)) {
