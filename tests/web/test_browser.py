@@ -103,7 +103,12 @@ async def test_stop_mid_answer_keeps_the_partial_answer_and_cancels_upstream(
         context, page, watch = await open_page(browser, served.url)
         await ask(page, "tell me a long story")
         last = page.locator(LAST)
-        await expect(last.locator(".raw")).to_contain_text(" ", timeout=10_000)
+        for _ in range(200):  # until three words are shown (at most 10 s)
+            if len((await shown(last)).split()) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("no three words within 10 s")
         await expect(page.locator("#stop")).to_be_visible()
         await page.locator("#stop").click()
         await answered(page, "stopped")

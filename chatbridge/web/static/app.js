@@ -93,6 +93,7 @@ function showMessage(message) {
   view.retry.addEventListener("click", () => retry(message));
   page.views.set(message, view);
   box.append(view.root);
+  box.scrollTop = box.scrollHeight;
   return view;
 }
 
