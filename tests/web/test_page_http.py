@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from chatbridge.server import ServerSettings, parse_settings
 from chatbridge.web import OPEN_PATHS
-from tests.server.conftest import ServeApp
+from tests.server.conftest import CLI, ENV, ServeApp
 
 ROUTES = {"default": [{"provider": "AIPower", "site_url": "http://127.0.0.1:9"}]}
 CSP = (
@@ -117,3 +121,26 @@ def test_the_readme_shows_the_page() -> None:
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1000, 700)
     assert "](docs/chat-page.png)" in (root / "README.md").read_text()
+
+
+def test_serve_no_ui_serves_the_api_only() -> None:
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", "0", "--no-ui"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=ENV,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[-1]
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            direct.open(url + "/", timeout=10)
+        assert missing.value.code == 404
+        with direct.open(url + "/v1/models", timeout=10) as models:
+            assert [m["id"] for m in json.load(models)["data"]] == ["default"]
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=15)
+    assert process.returncode == 0 and "Chat page" not in out
