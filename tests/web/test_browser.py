@@ -136,8 +136,19 @@ async def test_reload_keeps_conversations_and_rename_and_delete(
 ) -> None:
     served = await serve()  # the built-in local site: it echoes, with the history it got
     context, page, watch = await open_page(browser, served.url)
+    other = await context.new_page()  # a second tab of the same browser profile
+    other_watch = Watch(served.url)
+    other_watch.attach(other)
+    await other.goto(served.url + "/")
     await ask(page, "first question")
     await expect((await answered(page)).locator(".md")).to_contain_text("Echo: first question")
+    # the other tab follows the stored conversations (the storage event)
+    await expect(other.locator("#conversations li .open")).to_have_text(["first question"])
+    await expect(other.locator("article.message.assistant .md")).to_contain_text(
+        "Echo: first question"
+    )
+    await other.close()
+    other_watch.assert_clean()
     await page.locator("#new-chat").click()
     await expect(page.locator("article.message")).to_have_count(0)
     await ask(page, "second question")
@@ -267,12 +278,22 @@ targets = [{ provider = "AIPower", site_url = "http://127.0.0.1:9", name = "dead
         first3 = "".join(expected_answer([{"role": "user", "content": "hello fake"}], 20)[:3])
         await expect(last.locator(".md")).to_have_text(first3.strip())
         await page.screenshot(path=tmp_path / "errors.png")
+        assert (
+            not await page.locator("article.message.assistant").first.locator(".retry").is_visible()
+        )  # only the last answer can be asked again
+        upstream.set_plan([Behaviour()])
+        await last.locator(".retry").click()
+        retried = await answered(page)
+        full = "".join(expected_answer([{"role": "user", "content": "hello fake"}], 20))
+        await expect(retried.locator(".md")).to_have_text(full)
+        await expect(page.locator("article.message")).to_have_count(4)
         await page.reload()
         await expect(page.locator("body")).to_have_attribute("data-ready", "true")
         await expect(page.locator("article.message.user .raw")).to_have_text(
             ["hello broken", "hello fake"]
         )
-        await expect(page.locator("article .error:visible")).to_have_count(2)
+        await expect(page.locator("article .error:visible")).to_have_count(1)  # the 502
+        await expect(page.locator(LAST)).to_have_attribute("data-state", "done")
         watch.assert_clean(502)
         await context.close()
 

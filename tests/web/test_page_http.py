@@ -137,6 +137,7 @@ def test_serve_no_ui_serves_the_api_only() -> None:
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
         with pytest.raises(urllib.error.HTTPError) as missing:
             direct.open(url + "/", timeout=10)
+        missing.value.close()  # the error holds the response open
         assert missing.value.code == 404
         with direct.open(url + "/v1/models", timeout=10) as models:
             assert [m["id"] for m in json.load(models)["data"]] == ["default"]

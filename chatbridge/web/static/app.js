@@ -199,7 +199,7 @@ function retry(message) {
   const conversation = page.current;
   if (!conversation || page.streaming) return;
   const index = conversation.messages.indexOf(message);
-  if (index < 0) return;
+  if (index < 0 || index !== conversation.messages.length - 1) return; // the last answer only
   conversation.messages.splice(index, 1);
   const view = page.views.get(message);
   if (view) view.root.remove();
@@ -286,6 +286,17 @@ function bind() {
     $("toggle-sidebar").setAttribute("aria-expanded", open ? "true" : "false");
   });
   $("backdrop").addEventListener("click", () => document.body.classList.remove("sidebar-open"));
+  // Another tab of this page changed the conversations: show its version (unless this tab
+  // is streaming an answer, whose end will store this tab's version).
+  window.addEventListener("storage", (event) => {
+    if (event.key !== store.STORAGE_ITEM || page.streaming) return;
+    const id = page.current && page.current.id;
+    page.conversations = store.loadConversations();
+    sortConversations();
+    page.current = page.conversations.find((c) => c.id === id) || page.conversations[0] || null;
+    renderList();
+    renderConversation();
+  });
   $("key-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     api.setApiKey($("key-input").value.trim());

@@ -3,7 +3,7 @@
 //   {id, title, renamed, model, updated, messages: [{role, content, state, target, error}]}
 // An assistant message's state is "done", "streaming", "stopped", "incomplete" or "error".
 
-const ITEM = "chatbridge.conversations.v1";
+export const STORAGE_ITEM = "chatbridge.conversations.v1";
 const MODEL_ITEM = "chatbridge.model";
 const TITLE_LENGTH = 48;
 
@@ -15,7 +15,7 @@ function valid(conversation) {
 export function loadConversations() {
   let list;
   try {
-    list = JSON.parse(localStorage.getItem(ITEM) || "[]");
+    list = JSON.parse(localStorage.getItem(STORAGE_ITEM) || "[]");
   } catch {
     return [];
   }
@@ -33,7 +33,7 @@ export function loadConversations() {
 // Returns false when the browser refused (storage full or disabled).
 export function saveConversations(list) {
   try {
-    localStorage.setItem(ITEM, JSON.stringify(list));
+    localStorage.setItem(STORAGE_ITEM, JSON.stringify(list));
     return true;
   } catch {
     return false;
