@@ -24,6 +24,7 @@ async def open_page(
     context = await browser.new_context(
         viewport={"width": width, "height": height},
         color_scheme="dark" if dark else "light",
+        reduced_motion="reduce",  # the phone drawer opens without a transition
     )
     page = await context.new_page()
     watch = Watch(url)
@@ -336,10 +337,14 @@ async def test_phone_width_and_dark_theme(browser: Any, serve: Any, tmp_path: Pa
     box = await page.locator("#send").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 375
     dark = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    await page.screenshot(path=tmp_path / "phone-dark-chat.png")
     await page.locator("#toggle-sidebar").click()
     await expect(page.locator("#sidebar")).to_be_in_viewport()
+    await expect(page.locator("#backdrop")).to_be_visible()
     await expect(page.locator("#conversations li .open")).to_have_text(["hello from a phone"])
     await page.screenshot(path=tmp_path / "phone-dark.png")
+    await page.locator("#backdrop").click(position={"x": 350, "y": 400})  # closes the drawer
+    await expect(page.locator("#sidebar")).not_to_be_in_viewport()
     await page.emulate_media(color_scheme="light")
     light = await page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert dark != light and dark == "rgb(21, 23, 26)", (dark, light)
