@@ -29,7 +29,9 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-_RESOURCE = re.compile(r"^Failed to load resource: the server responded with a status of (\d+)")
+_RESOURCE = re.compile(
+    r"^Failed to load resource: (?:the server responded with a status of )?(\S+)"
+)
 
 
 @dataclass
@@ -59,13 +61,15 @@ class Watch:
         if not (request.url.startswith(self.origin + "/") or request.url.startswith("data:")):
             self.foreign.append(request.url)
 
-    def assert_clean(self, *statuses: int) -> None:
+    def assert_clean(self, *provoked: int | str) -> None:
         """No dialog, no uncaught error, no foreign request, and no console error except
-        Chromium's "Failed to load resource" line for an HTTP status the test provoked."""
+        Chromium's "Failed to load resource" line for an HTTP status (``502``) or network
+        error (``"net::ERR_CONNECTION_REFUSED"``) the test provoked."""
+        allowed = {str(item) for item in provoked}
         unexpected = [
             line
             for line in self.console
-            if not ((m := _RESOURCE.match(line)) and int(m.group(1)) in statuses)
+            if not ((m := _RESOURCE.match(line)) and m.group(1) in allowed)
         ]
         assert unexpected == [], unexpected
         assert self.errors == [], self.errors

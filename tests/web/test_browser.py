@@ -59,6 +59,15 @@ async def shown(message: Any) -> str:
     return text
 
 
+async def _until_words(message: Any, count: int) -> None:
+    """Wait (at most 10 s) until ``message`` shows ``count`` words."""
+    for _ in range(200):
+        if len((await shown(message)).split()) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} words shown within 10 s")
+
+
 async def _until(condition: Callable[[], bool], seconds: float = 5) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
@@ -104,12 +113,7 @@ async def test_stop_mid_answer_keeps_the_partial_answer_and_cancels_upstream(
         context, page, watch = await open_page(browser, served.url)
         await ask(page, "tell me a long story")
         last = page.locator(LAST)
-        for _ in range(200):  # until three words are shown (at most 10 s)
-            if len((await shown(last)).split()) >= 3:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("no three words within 10 s")
+        await _until_words(last, 3)
         await expect(page.locator("#stop")).to_be_visible()
         await page.locator("#stop").click()
         await answered(page, "stopped")
@@ -129,6 +133,33 @@ async def test_stop_mid_answer_keeps_the_partial_answer_and_cancels_upstream(
         await expect(kept).to_contain_text(partial)
         await page.screenshot(path=tmp_path / "stopped.png")
         watch.assert_clean()
+        await context.close()
+
+
+async def test_a_server_that_dies_mid_answer_leaves_it_marked_incomplete(
+    browser: Any, serve: Any, tmp_path: Path
+) -> None:
+    upstream = LocalUpstream(UpstreamConfig(token_delay=0.1, answer_tokens=60))
+    async with upstream as base:
+        served = await serve(config=fake_route(base))
+        context, page, watch = await open_page(browser, served.url)
+        await ask(page, "a long answer please")
+        last = page.locator(LAST)
+        await _until_words(last, 3)
+        served.process.kill()  # no [DONE], no in-band error: the connection just ends
+        await answered(page, "incomplete")
+        await expect(last.locator(".badge")).to_have_text("incomplete")
+        await expect(last.locator(".error-message")).to_contain_text("before the answer was")
+        await expect(last.locator(".error-hint")).to_contain_text("chatbridge serve is still")
+        assert len((await shown(last)).split()) >= 3  # what arrived stays
+        await page.screenshot(path=tmp_path / "server-died.png")
+        # Chromium's line for the cut body (which one depends on when the kill lands), and
+        # for the final rendering that finds no server
+        watch.assert_clean(
+            "net::ERR_INCOMPLETE_CHUNKED_ENCODING",
+            "net::ERR_CONNECTION_RESET",
+            "net::ERR_CONNECTION_REFUSED",
+        )
         await context.close()
 
 

@@ -21,6 +21,10 @@ export function hintFor(error) {
   if (error.status === 0 && code === "network_error") {
     return "Check that chatbridge serve is still running, then press Retry.";
   }
+  if (error.inBand && error.status === 0) {
+    return "The connection to the server broke: the text above is incomplete. Check that "
+      + "chatbridge serve is still running, then press Retry.";
+  }
   if (error.inBand) {
     return "The answer broke off: the text above is incomplete. Press Retry to ask again.";
   }
