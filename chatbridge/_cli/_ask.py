@@ -24,6 +24,8 @@ class Reply:
     chunks: int
     first_token_seconds: float | None
     seconds: float
+    #: Who answered, when a route chose (provider, site, model); ``None``: the target itself.
+    answered_by: tuple[str | None, str | None, str] | None = None
 
     @property
     def streamed(self) -> bool:
@@ -44,7 +46,10 @@ async def ask(
 ) -> Reply:
     """The answer to the last user message in ``messages``; ``on_chunk`` sees each piece as it
     arrives (one piece, the whole answer, when the provider or ``stream=False`` says so)."""
-    kwargs: dict[str, Any] = {"proxy": proxy, "conversation": conversation}
+    if target.route is not None:
+        return await _ask_route(target, messages, stream, on_chunk, timeout)
+    kwargs: dict[str, Any] = dict(target.options)
+    kwargs.update(proxy=proxy, conversation=conversation)
     if timeout is not None:
         kwargs["timeout"] = timeout
     if target.site_url is not None:
@@ -61,6 +66,8 @@ async def ask(
         chunks = provider.create_async_generator(target.model, messages, **kwargs)
         try:
             async for chunk in chunks:
+                if not isinstance(chunk, str):  # finish reason, usage
+                    continue
                 if first is None:
                     first = time.perf_counter() - started
                 parts.append(chunk)
@@ -75,3 +82,42 @@ async def ask(
     else:
         raise TypeError(f"{provider.get_name()} has no async entry point")
     return Reply("".join(parts), len(parts), first, time.perf_counter() - started)
+
+
+async def _ask_route(
+    target: Target,
+    messages: Messages,
+    stream: bool,
+    on_chunk: Callable[[str], None],
+    timeout: float | None,
+) -> Reply:
+    """Through the client: the route's targets in order, under its failure policy."""
+    completions = target.client.chat.completions
+    started = time.perf_counter()
+    if not stream:
+        answer = await completions.create(model=target.route, messages=messages, timeout=timeout)
+        text = answer.choices[0].message.content or ""
+        on_chunk(text)
+        elapsed = time.perf_counter() - started
+        return Reply(text, 1, elapsed, elapsed, _who(answer.chatbridge, answer.model))
+    first: float | None = None
+    parts: list[str] = []
+    who = None
+    chunks = completions.create(model=target.route, messages=messages, stream=True, timeout=timeout)
+    try:
+        async for chunk in chunks:
+            if chunk.chatbridge is not None:
+                who = _who(chunk.chatbridge, chunk.model)
+            text = chunk.choices[0].delta.content if chunk.choices else None
+            if text:
+                if first is None:
+                    first = time.perf_counter() - started
+                parts.append(text)
+                on_chunk(text)
+    finally:
+        await chunks.aclose()
+    return Reply("".join(parts), len(parts), first, time.perf_counter() - started, who)
+
+
+def _who(info: Any, model: str) -> tuple[str | None, str | None, str] | None:
+    return None if info is None else (info.provider, info.site, model)

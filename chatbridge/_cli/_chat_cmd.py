@@ -10,7 +10,13 @@ from typing import Any
 
 from .._aipower._conversation import Conversation
 from ._errors import ALWAYS, UsageError
-from ._options import Target, add_connection_options, add_page_options, check_proxy
+from ._options import (
+    Target,
+    add_connection_options,
+    add_page_options,
+    check_proxy,
+    route_target,
+)
 from ._output import print_json
 from ._repl import converse
 from ._turn import answer, reply_json
@@ -23,6 +29,7 @@ examples:
   chatbridge chat --url https://your-site.example what is a nonce   (words join into one)
   echo "Summarise this" | chatbridge chat --url https://your-site.example --json
   chatbridge chat --provider ChatGptt --url https://your-site.example   (a conversation)
+  chatbridge chat --config chatbridge.toml --model default "Hello"   (a route: fails over)
 
 --json prints one object per answer: indented for one question, one line each (JSON Lines)
 in a conversation. Its fields:
@@ -63,7 +70,17 @@ def register(subparsers: Any) -> None:
         metavar="SITE",
         help="any AI Power site (http:// or https://): its home page or the page with the chat",
     )
-    parser.add_argument("--model", help="model name (default: the provider's default)")
+    parser.add_argument(
+        "--model",
+        help="model name (default: the provider's default); with --config, the route's name "
+        "(default: the route called default, or the only one)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a routes file (TOML, see docs/routing.md): ask a route, which fails over from "
+        "one target to the next",
+    )
     parser.add_argument("--system", metavar="TEXT", help="a system prompt sent with every turn")
     add_page_options(parser)
     add_connection_options(parser, timeout=None)
@@ -80,8 +97,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    target = Target.resolve(args.provider, args.url, args.model)
-    target = replace(target, chat_page=args.chat_page, bot_id=args.bot_id)
+    if args.config is not None:
+        if args.provider is not None or args.url is not None:
+            raise UsageError("--config asks a route; --provider and --url name one site: use one")
+        target = route_target(args.config, args.model)
+    else:
+        target = Target.resolve(args.provider, args.url, args.model)
+        target = replace(target, chat_page=args.chat_page, bot_id=args.bot_id)
     check_proxy(args.proxy)
     opening = [{"role": "system", "content": args.system}] if args.system else []
     message = _one_shot_message(" ".join(args.message) if args.message else None)

@@ -31,6 +31,7 @@ examples:
   chatbridge check --url https://your-site.example
   chatbridge check --url https://one.example --url https://two.example/chat/ --json
   chatbridge check                       (everything that can work: working providers)
+  chatbridge check --config chatbridge.toml   (every target of every route, and its breaker)
 
 --url checks any AI Power site through AIPower (its home page or the page with the
 chat). NAME checks a provider at its own site; a provider with no site of its own
@@ -67,6 +68,12 @@ def register(subparsers: Any) -> None:
         metavar="SITE",
         help="a site to check, its home page or the page with the chat (repeatable)",
     )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a routes file (TOML, see docs/routing.md): probe every target of every route "
+        "and show its circuit breaker",
+    )
     add_page_options(parser)
     add_connection_options(parser, timeout=CHECK_TIMEOUT)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -74,7 +81,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run, exit_codes=ALWAYS | {0, 1, 3})
 
 
-_HOW_TO_CHECK_A_SITE = "check a site with `chatbridge check --url https://your-site.example`"
+_HOW_TO_CHECK_A_SITE = (
+    "check a site with `chatbridge check --url https://your-site.example`, or the routes of a "
+    "file with `chatbridge check --config chatbridge.toml`"
+)
 
 
 def default_targets() -> list[Target]:
@@ -120,6 +130,8 @@ def _default_model(provider: type[Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.config is not None:
+        return _run_routes(args)
     targets = _targets(args)
     check_proxy(args.proxy)
     probes = asyncio.run(_check_all(targets, args))
@@ -170,3 +182,43 @@ def _report(probes: list[Probe]) -> None:
     for probe in failed:
         print(f"FAILED {probe.provider} {probe.site}: {probe.error} [exit code {probe.exit_code}]")
     print(f"{len(probes) - len(failed)} of {len(probes)} sites answered")
+
+
+def _run_routes(args: argparse.Namespace) -> int:
+    if args.names or args.url:
+        raise UsageError("--config checks the routes of a file; NAME and --url name sites: use one")
+    check_proxy(args.proxy)
+    from ._check_routes import check_routes  # the client only when routes are checked
+
+    decorate = not args.json and stderr_is_terminal()
+    with Spinner("Checking routes…", enabled=decorate) as spinner:
+        probes = asyncio.run(check_routes(args.config, args.proxy, args.timeout, spinner.update))
+    if args.json:
+        print_json([asdict(probe) for probe in probes])
+    else:
+        rows = [
+            [
+                probe.route or "-",
+                probe.target or "-",
+                _yes_no(probe.reachable),
+                _yes_no(probe.answered),
+                "-" if probe.latency_ms is None else f"{probe.latency_ms:.0f} ms",
+                _breaker(probe.breaker),
+            ]
+            for probe in probes
+        ]
+        columns = ("route", "target", "reachable", "answered", "latency", "breaker")
+        print_table("chatbridge check --config", columns, rows)
+        for probe in probes:
+            if not probe.answered:
+                where = f"{probe.route}: {probe.target}"
+                print(f"FAILED {where}: {probe.error} [exit code {probe.exit_code}]")
+        answered = sum(probe.answered for probe in probes)
+        print(f"{answered} of {len(probes)} targets answered")
+    return 0 if all(probe.answered for probe in probes) else 1
+
+
+def _breaker(state: dict[str, Any]) -> str:
+    failures = state.get("consecutive_failures", 0)
+    text = str(state.get("state", "-"))
+    return f"{text} ({failures} failure{'s' * (failures != 1)} in a row)" if failures else text

@@ -11,9 +11,11 @@ import traceback
 from typing import Any
 
 from .._exceptions import (
+    AllTargetsFailedError,
     BlockedError,
     ChallengeError,
     ChatbridgeError,
+    ConfigError,
     MissingSiteError,
     MissingTokenError,
     ModelNotSupportedError,
@@ -21,6 +23,7 @@ from .._exceptions import (
     ProviderNotFoundError,
     RateLimitError,
     RequestTimeoutError,
+    RouteNotFoundError,
     TransportError,
 )
 from ._output import print_json_line
@@ -47,7 +50,9 @@ class UsageError(ChatbridgeError):
 _CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (UsageError, 2, "bad usage or a malformed value (for example a URL)"),
     (MissingSiteError, 2, "bad usage or a malformed value (for example a URL)"),
+    (ConfigError, 2, "bad usage or a malformed value (for example a URL)"),
     (ProviderNotFoundError, 3, "unknown provider or model"),
+    (RouteNotFoundError, 3, "unknown provider or model"),
     (ModelNotSupportedError, 3, "unknown provider or model"),
     (RequestTimeoutError, 5, "unreachable host, failed connection or timeout"),
     (TransportError, 5, "unreachable host, failed connection or timeout"),
@@ -86,6 +91,8 @@ EXIT_CODES_HELP = exit_codes_help()
 
 
 def exit_code(error: BaseException) -> int:
+    if isinstance(error, AllTargetsFailedError) and error.errors:
+        return exit_code(error.errors[-1])  # every target failed: the last one's reason
     for error_type, code, _ in _CODES:
         if isinstance(error, error_type):
             return code

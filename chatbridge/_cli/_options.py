@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from .._constants import AIPOWER_TIMEOUT
@@ -171,14 +172,23 @@ class Target:
     #: The page holding the chat and the bot on it (``None``: the provider's own choice).
     chat_page: str | None = None
     bot_id: int | None = None
+    #: Other provider options, from a routes file (``base_url``, ``api_key``…).
+    options: tuple[tuple[str, Any], ...] = ()
+    #: A route of a routes file (``--config``): asked through the client, which fails over.
+    route: str | None = None
+    client: Any = None
+    config: str | None = None
 
     @property
     def url(self) -> str | None:
-        return self.site_url or self.provider.url
+        if self.route is not None:
+            return self.config
+        base_url = dict(self.options).get("base_url")
+        return self.site_url or base_url or self.provider.url
 
     @property
     def name(self) -> str:
-        return self.provider.get_name()
+        return f"route {self.route}" if self.route is not None else self.provider.get_name()
 
     @classmethod
     def resolve(cls, provider: str | None, url: str | None, model: str | None) -> Target:
@@ -203,3 +213,21 @@ def _model(provider: type[BaseProvider], model: str | None) -> str:
         return model or ""
     resolved: str = get_model(model)  # raises ModelNotSupportedError for an unknown model
     return resolved
+
+
+def route_target(config: str, model: str | None) -> Target:
+    """The ``--config`` route that ``--model`` names (default: ``default``, or the only one)."""
+    from .._client._client import AsyncClient  # the client only for commands that use routes
+
+    client = AsyncClient(config=config)
+    names = client.route_names()
+    if model is None:
+        if "default" in names or len(names) == 1:
+            model = "default" if "default" in names else names[0]
+        else:
+            raise UsageError(
+                f"{config} has several routes ({', '.join(names)}): pick one with --model"
+            )
+    if model not in names:
+        raise UsageError(f"{config} has no route {model!r} (routes: {', '.join(names)})")
+    return Target(AIPower, None, model, route=model, client=client, config=config)

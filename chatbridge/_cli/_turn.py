@@ -49,10 +49,13 @@ async def answer(
 
 
 def reply_json(target: Target, reply: Reply) -> dict[str, Any]:
+    provider, site, model = reply.answered_by or (target.name, target.url, target.model)
+    route = {"route": target.route} if target.route is not None else {}
     return {
-        "provider": target.name,
-        "site": target.url,
-        "model": target.model,
+        **route,
+        "provider": provider,
+        "site": site,
+        "model": model,
         "answer": reply.text,
         "streamed": reply.streamed,
         "chunks": reply.chunks,

@@ -123,7 +123,12 @@ async def _stream(
         **chat.options,
     )
     try:
-        first = await stream.__anext__()
+        try:
+            first = await stream.__anext__()
+        except StopAsyncIteration:  # the client always ends with a finish chunk; be safe
+            raise ApiError(
+                502, "the upstream sent nothing", "server_error", "empty_answer"
+            ) from None
         record.first_token()
         record.take_info(first.chatbridge)
         response = web.StreamResponse(headers=_SSE_HEADERS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -33,7 +35,7 @@ def test_a_bad_config_is_one_line_and_exit_code(tmp_path: object) -> None:
         [*CLI, "serve", "--port", "0", "--config", "/nonexistent/chatbridge.toml"],
         capture_output=True, text=True, env=ENV, timeout=30,
     )  # fmt: skip
-    assert result.returncode == 10
+    assert result.returncode == 2  # a config mistake is a usage error
     assert result.stderr.count("\n") == 1 and "cannot read it" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -147,3 +149,19 @@ grace_seconds = 0.3
         }
     }
     assert all("choices" in json.loads(event) for event in events[:-1])
+
+
+def test_a_taken_port_is_a_usage_error_and_ctrl_c_exits_130(spawn_server: Spawn) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*CLI, "serve", "--port", str(port)], capture_output=True, text=True, env=ENV,
+            timeout=30,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"chatbridge: error: cannot listen on 127.0.0.1:{port}")
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+    served = spawn_server()
+    assert served.stop(signal.SIGINT) == 130
