@@ -96,3 +96,9 @@ SERVER_GRACE_SECONDS = 10.0
 #: Per API key: requests per minute and concurrent streams (0 = no limit).
 SERVER_REQUESTS_PER_MINUTE = 0
 SERVER_CONCURRENT_STREAMS = 0
+
+#: The chat page (``chatbridge serve``, ``/``): the longest answer text ``POST /ui/render``
+#: turns into HTML (characters; longer answers are shown as plain text), and how long a
+#: browser may keep an asset whose URL names its content hash (seconds).
+UI_RENDER_MAX_CHARS = 200_000
+UI_ASSET_MAX_AGE = 365 * 24 * 3600

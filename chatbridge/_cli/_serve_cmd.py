@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from dataclasses import replace
 from typing import Any
 
 from .. import _constants as defaults
@@ -19,6 +20,7 @@ examples:
   chatbridge serve --port 8000                      # the built-in local site as model "default"
   chatbridge serve --config chatbridge.toml --api-key sk-local
   chatbridge serve --site https://blog.example --host 0.0.0.0
+  chatbridge serve --no-ui                          # the API only, no chat page at /
 
   curl http://127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' \\
     -d '{"model": "default", "messages": [{"role": "user", "content": "Hello"}]}'
@@ -55,6 +57,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--api-key", action="append", default=[], metavar="KEY", help="accept this key"
     )
+    parser.add_argument(
+        "--no-ui", action="store_true", help="do not serve the chat page at / (API only)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -84,12 +89,16 @@ async def _main(args: argparse.Namespace) -> str:
         args.site = check_site_url(args.site)
     async with open_client(args.config, args.site) as (client, settings, what):
         settings = settings.with_keys(args.api_key)
+        if args.no_ui:
+            settings = replace(settings, ui=False)
 
         def announce(url: str) -> None:
             print(f"Serving on {url}", flush=True)
             print(f"Serving {what}", flush=True)
             keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API key"
             print(f"Requests need {keys}.", flush=True)
+            if settings.ui:
+                print(f"Chat page: {url}/", flush=True)
 
         return await serve(client, settings, host=args.host, port=args.port, announce=announce)
 

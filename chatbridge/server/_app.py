@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .._client._client import AsyncClient
+from ..web import add_page
 from ._chat import chat_completions
 from ._limits import LimitStore, MemoryLimits
 from ._metrics import Metrics
@@ -43,4 +44,6 @@ def build_app(
         metrics=Metrics(client.health, client.route_names),
     )
     app.add_routes(ROUTES)  # CORS preflights are answered by the middleware, on any path
+    if settings.ui:
+        add_page(app)  # the chat page at / (chatbridge.web)
     return app

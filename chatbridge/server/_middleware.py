@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from ..web import OPEN_PATHS as PAGE_PATHS
 from ._errors import ApiError, from_exception
 from ._record import ACCESS_LOG, Record
 from ._state import RECORD, STATE
@@ -22,7 +23,7 @@ __all__ = ["MIDDLEWARES"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("chatbridge.server")
 #: Paths open without an API key: they show no secret and no text.
-_OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
+_OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/metrics", *PAGE_PATHS})
 _CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
 _SHUTDOWN = ApiError(
     503, "the server is shutting down", "server_error", "server_shutdown", retry_after=1

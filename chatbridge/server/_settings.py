@@ -12,6 +12,7 @@ command line, checked once into one frozen :class:`ServerSettings`.
     allow_site_url = false           # may a request name its own AI Power site?
     allow_private_sites = false      # ... even on a loopback, link-local or private address?
     grace_seconds = 10               # SIGTERM: time for in-flight requests to finish
+    ui = true                        # the chat page at / (serve --no-ui turns it off)
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class ServerSettings:
     allow_site_url: bool = False
     allow_private_sites: bool = False
     grace_seconds: float = defaults.SERVER_GRACE_SECONDS
+    #: Serve the chat page at ``/`` (``chatbridge.web``)?
+    ui: bool = True
     #: Log message text? Never by default (the access log has no text and no secret).
     log_messages: bool = field(default=False)
 
@@ -94,7 +97,7 @@ def parse_settings(
             raise ConfigError(f"{where}: unknown (known: {', '.join(sorted(known))})")
         if key in ("api_keys", "cors_origins"):
             values[key] = _strings(value, where)
-        elif key in ("allow_site_url", "allow_private_sites", "log_messages"):
+        elif key in ("allow_site_url", "allow_private_sites", "log_messages", "ui"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: wants true or false")
             values[key] = value
