@@ -96,3 +96,23 @@ SERVER_GRACE_SECONDS = 10.0
 #: Per API key: requests per minute and concurrent streams (0 = no limit).
 SERVER_REQUESTS_PER_MINUTE = 0
 SERVER_CONCURRENT_STREAMS = 0
+
+#: Shared state (``chatbridge._state``): the in-memory store's bound (keys), every Redis
+#: call's time limit (seconds: a stalled Redis must not stall requests), and how long a
+#: process serves from memory after Redis failed before it tries Redis again (seconds: the
+#: first retry, doubling up to the second).
+STATE_MEMORY_MAX_KEYS = 100_000
+STATE_REDIS_TIMEOUT = 0.25
+STATE_RETRY_AFTER = 1.0
+STATE_RETRY_AFTER_MAX = 5.0
+#: Lifetimes (seconds) of shared entries: a site's tokens, a filed conversation, a key's
+#: open-stream count (refreshed on each change; a killed process's streams age out), and a
+#: target's breaker records.
+STATE_TOKENS_TTL = 24 * 3600.0
+STATE_CONVERSATION_TTL = 6 * 3600.0
+STATE_STREAMS_TTL = 3600.0
+STATE_HEALTH_TTL = 3600.0
+#: The fleet-wide refresh lock of a site's tokens (seconds): a holder that dies frees it
+#: after this; waiters poll the shared tokens every ``STATE_REFRESH_POLL`` seconds.
+STATE_REFRESH_LOCK_TTL = 10.0
+STATE_REFRESH_POLL = 0.02
