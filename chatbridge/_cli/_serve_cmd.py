@@ -55,6 +55,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--api-key", action="append", default=[], metavar="KEY", help="accept this key"
     )
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="share site tokens, breakers, limits and conversations with every process "
+        "using this Redis (redis://HOST:PORT/DB; or redis_url in [server])",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -66,6 +72,7 @@ def _setup_logging(debug: bool) -> None:
     for name, level in (
         ("chatbridge.server", logging.DEBUG if debug else logging.INFO),
         ("chatbridge.client", logging.WARNING),
+        ("chatbridge.state", logging.WARNING),
     ):
         logger = logging.getLogger(name)
         logger.setLevel(level)
@@ -82,7 +89,8 @@ async def _main(args: argparse.Namespace) -> str:
         from ._options import check_site_url
 
         args.site = check_site_url(args.site)
-    async with open_client(args.config, args.site) as (client, settings, what):
+    redis = getattr(args, "redis", None)
+    async with open_client(args.config, args.site, redis_url=redis) as (client, settings, what):
         settings = settings.with_keys(args.api_key)
 
         def announce(url: str) -> None:

@@ -34,7 +34,7 @@ from .._providers._base import AsyncGeneratorProvider
 from .._providers._sync import aclose
 from .._types import FinishReason, Messages, Usage
 from ._config import Route, Target
-from ._health import Gate, HealthBook
+from ._health import Gate, HealthBook, Ticket
 from ._models import Attempt
 from ._policy import Action, FirstTokenTimeout, Policy, StallTimeout, classify
 from ._watchdog import Watchdog
@@ -71,6 +71,17 @@ def _message(error: BaseException) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+async def _release_shielded(book: HealthBook, ticket: Ticket) -> None:
+    """Free a probe while the call is being cancelled: the release must not be cancelled too
+    (a shared probe lease would otherwise stay taken until it expires)."""
+    task = asyncio.ensure_future(book.released(ticket))
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
+
+
 class Router:
     def __init__(self, health: HealthBook, policy: Policy) -> None:
         self.health = health
@@ -104,12 +115,12 @@ class Router:
                     if delivered and not target.continues_prefill:
                         self._skip(report, target, "cannot continue a partial answer", skipped_once)
                         continue
-                    health = self.health.get(target.key)
-                    gate = health.gate()
+                    ticket = await self.health.admit(target.key)
+                    gate = ticket.gate
                     if gate in _SKIP_REASONS:
                         self._skip(report, target, _SKIP_REASONS[gate], skipped_once)
                         if gate is not Gate.BUSY:
-                            earliest = min(earliest, health.available_at())
+                            earliest = min(earliest, ticket.available_at)
                         continue
                     probe = gate is Gate.PROBE
                     retried = stop = False
@@ -167,9 +178,10 @@ class Router:
                             limited = isinstance(error, RateLimitError)
                             if isinstance(error, InvalidRequestError):
                                 if probe:  # the request was refused: no verdict on health
-                                    health.release()
+                                    await self.health.released(ticket)
                             else:
-                                health.failure(
+                                await self.health.failed(
+                                    ticket,
                                     retry_after=error.retry_after if limited else None,  # type: ignore[attr-defined]
                                     rate_limited=limited,
                                 )
@@ -181,7 +193,7 @@ class Router:
                                 action is Action.RETRY
                                 and not retried
                                 and not attempt_text
-                                and health.gate() is Gate.PASS
+                                and await self.health.passing(ticket)
                             ):
                                 pause = self.health.rand() * self.policy.retry_backoff
                                 if dog.now() + pause < deadline:
@@ -193,9 +205,9 @@ class Router:
                             break
                         except BaseException:
                             if probe:
-                                health.release()
+                                await _release_shielded(self.health, ticket)
                             raise
-                        health.success()
+                        await self.health.succeeded(ticket)
                         if buffered:
                             for text in attempt_text:
                                 yield text

@@ -12,6 +12,7 @@ command line, checked once into one frozen :class:`ServerSettings`.
     allow_site_url = false           # may a request name its own AI Power site?
     allow_private_sites = false      # ... even on a loopback, link-local or private address?
     grace_seconds = 10               # SIGTERM: time for in-flight requests to finish
+    redis_url = "redis://127.0.0.1:6379/0"   # share state between processes (or --redis)
 """
 
 from __future__ import annotations
@@ -43,12 +44,16 @@ class ServerSettings:
     allow_site_url: bool = False
     allow_private_sites: bool = False
     grace_seconds: float = defaults.SERVER_GRACE_SECONDS
+    #: Share tokens, breakers, limits and conversations between processes through Redis.
+    redis_url: str | None = None
     #: Log message text? Never by default (the access log has no text and no secret).
     log_messages: bool = field(default=False)
 
     def __repr__(self) -> str:  # the keys are secrets
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["api_keys"] = f"<{len(self.api_keys)} key(s)>"
+        if self.redis_url:  # may hold a password
+            shown["redis_url"] = "<set>"
         return "ServerSettings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def with_keys(self, keys: Sequence[str]) -> ServerSettings:
@@ -98,6 +103,11 @@ def parse_settings(
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: wants true or false")
             values[key] = value
+        elif key == "redis_url":
+            resolved = _env(value, where)
+            if not isinstance(resolved, str) or not resolved:
+                raise ConfigError(f"{where}: wants a Redis URL (redis://HOST:PORT/DB)")
+            values[key] = resolved
         elif key == "grace_seconds":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{where}: wants a number of seconds")

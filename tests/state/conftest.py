@@ -9,6 +9,7 @@ import pytest
 
 from chatbridge._state import MemoryStore, StateStore
 from chatbridge._state._redis import RedisStore
+from chatbridge.site import LocalSite, SiteConfig
 from tests.redisd import RedisServer
 
 
@@ -35,3 +36,17 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
         await made._redis.flushdb()  # type: ignore[attr-defined]
     yield made
     await made.close()
+
+
+@pytest.fixture
+def fleet(store: StateStore) -> StateStore:
+    """The store as several processes would share it: a memory store shared by several books
+    in this process stands in for Redis shared by several processes."""
+    store.shared = True
+    return store
+
+
+@pytest.fixture
+async def site_url() -> AsyncIterator[str]:
+    async with LocalSite(SiteConfig()) as url:
+        yield url

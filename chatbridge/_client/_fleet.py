@@ -1,0 +1,120 @@
+"""The circuit breaker of a target, shared by every process over a shared state store.
+
+The same machine as :class:`~chatbridge._client._health.TargetHealth`, written as records
+whose lifetimes are the timers, so no two hosts' clocks are ever compared:
+
+* ``fail``: consecutive failures, counted by every process (a success anywhere deletes it);
+  the failure that brings it to the threshold trips the breaker;
+* ``open``: present while the breaker is open; it lives for the cooldown;
+* ``trips``: consecutive trips (the cooldown doubles with each, capped); while it exists and
+  ``open`` does not, the breaker is half-open;
+* ``probe``: the half-open probe's lease (``SET NX``): exactly one probe runs fleet-wide; a
+  prober that dies frees it when the call's deadline has passed;
+* ``cool`` and ``rl``: a rate limit's cool-down (lives for the wait) and the count of rate
+  limits in a row.
+
+One round trip decides a gate (the lifetimes of five records); a success costs a second only
+when something was recorded against the target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from .._constants import STATE_HEALTH_TTL
+from .._state import StateStore
+from ._health import BreakerState, Gate, TargetHealth, Ticket
+from ._policy import Policy
+
+__all__ = ["FleetHealth"]
+
+
+class FleetHealth:
+    def __init__(self, store: StateStore, policy: Policy, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.policy = policy
+        self.clock = clock
+
+    @staticmethod
+    def _keys(key: str) -> dict[str, str]:
+        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        return {
+            part: f"health:{digest}:{part}"
+            for part in ("cool", "open", "trips", "fail", "rl", "probe")
+        }
+
+    async def admit(self, key: str, health: TargetHealth) -> Ticket:
+        keys = self._keys(key)
+        cool, opened, trips, fail, rl = await self.store.ttls(
+            keys["cool"], keys["open"], keys["trips"], keys["fail"], keys["rl"]
+        )
+        now = self.clock()
+        dirty = any(left is not None for left in (opened, trips, fail, rl))
+        health.not_before = now + cool if cool is not None else 0.0
+        if cool is not None:
+            return Ticket(key, health, Gate.COOLING, now + cool, dirty=dirty)
+        if opened is not None:
+            health.state, health.open_until = BreakerState.OPEN, now + opened
+            return Ticket(key, health, Gate.OPEN, now + opened, dirty=dirty)
+        if trips is not None:
+            health.state = BreakerState.HALF_OPEN
+            lease = max(1.0, self.policy.timeout)
+            token = await self.store.acquire(keys["probe"], lease)
+            if token is None:
+                return Ticket(key, health, Gate.BUSY, now, dirty=dirty)
+            return Ticket(key, health, Gate.PROBE, now, probe_token=token, dirty=True)
+        health.state = BreakerState.CLOSED
+        return Ticket(key, health, Gate.PASS, now, dirty=dirty)
+
+    async def passing(self, key: str) -> bool:
+        keys = self._keys(key)
+        cool, opened, trips = await self.store.ttls(keys["cool"], keys["open"], keys["trips"])
+        return cool is None and opened is None and trips is None
+
+    async def success(self, ticket: Ticket) -> None:
+        health = ticket.health
+        health.counts["attempts"] += 1
+        health.state, health.failures, health.trips = BreakerState.CLOSED, 0, 0
+        if ticket.dirty:
+            keys = self._keys(ticket.key)
+            await self.store.delete(
+                keys["fail"], keys["trips"], keys["open"], keys["probe"], keys["rl"]
+            )
+
+    async def failure(
+        self, ticket: Ticket, retry_after: float | None, rate_limited: bool, rand: float
+    ) -> None:
+        health, policy = ticket.health, self.policy
+        health.counts["attempts"] += 1
+        health.counts["failures"] += 1
+        keys = self._keys(ticket.key)
+        if rate_limited:
+            limits = await self.store.incr(keys["rl"], STATE_HEALTH_TTL)
+            if retry_after is not None:
+                wait = retry_after
+            else:
+                ceiling = min(
+                    policy.rate_limit_cooldown_max,
+                    policy.rate_limit_cooldown * 2 ** (limits - 1),
+                )
+                wait = rand * ceiling
+            if wait > 0:
+                await self.store.set(keys["cool"], b"1", wait)
+                health.not_before = self.clock() + wait
+        failures = await self.store.incr(keys["fail"], STATE_HEALTH_TTL)
+        health.failures = failures
+        threshold = max(1, policy.failure_threshold)
+        if ticket.gate is Gate.PROBE or failures % threshold == 0:
+            trips = await self.store.incr(keys["trips"], STATE_HEALTH_TTL)
+            cooldown = min(policy.cooldown_max, policy.cooldown * 2 ** (min(trips, 64) - 1))
+            await self.store.set(keys["open"], b"1", cooldown)
+            await self.store.delete(keys["fail"], keys["probe"])
+            health.state, health.trips = BreakerState.OPEN, trips
+            health.open_until, health.failures = self.clock() + cooldown, 0
+        elif ticket.probe_token is not None:
+            await self.store.release(keys["probe"], ticket.probe_token)
+
+    async def release(self, ticket: Ticket) -> None:
+        if ticket.probe_token is not None:
+            await self.store.release(self._keys(ticket.key)["probe"], ticket.probe_token)
