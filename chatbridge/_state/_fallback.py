@@ -52,11 +52,16 @@ class FallbackStore:
         self.recoveries = 0
 
     async def _call(self, name: str, *args: Any) -> Any:
-        if self.degraded and self._clock() < self._retry_at:
+        started = self._clock()
+        if self.degraded and started < self._retry_at:
             return await getattr(self.local, name)(*args)
         try:
             result = await getattr(self.primary, name)(*args)
         except StateUnavailable as error:
+            if self.degraded and started < self._retry_at:
+                # Began before the outage was known (concurrent calls all fail together):
+                # neither a second warning nor a longer back-off.
+                return await getattr(self.local, name)(*args)
             if not self.degraded:
                 self.degraded = True
                 self.outages += 1

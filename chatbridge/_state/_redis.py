@@ -60,10 +60,14 @@ class RedisStore:
                     return await call()
             except ResponseError as error:  # WRONGTYPE and friends: a corrupt key
                 if attempt == 2 or not keys:
-                    raise StateUnavailable(f"Redis refused: {error}") from error
+                    raise StateUnavailable(f"refused: {error}") from error
                 await self._run((), lambda: self._redis.delete(*keys))
             except (RedisError, OSError, TimeoutError) as error:
-                raise StateUnavailable(f"Redis unavailable: {error!r}") from error
+                # Every pooled connection may be as dead as this one (Redis restarted):
+                # drop them all, so the next try after the back-off starts afresh.
+                with contextlib.suppress(RedisError, OSError):
+                    await self._redis.connection_pool.disconnect(inuse_connections=True)
+                raise StateUnavailable(f"no answer: {error!r}") from error
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _script(self, name: str, key: str, *args: Any) -> Any:

@@ -93,6 +93,7 @@ async def serve(
     announce: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
     limits: LimitStore | None = None,
+    reuse_port: bool = False,
 ) -> str:
     """Serve until ``stop`` is set or SIGTERM/SIGINT arrives; returns what stopped it
     (``"SIGTERM"``, ``"SIGINT"`` or ``"stop"``). ``announce`` gets ``http://HOST:PORT``.
@@ -113,7 +114,7 @@ async def serve(
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port, backlog=2048)
+        site = web.TCPSite(runner, host, port, backlog=2048, reuse_port=reuse_port or None)
         await site.start()
         bound_host, bound_port = runner.addresses[0][:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
