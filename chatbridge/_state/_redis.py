@@ -103,13 +103,10 @@ class RedisStore:
         return count if isinstance(count, int) else 0
 
     async def ttls(self, *keys: str) -> list[float | None]:
-        async def pipeline() -> list[Any]:
-            pipe = self._redis.pipeline(transaction=False)
-            for key in keys:
-                pipe.pttl(KEY_PREFIX + key)
-            return list(await pipe.execute())
-
-        left = await self._run(tuple(KEY_PREFIX + key for key in keys), pipeline)
+        full = [KEY_PREFIX + key for key in keys]
+        left = await self._run(tuple(full), lambda: self._scripts["TTLS"](keys=full))
+        if not isinstance(left, list) or len(left) != len(keys):
+            return [None] * len(keys)
         # -2: absent; -1: no expiry, which no key of ours has: not ours, treated as absent.
         return [ms / 1000 if isinstance(ms, int) and ms >= 0 else None for ms in left]
 

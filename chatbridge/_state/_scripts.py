@@ -4,7 +4,7 @@ host's clock, so hosts whose clocks differ still agree."""
 
 from __future__ import annotations
 
-__all__ = ["CLOSE_SLOT", "HIT", "INCR", "OPEN_SLOT", "PUT_UNIQUE", "RELEASE", "TAKE"]
+__all__ = ["CLOSE_SLOT", "HIT", "INCR", "OPEN_SLOT", "PUT_UNIQUE", "RELEASE", "TAKE", "TTLS"]
 
 TAKE = """
 local v = redis.call('GET', KEYS[1])
@@ -63,4 +63,11 @@ CLOSE_SLOT = """
 local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 if n <= 1 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], n - 1, 'KEEPTTL') end
 return 0
+"""
+
+# One command for several lifetimes: cheaper than a pipeline of PTTLs (one reply to parse).
+TTLS = """
+local left = {}
+for i, key in ipairs(KEYS) do left[i] = redis.call('PTTL', key) end
+return left
 """
