@@ -105,12 +105,12 @@ STATE_MEMORY_MAX_KEYS = 100_000
 STATE_REDIS_TIMEOUT = 0.25
 STATE_RETRY_AFTER = 1.0
 STATE_RETRY_AFTER_MAX = 5.0
-#: Lifetimes (seconds) of shared entries: a site's tokens, a filed conversation, a key's
-#: open-stream count (refreshed on each change; a killed process's streams age out), and a
-#: target's breaker records.
+#: Lifetimes (seconds) of shared entries: a site's tokens, a filed conversation, one open
+#: stream's slot in its key's count (a killed process's streams stop counting after it),
+#: and a target's breaker records.
 STATE_TOKENS_TTL = 24 * 3600.0
 STATE_CONVERSATION_TTL = 6 * 3600.0
-STATE_STREAMS_TTL = 3600.0
+STATE_STREAMS_TTL = 900.0
 STATE_HEALTH_TTL = 3600.0
 #: The fleet-wide refresh lock of a site's tokens (seconds): a holder that dies frees it
 #: after this; waiters poll the shared tokens every ``STATE_REFRESH_POLL`` seconds.

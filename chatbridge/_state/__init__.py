@@ -2,7 +2,7 @@
 agree on, behind one small interface (:class:`StateStore`) with two stores.
 
 It owns the storage primitives only (values with a lifetime, take-once entries, locks and
-leases, counters, a sliding request window, a slot counter) and the process's current store.
+leases, counters, a sliding request window, slots that expire) and the process's current store.
 What the values mean belongs to their users: the engine's token cache and conversation book,
 the client's health book and the server's limits. ``MemoryStore`` is the embedded default;
 ``RedisStore`` (``redis.asyncio``, imported only when a Redis URL is given) shares state across

@@ -124,11 +124,12 @@ class FallbackStore:
         result: float | None = await self._call("hit", key, limit, window)
         return result
 
-    async def open_slot(self, key: str, most: int, ttl: float) -> bool:
-        return bool(await self._call("open_slot", key, most, ttl))
+    async def open_slot(self, key: str, most: int, ttl: float) -> str | None:
+        result: str | None = await self._call("open_slot", key, most, ttl)
+        return result
 
-    async def close_slot(self, key: str) -> None:
-        await self._call("close_slot", key)
+    async def close_slot(self, key: str, slot: str) -> None:
+        await self._call("close_slot", key, slot)
 
     async def close(self) -> None:
         await self.primary.close()

@@ -63,12 +63,13 @@ class StateStore(Protocol):
         """Count one event in a sliding window of ``window`` seconds: ``None`` if fewer than
         ``limit`` were counted in it, else (not counted) the seconds until one leaves."""
 
-    async def open_slot(self, key: str, most: int, ttl: float) -> bool:
-        """One more of at most ``most`` (0: no limit) concurrent things; ``False`` (not
-        counted) when full. The count lives ``ttl`` s after its last change."""
+    async def open_slot(self, key: str, most: int, ttl: float) -> str | None:
+        """One more of at most ``most`` (0: no limit) concurrent things: the slot's id, or
+        ``None`` (not counted) when full. A slot never closed (its process died) stops
+        counting after ``ttl`` seconds, however busy the key is."""
 
-    async def close_slot(self, key: str) -> None:
-        """One of those things ended."""
+    async def close_slot(self, key: str, slot: str) -> None:
+        """That thing ended (an unknown or expired slot is fine)."""
 
     async def close(self) -> None:
         """Release connections."""

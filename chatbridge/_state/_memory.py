@@ -17,6 +17,8 @@ from ._interface import MAX_VALUE_BYTES
 __all__ = ["MemoryStore"]
 
 Clock = Callable[[], float]
+#: A value, a counter, a window's event times, or slots (id -> until).
+_Value = bytes | int | deque[float] | dict[str, float]
 
 
 class MemoryStore:
@@ -27,10 +29,10 @@ class MemoryStore:
     def __init__(self, clock: Clock = time.monotonic, max_keys: int = STATE_MEMORY_MAX_KEYS):
         self._clock = clock
         self._max = max_keys
-        #: key -> (value, expires at); a window is a deque of event times, a counter an int.
-        self._data: OrderedDict[str, tuple[bytes | int | deque[float], float]] = OrderedDict()
+        #: key -> (value, expires at).
+        self._data: OrderedDict[str, tuple[_Value, float]] = OrderedDict()
 
-    def _live(self, key: str) -> bytes | int | deque[float] | None:
+    def _live(self, key: str) -> _Value | None:
         entry = self._data.get(key)
         if entry is None:
             return None
@@ -39,7 +41,7 @@ class MemoryStore:
             return None
         return entry[0]
 
-    def _put(self, key: str, value: bytes | int | deque[float], ttl: float) -> None:
+    def _put(self, key: str, value: _Value, ttl: float) -> None:
         self._data[key] = (value, self._clock() + max(ttl, 0.001))
         self._data.move_to_end(key)
         while len(self._data) > self._max:
@@ -106,21 +108,25 @@ class MemoryStore:
         self._put(key, hits, window)
         return None
 
-    async def open_slot(self, key: str, most: int, ttl: float) -> bool:
+    async def open_slot(self, key: str, most: int, ttl: float) -> str | None:
+        now = self._clock()
         value = self._live(key)
-        count = value if isinstance(value, int) else 0
-        if most > 0 and count >= most:
-            return False
-        self._put(key, count + 1, ttl)
-        return True
+        slots = value if isinstance(value, dict) else {}
+        for slot in [slot for slot, until in slots.items() if until <= now]:
+            del slots[slot]
+        if most > 0 and len(slots) >= most:
+            return None
+        slot = secrets.token_hex(6)
+        slots[slot] = now + ttl
+        self._put(key, slots, max(slots.values()) - now)
+        return slot
 
-    async def close_slot(self, key: str) -> None:
+    async def close_slot(self, key: str, slot: str) -> None:
         value = self._live(key)
-        count = (value if isinstance(value, int) else 0) - 1
-        if count > 0:
-            self._data[key] = (count, self._data[key][1])
-        else:
-            self._data.pop(key, None)
+        if isinstance(value, dict):
+            value.pop(slot, None)
+            if not value:
+                del self._data[key]
 
     async def close(self) -> None:
         self._data.clear()

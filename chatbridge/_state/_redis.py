@@ -126,11 +126,14 @@ class RedisStore:
             return None
         return wait / 1_000_000
 
-    async def open_slot(self, key: str, most: int, ttl: float) -> bool:
-        return bool(await self._script("OPEN_SLOT", key, most, _ms(ttl)))
+    async def open_slot(self, key: str, most: int, ttl: float) -> str | None:
+        slot = secrets.token_hex(6)
+        opened = await self._script("OPEN_SLOT", key, most, round(ttl * 1_000_000), slot)
+        return slot if opened else None
 
-    async def close_slot(self, key: str) -> None:
-        await self._script("CLOSE_SLOT", key)
+    async def close_slot(self, key: str, slot: str) -> None:
+        full = KEY_PREFIX + key
+        await self._run((full,), lambda: self._redis.zrem(full, slot))
 
     async def close(self) -> None:
         with contextlib.suppress(RedisError, OSError):  # a Redis that went away

@@ -4,7 +4,7 @@ host's clock, so hosts whose clocks differ still agree."""
 
 from __future__ import annotations
 
-__all__ = ["CLOSE_SLOT", "HIT", "INCR", "OPEN_SLOT", "PUT_UNIQUE", "RELEASE", "TAKE", "TTLS"]
+__all__ = ["HIT", "INCR", "OPEN_SLOT", "PUT_UNIQUE", "RELEASE", "TAKE", "TTLS"]
 
 TAKE = """
 local v = redis.call('GET', KEYS[1])
@@ -51,18 +51,18 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
 return 0
 """
 
+# ARGV: most (0: no limit), lifetime (microseconds), the slot's id. Slots are members of a
+# sorted set scored by when they stop counting; expired ones are dropped first.
 OPEN_SLOT = """
-local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local most = tonumber(ARGV[1])
-if most > 0 and n >= most then return 0 end
-redis.call('SET', KEYS[1], n + 1, 'PX', ARGV[2])
+if most > 0 and redis.call('ZCARD', KEYS[1]) >= most then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIRE', KEYS[1], math.ceil((tonumber(last[2]) - now) / 1000))
 return 1
-"""
-
-CLOSE_SLOT = """
-local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-if n <= 1 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], n - 1, 'KEEPTTL') end
-return 0
 """
 
 # One command for several lifetimes: cheaper than a pipeline of PTTLs (one reply to parse).

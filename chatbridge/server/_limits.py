@@ -71,11 +71,13 @@ class MemoryLimits:
 
 
 class SharedLimits:
-    """Limits counted in a state store, shared by every process that uses it. A process that
-    dies with streams open leaves them counted until ``STATE_STREAMS_TTL`` passes."""
+    """Limits counted in a state store, shared by every process that uses it. Each open
+    stream holds a slot that the process closes; a process that dies with streams open
+    leaves them counted until ``STATE_STREAMS_TTL`` passes (then they stop counting)."""
 
     def __init__(self, store: StateStore) -> None:
         self._store = store
+        self._slots: dict[str, list[str]] = {}
 
     async def take_request(self, key: str, per_minute: int) -> float | None:
         if per_minute <= 0:
@@ -83,10 +85,20 @@ class SharedLimits:
         return await self._store.hit(f"rpm:{key}", per_minute, WINDOW)
 
     async def open_stream(self, key: str, most: int) -> bool:
-        return await self._store.open_slot(f"streams:{key}", most, STATE_STREAMS_TTL)
+        slot = await self._store.open_slot(f"streams:{key}", most, STATE_STREAMS_TTL)
+        if slot is None:
+            return False
+        self._slots.setdefault(key, []).append(slot)
+        return True
 
     async def close_stream(self, key: str) -> None:
-        await self._store.close_slot(f"streams:{key}")
+        slots = self._slots.get(key)
+        if not slots:
+            return
+        slot = slots.pop()
+        if not slots:
+            del self._slots[key]
+        await self._store.close_slot(f"streams:{key}", slot)
 
 
 def limits_for(store: StateStore) -> LimitStore:
