@@ -36,7 +36,6 @@ cannot be read back (corrupt, too large) is a fresh conversation, as an unknown 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 import string
@@ -159,8 +158,6 @@ class ConversationBook:
         self._entries: OrderedDict[bytes, Conversation | None] = OrderedDict()
         self._fleet = state if state is not None and state.shared else None
         self._site = site
-        #: Shared filings still being written (write-behind: off the answer's path).
-        self._writes: set[asyncio.Task[bool]] = set()
 
     async def take(self, messages: Messages) -> Conversation:
         """:meth:`find`, in the shared store when there is one."""
@@ -171,8 +168,6 @@ class ConversationBook:
         key = self._continued_key(messages)
         if key is None:
             return Conversation()
-        if self._writes:  # this process's own filing lands before it is looked for
-            await asyncio.wait(set(self._writes))
         raw = await self._fleet.take(f"conv:{self._site}:{key.hex()}")
         payload = (raw or b"").partition(b"|")[2]
         found = decode_conversation(payload) if payload else None
@@ -186,24 +181,15 @@ class ConversationBook:
         from ._shared import encode_conversation
 
         key = _transcript_key([*messages, {"role": "assistant", "content": answer}])
-        # Written behind the answer, not before it: a round trip less on every request. A
-        # follow-up can only come after the caller read this answer; if it still beats the
-        # write to another process, that turn starts a fresh site-side conversation (with
-        # the whole transcript), as an unknown one does. Nothing is lost.
-        write = self._fleet.put_unique(
+        # Filed before the answer is complete, never behind it: a caller that asks its next
+        # turn the moment it has this answer (on another process) must find it. (Written
+        # behind the answer, a fast client beat the write under load: measured, reverted.)
+        await self._fleet.put_unique(
             f"conv:{self._site}:{key.hex()}",
             conversation.client_id,
             encode_conversation(conversation),
             STATE_CONVERSATION_TTL,
         )
-        task = asyncio.ensure_future(write)
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
-
-    async def flush(self) -> None:
-        """Wait for the shared filings still being written."""
-        if self._writes:
-            await asyncio.wait(set(self._writes))
 
     @staticmethod
     def _continued_key(messages: Messages) -> bytes | None:
