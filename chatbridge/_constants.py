@@ -112,6 +112,9 @@ STATE_TOKENS_TTL = 24 * 3600.0
 STATE_CONVERSATION_TTL = 6 * 3600.0
 STATE_STREAMS_TTL = 900.0
 STATE_HEALTH_TTL = 3600.0
+#: A target found with nothing recorded against it is not asked about again for this long
+#: (seconds): an open breaker reaches every process within it.
+STATE_HEALTH_CLEAR = 0.1
 #: The fleet-wide refresh lock of a site's tokens (seconds): a holder that dies frees it
 #: after this; waiters poll the shared tokens every ``STATE_REFRESH_POLL`` seconds.
 STATE_REFRESH_LOCK_TTL = 10.0

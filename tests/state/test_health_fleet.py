@@ -84,3 +84,14 @@ def _keys(key: str) -> list[str]:
     from chatbridge._client._fleet import FleetHealth
 
     return list(FleetHealth._keys(key).values())
+
+
+async def test_an_open_breaker_reaches_a_process_with_an_all_clear_within_0_1_s(
+    fleet: StateStore,
+) -> None:
+    a, b = books(fleet, failure_threshold=1, cooldown=30)
+    assert await gates(b) is Gate.PASS  # b found nothing recorded: trusted for 0.1 s
+    await a.failed(await a.admit("t"))
+    assert await gates(a) is Gate.OPEN  # at once where it failed
+    await asyncio.sleep(0.12)
+    assert await gates(b) is Gate.OPEN  # and everywhere within 0.1 s
