@@ -13,7 +13,7 @@ Every key lives under ``chatbridge:v1:`` and expires.
 from ._fallback import FallbackStore
 from ._interface import KEY_PREFIX, StateStore, StateUnavailable
 from ._memory import MemoryStore
-from ._open import current_store, install_store, open_store
+from ._open import connect_store, current_store, install_store, open_store
 
 __all__ = [
     "KEY_PREFIX",
@@ -21,6 +21,7 @@ __all__ = [
     "MemoryStore",
     "StateStore",
     "StateUnavailable",
+    "connect_store",
     "current_store",
     "install_store",
     "open_store",

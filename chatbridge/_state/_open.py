@@ -11,7 +11,7 @@ from ._fallback import FallbackStore
 from ._interface import StateStore
 from ._memory import MemoryStore
 
-__all__ = ["current_store", "install_store", "open_store"]
+__all__ = ["connect_store", "current_store", "install_store", "open_store"]
 
 _SCHEMES = ("redis", "rediss", "unix")
 _current: StateStore | None = None
@@ -38,6 +38,15 @@ def open_store(url: str | None = None) -> StateStore:
         raise ConfigError(f"redis_url: {error}") from error
     shown = f"Redis at {parts.hostname or parts.path}" + (f":{parts.port}" if parts.port else "")
     return FallbackStore(primary, MemoryStore(), name=shown)
+
+
+async def connect_store(url: str | None = None) -> StateStore:
+    """:func:`open_store`, and reach it now: a Redis that is away at start gets its one
+    warning here (then the store serves from memory until Redis answers)."""
+    store = open_store(url)
+    if isinstance(store, FallbackStore):
+        await store.check()
+    return store
 
 
 def install_store(store: StateStore | None) -> None:

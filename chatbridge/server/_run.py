@@ -20,7 +20,7 @@ from .._client._config import Config, Target, load_config
 from .._client._health import HealthBook
 from .._client._policy import Policy
 from .._providers.aipower import AIPower
-from .._state import FallbackStore, current_store, install_store, open_store
+from .._state import connect_store, current_store, install_store
 from ._app import build_app
 from ._limits import LimitStore, limits_for
 from ._settings import ServerSettings, parse_settings
@@ -49,9 +49,7 @@ async def open_client(
     settings = parse_settings(loaded.server if loaded else {}, str(config or "config"))
     if redis_url:
         settings = replace(settings, redis_url=redis_url)
-    store = open_store(settings.redis_url)
-    if isinstance(store, FallbackStore):
-        await store.check()  # Redis away at start: its one warning now, then memory
+    store = await connect_store(settings.redis_url)  # Redis away: one warning, then memory
     install_store(store)
     try:
         if loaded is not None:

@@ -127,3 +127,34 @@ async def test_redis_unreachable_at_start_serves_from_memory(fleet: Fleet) -> No
     assert [status for status, _ in results] == [200] * 3
     assert served.stop() == 0
     assert served.stderr().count(" is unavailable (") == 1
+
+
+async def test_every_key_is_namespaced_and_expires(fleet: Fleet, redis_server: RedisServer) -> None:
+    import redis.asyncio as aioredis
+
+    server = '[server]\napi_keys = ["sk-k"]\nrequests_per_minute = 100\nconcurrent_streams = 5\n'
+    dead = f"http://127.0.0.1:{free_port()}"  # refuses connections: breaker records
+    async with LocalSite(SiteConfig(generation="aipkit")) as url:
+        servers = await fleet(routes(dead, url, server=server), n=2)
+        headers = {"Authorization": "Bearer sk-k"}
+        async with aiohttp.ClientSession() as session:
+            status, body = await ask(session, servers[0], [user("one")], headers=headers)
+            assert status == 200
+            follow = [user("one"), {"role": "assistant", "content": answer(body)}, user("two")]
+            streamed = {"model": "default", "messages": follow, "stream": True}
+            async with session.post(
+                servers[1].url + "/v1/chat/completions", json=streamed, headers=headers
+            ) as response:
+                assert response.status == 200
+                await response.read()
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        keys = [key.decode() async for key in client.scan_iter(count=1000)]
+        assert keys, "the fleet wrote nothing to Redis"
+        kinds = {key.split(":")[2] for key in keys}
+        assert {"tokens", "rpm", "conv", "health"} <= kinds, kinds
+        for key in keys:
+            assert key.startswith("chatbridge:v1:"), key
+            assert await client.pttl(key) > 0, key  # every key expires
+    finally:
+        await client.aclose()

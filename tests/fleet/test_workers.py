@@ -76,3 +76,22 @@ async def test_workers_with_redis_do_not_warn(
     served = await asyncio.to_thread(spawn_server, "--workers", "2", "--redis", redis_server.url)
     assert await asyncio.to_thread(served.stop) == 0
     assert "without Redis" not in served.stderr()
+
+
+def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+
+    from tests.server.conftest import CLI, ENV
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*CLI, "serve", "--port", str(port), "--workers", "2"],
+            capture_output=True, text=True, env=ENV, timeout=30,
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("warning:")]
+    assert len(lines) == 1 and "cannot listen" in lines[0], result.stderr
