@@ -64,3 +64,28 @@ def test_open_store_refuses_a_bad_url() -> None:
         with pytest.raises(ConfigError):
             open_store(url)
     assert isinstance(open_store("redis://127.0.0.1:1/0"), FallbackStore)
+
+
+async def test_a_stalled_redis_costs_a_call_at_most_its_time_limit() -> None:
+    import os
+    import signal
+    import time
+
+    clock = Clock()
+    with RedisServer() as redis:
+        store = FallbackStore(RedisStore(redis.url), MemoryStore(), clock=clock)
+        assert await store.check()
+        assert redis.process is not None
+        os.kill(redis.process.pid, signal.SIGSTOP)  # alive, but answers nothing
+        try:
+            started = time.monotonic()
+            results = await asyncio.gather(*(store.incr("n", 60) for _ in range(10)))
+            took = time.monotonic() - started
+            assert sorted(results) == list(range(1, 11)) and store.degraded
+            assert took < 0.6, took  # one 0.25 s time limit, not one per call
+        finally:
+            os.kill(redis.process.pid, signal.SIGCONT)
+        clock.now += 1.0
+        assert await store.incr("after", 60) == 1  # Redis answers again
+        assert not store.degraded
+        await store.close()
