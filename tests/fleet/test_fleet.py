@@ -106,11 +106,17 @@ async def test_redis_killed_mid_run_loses_no_request(
             assert {status for status, _ in await round_of("before")} == {200}
             redis_server.kill()
             down = await round_of("down")
+            async with session.get(servers[0].url + "/metrics") as response:
+                metrics = await response.text()
+            assert "chatbridge_state_shared 0.0" in metrics
+            assert "chatbridge_state_outages 1.0" in metrics
             assert {status for status, _ in down} == {200}
             assert all("Echo: down" in answer(body) for _, body in down)
             redis_server.start()  # back, on the same port
             await asyncio.sleep(1.1)  # the processes try Redis again after their back-off (1 s)
             assert {status for status, _ in await round_of("back")} == {200}
+            async with session.get(servers[0].url + "/metrics") as response:
+                assert "chatbridge_state_shared 1.0" in await response.text()
     for served in servers:
         assert served.stop() == 0
         log = served.stderr()
