@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from .._constants import STATE_HEALTH_CLEAR, STATE_HEALTH_TTL
+from .._constants import MAX_RETRY_AFTER, STATE_HEALTH_CLEAR, STATE_HEALTH_TTL
 from .._state import StateStore
 from ._health import BreakerState, Gate, TargetHealth, Ticket
 from ._policy import Policy
@@ -100,6 +100,11 @@ class FleetHealth:
     async def failure(
         self, ticket: Ticket, retry_after: float | None, rate_limited: bool, rand: float
     ) -> None:
+        """As :meth:`TargetHealth.failure`, fleet-wide: a rate limit only cools the target
+        down; a failed probe re-opens the breaker with a longer cooldown; other failures
+        count while the breaker is closed, and the one that reaches the threshold trips it
+        (once: a burst of failures across processes trips it once). Failures of calls that
+        were already under way when it opened (anywhere) do not count."""
         health, policy = ticket.health, self.policy
         health.counts["attempts"] += 1
         health.counts["failures"] += 1
@@ -108,28 +113,38 @@ class FleetHealth:
         if rate_limited:
             limits = await self.store.incr(keys["rl"], STATE_HEALTH_TTL)
             if retry_after is not None:
-                wait = retry_after
+                wait = min(max(retry_after, 0.0), MAX_RETRY_AFTER)
             else:
                 ceiling = min(
                     policy.rate_limit_cooldown_max,
-                    policy.rate_limit_cooldown * 2 ** (limits - 1),
+                    policy.rate_limit_cooldown * 2 ** (min(limits, 64) - 1),
                 )
                 wait = rand * ceiling
             if wait > 0:
                 await self.store.set(keys["cool"], b"1", wait)
                 health.not_before = self.clock() + wait
+            if ticket.probe_token is not None:  # a rate limit is no verdict on health
+                await self.store.release(keys["probe"], ticket.probe_token)
+            return
+        if ticket.gate is Gate.PROBE:
+            await self._trip(ticket, keys)
+            return
+        opened, tripped = await self.store.ttls(keys["open"], keys["trips"])
+        if opened is not None or tripped is not None:
+            return  # open or half-open already: this call was under way when it opened
         failures = await self.store.incr(keys["fail"], STATE_HEALTH_TTL)
         health.failures = failures
-        threshold = max(1, policy.failure_threshold)
-        if ticket.gate is Gate.PROBE or failures % threshold == 0:
-            trips = await self.store.incr(keys["trips"], STATE_HEALTH_TTL)
-            cooldown = min(policy.cooldown_max, policy.cooldown * 2 ** (min(trips, 64) - 1))
-            await self.store.set(keys["open"], b"1", cooldown)
-            await self.store.delete(keys["fail"], keys["probe"])
-            health.state, health.trips = BreakerState.OPEN, trips
-            health.open_until, health.failures = self.clock() + cooldown, 0
-        elif ticket.probe_token is not None:
-            await self.store.release(keys["probe"], ticket.probe_token)
+        if failures == max(1, policy.failure_threshold):
+            await self._trip(ticket, keys)
+
+    async def _trip(self, ticket: Ticket, keys: dict[str, str]) -> None:
+        policy, health = self.policy, ticket.health
+        trips = await self.store.incr(keys["trips"], STATE_HEALTH_TTL)
+        cooldown = min(policy.cooldown_max, policy.cooldown * 2 ** (min(trips, 64) - 1))
+        await self.store.set(keys["open"], b"1", cooldown)
+        await self.store.delete(keys["fail"], keys["probe"])
+        health.state, health.trips = BreakerState.OPEN, trips
+        health.open_until, health.failures = self.clock() + cooldown, 0
 
     async def release(self, ticket: Ticket) -> None:
         if ticket.probe_token is not None:

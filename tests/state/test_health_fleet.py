@@ -95,3 +95,21 @@ async def test_an_open_breaker_reaches_a_process_with_an_all_clear_within_0_1_s(
     assert await gates(a) is Gate.OPEN  # at once where it failed
     await asyncio.sleep(0.12)
     assert await gates(b) is Gate.OPEN  # and everywhere within 0.1 s
+
+
+async def test_a_burst_of_failures_across_processes_trips_once(fleet: StateStore) -> None:
+    fleet_books = books(fleet, 4, failure_threshold=2, cooldown=5, cooldown_max=60)
+    tickets = [await book.admit("t") for book in fleet_books * 2]  # all under way at once
+    assert {t.gate for t in tickets} == {Gate.PASS}
+    for index, ticket in enumerate(tickets):
+        await fleet_books[index % 4].failed(ticket)
+    assert {await gates(book) for book in fleet_books} == {Gate.OPEN}
+    left = (await fleet.ttls(*[k for k in _keys("t") if k.endswith(":open")]))[0]
+    assert left is not None and 4 < left <= 5  # one trip: the first cooldown, not doubled
+
+
+async def test_a_rate_limit_does_not_count_toward_the_breaker(fleet: StateStore) -> None:
+    a, b = books(fleet, failure_threshold=1)
+    await a.failed(await a.admit("t"), retry_after=0.05, rate_limited=True)
+    await asyncio.sleep(0.08)
+    assert await gates(b) is Gate.PASS  # cooled down, never opened
