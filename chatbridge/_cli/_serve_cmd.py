@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -80,6 +81,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="bind with SO_REUSEPORT, so several processes (a process manager's) share the port",
     )
+    parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # a --workers child
     parser.set_defaults(handler=run)
 
 
@@ -131,7 +133,7 @@ async def _main(args: argparse.Namespace) -> str:
 def _worker_command(args: argparse.Namespace) -> Callable[[int], list[str]]:
     def command(port: int) -> list[str]:
         line = [sys.executable, "-m", "chatbridge", "serve", "--host", args.host]
-        line += ["--port", str(port), "--reuse-port"]
+        line += ["--port", str(port), "--reuse-port", "--parent-pid", str(os.getpid())]
         for option in ("config", "site", "redis"):
             if getattr(args, option, None):
                 line += [f"--{option}", str(getattr(args, option))]
@@ -184,6 +186,10 @@ def run(args: argparse.Namespace) -> int:
         if args.config and args.site:
             raise UsageError("give --config or --site, not both")
         return _run_workers(args)
+    if getattr(args, "parent_pid", None):
+        from ..server._workers import follow_parent
+
+        follow_parent(args.parent_pid)
     try:
         why = asyncio.run(_main(args))
     except OSError as error:

@@ -13,18 +13,32 @@ one port with ``--reuse-port``; see ``docs/deployment.md``.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["reserve_port", "supervise"]
+__all__ = ["follow_parent", "reserve_port", "supervise"]
 
 _log = logging.getLogger("chatbridge.server")
 #: Restarts of crashed workers allowed per minute (then the parent gives up and stops).
 _RESTARTS = 10
+
+
+def follow_parent(parent: int) -> None:
+    """In a worker: end (SIGTERM, so it drains) when the supervising parent dies, even by
+    SIGKILL, instead of serving on as an orphan (Linux ``PR_SET_PDEATHSIG``)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before the line above: end now
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def reserve_port(host: str, port: int) -> socket.socket:

@@ -95,3 +95,16 @@ def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if not line.startswith("warning:")]
     assert len(lines) == 1 and "cannot listen" in lines[0], result.stderr
+
+
+async def test_workers_end_when_the_parent_is_killed(spawn_server: Callable[..., Served]) -> None:
+    served = await asyncio.to_thread(spawn_server, "--workers", "2")
+    workers = children(served.process.pid)
+    assert len(workers) == 2
+    served.process.kill()  # SIGKILL: no chance to forward anything
+    served.process.wait(10)
+    for _ in range(100):
+        if not any(alive(pid) for pid in workers):
+            break
+        await asyncio.sleep(0.05)
+    assert not any(alive(pid) for pid in workers)  # no orphan keeps serving
