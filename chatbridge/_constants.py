@@ -102,3 +102,25 @@ SERVER_CONCURRENT_STREAMS = 0
 #: browser may keep an asset whose URL names its content hash (seconds).
 UI_RENDER_MAX_CHARS = 200_000
 UI_ASSET_MAX_AGE = 365 * 24 * 3600
+#: Shared state (``chatbridge._state``): the in-memory store's bound (keys), every Redis
+#: call's time limit (seconds: a stalled Redis must not stall requests), and how long a
+#: process serves from memory after Redis failed before it tries Redis again (seconds: the
+#: first retry, doubling up to the second).
+STATE_MEMORY_MAX_KEYS = 100_000
+STATE_REDIS_TIMEOUT = 0.25
+STATE_RETRY_AFTER = 1.0
+STATE_RETRY_AFTER_MAX = 5.0
+#: Lifetimes (seconds) of shared entries: a site's tokens, a filed conversation, one open
+#: stream's slot in its key's count (a killed process's streams stop counting after it),
+#: and a target's breaker records.
+STATE_TOKENS_TTL = 24 * 3600.0
+STATE_CONVERSATION_TTL = 6 * 3600.0
+STATE_STREAMS_TTL = 900.0
+STATE_HEALTH_TTL = 3600.0
+#: A target found with nothing recorded against it is not asked about again for this long
+#: (seconds): an open breaker reaches every process within it.
+STATE_HEALTH_CLEAR = 0.1
+#: The fleet-wide refresh lock of a site's tokens (seconds): a holder that dies frees it
+#: after this; waiters poll the shared tokens every ``STATE_REFRESH_POLL`` seconds.
+STATE_REFRESH_LOCK_TTL = 10.0
+STATE_REFRESH_POLL = 0.02

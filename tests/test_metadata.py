@@ -12,6 +12,6 @@ def test_license_file_matches_pyproject() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     license_text = (ROOT / "LICENSE").read_text()
 
-    assert project["license"] == {"text": "MIT"}
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
     assert license_text.startswith("MIT License\n")
     assert "Copyright (c) 2026 the chatbridge authors" in license_text

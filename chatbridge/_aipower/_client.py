@@ -21,6 +21,7 @@ from typing import Any
 
 from .._constants import MAX_SITES
 from .._exceptions import ChatbridgeError, NonceError, ResponseError, ResponseStatusError
+from .._state import StateStore, current_store
 from .._types import Messages
 from ._call import ClientStats, _Call
 from ._conversation import Conversation, ConversationBook
@@ -32,6 +33,7 @@ from ._replies import (
     CacheKeyExpired,
     NonceRejected,
 )
+from ._shared import site_key
 from ._target import SiteTarget
 from ._tokens import TokenCache
 
@@ -65,11 +67,12 @@ def _final(reason: str, error: ChatbridgeError) -> ChatbridgeError:
 class SiteClient:
     """Talks AI Power to one site, in whatever generation the site speaks today."""
 
-    def __init__(self, target: SiteTarget) -> None:
+    def __init__(self, target: SiteTarget, store: StateStore | None = None) -> None:
         self.target = target
+        self.store = store or current_store()
         self.stats = ClientStats()
-        self.conversations = ConversationBook()
-        self._tokens = TokenCache(target, self.stats)
+        self.conversations = ConversationBook(state=self.store, site=site_key(target))
+        self._tokens = TokenCache(target, self.stats, self.store)
 
     @property
     def tokens(self) -> PageTokens | None:
@@ -103,7 +106,7 @@ class SiteClient:
         call.start()
         try:
             split = split_conversation(messages)
-            conv = conversation or self.conversations.find(messages)
+            conv = conversation or await self.conversations.take(messages)
             tokens = await self._tokens.get(call)
             retried: set[str] = set()
             while True:
@@ -128,7 +131,7 @@ class SiteClient:
                         tokens = await self._tokens.refresh(call, tokens)
             self.stats.messages += 1
             if conversation is None:
-                self.conversations.file(messages, conv.last_answer, conv)
+                await self.conversations.keep(messages, conv.last_answer, conv)
         except ChatbridgeError as error:
             error.with_context(provider=call.provider, url=self.target.url)
             raise
@@ -154,7 +157,7 @@ def site_client(target: SiteTarget) -> SiteClient:
     """The shared client of a site: one token cache per site, whichever provider asks.
     The least recently used sites are forgotten past ``MAX_SITES``."""
     client = _clients.get(target)
-    if client is None:
+    if client is None or client.store is not current_store():  # a new store: a new client
         client = _clients[target] = SiteClient(target)
         while len(_clients) > MAX_SITES:
             _clients.popitem(last=False)

@@ -24,6 +24,14 @@ they pass the same :class:`Conversation`. Callers that pass the whole message li
 
 A server that must keep a site-side conversation for each of its users across turns holds
 one :class:`Conversation` per user conversation and passes it.
+
+Given a shared state store (Redis), the book lives there, under the same rules: an entry
+(client id, 1.7 cookie jar, AIPKit session and conversation ids, the turns the site holds) is
+filed as JSON under ``conv:<site>:<transcript digest>``, taken out atomically by the process
+that continues it (so a follow-up turn that lands on another process continues the same
+site-side conversation, and still only once), and a second filing by another conversation
+leaves a tombstone (ambiguous). Entries expire after ``STATE_CONVERSATION_TTL``; one that
+cannot be read back (corrupt, too large) is a fresh conversation, as an unknown one is.
 """
 
 from __future__ import annotations
@@ -33,13 +41,17 @@ import secrets
 import string
 import uuid
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import aiohttp
 
-from .._constants import MAX_CONVERSATIONS
+from .._constants import MAX_CONVERSATIONS, STATE_CONVERSATION_TTL
 from .._prompt import message_text
 from .._types import Messages
 from ._history import Split
+
+if TYPE_CHECKING:
+    from .._state import StateStore
 
 __all__ = ["Conversation", "ConversationBook"]
 
@@ -139,18 +151,58 @@ class ConversationBook:
     """Conversations filed by transcript, least recently filed dropped past ``size``; see the
     module docstring for the rules."""
 
-    def __init__(self, size: int = MAX_CONVERSATIONS) -> None:
+    def __init__(
+        self, size: int = MAX_CONVERSATIONS, *, state: StateStore | None = None, site: str = ""
+    ) -> None:
         self._size = size
         self._entries: OrderedDict[bytes, Conversation | None] = OrderedDict()
+        self._fleet = state if state is not None and state.shared else None
+        self._site = site
+
+    async def take(self, messages: Messages) -> Conversation:
+        """:meth:`find`, in the shared store when there is one."""
+        if self._fleet is None:
+            return self.find(messages)
+        from ._shared import decode_conversation  # (it builds Conversations: imports this)
+
+        key = self._continued_key(messages)
+        if key is None:
+            return Conversation()
+        raw = await self._fleet.take(f"conv:{self._site}:{key.hex()}")
+        payload = (raw or b"").partition(b"|")[2]
+        found = decode_conversation(payload) if payload else None
+        return found or Conversation()
+
+    async def keep(self, messages: Messages, answer: str, conversation: Conversation) -> None:
+        """:meth:`file`, in the shared store when there is one."""
+        if self._fleet is None:
+            self.file(messages, answer, conversation)
+            return
+        from ._shared import encode_conversation
+
+        key = _transcript_key([*messages, {"role": "assistant", "content": answer}])
+        # Filed before the answer is complete, never behind it: a caller that asks its next
+        # turn the moment it has this answer (on another process) must find it. (Written
+        # behind the answer, a fast client beat the write under load: measured, reverted.)
+        await self._fleet.put_unique(
+            f"conv:{self._site}:{key.hex()}",
+            conversation.client_id,
+            encode_conversation(conversation),
+            STATE_CONVERSATION_TTL,
+        )
+
+    @staticmethod
+    def _continued_key(messages: Messages) -> bytes | None:
+        roles = [str(m.get("role", "user")) for m in messages]
+        last_user = len(roles) - 1 - roles[::-1].index("user") if "user" in roles else 0
+        return _transcript_key(messages[:last_user]) if last_user else None
 
     def find(self, messages: Messages) -> Conversation:
         """The conversation these messages continue (taken out of the book, so it is
         continued once), or a new one."""
-        roles = [str(m.get("role", "user")) for m in messages]
-        last_user = len(roles) - 1 - roles[::-1].index("user") if "user" in roles else 0
-        if last_user == 0:
+        key = self._continued_key(messages)
+        if key is None:
             return Conversation()
-        key = _transcript_key(messages[:last_user])
         found = self._entries.get(key)
         if found is None:  # never filed, already continued, or ambiguous (stays so)
             return Conversation()

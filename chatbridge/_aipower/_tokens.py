@@ -1,6 +1,14 @@
 """Page tokens of one site: discovery, caching with the fetch time, and refreshing (rules
 1–6, 30–32, 37–40). Every fetch is single-flight per event loop: concurrent callers that
 need tokens, or a refresh of the same rejected nonce, share one request.
+
+Given a shared state store (Redis), the tokens and their fetch time are shared by every
+process, and a fetch is single-flight fleet-wide: the process that takes the site's refresh
+lock (``SET NX`` with a lifetime) fetches and publishes the tokens; the others poll the shared
+tokens every few milliseconds (bounded by their call's deadline) and take them as they
+appear. Polling, not pub/sub: a wait happens once per site per rotation and lasts one page
+fetch, and it needs no subscriber connection or task per process. A holder that dies frees
+the lock when its lifetime passes; a waiter then takes it and fetches.
 """
 
 from __future__ import annotations
@@ -15,12 +23,19 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
-from .._constants import PARSE_IN_THREAD_CHARS
+from .._constants import (
+    PARSE_IN_THREAD_CHARS,
+    STATE_REFRESH_LOCK_TTL,
+    STATE_REFRESH_POLL,
+    STATE_TOKENS_TTL,
+)
 from .._exceptions import BlockedError, NotAIPowerSiteError, TruncatedStreamError
 from .._http._session import StreamResponse, StreamSession
+from .._state import StateStore
 from ._call import ClientStats, _Call
 from ._page import PageTokens, parse_page
 from ._replies import CUT_OFF, json_object
+from ._shared import decode_tokens, encode_tokens, site_key
 from ._target import SiteTarget
 
 __all__ = ["TokenCache", "parse_page_off_loop", "refuse_login_wall"]
@@ -58,9 +73,19 @@ def refuse_login_wall(response: StreamResponse) -> None:
 class TokenCache:
     """The tokens of one site and the site-level cookie jar used to fetch them."""
 
-    def __init__(self, target: SiteTarget, stats: ClientStats) -> None:
+    def __init__(
+        self,
+        target: SiteTarget,
+        stats: ClientStats,
+        store: StateStore | None = None,
+        *,
+        lock_ttl: float = STATE_REFRESH_LOCK_TTL,
+    ) -> None:
         self.target = target
         self.stats = stats
+        self._fleet = store if store is not None and store.shared else None
+        self._key = f"tokens:{site_key(target)}"
+        self._lock_ttl = lock_ttl
         self.tokens: PageTokens | None = None
         self.fetched_at = 0.0
         self._jar: aiohttp.CookieJar | None = None
@@ -77,17 +102,37 @@ class TokenCache:
 
     def fresh(self, now: float) -> bool:
         """Rule 31: younger than the refresh age, and fewer than two tick boundaries ago."""
-        if self.tokens is None:
-            return False
+        return self.tokens is not None and self._fresh_since(self.fetched_at, now)
+
+    def _fresh_since(self, fetched_at: float, now: float) -> bool:
         tick = self.target.nonce_tick
-        ticks_passed = math.floor(now / tick) - math.floor(self.fetched_at / tick)
-        return now - self.fetched_at < self.target.refresh_age and ticks_passed < 2
+        ticks_passed = math.floor(now / tick) - math.floor(fetched_at / tick)
+        return now - fetched_at < self.target.refresh_age and ticks_passed < 2
 
     async def get(self, call: _Call) -> PageTokens:
         """Cached tokens while fresh; otherwise one shared (re)fetch."""
         if self.tokens is not None and self.fresh(time.time()):
             return self.tokens
+        if self._fleet is not None:
+            adopted = await self._adopt(None)
+            if adopted is not None:
+                return adopted
         return await self._shared(call, stale=None)
+
+    async def _adopt(self, stale: PageTokens | None) -> PageTokens | None:
+        """The fleet's tokens, if fresh (and not the ``stale`` nonce): now this process's."""
+        assert self._fleet is not None
+        found = decode_tokens(await self._fleet.get(self._key))
+        if found is None:
+            return None
+        tokens, fetched_at = found
+        if not self._fresh_since(fetched_at, time.time()):
+            return None
+        if stale is not None and tokens.nonce == stale.nonce:
+            return None
+        if self.tokens is None or fetched_at >= self.fetched_at:
+            self.tokens, self.fetched_at = tokens, fetched_at
+        return tokens
 
     async def refresh(self, call: _Call, stale: PageTokens) -> PageTokens:
         """New tokens after ``stale`` was rejected; a refresh some other caller already did
@@ -99,6 +144,10 @@ class TokenCache:
                 return result
         elif self.tokens is not None and self.tokens.nonce != stale.nonce:
             return self.tokens
+        if self._fleet is not None:
+            adopted = await self._adopt(stale)
+            if adopted is not None:
+                return adopted
         return await self._shared(call, stale=stale)
 
     def _pending(self) -> asyncio.Future[PageTokens] | None:
@@ -117,6 +166,33 @@ class TokenCache:
         return await call.wait(asyncio.shield(pending))
 
     async def _fetch_tokens(self, call: _Call, stale: PageTokens | None) -> PageTokens:
+        if self._fleet is None:
+            return await self._fetch_site(call, stale)
+        store, lock = self._fleet, f"{self._key}:lock"
+        while True:
+            token = await store.acquire(lock, self._lock_ttl)
+            if token is not None:
+                break
+            # Another process is fetching: take its tokens when they appear; take the lock
+            # when it is free again (the holder finished without tokens, or died).
+            while True:
+                adopted = await self._adopt(stale)
+                if adopted is not None:
+                    return adopted
+                if (await store.ttls(lock))[0] is None:
+                    break
+                await call.wait(asyncio.sleep(STATE_REFRESH_POLL))
+        try:
+            adopted = await self._adopt(stale)  # published while the lock changed hands
+            if adopted is not None:
+                return adopted
+            tokens = await self._fetch_site(call, stale)
+            await store.set(self._key, encode_tokens(tokens, self.fetched_at), STATE_TOKENS_TTL)
+            return tokens
+        finally:
+            await asyncio.shield(store.release(lock, token))
+
+    async def _fetch_site(self, call: _Call, stale: PageTokens | None) -> PageTokens:
         refreshing = self.tokens is not None
         if refreshing:
             self.stats.nonce_refreshes += 1

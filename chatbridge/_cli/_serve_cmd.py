@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -31,7 +33,12 @@ examples:
       model="default", messages=[{"role": "user", "content": "Hello"}])
   print(reply.choices[0].message.content)
 
+  chatbridge serve --config chatbridge.toml --workers 4 --redis redis://127.0.0.1:6379/0
+
 The first line on stdout is "Serving on http://HOST:PORT" (--port 0 picks a free port).
+--workers N: N processes on one port (SO_REUSEPORT); SIGTERM to the parent drains them all.
+--redis URL: the processes (and hosts) share site tokens, breakers, limits, conversations;
+without Redis they fall back to per-process state (one warning, no failed request).
 One access-log line per request goes to stderr (no message text, no key). SIGTERM stops
 accepting, lets requests finish for grace_seconds ([server] table), then exits 0.
 API keys also come from CHATBRIDGE_API_KEYS (comma-separated).
@@ -60,6 +67,26 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-ui", action="store_true", help="do not serve the chat page at / (API only)"
     )
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="share site tokens, breakers, limits and conversations with every process "
+        "using this Redis (redis://HOST:PORT/DB; or redis_url in [server])",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N server processes on one port (Linux SO_REUSEPORT); share their state "
+        "with --redis",
+    )
+    parser.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="bind with SO_REUSEPORT, so several processes (a process manager's) share the port",
+    )
+    parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # a --workers child
     parser.set_defaults(handler=run)
 
 
@@ -71,6 +98,7 @@ def _setup_logging(debug: bool) -> None:
     for name, level in (
         ("chatbridge.server", logging.DEBUG if debug else logging.INFO),
         ("chatbridge.client", logging.WARNING),
+        ("chatbridge.state", logging.WARNING),
     ):
         logger = logging.getLogger(name)
         logger.setLevel(level)
@@ -87,7 +115,8 @@ async def _main(args: argparse.Namespace) -> str:
         from ._options import check_site_url
 
         args.site = check_site_url(args.site)
-    async with open_client(args.config, args.site) as (client, settings, what):
+    redis = getattr(args, "redis", None)
+    async with open_client(args.config, args.site, redis_url=redis) as (client, settings, what):
         settings = settings.with_keys(args.api_key)
         if args.no_ui:
             settings = replace(settings, ui=False)
@@ -100,11 +129,76 @@ async def _main(args: argparse.Namespace) -> str:
             if settings.ui:
                 print(f"Chat page: {url}/", flush=True)
 
-        return await serve(client, settings, host=args.host, port=args.port, announce=announce)
+        return await serve(
+            client,
+            settings,
+            host=args.host,
+            port=args.port,
+            announce=announce,
+            reuse_port=bool(getattr(args, "reuse_port", False)),
+        )
+
+
+def _worker_command(args: argparse.Namespace) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        line = [sys.executable, "-m", "chatbridge", "serve", "--host", args.host]
+        line += ["--port", str(port), "--reuse-port", "--parent-pid", str(os.getpid())]
+        for option in ("config", "site", "redis"):
+            if getattr(args, option, None):
+                line += [f"--{option}", str(getattr(args, option))]
+        for key in args.api_key:
+            line += ["--api-key", key]
+        if getattr(args, "debug", False):
+            line.append("--debug")
+        return line
+
+    return command
+
+
+def _run_workers(args: argparse.Namespace) -> int:
+    from ..server._settings import parse_settings
+    from ..server._workers import supervise
+
+    redis = getattr(args, "redis", None)
+    if args.config and not redis:  # a config mistake is exit 2 here, before any worker
+        from .._client._config import load_config
+
+        redis = parse_settings(load_config(args.config).server, args.config).redis_url
+    if not redis:
+        print(
+            f"warning: {args.workers} workers without Redis: site tokens, breakers, limits "
+            "and conversations are per process (give --redis URL to share them)",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        why = supervise(
+            _worker_command(args),
+            args.workers,
+            args.host,
+            args.port,
+            announce=lambda line: print(line, flush=True),
+        )
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from error
+    if why == "failed":
+        raise UsageError("the worker processes failed to start or kept exiting (see above)")
+    return INTERRUPTED if why == "SIGINT" else 0
 
 
 def run(args: argparse.Namespace) -> int:
     _setup_logging(bool(getattr(args, "debug", False)))
+    if args.workers < 1:
+        raise UsageError("--workers wants a whole number >= 1")
+    if args.workers > 1:
+        if args.config and args.site:
+            raise UsageError("give --config or --site, not both")
+        return _run_workers(args)
+    if getattr(args, "parent_pid", None):
+        from ..server._workers import follow_parent
+
+        follow_parent(args.parent_pid)
     try:
         why = asyncio.run(_main(args))
     except OSError as error:

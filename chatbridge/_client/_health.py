@@ -11,6 +11,11 @@ with an injected clock:
 
 A rate limit also sets ``not_before``: Retry-After when the target gave one, else a jittered
 backoff that doubles with each rate limit in a row. A cooling target is skipped, not asked.
+
+Given a shared state store (``state=``, Redis), the book keeps the breaker in the store
+instead (``_fleet``): failures seen by any process count together, an open breaker is open
+everywhere, and one probe runs fleet-wide. Without one (or with the memory store) it is this
+process's alone, as above. The router goes through the book's async methods either way.
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._policy import Policy
 
-__all__ = ["MAX_COOLDOWN", "BreakerState", "Gate", "HealthBook", "TargetHealth"]
+if TYPE_CHECKING:
+    from .._state import StateStore
+
+__all__ = ["MAX_COOLDOWN", "BreakerState", "Gate", "HealthBook", "TargetHealth", "Ticket"]
 
 Clock = Callable[[], float]
 #: The longest cool-down a Retry-After may impose (an absurd or infinite value is capped).
@@ -160,6 +168,19 @@ class TargetHealth:
         }
 
 
+@dataclass
+class Ticket:
+    """One call's admission to a target: what the gate said, and what to report with."""
+
+    key: str
+    health: TargetHealth
+    gate: Gate
+    available_at: float = 0.0
+    probe_token: str | None = None
+    #: Something is recorded against the target (a success must clear it).
+    dirty: bool = True
+
+
 class HealthBook:
     """Every target's health, by ``Target.key``. The process shares one by default."""
 
@@ -170,6 +191,7 @@ class HealthBook:
         clock: Clock = time.monotonic,
         rand: Callable[[], float] = random.random,
         max_targets: int = 4096,
+        state: StateStore | None = None,
     ) -> None:
         self.policy = policy or Policy()
         self.clock = clock
@@ -178,6 +200,56 @@ class HealthBook:
         self._max = max_targets
         # The synchronous client's private loop and the caller's loops may share a book.
         self._lock = threading.Lock()
+        self._fleet = None
+        if state is not None and state.shared:
+            from ._fleet import FleetHealth
+
+            self._fleet = FleetHealth(state, self.policy, clock)
+
+    @property
+    def shared(self) -> bool:
+        """Is the breaker state shared with other processes?"""
+        return self._fleet is not None
+
+    # The router reports through these, whichever kind of book it has: this process's own
+    # breakers (``TargetHealth``), or the fleet's in a shared store (``FleetHealth``, which
+    # keeps the local ``TargetHealth`` as a mirror, so ``available()`` stays a cheap look).
+
+    async def admit(self, key: str) -> Ticket:
+        """May a call ask the target ``key`` now? (A ``PROBE`` ticket must be reported.)"""
+        health = self.get(key)
+        if self._fleet is not None:
+            return await self._fleet.admit(key, health)
+        gate = health.gate()
+        return Ticket(key, health, gate, health.available_at())
+
+    async def passing(self, ticket: Ticket) -> bool:
+        """Is the target open to a plain call now (a look: no probe taken)?"""
+        if self._fleet is not None:
+            return await self._fleet.passing(ticket.key)
+        return ticket.health.available()
+
+    async def succeeded(self, ticket: Ticket) -> None:
+        if self._fleet is not None:
+            await self._fleet.success(ticket)
+        else:
+            ticket.health.success()
+
+    async def failed(
+        self, ticket: Ticket, retry_after: float | None = None, rate_limited: bool = False
+    ) -> None:
+        if self._fleet is not None:
+            await self._fleet.failure(ticket, retry_after, rate_limited, self.rand())
+        else:
+            probe = ticket.gate is Gate.PROBE
+            ticket.health.failure(retry_after=retry_after, rate_limited=rate_limited, probe=probe)
+
+    async def released(self, ticket: Ticket) -> None:
+        """The probe ended with neither verdict: let another try."""
+        if self._fleet is not None:
+            await self._fleet.release(ticket)
+        else:
+            ticket.health.release()
 
     def get(self, key: str) -> TargetHealth:
         health = self._targets.get(key)

@@ -35,7 +35,7 @@ from .._providers._base import AsyncGeneratorProvider
 from .._providers._sync import aclose
 from .._types import FinishReason, Messages, Usage
 from ._config import Route, Target
-from ._health import Gate, HealthBook, TargetHealth
+from ._health import Gate, HealthBook, Ticket
 from ._models import Attempt
 from ._policy import Action, FirstTokenTimeout, Policy, StallTimeout, classify
 from ._watchdog import Watchdog
@@ -88,6 +88,17 @@ def _message(error: BaseException) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+async def _release_shielded(book: HealthBook, ticket: Ticket) -> None:
+    """Free a probe while the call is being cancelled: the release must not be cancelled too
+    (a shared probe lease would otherwise stay taken until it expires)."""
+    task = asyncio.ensure_future(book.released(ticket))
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
+
+
 class Router:
     def __init__(self, health: HealthBook, policy: Policy) -> None:
         self.health = health
@@ -119,12 +130,12 @@ class Router:
                         continue
                     if dog.now() >= deadline:
                         break  # before a gate can hand out a probe no attempt would use
-                    health = self.health.get(target.key)
-                    gate = health.gate()
+                    ticket = await self.health.admit(target.key)
+                    health, gate = ticket.health, ticket.gate
                     if gate in _SKIP_REASONS:
                         self._skip(report, target, _SKIP_REASONS[gate], call)
                         if gate is not Gate.BUSY:
-                            earliest = min(earliest, health.available_at())
+                            earliest = min(earliest, ticket.available_at)
                         continue
                     probe, verdict = gate is Gate.PROBE, False
                     try:
@@ -167,7 +178,7 @@ class Router:
                             except Exception as error:
                                 call.errors.append(error)
                                 self._failed(report, target, error, dog.now() - started)
-                                verdict = self._judge(health, error, probe, dog.now() >= deadline)
+                                verdict = await self._judge(ticket, error, dog.now() >= deadline)
                                 limited = isinstance(error, RateLimitError)
                                 if limited:
                                     earliest = min(earliest, health.available_at())
@@ -180,7 +191,7 @@ class Router:
                                     action is Action.RETRY
                                     and not retried
                                     and not attempt_text
-                                    and health.available()
+                                    and await self.health.passing(ticket)
                                 ):
                                     pause = self.health.rand() * self.policy.retry_backoff
                                     if dog.now() + pause < deadline:
@@ -191,7 +202,7 @@ class Router:
                                 if not limited:
                                     call.failed.add(index)
                                 break
-                            health.success()
+                            await self.health.succeeded(ticket)
                             verdict = True
                             if buffered:
                                 for text in attempt_text:
@@ -199,8 +210,8 @@ class Router:
                             self._answered(report, target, dog.now() - started, bool(prefill))
                             return
                     finally:
-                        if probe and not verdict:
-                            health.release()  # no verdict (cancelled, out of time): free it
+                        if probe and not verdict:  # no verdict (cancelled, out of time): free it
+                            await _release_shielded(self.health, ticket)
                     if call.stop or dog.now() >= deadline:
                         break
                 else:
@@ -224,8 +235,7 @@ class Router:
         finally:
             dog.close()
 
-    @staticmethod
-    def _judge(health: TargetHealth, error: BaseException, probe: bool, late: bool) -> bool:
+    async def _judge(self, ticket: Ticket, error: BaseException, late: bool) -> bool:
         """Tell the target's health what ``error`` says of it; whether that was a verdict.
         Only what the target did counts: not a request it rightly refused, not our own bug,
         not the call running out of its own time."""
@@ -233,11 +243,10 @@ class Router:
             return False
         if late and isinstance(error, TimeoutError):
             return False
-        limited = isinstance(error, RateLimitError)
-        health.failure(
+        await self.health.failed(
+            ticket,
             retry_after=error.retry_after if isinstance(error, RateLimitError) else None,
-            rate_limited=limited,
-            probe=probe,
+            rate_limited=isinstance(error, RateLimitError),
         )
         return True
 

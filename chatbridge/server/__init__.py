@@ -3,8 +3,10 @@
 It owns the HTTP face of the client: the endpoints (``/v1/chat/completions``,
 ``/v1/models``, health, metrics), OpenAI's error objects and SSE framing, API keys and
 per-key limits (behind the :class:`LimitStore` interface), caps, CORS, the ``site_url``
-guard against SSRF, the access log and metrics, and draining on SIGTERM. It calls the
-client only through ``AsyncClient``'s public API; the client knows nothing of it.
+guard against SSRF, the access log and metrics, and draining on SIGTERM, and ``--workers``
+(several processes on one port). It calls the client only through ``AsyncClient``'s public
+API; the client knows nothing of it. Shared state (``--redis``) is a state store it opens
+from ``chatbridge._state`` and passes down: it never imports Redis itself.
 
     app = build_app(AsyncClient(config="chatbridge.toml"), ServerSettings(api_keys=("k",)))
 """
@@ -12,7 +14,7 @@ client only through ``AsyncClient``'s public API; the client knows nothing of it
 from __future__ import annotations
 
 from ._app import build_app
-from ._limits import LimitStore, MemoryLimits
+from ._limits import LimitStore, MemoryLimits, SharedLimits
 from ._run import open_client, serve
 from ._settings import ServerSettings, parse_settings
 
@@ -20,6 +22,7 @@ __all__ = [
     "LimitStore",
     "MemoryLimits",
     "ServerSettings",
+    "SharedLimits",
     "build_app",
     "open_client",
     "parse_settings",

@@ -1,6 +1,7 @@
 """Prometheus metrics, in a registry of the app's own (two apps in one process do not
 collide): requests by route and status, latency and time to first token, attempts and
-fail-overs per target, and every target's breaker state read at scrape time."""
+fail-overs per target, every target's breaker state read at scrape time, and whether the
+process's state is shared right now (Redis reachable) with the count of Redis outages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from .._state import current_store
 from ._record import Record
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
@@ -36,6 +38,22 @@ class _Breakers(Collector):
                 for state in _STATES:
                     gauge.add_metric([route, target, state], 1.0 if current == state else 0.0)
         yield gauge
+
+
+class _SharedState(Collector):
+    def collect(self) -> Iterator[Metric]:
+        store = current_store()
+        shared = store.shared and not getattr(store, "degraded", False)
+        yield GaugeMetricFamily(
+            "chatbridge_state_shared",
+            "1 while tokens, breakers, limits and conversations are shared (Redis answers)",
+            value=1.0 if shared else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "chatbridge_state_outages",
+            "Times Redis became unreachable (state fell back to this process's memory)",
+            value=float(getattr(store, "outages", 0)),
+        )
 
 
 class Metrics:
@@ -75,6 +93,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Breakers(health))
+        self.registry.register(_SharedState())
 
     def observe(self, record: Record) -> None:
         """One chat request, done. Unknown model names share the label ``unknown``."""

@@ -9,6 +9,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from aiohttp import web
@@ -16,8 +17,12 @@ from aiohttp import web
 from .. import _constants as defaults
 from .._client._client import AsyncClient
 from .._client._config import Config, Target, load_config
+from .._client._health import HealthBook
+from .._client._policy import Policy
 from .._providers.aipower import AIPower
+from .._state import connect_store, current_store, install_store
 from ._app import build_app
+from ._limits import LimitStore, limits_for
 from ._settings import ServerSettings, parse_settings
 from ._state import STATE
 
@@ -29,36 +34,52 @@ _CANCEL_WAIT = 2.0
 
 @asynccontextmanager
 async def open_client(
-    config: str | Path | None = None, site: str | None = None
+    config: str | Path | None = None,
+    site: str | None = None,
+    *,
+    redis_url: str | None = None,
 ) -> AsyncIterator[tuple[AsyncClient, ServerSettings, str]]:
     """The client and settings to serve, and one line saying what is served: the config's
-    routes, one site (``site``) as route ``default``, or the built-in local site."""
-    if config is not None:
-        loaded: Config = load_config(config)
-        settings = parse_settings(loaded.server, str(config))
-        names = ", ".join(loaded.routes)
-        async with AsyncClient(config=loaded) as client:
-            yield client, settings, f"routes from {config}: {names}"
-        return
-    settings = parse_settings({})
-    if site is not None:
-        target = Target(AIPower, {"site_url": site})
-        async with AsyncClient(routes={"default": [target]}) as client:
-            yield client, settings, f"route default: AI Power site {site}"
-        return
-    from ..site import LocalSite  # only the embedded default needs the site
+    routes, one site (``site``) as route ``default``, or the built-in local site.
 
-    async with LocalSite() as url:
-        target = Target(AIPower, {"site_url": url}, name=f"built-in local site {url}")
-        async with AsyncClient(routes={"default": [target]}) as client:
-            yield (
-                client,
-                settings,
-                (
-                    f"route default: the built-in local AI Power site at {url} "
-                    "(no --config or --site given; it echoes, for trying things out)"
-                ),
-            )
+    State (site tokens, breakers, limits, conversations) lives in the store that
+    ``redis_url`` (or the config's ``redis_url``) names, else in this process's memory; the
+    store is installed as the process's current one while the client is open."""
+    loaded: Config | None = load_config(config) if config is not None else None
+    settings = parse_settings(loaded.server if loaded else {}, str(config or "config"))
+    if redis_url:
+        settings = replace(settings, redis_url=redis_url)
+    store = await connect_store(settings.redis_url)  # Redis away: one warning, then memory
+    install_store(store)
+    try:
+        if loaded is not None:
+            health = HealthBook(loaded.policy, state=store)
+            names = ", ".join(loaded.routes)
+            async with AsyncClient(config=loaded, health=health) as client:
+                yield client, settings, f"routes from {config}: {names}"
+            return
+        health = HealthBook(Policy(), state=store)
+        if site is not None:
+            target = Target(AIPower, {"site_url": site})
+            async with AsyncClient(routes={"default": [target]}, health=health) as client:
+                yield client, settings, f"route default: AI Power site {site}"
+            return
+        from ..site import LocalSite  # only the embedded default needs the site
+
+        async with LocalSite() as url:
+            target = Target(AIPower, {"site_url": url}, name=f"built-in local site {url}")
+            async with AsyncClient(routes={"default": [target]}, health=health) as client:
+                yield (
+                    client,
+                    settings,
+                    (
+                        f"route default: the built-in local AI Power site at {url} "
+                        "(no --config or --site given; it echoes, for trying things out)"
+                    ),
+                )
+    finally:
+        install_store(None)
+        await store.close()
 
 
 async def serve(
@@ -69,9 +90,12 @@ async def serve(
     port: int = defaults.SERVER_PORT,
     announce: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
+    limits: LimitStore | None = None,
+    reuse_port: bool = False,
 ) -> str:
     """Serve until ``stop`` is set or SIGTERM/SIGINT arrives; returns what stopped it
-    (``"SIGTERM"``, ``"SIGINT"`` or ``"stop"``). ``announce`` gets ``http://HOST:PORT``."""
+    (``"SIGTERM"``, ``"SIGINT"`` or ``"stop"``). ``announce`` gets ``http://HOST:PORT``.
+    Limits are counted in the process's current state store unless ``limits`` is given."""
     stop = stop or asyncio.Event()
     why = ["stop"]
     loop = asyncio.get_running_loop()
@@ -82,13 +106,13 @@ async def serve(
             stop.set()
 
         loop.add_signal_handler(signum, on_signal)
-    app = build_app(client, settings)
+    app = build_app(client, settings, limits=limits or limits_for(current_store()))
     runner = web.AppRunner(
         app, handle_signals=False, access_log=None, handler_cancellation=True, shutdown_timeout=1
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port, backlog=2048)
+        site = web.TCPSite(runner, host, port, backlog=2048, reuse_port=reuse_port or None)
         await site.start()
         bound_host, bound_port = runner.addresses[0][:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host

@@ -13,6 +13,7 @@ command line, checked once into one frozen :class:`ServerSettings`.
     allow_private_sites = false      # ... even on a loopback, link-local or private address?
     grace_seconds = 10               # SIGTERM: time for in-flight requests to finish
     ui = true                        # the chat page at / (serve --no-ui turns it off)
+    redis_url = "redis://127.0.0.1:6379/0"   # share state between processes (or --redis)
 """
 
 from __future__ import annotations
@@ -46,12 +47,16 @@ class ServerSettings:
     grace_seconds: float = defaults.SERVER_GRACE_SECONDS
     #: Serve the chat page at ``/`` (``chatbridge.web``)?
     ui: bool = True
+    #: Share tokens, breakers, limits and conversations between processes through Redis.
+    redis_url: str | None = None
     #: Log message text? Never by default (the access log has no text and no secret).
     log_messages: bool = field(default=False)
 
     def __repr__(self) -> str:  # the keys are secrets
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["api_keys"] = f"<{len(self.api_keys)} key(s)>"
+        if self.redis_url:  # may hold a password
+            shown["redis_url"] = "<set>"
         return "ServerSettings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def with_keys(self, keys: Sequence[str]) -> ServerSettings:
@@ -101,6 +106,11 @@ def parse_settings(
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: wants true or false")
             values[key] = value
+        elif key == "redis_url":
+            resolved = _env(value, where)
+            if not isinstance(resolved, str) or not resolved:
+                raise ConfigError(f"{where}: wants a Redis URL (redis://HOST:PORT/DB)")
+            values[key] = resolved
         elif key == "grace_seconds":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{where}: wants a number of seconds")

@@ -49,6 +49,13 @@ def test_env_keys_and_config_errors(spawn_server: Spawn, tmp_path: object) -> No
         capture_output=True, text=True, env=ENV, timeout=30,
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    for options in (["--redis", "http://127.0.0.1:6379"], ["--workers", "0"]):
+        refused = subprocess.run(
+            [*CLI, "serve", "--port", "0", *options],
+            capture_output=True, text=True, env=ENV, timeout=30,
+        )  # fmt: skip
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
 
 
 async def test_sigterm_lets_in_flight_requests_finish(spawn_server: Spawn) -> None:

@@ -83,3 +83,13 @@ def test_server_namespace_and_layering() -> None:
     imports_server = re.compile(r"^\s*(from|import)\s+(\.\.|chatbridge\.)server\b", re.M)
     for module in client_dir.glob("*.py"):  # the client must not know the server
         assert not imports_server.search(module.read_text()), module.name
+
+
+def test_redis_url_from_the_table_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_REDIS", "redis://:secret@10.0.0.5:6379/0")
+    settings = parse_settings({"redis_url": "env:MY_REDIS"}, environ={})
+    assert settings.redis_url == "redis://:secret@10.0.0.5:6379/0"
+    assert "secret" not in repr(settings) and "redis_url='<set>'" in repr(settings)
+    for bad in ("", 5, ["redis://x"]):
+        with pytest.raises(ConfigError, match="redis_url"):
+            parse_settings({"redis_url": bad}, environ={})

@@ -1,0 +1,151 @@
+"""The circuit breaker of a target, shared by every process over a shared state store.
+
+The same machine as :class:`~chatbridge._client._health.TargetHealth`, written as records
+whose lifetimes are the timers, so no two hosts' clocks are ever compared:
+
+* ``fail``: consecutive failures, counted by every process (a success anywhere deletes it);
+  the failure that brings it to the threshold trips the breaker;
+* ``open``: present while the breaker is open; it lives for the cooldown;
+* ``trips``: consecutive trips (the cooldown doubles with each, capped); while it exists and
+  ``open`` does not, the breaker is half-open;
+* ``probe``: the half-open probe's lease (``SET NX``): exactly one probe runs fleet-wide; a
+  prober that dies frees it when the call's deadline has passed;
+* ``cool`` and ``rl``: a rate limit's cool-down (lives for the wait) and the count of rate
+  limits in a row.
+
+One round trip decides a gate (the lifetimes of five records); a success costs a second only
+when something was recorded against the target. A gate that found nothing recorded is
+trusted for ``STATE_HEALTH_CLEAR`` seconds (0.1 s): a healthy target costs one read per
+process per 0.1 s, not one per request, and a breaker opened elsewhere reaches this process
+within that time (this process's own failures at once). Calls already under way when a
+breaker opens are in the same position in a single process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from .._constants import MAX_RETRY_AFTER, STATE_HEALTH_CLEAR, STATE_HEALTH_TTL
+from .._state import StateStore
+from ._health import BreakerState, Gate, TargetHealth, Ticket
+from ._policy import Policy
+
+__all__ = ["FleetHealth"]
+
+
+class FleetHealth:
+    def __init__(self, store: StateStore, policy: Policy, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.policy = policy
+        self.clock = clock
+        #: target key -> until when its last all-clear gate is trusted.
+        self._clear: dict[str, float] = {}
+
+    @staticmethod
+    def _keys(key: str) -> dict[str, str]:
+        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        return {
+            part: f"health:{digest}:{part}"
+            for part in ("cool", "open", "trips", "fail", "rl", "probe")
+        }
+
+    async def admit(self, key: str, health: TargetHealth) -> Ticket:
+        if self._clear.get(key, 0.0) > self.clock():
+            return Ticket(key, health, Gate.PASS, self.clock(), dirty=False)
+        keys = self._keys(key)
+        cool, opened, trips, fail, rl = await self.store.ttls(
+            keys["cool"], keys["open"], keys["trips"], keys["fail"], keys["rl"]
+        )
+        now = self.clock()
+        if all(left is None for left in (cool, opened, trips, fail, rl)):
+            if len(self._clear) >= 4096:
+                self._clear.clear()
+            self._clear[key] = now + STATE_HEALTH_CLEAR
+        else:
+            self._clear.pop(key, None)
+        dirty = any(left is not None for left in (opened, trips, fail, rl))
+        health.not_before = now + cool if cool is not None else 0.0
+        if cool is not None:
+            return Ticket(key, health, Gate.COOLING, now + cool, dirty=dirty)
+        if opened is not None:
+            health.state, health.open_until = BreakerState.OPEN, now + opened
+            return Ticket(key, health, Gate.OPEN, now + opened, dirty=dirty)
+        if trips is not None:
+            health.state = BreakerState.HALF_OPEN
+            lease = max(1.0, self.policy.timeout)
+            token = await self.store.acquire(keys["probe"], lease)
+            if token is None:
+                return Ticket(key, health, Gate.BUSY, now, dirty=dirty)
+            return Ticket(key, health, Gate.PROBE, now, probe_token=token, dirty=True)
+        health.state = BreakerState.CLOSED
+        return Ticket(key, health, Gate.PASS, now, dirty=dirty)
+
+    async def passing(self, key: str) -> bool:
+        self._clear.pop(key, None)
+        keys = self._keys(key)
+        cool, opened, trips = await self.store.ttls(keys["cool"], keys["open"], keys["trips"])
+        return cool is None and opened is None and trips is None
+
+    async def success(self, ticket: Ticket) -> None:
+        health = ticket.health
+        health.counts["attempts"] += 1
+        health.state, health.failures, health.trips = BreakerState.CLOSED, 0, 0
+        if ticket.dirty:
+            keys = self._keys(ticket.key)
+            await self.store.delete(
+                keys["fail"], keys["trips"], keys["open"], keys["probe"], keys["rl"]
+            )
+
+    async def failure(
+        self, ticket: Ticket, retry_after: float | None, rate_limited: bool, rand: float
+    ) -> None:
+        """As :meth:`TargetHealth.failure`, fleet-wide: a rate limit only cools the target
+        down; a failed probe re-opens the breaker with a longer cooldown; other failures
+        count while the breaker is closed, and the one that reaches the threshold trips it
+        (once: a burst of failures across processes trips it once). Failures of calls that
+        were already under way when it opened (anywhere) do not count."""
+        health, policy = ticket.health, self.policy
+        health.counts["attempts"] += 1
+        health.counts["failures"] += 1
+        self._clear.pop(ticket.key, None)
+        keys = self._keys(ticket.key)
+        if rate_limited:
+            limits = await self.store.incr(keys["rl"], STATE_HEALTH_TTL)
+            if retry_after is not None:
+                wait = min(max(retry_after, 0.0), MAX_RETRY_AFTER)
+            else:
+                ceiling = min(
+                    policy.rate_limit_cooldown_max,
+                    policy.rate_limit_cooldown * 2 ** (min(limits, 64) - 1),
+                )
+                wait = rand * ceiling
+            if wait > 0:
+                await self.store.set(keys["cool"], b"1", wait)
+                health.not_before = self.clock() + wait
+            if ticket.probe_token is not None:  # a rate limit is no verdict on health
+                await self.store.release(keys["probe"], ticket.probe_token)
+            return
+        if ticket.gate is Gate.PROBE:
+            await self._trip(ticket, keys)
+            return
+        opened, tripped = await self.store.ttls(keys["open"], keys["trips"])
+        if opened is not None or tripped is not None:
+            return  # open or half-open already: this call was under way when it opened
+        failures = await self.store.incr(keys["fail"], STATE_HEALTH_TTL)
+        health.failures = failures
+        if failures == max(1, policy.failure_threshold):
+            await self._trip(ticket, keys)
+
+    async def _trip(self, ticket: Ticket, keys: dict[str, str]) -> None:
+        policy, health = self.policy, ticket.health
+        trips = await self.store.incr(keys["trips"], STATE_HEALTH_TTL)
+        cooldown = min(policy.cooldown_max, policy.cooldown * 2 ** (min(trips, 64) - 1))
+        await self.store.set(keys["open"], b"1", cooldown)
+        await self.store.delete(keys["fail"], keys["probe"])
+        health.state, health.trips = BreakerState.OPEN, trips
+        health.open_until, health.failures = self.clock() + cooldown, 0
+
+    async def release(self, ticket: Ticket) -> None:
+        if ticket.probe_token is not None:
+            await self.store.release(self._keys(ticket.key)["probe"], ticket.probe_token)

@@ -1,0 +1,140 @@
+"""The Redis store: state shared by every process (and host) that names the same Redis.
+
+Only this module imports ``redis`` (its asyncio client), and only when a Redis URL is given.
+Each call has a short time limit and no client-side retries: a Redis that is down or stalled
+raises :class:`StateUnavailable` at once, and :class:`FallbackStore` answers from memory.
+A key holding a value of the wrong type (written by something else) is deleted and the call
+tried once more: a corrupt value is treated as absent, never as a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError, ResponseError
+
+from .._constants import STATE_REDIS_TIMEOUT
+from . import _scripts
+from ._interface import KEY_PREFIX, MAX_VALUE_BYTES, StateUnavailable
+
+__all__ = ["RedisStore"]
+
+T = TypeVar("T")
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+class RedisStore:
+    """A :class:`~chatbridge._state.StateStore` in Redis (``redis://HOST:PORT/DB``)."""
+
+    shared = True
+
+    def __init__(self, url: str, *, timeout: float = STATE_REDIS_TIMEOUT) -> None:
+        self.url = url
+        self._timeout = timeout
+        self._redis: Any = aioredis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry_on_timeout=False,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=0,
+        )
+        self._scripts = {
+            name: self._redis.register_script(getattr(_scripts, name)) for name in _scripts.__all__
+        }
+
+    async def _run(self, keys: tuple[str, ...], call: Callable[[], Awaitable[T]]) -> T:
+        for attempt in (1, 2):
+            try:
+                async with asyncio.timeout(self._timeout):
+                    return await call()
+            except ResponseError as error:  # WRONGTYPE and friends: a corrupt key
+                if attempt == 2 or not keys:
+                    raise StateUnavailable(f"refused: {error}") from error
+                await self._run((), lambda: self._redis.delete(*keys))
+            except (RedisError, OSError, TimeoutError) as error:
+                # Every pooled connection may be as dead as this one (Redis restarted):
+                # drop them all, so the next try after the back-off starts afresh.
+                with contextlib.suppress(RedisError, OSError):
+                    await self._redis.connection_pool.disconnect(inuse_connections=True)
+                raise StateUnavailable(f"no answer: {error!r}") from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _script(self, name: str, key: str, *args: Any) -> Any:
+        full = KEY_PREFIX + key
+        return await self._run((full,), lambda: self._scripts[name](keys=[full], args=args))
+
+    async def get(self, key: str) -> bytes | None:
+        full = KEY_PREFIX + key
+        value = await self._run((full,), lambda: self._redis.get(full))
+        return value if isinstance(value, bytes) and len(value) <= MAX_VALUE_BYTES else None
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        if len(value) <= MAX_VALUE_BYTES:
+            full = KEY_PREFIX + key
+            await self._run((full,), lambda: self._redis.set(full, value, px=_ms(ttl)))
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            full = [KEY_PREFIX + key for key in keys]
+            await self._run((), lambda: self._redis.delete(*full))
+
+    async def take(self, key: str) -> bytes | None:
+        value = await self._script("TAKE", key)
+        return value if isinstance(value, bytes) and len(value) <= MAX_VALUE_BYTES else None
+
+    async def put_unique(self, key: str, owner: str, value: bytes, ttl: float) -> bool:
+        if len(value) > MAX_VALUE_BYTES:
+            return False
+        return bool(await self._script("PUT_UNIQUE", key, owner, value, _ms(ttl)))
+
+    async def incr(self, key: str, ttl: float) -> int:
+        count = await self._script("INCR", key, _ms(ttl))
+        return count if isinstance(count, int) else 0
+
+    async def ttls(self, *keys: str) -> list[float | None]:
+        full = [KEY_PREFIX + key for key in keys]
+        left = await self._run(tuple(full), lambda: self._scripts["TTLS"](keys=full))
+        if not isinstance(left, list) or len(left) != len(keys):
+            return [None] * len(keys)
+        # -2: absent; -1: no expiry, which no key of ours has: not ours, treated as absent.
+        return [ms / 1000 if isinstance(ms, int) and ms >= 0 else None for ms in left]
+
+    async def acquire(self, key: str, ttl: float) -> str | None:
+        token = secrets.token_hex(8)
+        full = KEY_PREFIX + key
+        done = await self._run((full,), lambda: self._redis.set(full, token, nx=True, px=_ms(ttl)))
+        return token if done else None
+
+    async def release(self, key: str, token: str) -> None:
+        await self._script("RELEASE", key, token)
+
+    async def hit(self, key: str, limit: int, window: float) -> float | None:
+        member = secrets.token_hex(6)
+        wait = await self._script("HIT", key, limit, round(window * 1_000_000), member)
+        if not isinstance(wait, int) or wait <= 0:
+            return None
+        return wait / 1_000_000
+
+    async def open_slot(self, key: str, most: int, ttl: float) -> str | None:
+        slot = secrets.token_hex(6)
+        opened = await self._script("OPEN_SLOT", key, most, round(ttl * 1_000_000), slot)
+        return slot if opened else None
+
+    async def close_slot(self, key: str, slot: str) -> None:
+        full = KEY_PREFIX + key
+        await self._run((full,), lambda: self._redis.zrem(full, slot))
+
+    async def close(self) -> None:
+        with contextlib.suppress(RedisError, OSError):  # a Redis that went away
+            await self._redis.aclose()

@@ -1,0 +1,91 @@
+"""Redis away: one warning, answers from memory, Redis used again when it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from chatbridge._exceptions import ConfigError
+from chatbridge._state import FallbackStore, MemoryStore, open_store
+from chatbridge._state._redis import RedisStore
+from tests.redisd import RedisServer, free_port
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_down_then_back(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, "chatbridge.state")
+    clock = Clock()
+    with RedisServer() as redis:
+        store = FallbackStore(RedisStore(redis.url), MemoryStore(), name="Redis", clock=clock)
+        assert await store.check()
+        await store.set("k", b"shared", 60)
+        redis.kill()
+        answers = await asyncio.gather(*(store.incr("n", 60) for _ in range(20)))
+        assert sorted(answers) == list(range(1, 21))  # from memory, none failed
+        assert store.degraded and await store.get("k") is None  # memory never had it
+        redis.start()
+        clock.now += 0.5  # within the back-off: still memory, no new warning
+        assert await store.incr("n", 60) == 21
+        clock.now += 1.0
+        assert await store.incr("n", 60) == 1  # Redis again (restarted empty)
+        assert not store.degraded and (store.outages, store.recoveries) == (1, 1)
+        await store.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum(" is unavailable (" in m for m in messages) == 1, messages
+    assert sum(" is back" in m for m in messages) == 1, messages
+
+
+async def test_unreachable_at_start_and_the_back_off_grows() -> None:
+    clock = Clock()
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    store = FallbackStore(RedisStore(nowhere), MemoryStore(), clock=clock)
+    assert not await store.check()
+    assert await store.acquire("lock", 10) is not None  # memory answers
+    waits = []
+    for _ in range(5):
+        clock.now = store._retry_at
+        await store.get("x")  # a retry that fails again
+        waits.append(store._retry_at - clock.now)
+    assert waits == [2.0, 4.0, 5.0, 5.0, 5.0]
+    await store.close()
+
+
+def test_open_store_refuses_a_bad_url() -> None:
+    assert isinstance(open_store(None), MemoryStore)
+    for url in ("http://127.0.0.1:6379", "redis", "redis://"):
+        with pytest.raises(ConfigError):
+            open_store(url)
+    assert isinstance(open_store("redis://127.0.0.1:1/0"), FallbackStore)
+
+
+async def test_a_stalled_redis_costs_a_call_at_most_its_time_limit() -> None:
+    import os
+    import signal
+    import time
+
+    clock = Clock()
+    with RedisServer() as redis:
+        store = FallbackStore(RedisStore(redis.url), MemoryStore(), clock=clock)
+        assert await store.check()
+        assert redis.process is not None
+        os.kill(redis.process.pid, signal.SIGSTOP)  # alive, but answers nothing
+        try:
+            started = time.monotonic()
+            results = await asyncio.gather(*(store.incr("n", 60) for _ in range(10)))
+            took = time.monotonic() - started
+            assert sorted(results) == list(range(1, 11)) and store.degraded
+            assert took < 0.6, took  # one 0.25 s time limit, not one per call
+        finally:
+            os.kill(redis.process.pid, signal.SIGCONT)
+        clock.now += 1.0
+        assert await store.incr("after", 60) == 1  # Redis answers again
+        assert not store.degraded
+        await store.close()

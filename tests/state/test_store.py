@@ -1,0 +1,107 @@
+"""The state interface: the memory store and the Redis store pass the same tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+from chatbridge._state import StateStore
+
+
+async def test_values_live_for_their_ttl(store: StateStore) -> None:
+    await store.set("a", b"one", 0.15)
+    assert await store.get("a") == b"one"
+    assert await store.get("missing") is None
+    [left, absent] = await store.ttls("a", "missing")
+    assert left is not None and 0 < left <= 0.15 and absent is None
+    await asyncio.sleep(0.2)
+    assert await store.get("a") is None
+    assert await store.ttls("a") == [None]
+
+
+async def test_delete(store: StateStore) -> None:
+    await store.set("a", b"1", 10)
+    await store.set("b", b"2", 10)
+    await store.delete("a", "b", "never")
+    assert [await store.get("a"), await store.get("b")] == [None, None]
+
+
+async def test_take_is_once(store: StateStore) -> None:
+    await store.set("c", b"conversation", 10)
+    taken = await asyncio.gather(*(store.take("c") for _ in range(5)))
+    assert sorted(taken, key=lambda v: v or b"") == [None, None, None, None, b"conversation"]
+    assert await store.get("c") is None
+
+
+async def test_put_unique_leaves_a_tombstone_for_a_second_owner(store: StateStore) -> None:
+    assert await store.put_unique("t", "alice", b"A", 10)
+    assert await store.put_unique("t", "alice", b"A2", 10)  # the same owner may re-file
+    assert await store.get("t") == b"alice|A2"
+    assert not await store.put_unique("t", "bob", b"B", 10)
+    assert await store.take("t") == b""  # the tombstone is read, and stays
+    assert not await store.put_unique("t", "carol", b"C", 10)
+    assert await store.take("t") == b""
+
+
+async def test_incr_counts_and_expires(store: StateStore) -> None:
+    counts = await asyncio.gather(*(store.incr("n", 0.15) for _ in range(10)))
+    assert sorted(counts) == list(range(1, 11))
+    await asyncio.sleep(0.2)
+    assert await store.incr("n", 10) == 1
+
+
+async def test_a_lock_has_one_holder_and_frees_itself(store: StateStore) -> None:
+    tokens = await asyncio.gather(*(store.acquire("lock", 0.15) for _ in range(5)))
+    held = [t for t in tokens if t is not None]
+    assert len(held) == 1
+    await store.release("lock", "not-the-token")  # a stranger cannot free it
+    assert await store.acquire("lock", 10) is None
+    await asyncio.sleep(0.2)  # the holder died: the lock expires
+    late = await store.acquire("lock", 10)
+    assert late is not None
+    await store.release("lock", held[0])  # the old holder's release frees nothing
+    assert await store.acquire("lock", 10) is None
+    await store.release("lock", late)
+    assert await store.acquire("lock", 10) is not None
+
+
+async def test_hit_is_a_sliding_window(store: StateStore) -> None:
+    results = await asyncio.gather(*(store.hit("rpm", 3, 0.3) for _ in range(5)))
+    assert results.count(None) == 3
+    waits = [r for r in results if r is not None]
+    assert len(waits) == 2 and all(0 < w <= 0.3 for w in waits)
+    await asyncio.sleep(0.35)
+    assert await store.hit("rpm", 3, 0.3) is None
+
+
+async def test_slots_count_up_to_most(store: StateStore) -> None:
+    opened = await asyncio.gather(*(store.open_slot("s", 2, 10) for _ in range(4)))
+    held = [slot for slot in opened if slot is not None]
+    assert len(held) == 2 and len(set(held)) == 2
+    await store.close_slot("s", held[0])
+    again = await store.open_slot("s", 2, 10)
+    assert again is not None
+    assert await store.open_slot("s", 2, 10) is None
+    for _ in range(3):  # closing a slot twice, or one never opened, frees nothing more
+        await store.close_slot("s", held[0])
+        await store.close_slot("s", "never")
+    assert await store.open_slot("s", 2, 10) is None
+    assert await store.open_slot("unlimited", 0, 10) is not None
+
+
+async def test_a_slot_never_closed_stops_counting_after_its_ttl(store: StateStore) -> None:
+    assert await store.open_slot("s", 1, 0.15) is not None  # its process dies holding it
+    for _ in range(3):  # a busy key: others keep trying, which must not keep it alive
+        assert await store.open_slot("s", 1, 10) is None
+        await asyncio.sleep(0.03)
+    await asyncio.sleep(0.1)
+    assert await store.open_slot("s", 1, 10) is not None
+
+
+async def test_values_of_the_wrong_type_are_absent_not_a_crash(store: StateStore) -> None:
+    await store.set("x", b"text", 10)
+    assert await store.incr("x", 10) == 1  # a non-number counter starts again
+    await store.incr("y", 10)
+    assert await store.get("y") in (None, b"1")  # never a crash
+    await store.hit("w", 5, 10)
+    assert await store.get("w") is None  # a window is no value
+    assert await store.open_slot("x", 2, 10) is not None  # a value is not a slot set
