@@ -9,7 +9,7 @@ from ..web import add_page
 from ._chat import chat_completions
 from ._limits import LimitStore, MemoryLimits
 from ._metrics import Metrics
-from ._middleware import MIDDLEWARES
+from ._middleware import MIDDLEWARES, add_cors_headers
 from ._settings import ServerSettings
 from ._state import STATE, State
 from ._views import live, metrics, model, models, ready
@@ -44,6 +44,7 @@ def build_app(
         metrics=Metrics(client.health, client.route_names),
     )
     app.add_routes(ROUTES)  # CORS preflights are answered by the middleware, on any path
+    app.on_response_prepare.append(add_cors_headers)
     if settings.ui:
         add_page(app)  # the chat page at / (chatbridge.web)
     return app

@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 
@@ -117,6 +118,26 @@ def _allowed_origin(origins: tuple[str, ...], origin: str) -> str | None:
     return origin if origin in origins else None
 
 
+_BASE_HEADERS = "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project"
+#: A header name a preflight may ask for (an HTTP token), and at most this many of them.
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")
+_MAX_REQUESTED_HEADERS = 32
+#: Where the cors middleware leaves the allowed origin for ``add_cors_headers``.
+_CORS_ORIGIN = web.RequestKey("chatbridge.cors_origin", str)
+
+
+def _allowed_headers(requested: str | None) -> str:
+    """The preflight's answer: the headers asked for, when each is a plain header name (the
+    OpenAI SDKs send their own, ``X-Stainless-OS`` and the like; browsers do not expand
+    wildcards), else the base list."""
+    if not requested:
+        return _BASE_HEADERS
+    names = [name.strip() for name in requested.split(",") if name.strip()]
+    if len(names) > _MAX_REQUESTED_HEADERS or not all(_HEADER_NAME.fullmatch(n) for n in names):
+        return _BASE_HEADERS
+    return ", ".join(dict.fromkeys([*_BASE_HEADERS.split(", "), *names]))
+
+
 @web.middleware
 async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
     origins = request.app[STATE].settings.cors_origins
@@ -133,17 +154,25 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
             headers={
                 "Access-Control-Allow-Origin": allowed,
                 "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Authorization, Content-Type, OpenAI-Organization, "
-                "OpenAI-Project, X-Stainless-*",
+                "Access-Control-Allow-Headers": _allowed_headers(
+                    request.headers.get("Access-Control-Request-Headers")
+                ),
                 "Access-Control-Max-Age": "600",
                 "Vary": "Origin",
             },
         )
-    response = await handler(request)
-    if allowed is not None and not response.prepared:
+    if allowed is not None:
+        request[_CORS_ORIGIN] = allowed
+    return await handler(request)
+
+
+async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: the CORS headers go out with every response to an allowed
+    origin, streamed ones too (their headers are sent inside the handler)."""
+    allowed = request.get(_CORS_ORIGIN)
+    if allowed is not None:
         response.headers["Access-Control-Allow-Origin"] = allowed
         response.headers["Vary"] = "Origin"
-    return response
 
 
 def key_id(key: str) -> str:

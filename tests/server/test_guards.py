@@ -139,6 +139,19 @@ async def test_cors_off_by_default_and_per_origin(serve_app: ServeApp, site_url:
             )  # fmt: skip
             assert status == 404  # error responses carry the CORS header too
             assert headers["Access-Control-Allow-Origin"] == "https://app.example"
+            sdk = {**preflight, "Access-Control-Request-Headers": "authorization, x-stainless-os"}
+            async with session.options(url + "/v1/chat/completions", headers=sdk) as reply:
+                allowed = reply.headers["Access-Control-Allow-Headers"].lower()
+                assert "x-stainless-os" in allowed and "authorization" in allowed
+            odd = {**preflight, "Access-Control-Request-Headers": "authorization, bad header"}
+            async with session.options(url + "/v1/chat/completions", headers=odd) as reply:
+                assert "bad" not in reply.headers["Access-Control-Allow-Headers"]
+            body = {"model": "default", "messages": USER, "stream": True}
+            async with session.post(
+                url + "/v1/chat/completions", json=body, headers={"Origin": "https://app.example"}
+            ) as reply:  # a stream's headers are sent inside the handler: CORS still applies
+                assert reply.headers["Access-Control-Allow-Origin"] == "https://app.example"
+                await reply.read()
 
 
 @pytest.mark.parametrize(
