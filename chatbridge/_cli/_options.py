@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._constants import AIPOWER_TIMEOUT
+from .._exceptions import RouteNotFoundError
 from .._providers._aipower_base import AIPowerSite
 from .._providers._base import BaseProvider
 from .._providers._registry import get_provider, list_providers
@@ -25,6 +26,7 @@ __all__ = [
     "check_proxy",
     "check_site_url",
     "default_timeout",
+    "port_number",
     "positive_seconds",
 ]
 
@@ -38,6 +40,17 @@ _WHAT_TO_DO = (
 NO_SITE_HINT = f"no site to talk to: the seed sites are gone, so {_WHAT_TO_DO}"
 
 _PROXY_SCHEMES = ("http", "https", "socks4", "socks5")
+
+
+def port_number(text: str) -> int:
+    """argparse ``type=`` for ``--port``: 0 (any free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port (0 to 65535; 0 picks a free one): {text!r}")
+    return value
 
 
 def positive_seconds(text: str) -> float:
@@ -126,16 +139,16 @@ def add_page_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def check_site_url(url: str) -> str:
-    """``url`` without its trailing slash; a :class:`UsageError` unless it is http(s) with a
-    host and a valid port (the check a user needs before we spend a timeout on it)."""
+def check_site_url(url: str, option: str = "--url") -> str:
+    """``url`` without its trailing slash; a :class:`UsageError` (naming ``option``) unless it
+    is http(s) with a host and a valid port (checked before we spend a timeout on it)."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:  # for example an unclosed "[" of an IPv6 address
         parts = None
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise UsageError(
-            f"--url {url!r} is not a site URL: it needs http:// or https:// and a host "
+            f"{option} {url!r} is not a site URL: it needs http:// or https:// and a host "
             "(for example https://example.org)"
         )
     try:
@@ -143,7 +156,7 @@ def check_site_url(url: str) -> str:
     except ValueError:
         port = 0
     if port == 0:
-        raise UsageError(f"--url {url!r} has an invalid port: use a number from 1 to 65535")
+        raise UsageError(f"{option} {url!r} has an invalid port: use a number from 1 to 65535")
     return url.strip().rstrip("/")
 
 
@@ -229,5 +242,5 @@ def route_target(config: str, model: str | None) -> Target:
                 f"{config} has several routes ({', '.join(names)}): pick one with --model"
             )
     if model not in names:
-        raise UsageError(f"{config} has no route {model!r} (routes: {', '.join(names)})")
+        raise RouteNotFoundError(f"{config} has no route {model!r} (routes: {', '.join(names)})")
     return Target(AIPower, None, model, route=model, client=client, config=config)

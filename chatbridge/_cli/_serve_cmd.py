@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import _constants as defaults
 from ._errors import INTERRUPTED, UsageError
+from ._options import port_number
 
 __all__ = ["register"]
 
@@ -60,9 +61,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--config", metavar="FILE", help="routes file (TOML, with [server])")
     parser.add_argument("--site", metavar="URL", help="serve one AI Power site as 'default'")
     parser.add_argument("--host", default=defaults.SERVER_HOST, help="address to bind")
-    parser.add_argument("--port", type=int, default=defaults.SERVER_PORT, help="0 = any free")
     parser.add_argument(
-        "--api-key", action="append", default=[], metavar="KEY", help="accept this key"
+        "--port",
+        type=port_number,
+        default=defaults.SERVER_PORT,
+        help=f"port to listen on, 0 = any free (default: {defaults.SERVER_PORT})",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept this API key (repeatable; also CHATBRIDGE_API_KEYS, comma-separated)",
     )
     parser.add_argument(
         "--no-ui", action="store_true", help="do not serve the chat page at / (API only)"
@@ -114,7 +124,7 @@ async def _main(args: argparse.Namespace) -> str:
     if args.site:
         from ._options import check_site_url
 
-        args.site = check_site_url(args.site)
+        args.site = check_site_url(args.site, "--site")
     redis = getattr(args, "redis", None)
     async with open_client(args.config, args.site, redis_url=redis) as (client, settings, what):
         settings = settings.with_keys(args.api_key)

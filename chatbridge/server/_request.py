@@ -57,6 +57,10 @@ def _text_length(content: Any, where: str) -> int:
     raise _bad(f"{where} must be a string, a list of parts or null", where)
 
 
+#: The roles OpenAI's chat API accepts.
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
 def _messages(value: Any, settings: ServerSettings) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not value:
         raise _bad("'messages' must be a non-empty array", "messages")
@@ -70,8 +74,12 @@ def _messages(value: Any, settings: ServerSettings) -> list[dict[str, Any]]:
         where = f"messages[{index}]"
         if not isinstance(message, dict):
             raise _bad(f"{where} must be an object", where)
-        if not isinstance(message.get("role"), str) or not message["role"]:
-            raise _bad(f"{where}.role must be a non-empty string", f"{where}.role")
+        role = message.get("role")
+        if role not in _ROLES:
+            raise _bad(
+                f"{where}.role must be one of {', '.join(sorted(_ROLES))}, not {role!r:.40}",
+                f"{where}.role",
+            )
         length = _text_length(message.get("content"), f"{where}.content")
         if length > settings.max_message_chars:
             raise _bad(
@@ -89,9 +97,9 @@ def parse_chat(body: bytes, settings: ServerSettings) -> ChatRequest:
         raise _bad(f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise _bad("the body must be a JSON object")
-    model = data.get("model", "")
-    if not isinstance(model, str):
-        raise _bad("'model' must be a string", "model")
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise _bad("'model' is required: a route or model name (see GET /v1/models)", "model")
     stream = data.get("stream", False)
     if stream is None:
         stream = False

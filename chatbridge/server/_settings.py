@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .. import _constants as defaults
@@ -49,8 +49,6 @@ class ServerSettings:
     ui: bool = True
     #: Share tokens, breakers, limits and conversations between processes through Redis.
     redis_url: str | None = None
-    #: Log message text? Never by default (the access log has no text and no secret).
-    log_messages: bool = field(default=False)
 
     def __repr__(self) -> str:  # the keys are secrets
         shown = {f.name: getattr(self, f.name) for f in fields(self)}

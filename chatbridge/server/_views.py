@@ -51,15 +51,23 @@ async def live(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    """Ready when every route has a target whose breaker is not open; the body lists every
-    target's breaker (labels only, no secrets)."""
+    """Ready (200) while some route has a target whose breaker is not open, so a load
+    balancer keeps a server that can still answer: "ready" when every route can, "degraded"
+    when only some can; 503 "unavailable" when none can. The body lists every target's
+    breaker (labels only, no secrets) and which routes can answer."""
     health = request.app[STATE].client.health()
-    usable = all(
-        any(snapshot.get("state") != "open" for snapshot in targets.values())
-        for targets in health.values()
-    )
-    body = {"status": "ready" if usable else "degraded", "routes": health}
-    return web.json_response(body, status=200 if usable else 503)
+    routes = {
+        name: any(snapshot.get("state") != "open" for snapshot in targets.values())
+        for name, targets in health.items()
+    }
+    if all(routes.values()):
+        status = "ready"
+    elif any(routes.values()):
+        status = "degraded"
+    else:
+        status = "unavailable"
+    body = {"status": status, "answering": routes, "routes": health}
+    return web.json_response(body, status=503 if status == "unavailable" else 200)
 
 
 async def metrics(request: web.Request) -> web.Response:

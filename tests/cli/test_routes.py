@@ -59,7 +59,7 @@ async def test_chat_names_a_route_and_reaches_an_openai_compatible_target(tmp_pa
     assert (
         no_route.code == 2 and "several routes (one, local): pick one with --model" in no_route.err
     )
-    assert unknown.code == 2 and "has no route 'nope'" in unknown.err
+    assert unknown.code == 3 and "has no route 'nope'" in unknown.err
 
 
 async def test_config_mistakes_are_one_line(tmp_path: Path) -> None:

@@ -18,6 +18,9 @@ def _error(body: object) -> dict[str, object]:
     return error
 
 
+WIZARD = "messages[0].role"
+
+
 async def test_bad_requests_are_400_in_openai_shape(serve_app: ServeApp, site_url: str) -> None:
     routes = {"default": [{"provider": "AIPower", "site_url": site_url}]}
     cases = [
@@ -30,6 +33,9 @@ async def test_bad_requests_are_400_in_openai_shape(serve_app: ServeApp, site_ur
         ({"model": "default", "messages": ["hi"]}, "messages[0]"),
         ({"model": "default", "messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
         ({"model": 7, "messages": USER}, "model"),
+        ({"messages": USER}, "model"),
+        ({"model": "", "messages": USER}, "model"),
+        ({"model": "default", "messages": [{"role": "wizard", "content": "x"}]}, WIZARD),
         ({"model": "default", "messages": USER, "stream": "yes"}, "stream"),
         ({"model": "default", "messages": USER, "stream_options": 3}, "stream_options"),
     ]

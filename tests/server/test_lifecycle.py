@@ -40,6 +40,21 @@ def test_a_bad_config_is_one_line_and_exit_code(tmp_path: object) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--port", "99999"], "not a port (0 to 65535"),
+        (["--site", "not-a-url"], "--site 'not-a-url' is not a site URL"),
+    ],
+)
+def test_bad_options_are_one_usage_line(args: list[str], says: str) -> None:
+    result = subprocess.run(
+        [*CLI, "serve", *args], capture_output=True, text=True, env=ENV, timeout=30
+    )
+    assert result.returncode == 2 and says in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
 def test_env_keys_and_config_errors(spawn_server: Spawn, tmp_path: object) -> None:
     served = spawn_server(env={"CHATBRIDGE_API_KEYS": "k1, k2"})
     assert "2 API key(s)" in served.lines[1]

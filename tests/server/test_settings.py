@@ -93,3 +93,21 @@ def test_redis_url_from_the_table_or_the_environment(monkeypatch: pytest.MonkeyP
     for bad in ("", 5, ["redis://x"]):
         with pytest.raises(ConfigError, match="redis_url"):
             parse_settings({"redis_url": bad}, environ={})
+
+
+def test_the_documented_server_table_is_valid_and_complete(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    import re
+    import tomllib
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "server.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", page, re.S)
+    assert block is not None
+    table = tomllib.loads(block.group(1))["server"]
+    monkeypatch.setenv("CHATBRIDGE_KEY", "k-1")
+    monkeypatch.setenv("CHATBRIDGE_REDIS", "redis://127.0.0.1:6379/0")
+    settings = parse_settings(table, "docs/server.md", environ={})
+    assert settings.api_keys == ("k-1",) and settings.concurrent_streams == 20
+    documented = set(re.findall(r"^\| `(\w+)` \|", page, re.M))
+    assert documented == {f.name for f in dataclasses.fields(ServerSettings)} == set(table)

@@ -121,12 +121,14 @@ async def test_every_target_failed_maps_to_429_502_503_504(serve_app: ServeApp) 
             assert status == 504 and "slow-site" in reply["error"]["message"], reply
             status, _, reply = await post(session, url, {"model": "dead", "messages": USER})
             assert status == 502 and "gone" in reply["error"]["message"], reply
-            # Its breaker is open now: nothing can be asked, and readiness says so.
+            # Its breaker is open now: nothing can be asked, and readiness says so. The server
+            # stays ready (200) while other routes can answer: "degraded" names the dead one.
             status, headers, reply = await post(session, url, {"model": "dead", "messages": USER})
             assert status == 503 and reply["error"]["code"] == "upstream_unavailable", reply
             async with session.get(url + "/health/ready") as response:
-                assert response.status == 503
+                assert response.status == 200
                 ready = await response.json()
+            assert ready["status"] == "degraded" and ready["answering"]["dead"] is False
             assert ready["routes"]["dead"]["gone"]["state"] == "open"
             async with session.get(url + "/metrics") as response:
                 metrics = await response.text()
@@ -180,3 +182,16 @@ async def test_access_log_line_has_no_text_or_key(
     assert " 404 " in lines[2] and "error=model_not_found" in lines[2]
     text = "\n".join(lines)
     assert "Hello" not in text and "secret-key-1" not in text and "key-" in text
+
+
+async def test_readiness_is_503_only_when_no_route_can_answer(serve_app: ServeApp) -> None:
+    policy = Policy(failure_threshold=1, cooldown=30, retry_backoff=0.0)
+    routes = {"only": [{"provider": "AIPower", "site_url": "http://127.0.0.1:9", "name": "gone"}]}
+    async with serve_app(routes, policy=policy) as url, aiohttp.ClientSession() as session:
+        async with session.get(url + "/health/ready") as response:
+            assert response.status == 200 and (await response.json())["status"] == "ready"
+        status, _, _ = await post(session, url, {"model": "only", "messages": USER})
+        assert status == 502
+        async with session.get(url + "/health/ready") as response:
+            assert response.status == 503
+            assert (await response.json())["status"] == "unavailable"
