@@ -108,6 +108,8 @@ class ChatbridgeError(Exception):
         self.status = status
         self.body = excerpt(body)
         self.attempt = attempt
+        #: A route's attempts when the error ends a client call (see ``AllTargetsFailedError``).
+        self.attempts: list[Any] = []
 
     def with_context(
         self, *, provider: str | None = None, url: str | None = None

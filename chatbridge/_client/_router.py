@@ -227,10 +227,12 @@ class Router:
                         continue
                 now = dog.now()
                 if call.delivered:
-                    raise TruncatedStreamError(
+                    cut = TruncatedStreamError(
                         "The answer was cut off and no target could continue it",
                         partial="".join(call.delivered),
-                    ) from (call.errors[-1] if call.errors else None)
+                    )
+                    cut.attempts = [Attempt.model_validate(a) for a in report.attempts]
+                    raise cut from (call.errors[-1] if call.errors else None)
                 raise self._all_failed(route, report, call.errors, earliest - now, now >= deadline)
         finally:
             dog.close()

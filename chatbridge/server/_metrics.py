@@ -86,6 +86,12 @@ class Metrics:
             ["target", "outcome"],
             registry=self.registry,
         )
+        self.stream_errors = Counter(
+            "chatbridge_stream_errors",
+            "Requests that ended after their 200 with an in-band error or a cut, by route and code",
+            ["route", "code"],
+            registry=self.registry,
+        )
         self.failovers = Counter(
             "chatbridge_failovers",
             "Requests answered by a target after another one failed",
@@ -106,7 +112,9 @@ class Metrics:
         for target, outcome in record.attempts:
             self.attempts.labels(target, outcome).inc()
             failed = failed or outcome == "failed"
-        if failed and record.status == 200:
+        if record.status == 200 and record.error:
+            self.stream_errors.labels(route, record.error).inc()
+        elif failed and record.status == 200:
             self.failovers.labels(route).inc()
 
     def render(self) -> bytes:

@@ -109,11 +109,18 @@ async def test_fault_after_the_first_byte_is_an_in_band_error(
         async with aiohttp.ClientSession() as session:
             body = {"model": "fake", "messages": USER, "stream": True}
             status, _, text = await post(session, url, body)
+            async with session.get(url + "/metrics") as response:
+                metrics = await response.text()
     assert status == 200
     events = sse_events(text)
     assert "[DONE]" not in events
     error = json.loads(events[-1])
     assert set(error) == {"error"} and error["error"]["message"]
+    # The 200 went out, but the metrics count the request as ended by an error.
+    assert (
+        f'chatbridge_stream_errors_total{{code="{error["error"]["code"]}",route="fake"}} 1.0'
+        in metrics
+    )
     sent = "".join(json.loads(e)["choices"][0]["delta"].get("content", "") for e in events[:-1])
     assert sent == "".join(expected_answer(USER)[:5])  # no more, no less than arrived
 
