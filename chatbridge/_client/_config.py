@@ -37,7 +37,7 @@ from .._providers._base import BaseProvider
 from .._providers._registry import get_provider
 from ._policy import Policy
 
-__all__ = ["Config", "Route", "Target", "load_config", "parse_routes"]
+__all__ = ["Config", "Route", "Target", "check_site_known", "load_config", "parse_routes"]
 
 #: Options a target may carry, and their types. Everything else is a config error.
 _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
@@ -198,6 +198,7 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
             f"{where}, field 'continues_prefill': {name} cannot continue a partial answer "
             "(it would answer afresh and repeat the start)"
         )
+    check_site_known(provider, options, where)
     if name == "AIPower" and "site_url" not in options:
         raise ConfigError(f"{where}: an AIPower target needs 'site_url'")
     if name == "OpenAICompatible":
@@ -212,6 +213,17 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         name=options.pop("name", None),
         secret_options=frozenset(secret),
     )
+
+
+def check_site_known(provider: type[BaseProvider], options: Mapping[str, Any], where: str) -> None:
+    """A :class:`ConfigError` if ``provider`` would talk to its own site and that site is
+    known to be gone (nothing is sent to a dead seed site)."""
+    if provider.gone_url and not options.get("site_url") and provider.url == provider.gone_url:
+        name = provider.get_name()
+        raise ConfigError(
+            f"{where}: {name}'s own site ({provider.gone_url}) is gone: pass site_url=... "
+            f"(any AI Power site) or set {name}.url first"
+        )
 
 
 def parse_routes(routes: Mapping[str, Any], source: str = "routes") -> dict[str, Route]:

@@ -13,7 +13,7 @@ from .._providers._base import BaseProvider
 from .._providers._registry import get_provider
 from .._providers._sync import aclose
 from .._types import Messages
-from ._config import Config, Route, Target, load_config, parse_routes
+from ._config import Config, Route, Target, check_site_known, load_config, parse_routes
 from ._embedded import DEFAULT_ROUTE, EmbeddedSite
 from ._health import HealthBook
 from ._models import (
@@ -126,6 +126,9 @@ class Engine:
         if route is not None:
             return route, None
         if self.provider is not None:
+            check_site_known(
+                self.provider, self.provider_options, f"provider={self.provider.get_name()}"
+            )
             target = Target(
                 self.provider,
                 self.provider_options,

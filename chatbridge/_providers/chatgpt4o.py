@@ -16,6 +16,7 @@ __all__ = ["Chatgpt4o"]
 
 class Chatgpt4o(AIPowerSite, AsyncProvider, ProviderModelMixin):
     url: ClassVar[str | None] = "https://chatgpt4o.one"
+    gone_url: ClassVar[str | None] = "https://chatgpt4o.one"
     working: ClassVar[bool] = False
     default_model: ClassVar[str | None] = "gpt-4o-mini-2024-07-18"
     models: ClassVar[list[str]] = ["gpt-4o-mini-2024-07-18"]

@@ -15,6 +15,7 @@ __all__ = ["ChatGptt"]
 
 class ChatGptt(AIPowerSite, AsyncGeneratorProvider, ProviderModelMixin):
     url: ClassVar[str | None] = "https://chatgptt.me"
+    gone_url: ClassVar[str | None] = "https://chatgptt.me"
     #: Derived from ``url`` on every read, so changing ``url`` moves the endpoint with it.
     api_endpoint: ClassVar[str] = _ClassProperty(  # type: ignore[assignment]
         lambda cls: f"{(cls.url or '').rstrip('/')}/wp-admin/admin-ajax.php"

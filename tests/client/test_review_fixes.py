@@ -220,3 +220,17 @@ async def test_a_continued_stream_keeps_one_model_name() -> None:
     assert {chunk.model for chunk in chunks} == {"A"}
     final = chunks[-1].chatbridge
     assert final is not None and [a.outcome for a in final.attempts] == ["failed", "continued"]
+
+
+async def test_nothing_is_sent_to_a_seed_site_that_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatbridge import ChatGptt
+
+    client = AsyncClient(provider=ChatGptt)
+    with pytest.raises(ConfigError, match=r"ChatGptt's own site \(https://chatgptt.me\) is gone"):
+        await client.chat.completions.create(model="gpt-4o", messages=QUESTION)
+    with pytest.raises(ConfigError, match="is gone"):
+        AsyncClient(routes={"r": [{"provider": "Chatgpt4o"}]})
+    async with LocalSite() as url:
+        monkeypatch.setattr(ChatGptt, "url", url)  # retargeted: allowed
+        answer = await client.chat.completions.create(model="gpt-4o", messages=QUESTION)
+    assert answer.choices[0].message.content
