@@ -20,7 +20,7 @@ from .._providers._base import BaseProvider
 from .._providers._sync import aclose
 from .._types import Messages
 from ._config import Config, Route
-from ._engine import Engine, check_messages, check_timeout, split_options
+from ._engine import Engine
 from ._health import HealthBook
 from ._models import ChatCompletionChunk
 from ._policy import Policy
@@ -93,15 +93,8 @@ class AsyncCompletions:
         """A coroutine of a :class:`ChatCompletion`, or with ``stream=True`` an
         :class:`AsyncChatStream`. ``timeout`` is the deadline of the whole call (every
         attempt and wait); other keyword arguments go to the providers that take them."""
-        messages = check_messages(messages)
-        timeout = check_timeout(timeout)
-        include_usage, options = split_options(options)
-        if stream:
-            self._engine.check_route(model)
-            return AsyncChatStream(
-                self._engine.stream(model, messages, timeout, options, include_usage)
-            )
-        return self._engine.complete(model, messages, timeout, options)
+        result = self._engine.call(model, messages, stream, timeout, options)
+        return AsyncChatStream(result) if stream else result
 
 
 class _Chat:

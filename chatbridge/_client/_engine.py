@@ -112,6 +112,24 @@ class Engine:
             names.append(DEFAULT_ROUTE)
         return names
 
+    def call(
+        self,
+        model: str,
+        messages: Any,
+        stream: bool,
+        timeout: Any,
+        options: dict[str, Any],
+    ) -> Any:
+        """One ``create`` call, checked: the stream of chunks (``stream=True``; an unknown
+        route raises now), else the coroutine of the whole completion. Both clients use it."""
+        messages = check_messages(messages)
+        timeout = check_timeout(timeout)
+        include_usage, options = split_options(options)
+        if stream:
+            self.check_route(model)
+            return self.stream(model, messages, timeout, options, include_usage)
+        return self.complete(model, messages, timeout, options)
+
     def check_route(self, model: str) -> None:
         """Raise :class:`RouteNotFoundError` now if ``model`` can name nothing (a stream
         then fails at ``create``, like the OpenAI SDK's, not at the first chunk)."""

@@ -13,7 +13,7 @@ from .._providers._sync import iterate_sync, run_sync
 from .._types import Messages
 from ._client import _Chat
 from ._config import Config, Route
-from ._engine import Engine, check_messages, check_timeout, split_options
+from ._engine import Engine
 from ._health import HealthBook
 from ._models import ChatCompletionChunk
 from ._policy import Policy
@@ -60,14 +60,8 @@ class Completions:
         """A :class:`ChatCompletion`, or with ``stream=True`` a :class:`ChatStream`. Runs on
         chatbridge's private event loop, so it works inside and outside a running loop;
         Ctrl-C cancels the call."""
-        messages = check_messages(messages)
-        timeout = check_timeout(timeout)
-        include_usage, options = split_options(options)
-        if stream:
-            self._engine.check_route(model)
-            chunks = self._engine.stream(model, messages, timeout, options, include_usage)
-            return ChatStream(chunks)
-        return run_sync(self._engine.complete(model, messages, timeout, options))
+        result = self._engine.call(model, messages, stream, timeout, options)
+        return ChatStream(result) if stream else run_sync(result)
 
 
 class Client:
