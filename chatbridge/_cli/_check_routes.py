@@ -3,23 +3,18 @@ target's circuit breaker as this probe left it."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._client._client import AsyncClient
 from .._client._config import Target as RouteTarget
-from .._exceptions import ChatbridgeError, RateLimitError, TransportError
+from .._exceptions import RateLimitError
 from .._providers._aipower_base import AIPowerSite
-from ._ask import ask
 from ._errors import exit_code
 from ._options import Target
-from ._probe import Probe, probe_site
+from ._probe import Probe, probe_chat, probe_site
 
 __all__ = ["RouteProbe", "check_routes"]
-
-_PROBE = "chatbridge check: please answer with one short sentence."
-
 
 @dataclass
 class RouteProbe(Probe):
@@ -45,32 +40,6 @@ def _cli_target(target: RouteTarget) -> Target:
     )
 
 
-async def _probe_chat(target: Target, proxy: str | None, timeout: float) -> Probe:
-    """Any provider: one short message, answered or not."""
-    probe = Probe(target.name, target.url)
-    started = time.perf_counter()
-    try:
-        reply = await ask(
-            target,
-            [{"role": "user", "content": _PROBE}],
-            stream=True,
-            on_chunk=lambda chunk: None,
-            proxy=proxy,
-            timeout=timeout,
-        )
-    except ChatbridgeError as error:
-        probe.error = str(error)
-        probe.exit_code = exit_code(error)
-        probe.reachable = not isinstance(error, TransportError)
-        return probe
-    probe.reachable = probe.answered = True
-    probe.streaming = reply.streamed
-    probe.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-    if reply.first_token_seconds is not None:
-        probe.first_token_ms = round(reply.first_token_seconds * 1000, 1)
-    return probe
-
-
 async def check_routes(
     config: str, proxy: str | None, timeout: float, progress: Any
 ) -> list[RouteProbe]:
@@ -85,7 +54,7 @@ async def check_routes(
             if issubclass(target.provider, AIPowerSite):
                 probe = await probe_site(cli_target, via, timeout)
             else:
-                probe = await _probe_chat(cli_target, via, timeout)
+                probe = await probe_chat(cli_target, via, timeout)
             health = book.get(target.key)
             if probe.answered:
                 health.success()

@@ -19,11 +19,11 @@ from .._exceptions import (
     TruncatedStreamError,
 )
 from .._providers._aipower_base import AIPowerSite
-from ._ask import ask
+from ._ask import Reply, ask
 from ._errors import exit_code
 from ._options import Target
 
-__all__ = ["Probe", "probe_site"]
+__all__ = ["Probe", "ask_once", "probe_chat", "probe_site"]
 
 _PROBE = "chatbridge check: please answer with one short sentence."
 
@@ -44,6 +44,37 @@ class Probe:
     latency_ms: float | None = None
     error: str | None = None
     exit_code: int = 0
+
+
+async def ask_once(target: Target, proxy: str | None, timeout: float) -> Reply:
+    """The probe's one short message, streamed where the target can."""
+    return await ask(
+        target,
+        [{"role": "user", "content": _PROBE}],
+        stream=True,
+        on_chunk=lambda chunk: None,
+        proxy=proxy,
+        timeout=timeout,
+    )
+
+
+async def probe_chat(target: Target, proxy: str | None, timeout: float) -> Probe:
+    """Any provider (no page to discover): one short message, answered or not."""
+    probe = Probe(target.name, target.url)
+    started = time.perf_counter()
+    try:
+        reply = await ask_once(target, proxy, timeout)
+    except ChatbridgeError as error:
+        probe.error = str(error)
+        probe.exit_code = exit_code(error)
+        probe.reachable = not isinstance(error, TransportError)
+        return probe
+    probe.reachable = probe.answered = True
+    probe.streaming = reply.streamed
+    probe.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    if reply.first_token_seconds is not None:
+        probe.first_token_ms = round(reply.first_token_seconds * 1000, 1)
+    return probe
 
 
 async def probe_site(target: Target, proxy: str | None, timeout: float) -> Probe:
@@ -96,14 +127,7 @@ async def _discover_and_ask(
     refreshes = client.stats.nonce_refreshes
     started = time.perf_counter()
     try:
-        reply = await ask(
-            target,
-            [{"role": "user", "content": _PROBE}],
-            stream=True,
-            on_chunk=lambda chunk: None,
-            proxy=proxy,
-            timeout=timeout,
-        )
+        reply = await ask_once(target, proxy, timeout)
     finally:
         probe.nonce_refreshed = client.stats.nonce_refreshes > refreshes
     probe.latency_ms = round((time.perf_counter() - started) * 1000, 1)
