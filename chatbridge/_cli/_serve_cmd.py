@@ -158,6 +158,8 @@ def _worker_command(args: argparse.Namespace) -> Callable[[int], list[str]]:
                 line += [f"--{option}", str(getattr(args, option))]
         for key in args.api_key:
             line += ["--api-key", key]
+        if getattr(args, "no_ui", False):
+            line.append("--no-ui")
         if getattr(args, "debug", False):
             line.append("--debug")
         return line

@@ -161,8 +161,7 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
                 "Vary": "Origin",
             },
         )
-    if allowed is not None:
-        request[_CORS_ORIGIN] = allowed
+    request[_CORS_ORIGIN] = allowed or ""  # every answer varies by Origin
     return await handler(request)
 
 
@@ -170,9 +169,13 @@ async def add_cors_headers(request: web.Request, response: web.StreamResponse) -
     """``on_response_prepare``: the CORS headers go out with every response to an allowed
     origin, streamed ones too (their headers are sent inside the handler)."""
     allowed = request.get(_CORS_ORIGIN)
-    if allowed is not None:
+    if allowed is None:
+        return
+    if "Origin" not in response.headers.getall("Vary", []):
+        response.headers.add("Vary", "Origin")
+    if allowed:
         response.headers["Access-Control-Allow-Origin"] = allowed
-        response.headers["Vary"] = "Origin"
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
 
 
 def key_id(key: str) -> str:

@@ -93,6 +93,8 @@ def _messages(value: Any, settings: ServerSettings) -> list[dict[str, Any]]:
 def parse_chat(body: bytes, settings: ServerSettings) -> ChatRequest:
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise _bad("the body is nested too deeply to be read") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise _bad(f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):

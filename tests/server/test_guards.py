@@ -26,6 +26,7 @@ async def test_bad_requests_are_400_in_openai_shape(serve_app: ServeApp, site_ur
     cases = [
         (b"{not json", None),
         (b"[1, 2]", None),
+        (b"[" * 100_000, None),  # nested too deeply: a 400, never an internal error
         ({"model": "default"}, "messages"),
         ({"model": "default", "messages": []}, "messages"),
         ({"model": "default", "messages": "hi"}, "messages"),
@@ -145,6 +146,12 @@ async def test_cors_off_by_default_and_per_origin(serve_app: ServeApp, site_url:
             )  # fmt: skip
             assert status == 404  # error responses carry the CORS header too
             assert headers["Access-Control-Allow-Origin"] == "https://app.example"
+            assert "Retry-After" in headers["Access-Control-Expose-Headers"]
+            status, headers, _ = await post(
+                session, url, {"model": "nope", "messages": USER},
+                headers={"Origin": "https://evil.example"},
+            )  # fmt: skip
+            assert "Access-Control-Allow-Origin" not in headers and headers["Vary"] == "Origin"
             sdk = {**preflight, "Access-Control-Request-Headers": "authorization, x-stainless-os"}
             async with session.options(url + "/v1/chat/completions", headers=sdk) as reply:
                 allowed = reply.headers["Access-Control-Allow-Headers"].lower()

@@ -187,3 +187,17 @@ def test_a_taken_port_is_a_usage_error_and_ctrl_c_exits_130(spawn_server: Spawn)
     assert result.stderr.count("\n") == 1 and result.stdout == ""
     served = spawn_server()
     assert served.stop(signal.SIGINT) == 130
+
+
+def test_workers_get_every_option_that_shapes_what_they_serve() -> None:
+    import argparse
+
+    from chatbridge._cli._serve_cmd import _worker_command
+
+    args = argparse.Namespace(
+        host="127.0.0.1", config="c.toml", site=None, redis="redis://127.0.0.1:1/0",
+        api_key=["k"], no_ui=True, debug=False,
+    )  # fmt: skip
+    line = _worker_command(args)(8001)
+    assert "--no-ui" in line and line[line.index("--config") + 1] == "c.toml"
+    assert line[line.index("--api-key") + 1] == "k" and "--reuse-port" in line
