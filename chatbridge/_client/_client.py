@@ -131,7 +131,12 @@ class AsyncClient:
         return self._engine.route_names()
 
     def health(self) -> dict[str, Any]:
+        """Every target's breaker, as this process last saw it, by route then target."""
         return self._engine.health()
+
+    async def ahealth(self) -> dict[str, Any]:
+        """:meth:`health`, read from the fleet when breakers are shared through Redis."""
+        return await self._engine.ahealth()
 
     async def aclose(self) -> None:
         await self._engine.aclose()

@@ -296,6 +296,13 @@ class Engine:
             }
         return report
 
+    async def ahealth(self) -> dict[str, Any]:
+        """:meth:`health`, read from the fleet when breakers are shared (``/health/ready``)."""
+        await self.health_book.refreshed(
+            [target.key for route in self.routes.values() for target in route.targets]
+        )
+        return self.health()
+
     async def aclose(self) -> None:
         if self.embedded is not None:
             await self.embedded.aclose()

@@ -23,6 +23,7 @@ breaker opens are in the same position in a single process.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 
@@ -41,6 +42,9 @@ class FleetHealth:
         self.clock = clock
         #: target key -> until when its last all-clear gate is trusted.
         self._clear: dict[str, float] = {}
+        #: target key -> failures this process recorded (a ticket admitted before one of
+        #: them must clear the shared count on success, though it saw nothing recorded).
+        self._epoch: dict[str, int] = {}
 
     @staticmethod
     def _keys(key: str) -> dict[str, str]:
@@ -50,9 +54,11 @@ class FleetHealth:
             for part in ("cool", "open", "trips", "fail", "rl", "probe")
         }
 
-    async def admit(self, key: str, health: TargetHealth) -> Ticket:
+    async def admit(self, key: str, health: TargetHealth, lease: float | None = None) -> Ticket:
+        """``lease``: the call's remaining time, how long a probe it takes may last."""
+        epoch = self._epoch.get(key, 0)
         if self._clear.get(key, 0.0) > self.clock():
-            return Ticket(key, health, Gate.PASS, self.clock(), dirty=False)
+            return Ticket(key, health, Gate.PASS, self.clock(), dirty=False, epoch=epoch)
         keys = self._keys(key)
         cool, opened, trips, fail, rl = await self.store.ttls(
             keys["cool"], keys["open"], keys["trips"], keys["fail"], keys["rl"]
@@ -73,13 +79,32 @@ class FleetHealth:
             return Ticket(key, health, Gate.OPEN, now + opened, dirty=dirty)
         if trips is not None:
             health.state = BreakerState.HALF_OPEN
-            lease = max(1.0, self.policy.timeout)
-            token = await self.store.acquire(keys["probe"], lease)
+            token = await self._acquire(keys["probe"], max(1.0, lease or self.policy.timeout))
             if token is None:
-                return Ticket(key, health, Gate.BUSY, now, dirty=dirty)
-            return Ticket(key, health, Gate.PROBE, now, probe_token=token, dirty=True)
+                return Ticket(key, health, Gate.BUSY, now, dirty=dirty, epoch=epoch)
+            return Ticket(key, health, Gate.PROBE, now, probe_token=token, dirty=True, epoch=epoch)
         health.state = BreakerState.CLOSED
-        return Ticket(key, health, Gate.PASS, now, dirty=dirty)
+        return Ticket(key, health, Gate.PASS, now, dirty=dirty, epoch=epoch)
+
+    async def _acquire(self, name: str, lease: float) -> str | None:
+        """Take the probe lease; a caller cancelled meanwhile gives a lease it got back
+        (else the breaker would stay half-open and busy fleet-wide until it expires)."""
+        task = asyncio.ensure_future(self.store.acquire(name, lease))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            token = await task
+            if token is not None:
+                await self.store.release(name, token)
+            raise
+
+    async def available(self, key: str) -> bool:
+        """A look, for the router's time limits: could a call be let through now?"""
+        if self._clear.get(key, 0.0) > self.clock():
+            return True
+        keys = self._keys(key)
+        cool, opened, probing = await self.store.ttls(keys["cool"], keys["open"], keys["probe"])
+        return cool is None and opened is None and probing is None
 
     async def passing(self, key: str) -> bool:
         self._clear.pop(key, None)
@@ -91,7 +116,7 @@ class FleetHealth:
         health = ticket.health
         health.counts["attempts"] += 1
         health.state, health.failures, health.trips = BreakerState.CLOSED, 0, 0
-        if ticket.dirty:
+        if ticket.dirty or self._epoch.get(ticket.key, 0) != ticket.epoch:
             keys = self._keys(ticket.key)
             await self.store.delete(
                 keys["fail"], keys["trips"], keys["open"], keys["probe"], keys["rl"]
@@ -109,6 +134,7 @@ class FleetHealth:
         health.counts["attempts"] += 1
         health.counts["failures"] += 1
         self._clear.pop(ticket.key, None)
+        self._epoch[ticket.key] = self._epoch.get(ticket.key, 0) + 1
         keys = self._keys(ticket.key)
         if rate_limited:
             limits = await self.store.incr(keys["rl"], STATE_HEALTH_TTL)
@@ -134,7 +160,10 @@ class FleetHealth:
             return  # open or half-open already: this call was under way when it opened
         failures = await self.store.incr(keys["fail"], STATE_HEALTH_TTL)
         health.failures = failures
-        if failures == max(1, policy.failure_threshold):
+        # At or past the threshold (not only at it): a trip that was cut short (a cancelled
+        # call, a slow Redis) must not leave the count past it and the breaker never open.
+        # Concurrent failures past it may each trip; that only lengthens this cooldown.
+        if failures >= max(1, policy.failure_threshold):
             await self._trip(ticket, keys)
 
     async def _trip(self, ticket: Ticket, keys: dict[str, str]) -> None:
@@ -149,3 +178,16 @@ class FleetHealth:
     async def release(self, ticket: Ticket) -> None:
         if ticket.probe_token is not None:
             await self.store.release(self._keys(ticket.key)["probe"], ticket.probe_token)
+
+    async def refresh(self, key: str, health: TargetHealth) -> None:
+        """Bring the local mirror of ``key`` up to the fleet's state (for reports)."""
+        keys = self._keys(key)
+        cool, opened, trips = await self.store.ttls(keys["cool"], keys["open"], keys["trips"])
+        now = self.clock()
+        health.not_before = now + cool if cool is not None else 0.0
+        if opened is not None:
+            health.state, health.open_until = BreakerState.OPEN, now + opened
+        elif trips is not None:
+            health.state = BreakerState.HALF_OPEN
+        else:
+            health.state = BreakerState.CLOSED

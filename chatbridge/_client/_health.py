@@ -179,6 +179,8 @@ class Ticket:
     probe_token: str | None = None
     #: Something is recorded against the target (a success must clear it).
     dirty: bool = True
+    #: The process's failure count for the target when admitted (fleet books).
+    epoch: int = 0
 
 
 class HealthBook:
@@ -215,13 +217,27 @@ class HealthBook:
     # breakers (``TargetHealth``), or the fleet's in a shared store (``FleetHealth``, which
     # keeps the local ``TargetHealth`` as a mirror, so ``available()`` stays a cheap look).
 
-    async def admit(self, key: str) -> Ticket:
-        """May a call ask the target ``key`` now? (A ``PROBE`` ticket must be reported.)"""
+    async def admit(self, key: str, lease: float | None = None) -> Ticket:
+        """May a call ask the target ``key`` now? (A ``PROBE`` ticket must be reported.)
+        ``lease``: the call's remaining time, how long a probe it takes may last."""
         health = self.get(key)
         if self._fleet is not None:
-            return await self._fleet.admit(key, health)
+            return await self._fleet.admit(key, health, lease)
         gate = health.gate()
         return Ticket(key, health, gate, health.available_at())
+
+    async def available(self, key: str) -> bool:
+        """Could a call be let through to ``key`` now? A look: it takes no probe."""
+        if self._fleet is not None:
+            return await self._fleet.available(key)
+        return self.get(key).available()
+
+    async def refreshed(self, keys: list[str]) -> None:
+        """Read the fleet's state of ``keys`` into the local mirror, so a snapshot taken
+        next reports what the fleet knows, not only this process (no-op when not shared)."""
+        if self._fleet is not None:
+            for key in keys:
+                await self._fleet.refresh(key, self.get(key))
 
     async def passing(self, ticket: Ticket) -> bool:
         """Is the target open to a plain call now (a look: no probe taken)?"""

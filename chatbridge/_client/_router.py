@@ -130,7 +130,7 @@ class Router:
                         continue
                     if dog.now() >= deadline:
                         break  # before a gate can hand out a probe no attempt would use
-                    ticket = await self.health.admit(target.key)
+                    ticket = await self.health.admit(target.key, deadline - dog.now())
                     health, gate = ticket.health, ticket.gate
                     if gate in _SKIP_REASONS:
                         self._skip(report, target, _SKIP_REASONS[gate], call)
@@ -151,7 +151,9 @@ class Router:
                             attempt_text: list[str] = []
                             report.current = target
                             report.finish = report.usage = None
-                            first_limit, stall_limit = self._limits(route, index, call, buffered)
+                            first_limit, stall_limit = await self._limits(
+                                route, index, call, buffered
+                            )
                             whole = buffered and first_limit is None and stall_limit is None
                             try:
                                 stream = self._open(
@@ -311,7 +313,7 @@ class Router:
                 raise RequestTimeoutError("The call's deadline passed") from exc
             raise
 
-    def _limits(
+    async def _limits(
         self, route: Route, index: int, call: _CallState, buffered: bool
     ) -> tuple[float | None, float | None]:
         """The time-to-first-token and stall limits of an attempt. Each applies only while
@@ -323,7 +325,7 @@ class Router:
         for other_index, other in enumerate(route.targets):
             if other_index == index or other_index in call.failed:
                 continue
-            if not self.health.get(other.key).available():
+            if not await self.health.available(other.key):
                 continue
             if other.continues_prefill or not call.delivered:
                 before = True

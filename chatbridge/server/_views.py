@@ -55,7 +55,7 @@ async def ready(request: web.Request) -> web.Response:
     balancer keeps a server that can still answer: "ready" when every route can, "degraded"
     when only some can; 503 "unavailable" when none can. The body lists every target's
     breaker (labels only, no secrets) and which routes can answer."""
-    health = request.app[STATE].client.health()
+    health = await request.app[STATE].client.ahealth()
     routes = {
         name: any(snapshot.get("state") != "open" for snapshot in targets.values())
         for name, targets in health.items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from chatbridge import Policy
 from chatbridge._client._health import Gate, HealthBook
@@ -113,3 +114,83 @@ async def test_a_rate_limit_does_not_count_toward_the_breaker(fleet: StateStore)
     await a.failed(await a.admit("t"), retry_after=0.05, rate_limited=True)
     await asyncio.sleep(0.08)
     assert await gates(b) is Gate.PASS  # cooled down, never opened
+
+
+def _key(key: str, part: str) -> str:
+    from chatbridge._client._fleet import FleetHealth
+
+    return FleetHealth._keys(key)[part]
+
+
+async def test_a_count_left_past_the_threshold_still_trips(fleet: StateStore) -> None:
+    """A trip cut short (a cancelled call, a slow store) must not leave the breaker off."""
+    (a,) = books(fleet, 1, failure_threshold=2, cooldown=5)
+    for _ in range(3):  # failures counted, but nobody finished the trip
+        await fleet.incr(_key("t", "fail"), 60)
+    await a.failed(await a.admit("t"))
+    assert await gates(a) is Gate.OPEN
+
+
+async def test_a_success_clears_failures_recorded_while_it_ran(fleet: StateStore) -> None:
+    (a,) = books(fleet, 1, failure_threshold=2, cooldown=5)
+    assert await gates(a) is Gate.PASS  # the all-clear is cached now
+    long_call = await a.admit("t")  # admitted while nothing was recorded
+    await a.failed(await a.admit("t"))  # another call fails meanwhile
+    await a.succeeded(long_call)  # the long call answers: the count starts again
+    await a.failed(await a.admit("t"))
+    assert await gates(a) is Gate.PASS
+
+
+async def test_a_probe_lease_lasts_the_calls_own_time(fleet: StateStore) -> None:
+    a, b = books(fleet, failure_threshold=1, cooldown=0.05, timeout=1)
+    await a.failed(await a.admit("t"))
+    await asyncio.sleep(0.08)
+    probe = await a.admit("t", lease=3.0)
+    assert probe.gate is Gate.PROBE
+    (left,) = await fleet.ttls(_key("t", "probe"))
+    assert left is not None and left > 2
+    await asyncio.sleep(0.05)
+    assert await gates(b) is Gate.BUSY
+    await a.released(probe)
+
+
+async def test_a_probe_taken_by_a_cancelled_admit_is_given_back(fleet: StateStore) -> None:
+    class Slow:
+        """The store, answering the probe's lease slowly."""
+
+        def __init__(self, inner: StateStore) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        async def acquire(self, key: str, ttl: float) -> str | None:
+            token = await self.inner.acquire(key, ttl)
+            await asyncio.sleep(0.2)
+            return token
+
+    made = Policy(failure_threshold=1, cooldown=0.05)
+    a = HealthBook(made, state=Slow(fleet))  # type: ignore[arg-type]
+    (b,) = books(fleet, 1, failure_threshold=1, cooldown=0.05)
+    await a.failed(await a.admit("t"))
+    await asyncio.sleep(0.08)
+    admitting = asyncio.create_task(a.admit("t"))
+    await asyncio.sleep(0.05)
+    admitting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await admitting
+    assert await gates(b) is Gate.PROBE  # the lease was given back
+
+
+async def test_availability_is_read_from_the_fleet(fleet: StateStore) -> None:
+    a, b = books(fleet, failure_threshold=1, cooldown=5)
+    assert await a.available("t")
+    await b.failed(await b.admit("t"))  # another process opens it
+    assert not await a.available("t")
+
+
+async def test_a_report_shows_what_the_fleet_knows(fleet: StateStore) -> None:
+    a, b = books(fleet, failure_threshold=1, cooldown=5)
+    await b.failed(await b.admit("t"))  # another process opens it
+    await a.refreshed(["t"])
+    assert a.snapshot()["t"]["state"] == "open"
