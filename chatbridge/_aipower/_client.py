@@ -33,7 +33,7 @@ from ._replies import (
     CacheKeyExpired,
     NonceRejected,
 )
-from ._shared import site_key
+from ._shared import decode_conversation, encode_conversation, site_key
 from ._target import SiteTarget
 from ._tokens import TokenCache
 
@@ -71,7 +71,11 @@ class SiteClient:
         self.target = target
         self.store = store or current_store()
         self.stats = ClientStats()
-        self.conversations = ConversationBook(state=self.store, site=site_key(target))
+        self.conversations = ConversationBook(
+            state=self.store,
+            site=site_key(target),
+            codec=(encode_conversation, decode_conversation),
+        )
         self._tokens = TokenCache(target, self.stats, self.store)
 
     @property

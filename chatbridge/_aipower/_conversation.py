@@ -41,6 +41,7 @@ import secrets
 import string
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -143,6 +144,9 @@ def _transcript_key(messages: Messages) -> bytes:
     return digest.digest()
 
 
+#: How a conversation is written to and read back from a shared store.
+Codec = tuple[Callable[["Conversation"], bytes], Callable[[bytes], "Conversation | None"]]
+
 #: Marks a transcript filed twice: it names no conversation any more.
 _AMBIGUOUS = None
 
@@ -152,19 +156,26 @@ class ConversationBook:
     module docstring for the rules."""
 
     def __init__(
-        self, size: int = MAX_CONVERSATIONS, *, state: StateStore | None = None, site: str = ""
+        self,
+        size: int = MAX_CONVERSATIONS,
+        *,
+        state: StateStore | None = None,
+        site: str = "",
+        codec: Codec | None = None,
     ) -> None:
+        """``state`` shared (Redis): conversations are filed there, written and read with
+        ``codec`` (``_shared``'s encoder and decoder, passed in so this module needs it not)."""
         self._size = size
         self._entries: OrderedDict[bytes, Conversation | None] = OrderedDict()
-        self._fleet = state if state is not None and state.shared else None
+        self._fleet = state if state is not None and state.shared and codec else None
+        self._codec = codec
         self._site = site
 
     async def take(self, messages: Messages) -> Conversation:
         """:meth:`find`, in the shared store when there is one."""
-        if self._fleet is None:
+        if self._fleet is None or self._codec is None:
             return self.find(messages)
-        from ._shared import decode_conversation  # (it builds Conversations: imports this)
-
+        decode_conversation = self._codec[1]
         key = self._continued_key(messages)
         if key is None:
             return Conversation()
@@ -175,11 +186,10 @@ class ConversationBook:
 
     async def keep(self, messages: Messages, answer: str, conversation: Conversation) -> None:
         """:meth:`file`, in the shared store when there is one."""
-        if self._fleet is None:
+        if self._fleet is None or self._codec is None:
             self.file(messages, answer, conversation)
             return
-        from ._shared import encode_conversation
-
+        encode_conversation = self._codec[0]
         key = _transcript_key([*messages, {"role": "assistant", "content": answer}])
         # Filed before the answer is complete, never behind it: a caller that asks its next
         # turn the moment it has this answer (on another process) must find it. (Written

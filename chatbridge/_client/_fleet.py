@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from .._constants import MAX_RETRY_AFTER, STATE_HEALTH_CLEAR, STATE_HEALTH_TTL
 from .._state import StateStore
-from ._health import BreakerState, Gate, TargetHealth, Ticket
+from ._breaker import BreakerState, Gate, TargetHealth, Ticket
 from ._policy import Policy
 
 __all__ = ["FleetHealth"]

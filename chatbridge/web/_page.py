@@ -121,20 +121,17 @@ def _handlers(page: Asset, assets: dict[str, Asset]) -> list[web.RouteDef]:
 
 
 async def render(request: web.Request) -> web.Response:
-    """``{"text": markdown}`` → ``{"html": ...}``: untrusted text rendered with raw HTML off."""
-    # The server imports this package; its error type is imported here, at call time, so
-    # either package can be imported first.
-    from ..server._errors import ApiError
-
+    """``{"text": markdown}`` → ``{"html": ...}``: untrusted text rendered with raw HTML off.
+    Mistakes are answered in OpenAI's error shape, like the API the page talks to."""
     try:
         body = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, 'the body must be JSON: {"text": "..."}') from exc
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _error(400, 'the body must be JSON: {"text": "..."}')
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str):
-        raise ApiError(400, "'text' must be a string", param="text")
+        return _error(400, "'text' must be a string", param="text")
     if len(text) > defaults.UI_RENDER_MAX_CHARS:
-        raise ApiError(
+        return _error(
             413,
             f"text longer than {defaults.UI_RENDER_MAX_CHARS} characters is not rendered",
             code="render_too_large",
@@ -144,6 +141,13 @@ async def render(request: web.Request) -> web.Response:
     html = await asyncio.to_thread(render_markdown, text) if len(text) > 4096 else None
     html = html if html is not None else render_markdown(text)
     return web.json_response({"html": html}, headers={"X-Content-Type-Options": "nosniff"})
+
+
+def _error(
+    status: int, message: str, *, code: str | None = None, param: str | None = None
+) -> web.Response:
+    error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    return web.json_response({"error": error}, status=status)
 
 
 def add_page(app: web.Application) -> None:

@@ -1,0 +1,162 @@
+"""A target's circuit breaker and rate-limit cool-down as a small state machine with no
+I/O (``TargetHealth``), what a gate says (``Gate``), and a call's admission (``Ticket``).
+The book that holds them (``_health``) and the fleet's shared version (``_fleet``) both build
+on this module; it imports neither."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ._policy import Policy
+
+__all__ = ["MAX_COOLDOWN", "BreakerState", "Clock", "Gate", "TargetHealth", "Ticket"]
+
+Clock = Callable[[], float]
+#: The longest cool-down a Retry-After may impose (an absurd or infinite value is capped).
+MAX_COOLDOWN = 3600.0
+
+
+class BreakerState(Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half-open"
+
+
+class Gate(Enum):
+    """What a target may do for one call right now."""
+
+    PASS = "pass"
+    PROBE = "probe"  # the one half-open probe: report its outcome
+    OPEN = "open"  # breaker open: skip
+    BUSY = "probing"  # half-open with its probe in flight: skip
+    COOLING = "cooling"  # rate limited: skip until not_before
+
+
+@dataclass
+class TargetHealth:
+    policy: Policy
+    clock: Clock
+    rand: Callable[[], float]
+    state: BreakerState = BreakerState.CLOSED
+    failures: int = 0  # consecutive
+    trips: int = 0  # consecutive openings, for the growing cooldown
+    open_until: float = 0.0
+    probing: bool = False
+    not_before: float = 0.0
+    rate_limits: int = 0  # consecutive
+    counts: dict[str, int] = field(default_factory=lambda: {"attempts": 0, "failures": 0})
+
+    def gate(self) -> Gate:
+        now = self.clock()
+        if now < self.not_before:
+            return Gate.COOLING
+        if self.state is BreakerState.CLOSED:
+            return Gate.PASS
+        if self.state is BreakerState.OPEN:
+            if now < self.open_until:
+                return Gate.OPEN
+            self.state = BreakerState.HALF_OPEN
+            self.probing = False
+        if self.probing:
+            return Gate.BUSY
+        self.probing = True
+        return Gate.PROBE
+
+    def available(self) -> bool:
+        """Whether a call could ask this target now (a look: takes no probe, moves nothing)."""
+        now = self.clock()
+        if now < self.not_before:
+            return False
+        if self.state is BreakerState.CLOSED:
+            return True
+        if self.state is BreakerState.OPEN and now < self.open_until:
+            return False
+        return not self.probing
+
+    def available_at(self) -> float:
+        """When this target may next be asked (now, if it may be asked now)."""
+        when = self.not_before
+        if self.state is BreakerState.OPEN:
+            when = max(when, self.open_until)
+        return when
+
+    def success(self) -> None:
+        self.counts["attempts"] += 1
+        self.state = BreakerState.CLOSED
+        self.failures = self.trips = self.rate_limits = 0
+        self.probing = False
+
+    def failure(
+        self, retry_after: float | None = None, rate_limited: bool = False, probe: bool = False
+    ) -> None:
+        """A failed attempt. A rate limit only cools the target down (it answered: it is not
+        ill); other failures count toward the breaker. Failures of calls already in flight
+        when the breaker opened do not trip it again: only a failed probe grows the cooldown."""
+        self.counts["attempts"] += 1
+        self.counts["failures"] += 1
+        now = self.clock()
+        if rate_limited:
+            self.rate_limits += 1
+            if retry_after is not None:
+                wait = min(max(retry_after, 0.0), MAX_COOLDOWN)
+            else:
+                ceiling = min(
+                    self.policy.rate_limit_cooldown_max,
+                    self.policy.rate_limit_cooldown * 2 ** (self.rate_limits - 1),
+                )
+                wait = self.rand() * ceiling
+            self.not_before = max(self.not_before, now + wait)
+        elif probe and self.state is BreakerState.HALF_OPEN:
+            self._trip(now)
+        elif self.state is BreakerState.CLOSED:
+            self.failures += 1
+            if self.failures >= self.policy.failure_threshold:
+                self._trip(now)
+        if probe:
+            self.probing = False
+
+    def release(self) -> None:
+        """The probe ended with neither verdict (the caller cancelled): let another try."""
+        self.probing = False
+
+    def _trip(self, now: float) -> None:
+        self.trips += 1
+        cooldown = min(self.policy.cooldown_max, self.policy.cooldown * 2 ** (self.trips - 1))
+        self.state = BreakerState.OPEN
+        self.open_until = now + cooldown
+        self.failures = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        now = self.clock()
+        state = self.state
+        if state is BreakerState.OPEN and now >= self.open_until:
+            state = BreakerState.HALF_OPEN
+        return {
+            "state": state.value,
+            "consecutive_failures": self.failures,
+            "trips": self.trips,
+            "open_for": round(max(0.0, self.open_until - now), 3)
+            if state is BreakerState.OPEN
+            else 0.0,
+            "cooling_for": round(max(0.0, self.not_before - now), 3),
+            "attempts": self.counts["attempts"],
+            "failures": self.counts["failures"],
+        }
+
+
+@dataclass
+class Ticket:
+    """One call's admission to a target: what the gate said, and what to report with."""
+
+    key: str
+    health: TargetHealth
+    gate: Gate
+    available_at: float = 0.0
+    probe_token: str | None = None
+    #: Something is recorded against the target (a success must clear it).
+    dirty: bool = True
+    #: The process's failure count for the target when admitted (fleet books).
+    epoch: int = 0
