@@ -20,6 +20,7 @@ from ._errors import ApiError, from_exception
 from ._record import Record
 from ._request import ChatRequest, parse_chat
 from ._sites import check_site
+from ._sse import EventWriter
 from ._state import RECORD, STATE, State
 
 __all__ = ["chat_completions"]
@@ -134,25 +135,33 @@ async def _stream(
         response = web.StreamResponse(headers=_SSE_HEADERS)
         await response.prepare(request)
         record.status = 200
+        writer = EventWriter(response)
         try:
+            # The first event goes out at once (time to first token); the rest in batches.
             await response.write(_event(first.model_dump_json()))
             async for chunk in stream:
                 if chunk.chatbridge is not None:
                     record.take_info(chunk.chatbridge)
-                await response.write(_event(chunk.model_dump_json()))
+                await writer.put(_event(chunk.model_dump_json()))
+            await writer.put(_DONE)
+            await writer.close()
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if not state.draining or task is None:
+                await writer.abort()
                 raise  # the client left
             # Shutdown ran out of grace: say so in-band and end the body properly.
             task.uncancel()
             record.error = "server_shutdown"
+            await _flush(writer)
             await _in_band(response, _SHUTDOWN)
             return response
         except Exception as exc:
             if request.transport is None or request.transport.is_closing():
+                await writer.abort()
                 record.error = "client_disconnected"
                 return response  # the client left: nothing more to send to anyone
+            await _flush(writer)
             api = from_exception(exc)
             record.error = api.code or api.type
             attempts = getattr(exc, "attempts", None)
@@ -160,10 +169,19 @@ async def _stream(
                 record.take_attempts(attempts)
             await _in_band(response, api)
             return response
-        await response.write(_DONE)
         return response
     finally:
         await stream.aclose()
+
+
+async def _flush(writer: EventWriter) -> None:
+    """What the reader has not got yet goes out before an error event (bounded: a reader
+    that stopped reading must not hold the handler)."""
+    try:
+        async with asyncio.timeout(1):
+            await writer.close()
+    except (ConnectionError, RuntimeError, TimeoutError):
+        await writer.abort()
 
 
 async def _in_band(response: web.StreamResponse, error: ApiError) -> None:

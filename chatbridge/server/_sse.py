@@ -1,0 +1,85 @@
+"""Writing an SSE body in as few socket sends as the stream allows.
+
+A stream's chunks often arrive several per network read, and then come out of the client one
+after another without the handler ever waiting. Written one ``write`` each, every event costs
+a socket send. :class:`EventWriter` hands them to a writer task instead, which sends whatever
+has gathered as one write as soon as the handler waits: nothing waits longer than it would
+have (the writer runs the moment the handler pauses), and a burst costs one send. A slow
+reader holds the handler back once ``LIMIT`` bytes are pending (backpressure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from aiohttp import web
+
+__all__ = ["EventWriter"]
+
+#: Pending bytes past which the handler waits for the writer (a slow reader).
+LIMIT = 256 * 1024
+
+
+class EventWriter:
+    def __init__(self, response: web.StreamResponse) -> None:
+        self._response = response
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._ready = asyncio.Event()
+        self._closing = False
+        self._waiters: list[asyncio.Future[None]] = []
+        self._task = asyncio.create_task(self._run())
+
+    async def put(self, data: bytes) -> None:
+        """Queue one event; waits only while too much is pending. Raises what the writer
+        met (a reader that left)."""
+        if self._task.done():
+            self._task.result()
+            raise ConnectionResetError("the SSE writer has stopped")
+        self._parts.append(data)
+        self._size += len(data)
+        self._ready.set()
+        if self._size > LIMIT:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            await waiter
+
+    async def close(self) -> None:
+        """Send what is pending and stop the writer (raises what it met)."""
+        self._closing = True
+        self._ready.set()
+        await self._task
+
+    async def abort(self) -> None:
+        """Stop at once, sending nothing more (the reader left)."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                await self._ready.wait()
+                self._ready.clear()
+                if self._parts:
+                    data = b"".join(self._parts)
+                    self._parts.clear()
+                    self._size = 0
+                    await self._response.write(data)
+                    self._wake(None)
+                if self._closing and not self._parts:
+                    return
+        except BaseException as exc:
+            self._wake(exc)
+            raise
+
+    def _wake(self, error: BaseException | None) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if waiter.done():
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(ConnectionResetError(f"the SSE writer stopped: {error!r}"))

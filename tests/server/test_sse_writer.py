@@ -1,0 +1,71 @@
+"""The SSE writer: events ready at once go out in one write, in order, with backpressure."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from aiohttp import web
+
+from chatbridge.server._sse import LIMIT, EventWriter
+
+from ..conftest import serve_app
+
+
+class CountingResponse(web.StreamResponse):
+    """A real response that counts its writes."""
+
+    writes = 0
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        type(self).writes += 1
+        await super().write(data)
+
+
+async def test_a_burst_is_one_write_and_order_is_kept() -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = CountingResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        writer = EventWriter(response)
+        for index in range(100):  # ready all at once: nothing waits between them
+            await writer.put(f"data: {index}\n\n".encode())
+        await asyncio.sleep(0.01)  # the handler waits: the burst goes out
+        for index in range(100, 110):
+            await writer.put(f"data: {index}\n\n".encode())
+        await writer.close()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    CountingResponse.writes = 0
+    async with serve_app(app) as url, aiohttp.ClientSession() as session:
+        async with session.get(url + "/") as reply:
+            body = await reply.text()
+    assert body == "".join(f"data: {index}\n\n" for index in range(110))
+    assert CountingResponse.writes == 2
+
+
+async def test_a_slow_reader_holds_the_writer_back() -> None:
+    pending: list[int] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        writer = EventWriter(response)
+        block = b"x" * 65536
+        for _ in range(64):  # 4 MiB to a reader that reads slowly
+            await writer.put(block)
+            pending.append(writer._size)
+        await writer.close()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    async with serve_app(app) as url, aiohttp.ClientSession() as session:
+        async with session.get(url + "/") as reply:
+            received = 0
+            async for data in reply.content.iter_chunked(65536):
+                received += len(data)
+                await asyncio.sleep(0.001)
+    assert received == 64 * 65536
+    assert max(pending) <= LIMIT + 65536  # never much more than the limit held in memory
