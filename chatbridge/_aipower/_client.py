@@ -37,7 +37,7 @@ from ._shared import decode_conversation, encode_conversation, site_key
 from ._target import SiteTarget
 from ._tokens import TokenCache
 
-__all__ = ["ClientStats", "SiteClient", "SiteTarget", "_Call", "site_client"]
+__all__ = ["ClientStats", "SiteClient", "SiteTarget", "_Call", "site_client", "site_stats"]
 
 
 def _retry_reason(error: ChatbridgeError) -> str | None:
@@ -168,3 +168,9 @@ def site_client(target: SiteTarget) -> SiteClient:
     else:
         _clients.move_to_end(target)
     return client
+
+
+def site_stats() -> dict[str, ClientStats]:
+    """What went over the wire per site this process talks to (page fetches, nonce
+    refreshes…), by site URL: the sites the registry still holds."""
+    return {target.url: client.stats for target, client in list(_clients.items())}

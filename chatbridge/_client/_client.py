@@ -16,6 +16,7 @@ import os
 from collections.abc import AsyncIterator, Generator, Mapping
 from typing import Any, Literal, overload
 
+from .._providers._aipower_base import wire_stats
 from .._providers._base import BaseProvider
 from .._providers._sync import aclose
 from .._types import Messages
@@ -133,6 +134,12 @@ class AsyncClient:
     def health(self) -> dict[str, Any]:
         """Every target's breaker, as this process last saw it, by route then target."""
         return self._engine.health()
+
+    @staticmethod
+    def site_stats() -> dict[str, dict[str, int]]:
+        """What went over the wire per AI Power site in this process (page fetches, token
+        refreshes, re-discoveries, chat requests, messages), by site URL."""
+        return wire_stats()
 
     async def ahealth(self) -> dict[str, Any]:
         """:meth:`health`, read from the fleet when breakers are shared through Redis."""

@@ -41,7 +41,7 @@ def build_app(
         client=client,
         settings=settings,
         limits=limits or MemoryLimits(),
-        metrics=Metrics(client.health, client.route_names),
+        metrics=Metrics(client.health, client.route_names, client.site_stats),
     )
     app.add_routes(ROUTES)  # CORS preflights are answered by the middleware, on any path
     app.on_response_prepare.append(add_cors_headers)

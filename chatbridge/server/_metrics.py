@@ -1,6 +1,7 @@
 """Prometheus metrics, in a registry of the app's own (two apps in one process do not
 collide): requests by route and status, latency and time to first token, attempts and
-fail-overs per target, every target's breaker state read at scrape time, and whether the
+fail-overs per target, every target's breaker state and every AI Power site's token
+refreshes and page fetches read at scrape time, and whether the
 process's state is shared right now (Redis reachable) with the count of Redis outages."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from .._state import current_store
@@ -40,6 +41,30 @@ class _Breakers(Collector):
         yield gauge
 
 
+class _Sites(Collector):
+    """Token refreshes and page fetches per AI Power site, read at scrape time."""
+
+    def __init__(self, stats: Callable[[], dict[str, dict[str, int]]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        refreshes = CounterMetricFamily(
+            "chatbridge_token_refreshes",
+            "Nonce (token) refreshes per AI Power site: a refused nonce replaced from a fresh page",
+            labels=["site"],
+        )
+        fetches = CounterMetricFamily(
+            "chatbridge_page_fetches",
+            "Page fetches per AI Power site (discovery and token refreshes)",
+            labels=["site"],
+        )
+        for site, counts in self._stats().items():
+            refreshes.add_metric([site], float(counts.get("token_refreshes", 0)))
+            fetches.add_metric([site], float(counts.get("page_fetches", 0)))
+        yield refreshes
+        yield fetches
+
+
 class _SharedState(Collector):
     def collect(self) -> Iterator[Metric]:
         store = current_store()
@@ -57,7 +82,12 @@ class _SharedState(Collector):
 
 
 class Metrics:
-    def __init__(self, health: Callable[[], dict[str, Any]], routes: Callable[[], list[str]]):
+    def __init__(
+        self,
+        health: Callable[[], dict[str, Any]],
+        routes: Callable[[], list[str]],
+        sites: Callable[[], dict[str, dict[str, int]]] = dict,
+    ):
         self.registry = CollectorRegistry()
         self._routes = routes
         self.requests = Counter(
@@ -100,6 +130,7 @@ class Metrics:
         )
         self.registry.register(_Breakers(health))
         self.registry.register(_SharedState())
+        self.registry.register(_Sites(sites))
 
     def observe(self, record: Record) -> None:
         """One chat request, done. Unknown model names share the label ``unknown``."""

@@ -195,3 +195,17 @@ async def test_readiness_is_503_only_when_no_route_can_answer(serve_app: ServeAp
         async with session.get(url + "/health/ready") as response:
             assert response.status == 503
             assert (await response.json())["status"] == "unavailable"
+
+
+async def test_metrics_count_token_refreshes_per_site(serve_app: ServeApp) -> None:
+    site = LocalSite(SiteConfig())
+    async with site as site_url:
+        routes = {"default": [{"provider": "AIPower", "site_url": site_url}]}
+        async with serve_app(routes) as url, aiohttp.ClientSession() as session:
+            assert (await post(session, url, {"model": "default", "messages": USER}))[0] == 200
+            site.advance_ticks(2)  # the nonce rotates: the next call refreshes it
+            assert (await post(session, url, {"model": "default", "messages": USER}))[0] == 200
+            async with session.get(url + "/metrics") as response:
+                metrics = await response.text()
+    assert f'chatbridge_token_refreshes_total{{site="{site_url}"}} 1.0' in metrics
+    assert f'chatbridge_page_fetches_total{{site="{site_url}"}} 2.0' in metrics
