@@ -13,7 +13,7 @@ The synchronous :class:`Client` is in ``_sync_client``.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from typing import Any, Literal, overload
 
 from .._providers._aipower_base import wire_stats
@@ -26,7 +26,7 @@ from ._health import HealthBook
 from ._models import ChatCompletionChunk
 from ._policy import Policy
 
-__all__ = ["AsyncChatStream", "AsyncClient"]
+__all__ = ["AsyncChatStream", "AsyncClient", "ClientBase"]
 
 
 class AsyncChatStream:
@@ -103,9 +103,10 @@ class _Chat:
         self.completions = completions
 
 
-class AsyncClient:
-    """The asynchronous client. Use one per application; ``await client.aclose()`` (or
-    ``async with``) when done."""
+class ClientBase:
+    """What both clients share: construction from the same arguments, and the read-outs."""
+
+    _completions: Callable[[Engine], Any]
 
     def __init__(
         self,
@@ -118,7 +119,7 @@ class AsyncClient:
         **provider_options: Any,
     ) -> None:
         self._engine = Engine(provider, routes, config, policy, health, provider_options)
-        self.chat = _Chat(AsyncCompletions(self._engine))
+        self.chat = _Chat(type(self)._completions(self._engine))
 
     @property
     def routes(self) -> dict[str, Route]:
@@ -134,6 +135,13 @@ class AsyncClient:
     def health(self) -> dict[str, Any]:
         """Every target's breaker, as this process last saw it, by route then target."""
         return self._engine.health()
+
+
+class AsyncClient(ClientBase):
+    """The asynchronous client. Use one per application; ``await client.aclose()`` (or
+    ``async with``) when done."""
+
+    _completions = AsyncCompletions
 
     @staticmethod
     def site_stats() -> dict[str, dict[str, int]]:

@@ -4,19 +4,14 @@ outside a running loop, and Ctrl-C cancels the call."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any, cast
 
-from .._providers._base import BaseProvider
 from .._providers._sync import iterate_sync, run_sync
 from .._types import Messages
-from ._client import _Chat
-from ._config import Config, Route
+from ._client import ClientBase
 from ._engine import Engine
-from ._health import HealthBook
 from ._models import ChatCompletionChunk
-from ._policy import Policy
 
 __all__ = ["ChatStream", "Client"]
 
@@ -64,28 +59,10 @@ class Completions:
         return ChatStream(result) if stream else run_sync(result)
 
 
-class Client:
+class Client(ClientBase):
     """The synchronous client, same arguments as :class:`AsyncClient`."""
 
-    def __init__(
-        self,
-        provider: type[BaseProvider] | str | None = None,
-        *,
-        routes: Mapping[str, Any] | None = None,
-        config: str | os.PathLike[str] | Config | None = None,
-        policy: Policy | None = None,
-        health: HealthBook | None = None,
-        **provider_options: Any,
-    ) -> None:
-        self._engine = Engine(provider, routes, config, policy, health, provider_options)
-        self.chat = _Chat(Completions(self._engine))
-
-    @property
-    def routes(self) -> dict[str, Route]:
-        return dict(self._engine.routes)
-
-    def health(self) -> dict[str, Any]:
-        return self._engine.health()
+    _completions = Completions
 
     def close(self) -> None:
         run_sync(self._engine.aclose())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TextIO
 
 import aiohttp
 from aiohttp import web
 
+from .._local import LocalServer
 from ._config import POST_MAX_SIZE, SiteConfig
 from ._dispatch import AJAX_PATH, handle_ajax, handle_page
 from ._log import request_logger
@@ -86,7 +86,7 @@ def build_app(state: SiteState, log: TextIO | None = None) -> web.Application:
     return app
 
 
-class LocalSite:
+class LocalSite(LocalServer):
     """A local AI Power WordPress site, started with ``async with``::
 
     async with LocalSite(SiteConfig(generation="1.8")) as url:
@@ -103,13 +103,10 @@ class LocalSite:
     ) -> None:
         """``log``: where to write one line per request (method, path, action, status, ms);
         ``None`` (the default) logs nothing and costs nothing."""
+        super().__init__(host, port)
         self.config = config or SiteConfig()
-        self.host = host
-        self.port = port
         self._log = log
         self._state = SiteState(self.config)
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
     @property
     def stats(self) -> SiteStats:
@@ -145,35 +142,14 @@ class LocalSite:
         if self._state.upstream is not None:
             timeout = aiohttp.ClientTimeout(total=200)
             self._state.session = aiohttp.ClientSession(timeout=timeout)
-        app = build_app(self._state, self._log)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
-        self.url = f"http://{self.host}:{self.port}"
-        return self.url
+        return await self._listen(build_app(self._state, self._log))
 
     async def stop(self) -> None:
         """Stop serving and release everything."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._close()
         if self._state.session is not None:
             await self._state.session.close()
             self._state.session = None
-
-    async def __aenter__(self) -> str:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def __repr__(self) -> str:
         return f"LocalSite(generation={self.generation!r}, url={self.url!r})"

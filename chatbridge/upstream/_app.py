@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from types import TracebackType
 
 from aiohttp import web
 
+from .._local import LocalServer
 from ._behaviour import Behaviour, Plan
 from ._chat import chat_completions
 from ._config import MAX_REQUEST_BYTES, UpstreamConfig
@@ -86,7 +86,7 @@ def build_app(state: UpstreamState) -> web.Application:
     return app
 
 
-class LocalUpstream:
+class LocalUpstream(LocalServer):
     """A local OpenAI-compatible fake upstream, started with ``async with``::
 
     async with LocalUpstream(UpstreamConfig(api_key="sk-test")) as base_url:
@@ -101,12 +101,9 @@ class LocalUpstream:
         port: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(host, port)
         self.config = config or UpstreamConfig()
-        self.host = host
-        self.port = port
         self._state = UpstreamState(self.config, clock)
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
     @property
     def stats(self) -> UpstreamStats:
@@ -140,36 +137,12 @@ class LocalUpstream:
 
     async def start(self) -> str:
         """Start serving; returns the base URL (ending in ``/v1``)."""
-        runner = web.AppRunner(
+        return await self._listen(
             build_app(self._state),
-            access_log=None,
-            handle_signals=False,
+            "/v1",
             handler_cancellation=True,  # a client that goes away cancels its reply: counted
             shutdown_timeout=_SHUTDOWN_SECONDS,
         )
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
-        self.url = f"http://{self.host}:{self.port}/v1"
-        return self.url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> str:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def __repr__(self) -> str:
         return f"LocalUpstream(url={self.url!r})"
