@@ -1,48 +1,155 @@
-"""One deadline over many awaits, cheap enough to re-aim on every chunk.
+"""One deadline over many awaits, cheap enough to re-aim on every chunk and to make per call.
 
-``asyncio.timeout`` re-creates its timer on every ``reschedule`` and is tied to the task that
-entered it; a stream is iterated a chunk at a time, sometimes from a new task per chunk (the
-synchronous client). :class:`Watchdog` keeps one timer handle per attempt, moves the due time
-with a plain assignment, and only while an ``await`` is pending does its timer cancel the
-task doing it, then turns that cancellation into :class:`TimeoutError` with the same
-bookkeeping as ``asyncio.timeout`` (an outside cancellation that arrives meanwhile wins).
+``asyncio.timeout`` makes a timer per use and is tied to the task that entered it; a stream
+is iterated a chunk at a time, sometimes from a new task per chunk (the synchronous client).
+A :class:`Watchdog` moves its due time with a plain assignment, and only while an ``await``
+is pending does it cancel the task doing it, then turns that cancellation into a timeout with
+the same bookkeeping as ``asyncio.timeout`` (an outside cancellation that arrives meanwhile
+wins).
+
+The watchdogs of one event loop share one timer (:class:`_Alarm`): a watchdog files its due
+time in the alarm's heap, and the loop's single timer handle is moved only when a due time
+earlier than every other arrives. A call costs one heap push instead of a timer handle made
+and cancelled. Entries of watchdogs that ended or moved on stay in the heap until their time
+comes (or until a clean-up when the heap has doubled) and are then dropped unread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import heapq
+import itertools
+import weakref
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 __all__ = ["Watchdog"]
 
 T = TypeVar("T")
+_current_task = asyncio.current_task
+_INF = float("inf")
+
+
+class _Alarm:
+    """The shared timer of one event loop's watchdogs. It holds the loop and the watchdogs
+    weakly: a finished call's watchdog is freed at once, its entries dropped when reached.
+    When the last open watchdog closes, the timer is cancelled and the heap emptied, so an
+    idle alarm holds nothing of its loop (a closed loop can be freed)."""
+
+    __slots__ = ("__weakref__", "_context", "_handle", "_heap", "_limit", "_loop", "_order", "open")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = weakref.ref(loop)
+        self._heap: list[tuple[float, int, weakref.ref[Watchdog]]] = []
+        self._handle: asyncio.TimerHandle | None = None
+        self._order = itertools.count()
+        self._limit = 1024  # past this many entries, drop the dead ones (then double it)
+        # The timer runs in a context of its own, not a copy of the call that armed it.
+        self._context = contextvars.Context()
+        #: Watchdogs made and not yet closed.
+        self.open = 0
+
+    def file(self, dog: Watchdog, due: float, loop: asyncio.AbstractEventLoop) -> None:
+        heap = self._heap
+        heapq.heappush(heap, (due, next(self._order), weakref.ref(dog)))
+        handle = self._handle
+        if handle is None or due < handle.when():
+            if handle is not None:
+                handle.cancel()
+            self._handle = loop.call_at(due, self._ring, context=self._context)
+        if len(heap) > self._limit:
+            self._sweep()
+
+    def release(self) -> None:
+        """A watchdog closed; after the last, stop the timer and forget every entry."""
+        self.open -= 1
+        if self.open <= 0:
+            self.open = 0
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            self._heap.clear()
+
+    def _sweep(self) -> None:
+        live = []
+        for entry in self._heap:
+            dog = entry[2]()
+            if dog is not None and not dog.closed:
+                live.append(entry)
+        heapq.heapify(live)
+        self._heap = live
+        self._limit = max(1024, 2 * len(live))
+
+    def _ring(self) -> None:
+        self._handle = None
+        loop = self._loop()
+        if loop is None:
+            return
+        now = loop.time()
+        while self._heap and self._heap[0][0] <= now:
+            due, _, ref = heapq.heappop(self._heap)
+            dog = ref()
+            if dog is not None and not dog.closed:
+                dog._ring(due, now)  # may file a new entry (and arm the timer for it)
+        heap, handle = self._heap, self._handle
+        if heap and (handle is None or heap[0][0] < handle.when()):
+            if handle is not None:
+                handle.cancel()
+            self._handle = loop.call_at(heap[0][0], self._ring, context=self._context)
+
+
+_alarms: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Alarm] = weakref.WeakKeyDictionary()
+#: The last loop asked for and its alarm (most programs run one loop): no dictionary look-up.
+_last: tuple[weakref.ref[asyncio.AbstractEventLoop], _Alarm] | None = None
+
+
+def _alarm(loop: asyncio.AbstractEventLoop) -> _Alarm:
+    global _last
+    last = _last
+    if last is not None and last[0]() is loop:
+        return last[1]
+    alarm = _alarms.get(loop)
+    if alarm is None:
+        alarm = _alarms[loop] = _Alarm(loop)
+    _last = (weakref.ref(loop), alarm)
+    return alarm
 
 
 class Watchdog:
-    __slots__ = ("_fired", "_handle", "_loop", "_task", "due")
+    __slots__ = (
+        "__weakref__",
+        "_alarm",
+        "_fired",
+        "_loop",
+        "_task",
+        "closed",
+        "due",
+        "filed",
+        "now",
+    )
 
     def __init__(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._handle: asyncio.TimerHandle | None = None
+        loop = self._loop = asyncio.get_running_loop()
+        alarm = self._alarm = _alarm(loop)
+        alarm.open += 1
         self._task: asyncio.Task[Any] | None = None
         self._fired = False
         #: Loop time at which a pending wait gives up.
-        self.due = float("inf")
-
-    def now(self) -> float:
-        return self._loop.time()
+        self.due = _INF
+        #: The earliest due time this watchdog has in the alarm's heap.
+        self.filed = _INF
+        self.closed = False
+        #: The loop's clock.
+        self.now = loop.time
 
     def enter(self, due: float) -> None:
         """An await is about to start in the current task; it may last until ``due``."""
         self.due = due
-        if due != float("inf"):
-            handle = self._handle
-            if handle is None or handle.when() > due:
-                if handle is not None:
-                    handle.cancel()
-                self._handle = self._loop.call_at(due, self._check)
-        self._task = asyncio.current_task()
+        if due < self.filed:
+            self.filed = due
+            self._alarm.file(self, due, self._loop)
+        self._task = _current_task(self._loop)  # with the loop: no look-up of the running loop
         self._fired = False
 
     def leave(self) -> None:
@@ -67,18 +174,23 @@ class Watchdog:
         finally:
             self.leave()
 
-    def _check(self) -> None:
-        self._handle = None
+    def _ring(self, filed: float, now: float) -> None:
+        """The alarm reached an entry of this watchdog, filed for ``filed``."""
+        if filed != self.filed:
+            return  # an older entry: a nearer one is filed
+        self.filed = _INF
         task = self._task
-        if task is None:  # nothing pending: the next wait arms a new timer
+        if task is None:  # nothing pending: the next wait files its due time again
             return
-        if self._loop.time() < self.due:
-            self._handle = self._loop.call_at(self.due, self._check)
+        if now < self.due:  # the wait was given longer since: file that instead
+            self.filed = self.due
+            self._alarm.file(self, self.due, self._loop)
             return
         self._fired = True
         task.cancel()
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
+        if not self.closed:
+            self.closed = True
+            self._task = None
+            self._alarm.release()

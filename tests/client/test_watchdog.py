@@ -61,3 +61,70 @@ async def test_waits_from_different_tasks_share_one_watchdog() -> None:
     with pytest.raises(TimeoutError):
         await asyncio.create_task(dog.wait(asyncio.sleep(1), due))
     dog.close()
+
+
+async def test_the_watchdogs_of_a_loop_share_one_timer() -> None:
+    """A thousand calls' watchdogs add no timer handles to the loop past the first, and the
+    entries of finished ones are dropped: the shared heap stays bounded."""
+    from chatbridge._client._watchdog import _alarm
+
+    loop = asyncio.get_running_loop()
+    before = len(loop._scheduled)  # type: ignore[attr-defined]
+    for _ in range(5000):
+        dog = Watchdog()
+        assert await dog.wait(asyncio.sleep(0, "ok"), dog.now() + 60) == "ok"
+        dog.close()
+    assert len(loop._scheduled) <= before + 1  # type: ignore[attr-defined]
+    assert len(_alarm(loop)._heap) <= 2048
+    # and a later, nearer due time still fires on time
+    dog = Watchdog()
+    started = dog.now()
+    with pytest.raises(TimeoutError):
+        await dog.wait(asyncio.sleep(10), started + 0.05)
+    assert dog.now() - started < 0.5
+    dog.close()
+
+
+def _live_alarm_timers(loop: asyncio.AbstractEventLoop) -> int:
+    return sum(
+        1
+        for handle in loop._scheduled  # type: ignore[attr-defined]
+        if not handle.cancelled() and getattr(handle._callback, "__name__", "") == "_ring"
+    )
+
+
+async def test_re_aiming_while_the_timer_rings_leaves_one_timer() -> None:
+    """A wait whose due time moved later is filed again while the shared timer rings: that
+    must not leave a second timer behind (they used to pile up, one per such wait)."""
+    loop = asyncio.get_running_loop()
+    keeper = Watchdog()  # an open watchdog with a far entry keeps the heap non-empty
+    keeper.enter(keeper.now() + 60)
+    keeper.leave()
+    for _ in range(20):
+        dog = Watchdog()
+        dog.enter(dog.now() + 0.005)  # rings while the wait is still pending...
+        dog.due = dog.now() + 0.02  # ...but it has been given longer: filed again in the ring
+        await asyncio.sleep(0.01)
+        dog.leave()
+        dog.close()
+    assert _live_alarm_timers(loop) == 1
+    keeper.close()
+    assert _live_alarm_timers(loop) == 0  # the last watchdog closed: no timer left
+
+
+def test_a_closed_loop_is_not_kept_alive_by_the_shared_timer() -> None:
+    import gc
+    import weakref
+
+    loops = []
+
+    async def one_call() -> None:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        dog = Watchdog()
+        await dog.wait(asyncio.sleep(0), dog.now() + 60)  # a far entry stays in the heap
+        dog.close()
+
+    for _ in range(10):
+        asyncio.run(one_call())
+    gc.collect()
+    assert sum(ref() is not None for ref in loops) == 0
