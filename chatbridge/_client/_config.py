@@ -33,7 +33,7 @@ from typing import Any
 from yarl import URL
 
 from .._exceptions import ConfigError, ProviderNotFoundError
-from .._providers._base import BaseProvider
+from .._providers._base import AsyncGeneratorProvider, BaseProvider
 from .._providers._registry import get_provider
 from ._policy import Policy
 
@@ -81,6 +81,17 @@ class Target:
     @cached_property
     def provider_name(self) -> str:
         return self.provider.get_name()
+
+    @cached_property
+    def streams(self) -> bool:
+        """Does the provider stream (``create_async_generator``), or answer whole?"""
+        return issubclass(self.provider, AsyncGeneratorProvider)
+
+    @cached_property
+    def default_answer_model(self) -> str:
+        """The model named in answers when the call names none: the target's own, else the
+        provider's default."""
+        return self.model or str(getattr(self.provider, "default_model", None) or "")
 
     @cached_property
     def key(self) -> str:

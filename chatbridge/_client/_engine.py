@@ -20,12 +20,16 @@ from ._models import (
     ChatbridgeInfo,
     ChatCompletion,
     ChatCompletionChunk,
-    ChoiceDelta,
-    ChunkChoice,
     CompletionUsage,
+    chatbridge_info,
+    completion,
+    completion_usage,
     content_chunk,
+    finish_chunk,
     new_completion_id,
     now,
+    role_chunk,
+    usage_chunk,
 )
 from ._policy import Policy
 from ._router import CallReport, Router
@@ -59,10 +63,11 @@ def check_messages(messages: Any) -> Messages:
     if not isinstance(messages, list | tuple) or not messages:
         raise InvalidRequestError("messages must be a non-empty list", param="messages")
     for index, message in enumerate(messages):
-        if not isinstance(message, Mapping) or "role" not in message:
-            raise InvalidRequestError(
-                f"messages[{index}] must be a mapping with a 'role'", param=f"messages[{index}]"
-            )
+        if (type(message) is dict or isinstance(message, Mapping)) and "role" in message:
+            continue
+        raise InvalidRequestError(
+            f"messages[{index}] must be a mapping with a 'role'", param=f"messages[{index}]"
+        )
     return messages
 
 
@@ -165,8 +170,8 @@ class Engine:
         target = report.target or report.current
         if target is None:
             return requested or ""
-        if target.model:
-            return target.model
+        if target.model or not requested:
+            return target.default_answer_model or requested or ""
         getter = getattr(target.provider, "get_model", None)
         if requested and getter is not None:
             try:
@@ -177,50 +182,40 @@ class Engine:
         return str(default or requested or "")
 
     @staticmethod
-    def info(report: CallReport) -> dict[str, Any]:
-        """The ``chatbridge`` field, as plain data (validated with the model that holds it)."""
+    def info(report: CallReport) -> ChatbridgeInfo:
+        """The ``chatbridge`` field: the route, who answered and every attempt so far."""
         target = report.target or report.current
-        return {
-            "route": report.route,
-            "provider": target.provider_name if target else None,
-            "site": target.site if target else None,
-            "target": target.label if target else None,
-            "attempts": list(report.attempts),
-        }
+        if target is None:
+            return chatbridge_info(report.route, None, None, None, report.attempts)
+        return chatbridge_info(
+            report.route, target.provider_name, target.site, target.label, report.attempts
+        )
 
     async def complete(
         self, model: str, messages: Messages, timeout: float | None, options: dict[str, Any]
     ) -> ChatCompletion:
         route, requested = await self.resolve(model)
         report = CallReport(route.name)
-        parts = [
-            text
-            async for text in self.router.run(
-                route,
-                messages,
-                report,
-                model=requested,
-                options=options,
-                timeout=timeout,
-                buffered=True,
-            )
-        ]
+        text = ""
+        async for text in self.router.run(  # noqa: B007 - one item: the whole answer
+            route,
+            messages,
+            report,
+            model=requested,
+            options=options,
+            timeout=timeout,
+            buffered=True,
+        ):
+            pass
         usage = report.usage
-        # One validation of the whole tree: about half the cost of building it model by model.
-        return ChatCompletion.model_validate(
-            {
-                "id": new_completion_id(),
-                "created": now(),
-                "model": self.answered_model(report, requested),
-                "choices": [
-                    {
-                        "message": {"content": "".join(parts)},
-                        "finish_reason": report.finish.reason if report.finish else "stop",
-                    }
-                ],
-                "usage": _usage(usage) if usage else None,
-                "chatbridge": self.info(report),
-            }
+        return completion(
+            new_completion_id(),
+            now(),
+            self.answered_model(report, requested),
+            text,
+            report.finish.reason if report.finish else "stop",
+            _usage(usage) if usage else None,
+            self.info(report),
         )
 
     async def stream(
@@ -249,41 +244,20 @@ class Engine:
                 if first:
                     first = False
                     name = self.answered_model(report, requested)
-                    yield ChatCompletionChunk(
-                        id=ident,
-                        created=created,
-                        model=name,
-                        choices=[ChunkChoice(delta=ChoiceDelta(role="assistant", content=text))],
-                    ).with_info(ChatbridgeInfo.model_validate(self.info(report)))
+                    yield role_chunk(ident, created, name, text, self.info(report))
                     continue
                 yield content_chunk(ident, created, name, text)
         finally:
             await aclose(texts)
         if first:  # an empty answer: the role chunk still comes first, as OpenAI sends it
             name = self.answered_model(report, requested)
-            yield ChatCompletionChunk(
-                id=ident,
-                created=created,
-                model=name,
-                choices=[ChunkChoice(delta=ChoiceDelta(role="assistant", content=""))],
-            )
+            yield role_chunk(ident, created, name, "", None)
         # ``model`` stays the first chunk's for the whole stream (after a continuation, the
         # final chunk's ``chatbridge`` field names the target that finished it).
         finish = report.finish.reason if report.finish else "stop"
-        yield ChatCompletionChunk(
-            id=ident,
-            created=created,
-            model=name,
-            choices=[ChunkChoice(delta=ChoiceDelta(), finish_reason=finish)],
-        ).with_info(ChatbridgeInfo.model_validate(self.info(report)))
+        yield finish_chunk(ident, created, name, finish, self.info(report))
         if include_usage and report.usage is not None:
-            yield ChatCompletionChunk(
-                id=ident,
-                created=created,
-                model=name,
-                choices=[],
-                usage=CompletionUsage(**_usage(report.usage)),
-            )
+            yield usage_chunk(ident, created, name, _usage(report.usage))
 
     def health(self) -> dict[str, Any]:
         """Every target's breaker and cool-down, by route, then by target label."""
@@ -308,15 +282,13 @@ class Engine:
             await self.embedded.aclose()
 
 
-def _usage(usage: Any) -> dict[str, int]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
+def _usage(usage: Any) -> CompletionUsage:
+    return completion_usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
 
 
 def split_options(kwargs: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    if not kwargs:
+        return False, kwargs
     stream_options = kwargs.pop("stream_options", None) or {}
     include_usage = (
         bool(stream_options.get("include_usage")) if isinstance(stream_options, Mapping) else False

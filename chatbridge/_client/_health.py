@@ -52,6 +52,7 @@ class HealthBook:
         self.rand = rand
         self._targets: dict[str, TargetHealth] = {}
         self._max = max_targets
+        self._passes: dict[str, Ticket] = {}
         # The synchronous client's private loop and the caller's loops may share a book.
         self._lock = threading.Lock()
         self._fleet = None
@@ -64,6 +65,29 @@ class HealthBook:
     def shared(self) -> bool:
         """Is the breaker state shared with other processes?"""
         return self._fleet is not None
+
+    # A book of this process's own breakers answers at once: the router asks these without
+    # an ``await`` when the book is not shared.
+
+    def admit_now(self, key: str) -> Ticket:
+        """:meth:`admit` for a book that is not shared. A passing target's ticket is made
+        once and reused (a local book reads only its gate and health)."""
+        health = self.get(key)
+        gate = health.gate()
+        if gate is Gate.PASS:
+            ticket = self._passes.get(key)
+            if ticket is None or ticket.health is not health:
+                ticket = self._passes[key] = Ticket(key, health, gate)
+            return ticket
+        return Ticket(key, health, gate, health.available_at())
+
+    def succeeded_now(self, ticket: Ticket) -> None:
+        """:meth:`succeeded` for a book that is not shared."""
+        ticket.health.success()
+
+    def available_now(self, key: str) -> bool:
+        """:meth:`available` for a book that is not shared."""
+        return self.get(key).available()
 
     # The router reports through these, whichever kind of book it has: this process's own
     # breakers (``TargetHealth``), or the fleet's in a shared store (``FleetHealth``, which
@@ -131,6 +155,7 @@ class HealthBook:
                 for old, entry in self._targets.items():
                     if entry.state is BreakerState.CLOSED and not entry.probing:
                         del self._targets[old]
+                        self._passes.pop(old, None)
                         break
             health = self._targets[key] = TargetHealth(self.policy, self.clock, self.rand)
             return health

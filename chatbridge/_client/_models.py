@@ -5,6 +5,7 @@ tried; OpenAI clients ignore unknown fields."""
 from __future__ import annotations
 
 import os
+import random
 import time
 from typing import Any, Literal
 
@@ -20,13 +21,27 @@ __all__ = [
     "ChoiceDelta",
     "ChunkChoice",
     "CompletionUsage",
+    "attempt",
+    "chatbridge_info",
+    "completion",
+    "completion_usage",
     "content_chunk",
+    "finish_chunk",
     "new_completion_id",
+    "role_chunk",
+    "usage_chunk",
 ]
 
 
+_ids = random.Random()
+os.register_at_fork(after_in_child=_ids.seed)
+_bits = _ids.getrandbits
+
+
 def new_completion_id() -> str:
-    return "chatcmpl-" + os.urandom(12).hex()
+    """A fresh ``chatcmpl-`` id: 96 random bits from a generator of our own (seeded from the
+    OS, reseeded in each forked worker, untouched by ``random.seed``): unique, not secret."""
+    return f"chatcmpl-{_bits(96):024x}"
 
 
 def now() -> int:
@@ -38,7 +53,10 @@ def _is_none(value: object) -> bool:
 
 
 class Attempt(BaseModel):
-    """One try of one target during a call."""
+    """One try of one target during a call. Frozen: a record of what happened, shared by
+    every chunk and error of the call that reports it."""
+
+    model_config = ConfigDict(frozen=True)
 
     target: str
     provider: str
@@ -134,42 +152,199 @@ class ChatCompletionChunk(BaseModel):
         return info if isinstance(info, ChatbridgeInfo) else None
 
 
+# Trusted construction. Every response object the client hands out is built from values the
+# router made itself (text a provider yielded, counts, names), so the client builds them
+# without validating again: a fraction of the cost, on the path every call and every streamed
+# chunk takes. ``tests/client/test_models_fast.py`` holds each builder equal to the validated
+# construction: field for field, fields set, and byte for byte in JSON.
+
 _new = object.__new__
 _set = object.__setattr__
 
 
-def content_chunk(ident: str, created: int, model: str, text: str) -> ChatCompletionChunk:
-    """A content chunk, built without re-validating values the router made itself: less
-    than half the cost of validating, on the path every streamed token takes. A test holds
-    it equal, field for field and byte for byte, to the validated construction."""
-    delta = _new(ChoiceDelta)
-    _set(delta, "__dict__", {"role": None, "content": text})
-    _set(delta, "__pydantic_fields_set__", {"content"})
-    _set(delta, "__pydantic_extra__", None)
-    _set(delta, "__pydantic_private__", None)
-    choice = _new(ChunkChoice)
-    _set(
-        choice,
-        "__dict__",
-        {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None},
-    )
-    _set(choice, "__pydantic_fields_set__", {"delta"})
-    _set(choice, "__pydantic_extra__", None)
-    _set(choice, "__pydantic_private__", None)
-    chunk: ChatCompletionChunk = _new(ChatCompletionChunk)
-    _set(
-        chunk,
-        "__dict__",
+def _trusted(cls: type[Any], values: dict[str, Any], given: set[str], extra: Any = None) -> Any:
+    """An instance of ``cls`` holding ``values`` as is (``given``: the fields the caller set;
+    ``extra``: ``{}`` for models that allow extra fields, else ``None``)."""
+    model = _new(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", given)
+    _set(model, "__pydantic_extra__", extra)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+def _delta(role: str | None, text: str | None, given: set[str]) -> ChoiceDelta:
+    return _trusted(ChoiceDelta, {"role": role, "content": text}, given)  # type: ignore[no-any-return]
+
+
+def _chunk(
+    ident: str,
+    created: int,
+    model: str,
+    choice: ChunkChoice | None,
+    info: ChatbridgeInfo | None = None,
+    usage: CompletionUsage | None = None,
+) -> ChatCompletionChunk:
+    given = {"id", "created", "model", "choices"}
+    if usage is not None:
+        given.add("usage")
+    chunk: ChatCompletionChunk = _trusted(
+        ChatCompletionChunk,
         {
             "id": ident,
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
-            "choices": [choice],
-            "usage": None,
+            "choices": [choice] if choice is not None else [],
+            "usage": usage,
         },
+        given,
+        {"chatbridge": info} if info is not None else {},
     )
-    _set(chunk, "__pydantic_fields_set__", {"id", "created", "model", "choices"})
-    _set(chunk, "__pydantic_extra__", {})
-    _set(chunk, "__pydantic_private__", None)
     return chunk
+
+
+def content_chunk(ident: str, created: int, model: str, text: str) -> ChatCompletionChunk:
+    """A chunk of answer text (every streamed piece after the first)."""
+    choice = _trusted(
+        ChunkChoice,
+        {
+            "index": 0,
+            "delta": _delta(None, text, {"content"}),
+            "logprobs": None,
+            "finish_reason": None,
+        },
+        {"delta"},
+    )
+    return _chunk(ident, created, model, choice)
+
+
+def role_chunk(
+    ident: str, created: int, model: str, text: str, info: ChatbridgeInfo | None
+) -> ChatCompletionChunk:
+    """The first chunk: the role, the first text and (``info``) who started answering."""
+    choice = _trusted(
+        ChunkChoice,
+        {
+            "index": 0,
+            "delta": _delta("assistant", text, {"role", "content"}),
+            "logprobs": None,
+            "finish_reason": None,
+        },
+        {"delta"},
+    )
+    return _chunk(ident, created, model, choice, info)
+
+
+def finish_chunk(
+    ident: str, created: int, model: str, finish: str, info: ChatbridgeInfo | None
+) -> ChatCompletionChunk:
+    """The last chunk of the answer: an empty delta, the finish reason, every attempt."""
+    choice = _trusted(
+        ChunkChoice,
+        {"index": 0, "delta": _delta(None, None, set()), "logprobs": None, "finish_reason": finish},
+        {"delta", "finish_reason"},
+    )
+    return _chunk(ident, created, model, choice, info)
+
+
+def usage_chunk(
+    ident: str, created: int, model: str, usage: CompletionUsage
+) -> ChatCompletionChunk:
+    """``stream_options={"include_usage": True}``: after the last, no choices and the usage."""
+    return _chunk(ident, created, model, None, usage=usage)
+
+
+def completion_usage(prompt: int, completion: int, total: int) -> CompletionUsage:
+    usage: CompletionUsage = _trusted(
+        CompletionUsage,
+        {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total},
+        {"prompt_tokens", "completion_tokens", "total_tokens"},
+    )
+    return usage
+
+
+def attempt(
+    target: str,
+    provider: str,
+    outcome: str,
+    seconds: float | None = None,
+    error: str | None = None,
+    message: str | None = None,
+) -> Attempt:
+    """An :class:`Attempt` as the router records it (``None``: a field it did not set)."""
+    given = {"target", "provider", "outcome"}
+    if seconds is not None:
+        given.add("seconds")
+    if error is not None:
+        given.add("error")
+    if message is not None:
+        given.add("message")
+    made: Attempt = _trusted(
+        Attempt,
+        {
+            "target": target,
+            "provider": provider,
+            "error": error,
+            "message": message,
+            "seconds": 0.0 if seconds is None else seconds,
+            "outcome": outcome,
+        },
+        given,
+    )
+    return made
+
+
+def chatbridge_info(
+    route: str,
+    provider: str | None,
+    site: str | None,
+    target: str | None,
+    attempts: list[Attempt],
+) -> ChatbridgeInfo:
+    """The ``chatbridge`` field: who answered, and every attempt made so far."""
+    info: ChatbridgeInfo = _trusted(
+        ChatbridgeInfo,
+        {
+            "route": route,
+            "provider": provider,
+            "site": site,
+            "target": target,
+            "attempts": list(attempts),
+        },
+        {"route", "provider", "site", "target", "attempts"},
+    )
+    return info
+
+
+def completion(
+    ident: str,
+    created: int,
+    model: str,
+    text: str,
+    finish: str,
+    usage: CompletionUsage | None,
+    info: ChatbridgeInfo | None,
+) -> ChatCompletion:
+    """A whole answer (``stream=False``)."""
+    message = _trusted(ChatCompletionMessage, {"role": "assistant", "content": text}, {"content"})
+    choice = _trusted(
+        Choice,
+        {"index": 0, "message": message, "logprobs": None, "finish_reason": finish},
+        {"message", "finish_reason"},
+    )
+    answer: ChatCompletion = _trusted(
+        ChatCompletion,
+        {
+            "id": ident,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [choice],
+            "usage": usage,
+            "chatbridge": info,
+        },
+        {"id", "created", "model", "choices", "usage", "chatbridge"},
+        {},
+    )
+    return answer

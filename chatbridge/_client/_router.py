@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from types import AsyncGeneratorType
 from typing import Any
 
 from .._exceptions import (
@@ -31,12 +32,11 @@ from .._exceptions import (
     RequestTimeoutError,
     TruncatedStreamError,
 )
-from .._providers._base import AsyncGeneratorProvider
 from .._providers._sync import aclose
 from .._types import FinishReason, Messages, Usage
 from ._config import Route, Target
 from ._health import Gate, HealthBook, Ticket
-from ._models import Attempt
+from ._models import Attempt, attempt
 from ._policy import Action, FirstTokenTimeout, Policy, StallTimeout, classify
 from ._watchdog import Watchdog
 
@@ -53,13 +53,13 @@ _SKIP_REASONS = {
 _MAX_WAITS = 2
 
 
-@dataclass
+@dataclass(slots=True)
 class CallReport:
     """What happened during one call; the client turns it into the ``chatbridge`` field."""
 
     route: str
-    #: Each try as a plain dict of :class:`Attempt`'s fields (validated once, at the end).
-    attempts: list[dict[str, Any]] = field(default_factory=list)
+    #: Each try (and each target skipped), in order.
+    attempts: list[Attempt] = field(default_factory=list)
     target: Target | None = None
     #: The target of the attempt in progress (the one streaming now).
     current: Target | None = None
@@ -68,7 +68,7 @@ class CallReport:
     continued: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _CallState:
     """One call's bookkeeping across its attempts."""
 
@@ -119,6 +119,8 @@ class Router:
         dog = Watchdog()
         deadline = dog.now() + (timeout if timeout is not None else self.policy.timeout)
         call = _CallState(deadline)
+        book = self.health
+        local = not book.shared  # its own breakers: asked without an await
         try:
             while True:
                 earliest = float("inf")
@@ -128,9 +130,14 @@ class Router:
                     if call.delivered and not target.continues_prefill:
                         self._skip(report, target, "cannot continue a partial answer", call)
                         continue
-                    if dog.now() >= deadline:
+                    now = dog.now()
+                    if now >= deadline:
                         break  # before a gate can hand out a probe no attempt would use
-                    ticket = await self.health.admit(target.key, deadline - dog.now())
+                    ticket = (
+                        book.admit_now(target.key)
+                        if local
+                        else await book.admit(target.key, deadline - now)
+                    )
                     health, gate = ticket.health, ticket.gate
                     if gate in _SKIP_REASONS:
                         self._skip(report, target, _SKIP_REASONS[gate], call)
@@ -142,7 +149,7 @@ class Router:
                         retried = False
                         while dog.now() < deadline:
                             started = dog.now()
-                            prefill = "".join(call.delivered)
+                            prefill = "".join(call.delivered) if call.delivered else ""
                             sent = (
                                 [*messages, {"role": "assistant", "content": prefill}]
                                 if prefill
@@ -151,32 +158,63 @@ class Router:
                             attempt_text: list[str] = []
                             report.current = target
                             report.finish = report.usage = None
-                            first_limit, stall_limit = await self._limits(
-                                route, index, call, buffered
-                            )
+                            first_limit = stall_limit = None
+                            if len(route.targets) > 1:  # else no one could take over
+                                first_limit, stall_limit = await self._limits(
+                                    route, index, call, buffered
+                                )
                             whole = buffered and first_limit is None and stall_limit is None
+                            watched = first_limit is not None or stall_limit is not None
+                            limit = None
+                            due = deadline
                             try:
                                 stream = self._open(
                                     target, sent, model, options, deadline - started, whole
                                 )
+                                # ``async for`` pulls each item; the watchdog covers each
+                                # pull (entered before it, left as the item arrives).
+                                if watched:
+                                    limit = first_limit
+                                    if limit is not None:
+                                        due = min(deadline, dog.now() + limit)
+                                dog.enter(due)
                                 try:
-                                    if whole:
-                                        await self._drain(stream, report, deadline, attempt_text)
-                                    else:
-                                        async for text in self._watched(
-                                            stream,
-                                            dog,
-                                            report,
-                                            deadline,
-                                            attempt_text,
-                                            first_limit,
-                                            stall_limit,
-                                        ):
-                                            if not buffered:
-                                                call.delivered.append(text)
-                                                yield text
-                                finally:
+                                    async for item in stream:
+                                        dog.leave()
+                                        if type(item) is str:
+                                            if item:
+                                                attempt_text.append(item)
+                                                if not buffered:
+                                                    call.delivered.append(item)
+                                                    yield item
+                                        elif isinstance(item, FinishReason):
+                                            report.finish = item
+                                        elif isinstance(item, Usage):
+                                            report.usage = item
+                                        if watched:
+                                            limit = stall_limit if attempt_text else first_limit
+                                            due = deadline
+                                            if limit is not None:
+                                                due = min(deadline, dog.now() + limit)
+                                        dog.enter(due)
+                                except BaseException as exc:
+                                    # A cancellation that is this watchdog's alone is a
+                                    # timeout; anything else (the caller leaving early
+                                    # included) passes on. Either way the stream is closed,
+                                    # which releases its connection.
+                                    expired = isinstance(exc, asyncio.CancelledError) and (
+                                        dog.expired()
+                                    )
+                                    dog.leave()
                                     await aclose(stream)
+                                    if expired:
+                                        raise _too_slow(
+                                            due, deadline, limit, attempt_text
+                                        ) from None
+                                    raise
+                                dog.leave()
+                                if type(stream) is not AsyncGeneratorType:
+                                    await aclose(stream)  # (an exhausted generator is closed)
                             except Exception as error:
                                 call.errors.append(error)
                                 self._failed(report, target, error, dog.now() - started)
@@ -204,12 +242,14 @@ class Router:
                                 if not limited:
                                     call.failed.add(index)
                                 break
-                            await self.health.succeeded(ticket)
+                            if local:
+                                book.succeeded_now(ticket)
+                            else:
+                                await book.succeeded(ticket)
                             verdict = True
-                            if buffered:
-                                for text in attempt_text:
-                                    yield text
                             self._answered(report, target, dog.now() - started, bool(prefill))
+                            if buffered:
+                                yield "".join(attempt_text)
                             return
                     finally:
                         if probe and not verdict:  # no verdict (cancelled, out of time): free it
@@ -233,7 +273,7 @@ class Router:
                         "The answer was cut off and no target could continue it",
                         partial="".join(call.delivered),
                     )
-                    cut.attempts = [Attempt.model_validate(a) for a in report.attempts]
+                    cut.attempts = list(report.attempts)
                     raise cut from (call.errors[-1] if call.errors else None)
                 raise self._all_failed(route, report, call.errors, earliest - now, now >= deadline)
         finally:
@@ -254,65 +294,6 @@ class Router:
         )
         return True
 
-    async def _watched(
-        self,
-        stream: AsyncIterator[Any],
-        dog: Watchdog,
-        report: CallReport,
-        deadline: float,
-        text: list[str],
-        first_limit: float | None,
-        stall_limit: float | None,
-    ) -> AsyncIterator[str]:
-        """One attempt's text under the deadline, the first-token and the stall limits. The
-        watchdog looks up the awaiting task per chunk: a caller may pull each chunk from a
-        different task (``asyncio.wait_for``, the synchronous client)."""
-        while True:
-            limit = stall_limit if text else first_limit
-            due = deadline
-            if limit is not None:
-                due = min(deadline, dog.now() + limit)
-            dog.enter(due)
-            try:
-                item = await stream.__anext__()
-            except StopAsyncIteration:
-                return
-            except asyncio.CancelledError:
-                if dog.expired():
-                    raise _too_slow(due, deadline, limit, text) from None
-                raise
-            finally:
-                dog.leave()
-            if type(item) is str:
-                if item:
-                    text.append(item)
-                    yield item
-            elif isinstance(item, FinishReason):
-                report.finish = item
-            elif isinstance(item, Usage):
-                report.usage = item
-
-    @staticmethod
-    async def _drain(
-        stream: AsyncIterator[Any], report: CallReport, deadline: float, text: list[str]
-    ) -> None:
-        """A buffered attempt with only the call's deadline to keep: nothing is handed over
-        until it ends, so one ``asyncio.timeout`` covers it, with no per-chunk bookkeeping."""
-        try:
-            async with asyncio.timeout_at(deadline) as scope:
-                async for item in stream:
-                    if type(item) is str:
-                        if item:
-                            text.append(item)
-                    elif isinstance(item, FinishReason):
-                        report.finish = item
-                    elif isinstance(item, Usage):
-                        report.usage = item
-        except TimeoutError as exc:
-            if scope.expired():
-                raise RequestTimeoutError("The call's deadline passed") from exc
-            raise
-
     async def _limits(
         self, route: Route, index: int, call: _CallState, buffered: bool
     ) -> tuple[float | None, float | None]:
@@ -325,7 +306,10 @@ class Router:
         for other_index, other in enumerate(route.targets):
             if other_index == index or other_index in call.failed:
                 continue
-            if not await self.health.available(other.key):
+            if self.health.shared:
+                if not await self.health.available(other.key):
+                    continue
+            elif not self.health.available_now(other.key):
                 continue
             if other.continues_prefill or not call.delivered:
                 before = True
@@ -351,30 +335,24 @@ class Router:
         could take over, and nothing is handed over before the end), so a provider that can
         answer in one piece is asked to (``stream=False``): cheaper than parsing a stream.
         Providers that cannot choose ignore the option."""
-        provider = target.provider
-        kwargs: dict[str, Any] = {**(options or {}), **target.options}
+        kwargs: dict[str, Any] = {**options, **target.options} if options else {**target.options}
         kwargs["timeout"] = max(remaining, 0.001)
         if whole:
             kwargs["stream"] = False
         name = target.model or model or ""
-        if issubclass(provider, AsyncGeneratorProvider):
-            stream: AsyncIterator[Any] = provider.create_async_generator(name, messages, **kwargs)
+        if target.streams:
+            stream: AsyncIterator[Any] = target.provider.create_async_generator(  # type: ignore[attr-defined]
+                name, messages, **kwargs
+            )
             return stream
-        return _whole(provider.create_async(name, messages, **kwargs))  # type: ignore[attr-defined]
+        return _whole(target.provider.create_async(name, messages, **kwargs))  # type: ignore[attr-defined]
 
     @staticmethod
     def _skip(report: CallReport, target: Target, why: str, call: _CallState) -> None:
         if (id(target), why) in call.skipped:
             return
         call.skipped.add((id(target), why))
-        report.attempts.append(
-            {
-                "target": target.label,
-                "provider": target.provider_name,
-                "message": why,
-                "outcome": "skipped",
-            }
-        )
+        report.attempts.append(attempt(target.label, target.provider_name, "skipped", message=why))
 
     @staticmethod
     def _failed(report: CallReport, target: Target, error: BaseException, seconds: float) -> None:
@@ -386,14 +364,14 @@ class Router:
             _message(error),
         )
         report.attempts.append(
-            {
-                "target": target.label,
-                "provider": target.provider_name,
-                "error": type(error).__name__,
-                "message": _message(error),
-                "seconds": round(seconds, 4),
-                "outcome": "failed",
-            }
+            attempt(
+                target.label,
+                target.provider_name,
+                "failed",
+                round(seconds, 4),
+                type(error).__name__,
+                _message(error),
+            )
         )
 
     @staticmethod
@@ -402,13 +380,9 @@ class Router:
         report.continued = continued
         if continued:
             report.usage = None  # the first part's usage is unknown: report none
+        outcome = "continued" if continued else "answered"
         report.attempts.append(
-            {
-                "target": target.label,
-                "provider": target.provider_name,
-                "seconds": round(seconds, 4),
-                "outcome": "continued" if continued else "answered",
-            }
+            attempt(target.label, target.provider_name, outcome, round(seconds, 4))
         )
 
     @staticmethod
@@ -419,7 +393,7 @@ class Router:
         wait: float,
         late: bool,
     ) -> AllTargetsFailedError:
-        attempts = [Attempt.model_validate(a) for a in report.attempts]
+        attempts = list(report.attempts)
         reasons = "; ".join(
             f"{a.target}: {a.error + ': ' if a.error else ''}{a.message}" for a in attempts
         )
