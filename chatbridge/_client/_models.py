@@ -159,17 +159,22 @@ class ChatCompletionChunk(BaseModel):
 # construction: field for field, fields set, and byte for byte in JSON.
 
 _new = object.__new__
-_set = object.__setattr__
+# The setters of BaseModel's four slots, taken once: no attribute look-up through the
+# model class per assignment (about a quarter cheaper, more when the classes are not in cache).
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_given = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _trusted(cls: type[Any], values: dict[str, Any], given: set[str], extra: Any = None) -> Any:
     """An instance of ``cls`` holding ``values`` as is (``given``: the fields the caller set;
     ``extra``: ``{}`` for models that allow extra fields, else ``None``)."""
     model = _new(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", given)
-    _set(model, "__pydantic_extra__", extra)
-    _set(model, "__pydantic_private__", None)
+    _set_dict(model, values)
+    _set_given(model, given)
+    _set_extra(model, extra)
+    _set_private(model, None)
     return model
 
 
@@ -205,18 +210,34 @@ def _chunk(
 
 
 def content_chunk(ident: str, created: int, model: str, text: str) -> ChatCompletionChunk:
-    """A chunk of answer text (every streamed piece after the first)."""
-    choice = _trusted(
-        ChunkChoice,
+    """A chunk of answer text (every streamed piece after the first): the path every streamed
+    piece takes, so its three objects are made in line."""
+    delta = _new(ChoiceDelta)
+    _set_dict(delta, {"role": None, "content": text})
+    _set_given(delta, {"content"})
+    _set_extra(delta, None)
+    _set_private(delta, None)
+    choice = _new(ChunkChoice)
+    _set_dict(choice, {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None})
+    _set_given(choice, {"delta"})
+    _set_extra(choice, None)
+    _set_private(choice, None)
+    chunk: ChatCompletionChunk = _new(ChatCompletionChunk)
+    _set_dict(
+        chunk,
         {
-            "index": 0,
-            "delta": _delta(None, text, {"content"}),
-            "logprobs": None,
-            "finish_reason": None,
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [choice],
+            "usage": None,
         },
-        {"delta"},
     )
-    return _chunk(ident, created, model, choice)
+    _set_given(chunk, {"id", "created", "model", "choices"})
+    _set_extra(chunk, {})
+    _set_private(chunk, None)
+    return chunk
 
 
 def role_chunk(

@@ -44,13 +44,15 @@ __all__ = ["CallReport", "Router"]
 
 log = logging.getLogger("chatbridge.client")
 
-_SKIP_REASONS = {
-    Gate.OPEN: "circuit breaker open",
-    Gate.BUSY: "circuit breaker half-open, its one probe in flight",
-    Gate.COOLING: "cooling down after a rate limit",
-}
+#: Why a target is skipped: its breaker is open, its half-open probe is taken, or it cools.
+_SKIP_REASONS = (
+    "circuit breaker open",
+    "circuit breaker half-open, its one probe in flight",
+    "cooling down after a rate limit",
+)
 #: How often one call waits for a cooling target when nothing else is available.
 _MAX_WAITS = 2
+_INF = float("inf")
 
 
 @dataclass(slots=True)
@@ -68,19 +70,40 @@ class CallReport:
     continued: bool = False
 
 
-@dataclass(slots=True)
+_NO_INDEXES: frozenset[int] = frozenset()
+
+
 class _CallState:
     """One call's bookkeeping across its attempts."""
 
-    deadline: float
-    #: The text handed to the caller so far (a stream's continuation prefill).
-    delivered: list[str] = field(default_factory=list)
-    #: Indexes of the route's targets this call failed over from (never asked again).
-    failed: set[int] = field(default_factory=set)
-    skipped: set[tuple[int, str]] = field(default_factory=set)
-    errors: list[BaseException] = field(default_factory=list)
-    waits: int = 0
-    stop: bool = False
+    __slots__ = (
+        "deadline",
+        "delivered",
+        "earliest",
+        "errors",
+        "failed",
+        "skipped",
+        "stop",
+        "waits",
+    )
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        #: The text handed to the caller so far (a stream's continuation prefill).
+        self.delivered: list[str] = []
+        #: Indexes of the route's targets this call failed over from (never asked again).
+        self.failed: set[int] | frozenset[int] = _NO_INDEXES  # a set from the first failure
+        self.skipped: set[tuple[int, str]] | None = None
+        self.errors: list[BaseException] = []
+        self.waits = 0
+        self.stop = False
+        #: This round's earliest time a skipped or rate-limited target may be asked again.
+        self.earliest = _INF
+
+    def fail(self, index: int) -> None:
+        if not self.failed:
+            self.failed = set()
+        self.failed.add(index)  # type: ignore[union-attr]
 
 
 def _message(error: BaseException) -> str:
@@ -104,6 +127,129 @@ class Router:
         self.health = health
         self.policy = policy
 
+    async def answer(
+        self,
+        route: Route,
+        messages: Messages,
+        report: CallReport,
+        *,
+        model: str | None = None,
+        options: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """The whole answer's text (a non-streamed call): nothing is handed over before an
+        attempt completes, so any failure can fail over. Finish reason, usage and attempts
+        land in ``report``."""
+        dog = Watchdog()
+        deadline = dog.now() + (timeout if timeout is not None else self.policy.timeout)
+        call = _CallState(deadline)
+        book = self.health
+        local = not book.shared  # its own breakers: asked without an await
+        several = len(route.targets) > 1
+        try:
+            while True:
+                call.earliest = _INF
+                for index, target in enumerate(route.targets):
+                    if index in call.failed:
+                        continue
+                    now = dog.now()
+                    if now >= deadline:
+                        break  # before a gate can hand out a probe no attempt would use
+                    if local:
+                        ticket = book.admit_now(target.key)
+                    else:
+                        ticket = await book.admit(target.key, deadline - now)
+                        now = dog.now()
+                    gate = ticket.gate
+                    if gate is not Gate.PASS and gate is not Gate.PROBE:
+                        self._skip_gate(report, target, ticket, call)
+                        continue
+                    probe, verdict = gate is Gate.PROBE, False
+                    try:
+                        retried = False
+                        while now < deadline:
+                            started = now
+                            report.current = target
+                            report.finish = report.usage = None
+                            first_limit = stall_limit = None
+                            if several:  # else no one could take over
+                                first_limit, stall_limit = await self._limits(
+                                    route, index, call, True
+                                )
+                            limit = first_limit
+                            due = deadline if limit is None else min(deadline, dog.now() + limit)
+                            parts: list[str] = []
+                            try:
+                                stream = self._open(
+                                    target,
+                                    messages,
+                                    model,
+                                    options,
+                                    deadline - started,
+                                    first_limit is None and stall_limit is None,
+                                )
+                                # One task pulls every item: the watchdog is entered once
+                                # and only re-aimed per item when a limit applies.
+                                dog.enter(due)
+                                try:
+                                    async for item in stream:
+                                        if type(item) is str:
+                                            if item:
+                                                parts.append(item)
+                                        elif isinstance(item, FinishReason):
+                                            report.finish = item
+                                        elif isinstance(item, Usage):
+                                            report.usage = item
+                                        if stall_limit is not None or first_limit is not None:
+                                            limit = stall_limit if parts else first_limit
+                                            due = deadline
+                                            if limit is not None:
+                                                due = min(deadline, dog.now() + limit)
+                                            dog.aim(due)
+                                except BaseException as exc:
+                                    expired = isinstance(exc, asyncio.CancelledError) and (
+                                        dog.expired()
+                                    )
+                                    dog.leave()
+                                    await aclose(stream)
+                                    if expired:
+                                        raise _too_slow(due, deadline, limit, parts) from None
+                                    raise
+                                dog.leave()
+                                if type(stream) is not AsyncGeneratorType:
+                                    await aclose(stream)  # (an exhausted generator is closed)
+                            except Exception as error:
+                                verdict = await self._record_failure(
+                                    call, report, target, ticket, error, started, dog
+                                )
+                                pause = await self._retry_pause(
+                                    call, index, target, ticket, error, dog, retried or bool(parts)
+                                )
+                                if pause is not None:
+                                    retried, probe, verdict = True, False, False
+                                    await asyncio.sleep(pause)
+                                    now = dog.now()
+                                    continue
+                                break
+                            if local:
+                                book.succeeded_now(ticket)
+                            else:
+                                await book.succeeded(ticket)
+                            verdict = True
+                            self._answered(report, target, dog.now() - started, False)
+                            return parts[0] if len(parts) == 1 else "".join(parts)
+                    finally:
+                        if probe and not verdict:  # no verdict (cancelled, out of time): free it
+                            await _release_shielded(self.health, ticket)
+                    if call.stop or dog.now() >= deadline:
+                        break
+                else:
+                    if await self._waited(call, dog):
+                        continue
+                raise self._give_up(route, report, call, dog)
+        finally:
+            dog.close()
+
     async def run(
         self,
         route: Route,
@@ -113,17 +259,18 @@ class Router:
         model: str | None = None,
         options: dict[str, Any] | None = None,
         timeout: float | None = None,
-        buffered: bool = False,
     ) -> AsyncIterator[str]:
-        """The answer's text, in chunks. Finish reason, usage and attempts land in ``report``."""
+        """A streamed answer's text, in chunks as they come. Finish reason, usage and
+        attempts land in ``report``."""
         dog = Watchdog()
         deadline = dog.now() + (timeout if timeout is not None else self.policy.timeout)
         call = _CallState(deadline)
         book = self.health
         local = not book.shared  # its own breakers: asked without an await
+        several = len(route.targets) > 1
         try:
             while True:
-                earliest = float("inf")
+                call.earliest = _INF
                 for index, target in enumerate(route.targets):
                     if index in call.failed:
                         continue
@@ -133,22 +280,20 @@ class Router:
                     now = dog.now()
                     if now >= deadline:
                         break  # before a gate can hand out a probe no attempt would use
-                    ticket = (
-                        book.admit_now(target.key)
-                        if local
-                        else await book.admit(target.key, deadline - now)
-                    )
-                    health, gate = ticket.health, ticket.gate
-                    if gate in _SKIP_REASONS:
-                        self._skip(report, target, _SKIP_REASONS[gate], call)
-                        if gate is not Gate.BUSY:
-                            earliest = min(earliest, ticket.available_at)
+                    if local:
+                        ticket = book.admit_now(target.key)
+                    else:
+                        ticket = await book.admit(target.key, deadline - now)
+                        now = dog.now()
+                    gate = ticket.gate
+                    if gate is not Gate.PASS and gate is not Gate.PROBE:
+                        self._skip_gate(report, target, ticket, call)
                         continue
                     probe, verdict = gate is Gate.PROBE, False
                     try:
                         retried = False
-                        while dog.now() < deadline:
-                            started = dog.now()
+                        while now < deadline:
+                            started = now
                             prefill = "".join(call.delivered) if call.delivered else ""
                             sent = (
                                 [*messages, {"role": "assistant", "content": prefill}]
@@ -159,24 +304,20 @@ class Router:
                             report.current = target
                             report.finish = report.usage = None
                             first_limit = stall_limit = None
-                            if len(route.targets) > 1:  # else no one could take over
+                            if several:  # else no one could take over
                                 first_limit, stall_limit = await self._limits(
-                                    route, index, call, buffered
+                                    route, index, call, False
                                 )
-                            whole = buffered and first_limit is None and stall_limit is None
                             watched = first_limit is not None or stall_limit is not None
-                            limit = None
-                            due = deadline
+                            limit = first_limit
+                            due = deadline if limit is None else min(deadline, dog.now() + limit)
                             try:
                                 stream = self._open(
-                                    target, sent, model, options, deadline - started, whole
+                                    target, sent, model, options, deadline - started, False
                                 )
                                 # ``async for`` pulls each item; the watchdog covers each
-                                # pull (entered before it, left as the item arrives).
-                                if watched:
-                                    limit = first_limit
-                                    if limit is not None:
-                                        due = min(deadline, dog.now() + limit)
+                                # pull (entered before it, left as the item arrives: the
+                                # caller may pull the next one from another task).
                                 dog.enter(due)
                                 try:
                                     async for item in stream:
@@ -184,9 +325,8 @@ class Router:
                                         if type(item) is str:
                                             if item:
                                                 attempt_text.append(item)
-                                                if not buffered:
-                                                    call.delivered.append(item)
-                                                    yield item
+                                                call.delivered.append(item)
+                                                yield item
                                         elif isinstance(item, FinishReason):
                                             report.finish = item
                                         elif isinstance(item, Usage):
@@ -216,31 +356,23 @@ class Router:
                                 if type(stream) is not AsyncGeneratorType:
                                     await aclose(stream)  # (an exhausted generator is closed)
                             except Exception as error:
-                                call.errors.append(error)
-                                self._failed(report, target, error, dog.now() - started)
-                                verdict = await self._judge(ticket, error, dog.now() >= deadline)
-                                limited = isinstance(error, RateLimitError)
-                                if limited:
-                                    earliest = min(earliest, health.available_at())
-                                action = classify(error, target.provider.retryable_statuses)
-                                if action is Action.STOP:
-                                    if not call.delivered:
-                                        raise
-                                    call.stop = True  # no continuation after a refusal
-                                elif (
-                                    action is Action.RETRY
-                                    and not retried
-                                    and not attempt_text
-                                    and await self.health.passing(ticket)
-                                ):
-                                    pause = self.health.rand() * self.policy.retry_backoff
-                                    if dog.now() + pause < deadline:
-                                        retried = True
-                                        probe, verdict = False, False
-                                        await asyncio.sleep(pause)
-                                        continue
-                                if not limited:
-                                    call.failed.add(index)
+                                verdict = await self._record_failure(
+                                    call, report, target, ticket, error, started, dog
+                                )
+                                pause = await self._retry_pause(
+                                    call,
+                                    index,
+                                    target,
+                                    ticket,
+                                    error,
+                                    dog,
+                                    retried or bool(attempt_text),
+                                )
+                                if pause is not None:
+                                    retried, probe, verdict = True, False, False
+                                    await asyncio.sleep(pause)
+                                    now = dog.now()
+                                    continue
                                 break
                             if local:
                                 book.succeeded_now(ticket)
@@ -248,8 +380,6 @@ class Router:
                                 await book.succeeded(ticket)
                             verdict = True
                             self._answered(report, target, dog.now() - started, bool(prefill))
-                            if buffered:
-                                yield "".join(attempt_text)
                             return
                     finally:
                         if probe and not verdict:  # no verdict (cancelled, out of time): free it
@@ -257,17 +387,8 @@ class Router:
                     if call.stop or dog.now() >= deadline:
                         break
                 else:
-                    now = dog.now()
-                    if (
-                        not call.delivered
-                        and earliest < deadline
-                        and earliest - now <= self.policy.max_retry_after
-                        and call.waits < _MAX_WAITS
-                    ):
-                        call.waits += 1
-                        await asyncio.sleep(max(0.0, earliest - now))
+                    if not call.delivered and await self._waited(call, dog):
                         continue
-                now = dog.now()
                 if call.delivered:
                     cut = TruncatedStreamError(
                         "The answer was cut off and no target could continue it",
@@ -275,9 +396,93 @@ class Router:
                     )
                     cut.attempts = list(report.attempts)
                     raise cut from (call.errors[-1] if call.errors else None)
-                raise self._all_failed(route, report, call.errors, earliest - now, now >= deadline)
+                raise self._give_up(route, report, call, dog)
         finally:
             dog.close()
+
+    async def _record_failure(
+        self,
+        call: _CallState,
+        report: CallReport,
+        target: Target,
+        ticket: Ticket,
+        error: Exception,
+        started: float,
+        dog: Watchdog,
+    ) -> bool:
+        """Note a failed attempt (the call's errors, the report, the target's health);
+        whether the target's health was told (a verdict)."""
+        call.errors.append(error)
+        self._failed(report, target, error, dog.now() - started)
+        verdict = await self._judge(ticket, error, dog.now() >= call.deadline)
+        if isinstance(error, RateLimitError):
+            call.earliest = min(call.earliest, ticket.health.available_at())
+        return verdict
+
+    async def _retry_pause(
+        self,
+        call: _CallState,
+        index: int,
+        target: Target,
+        ticket: Ticket,
+        error: Exception,
+        dog: Watchdog,
+        no_retry: bool,
+    ) -> float | None:
+        """What the policy says after a failed attempt: the pause before asking the same
+        target once more, or ``None`` to fail over (the target is not asked again in this
+        call, unless it only asked to wait: a rate limit). Raises ``error`` when the call
+        must stop with it (nothing handed over yet)."""
+        action = classify(error, target.provider.retryable_statuses)
+        if action is Action.STOP:
+            if not call.delivered:
+                raise error
+            call.stop = True  # no continuation after a refusal
+        elif action is Action.RETRY and not no_retry and await self.health.passing(ticket):
+            pause = self.health.rand() * self.policy.retry_backoff
+            if dog.now() + pause < call.deadline:
+                return pause
+        if not isinstance(error, RateLimitError):
+            call.fail(index)
+        return None
+
+    def _skip_gate(
+        self, report: CallReport, target: Target, ticket: Ticket, call: _CallState
+    ) -> None:
+        """A target whose gate is shut for now: recorded once, and when it opens noted."""
+        gate = ticket.gate  # (compared by identity: an Enum's hash is Python code)
+        if gate is Gate.OPEN:
+            why = _SKIP_REASONS[0]
+        elif gate is Gate.COOLING:
+            why = _SKIP_REASONS[2]
+        else:
+            why = _SKIP_REASONS[1]
+        self._skip(report, target, why, call)
+        if gate is not Gate.BUSY:
+            call.earliest = min(call.earliest, ticket.available_at)
+
+    async def _waited(self, call: _CallState, dog: Watchdog) -> bool:
+        """Every target was tried or skipped this round: wait for the first to cool down,
+        when that fits the deadline and the policy (a bounded number of times)."""
+        now = dog.now()
+        earliest = call.earliest
+        if (
+            earliest < call.deadline
+            and earliest - now <= self.policy.max_retry_after
+            and call.waits < _MAX_WAITS
+        ):
+            call.waits += 1
+            await asyncio.sleep(max(0.0, earliest - now))
+            return True
+        return False
+
+    def _give_up(
+        self, route: Route, report: CallReport, call: _CallState, dog: Watchdog
+    ) -> AllTargetsFailedError:
+        now = dog.now()
+        return self._all_failed(
+            route, report, call.errors, call.earliest - now, now >= call.deadline
+        )
 
     async def _judge(self, ticket: Ticket, error: BaseException, late: bool) -> bool:
         """Tell the target's health what ``error`` says of it; whether that was a verdict.
@@ -349,7 +554,9 @@ class Router:
 
     @staticmethod
     def _skip(report: CallReport, target: Target, why: str, call: _CallState) -> None:
-        if (id(target), why) in call.skipped:
+        if call.skipped is None:
+            call.skipped = set()
+        elif (id(target), why) in call.skipped:
             return
         call.skipped.add((id(target), why))
         report.attempts.append(attempt(target.label, target.provider_name, "skipped", message=why))

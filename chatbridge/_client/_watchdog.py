@@ -32,44 +32,55 @@ _INF = float("inf")
 
 
 class _Alarm:
-    """The shared timer of one event loop's watchdogs. It holds the loop and the watchdogs
-    weakly: a finished call's watchdog is freed at once, its entries dropped when reached.
-    When the last open watchdog closes, the timer is cancelled and the heap emptied, so an
-    idle alarm holds nothing of its loop (a closed loop can be freed)."""
+    """The shared timer of one event loop's watchdogs. It holds its loop, its timer handle
+    and the watchdogs weakly: a finished call's watchdog is freed at once (its entries are
+    dropped when reached, or swept when the heap has doubled), and an alarm kept in the
+    registry holds nothing of a loop that has closed."""
 
-    __slots__ = ("__weakref__", "_context", "_handle", "_heap", "_limit", "_loop", "_order", "open")
+    __slots__ = (
+        "__weakref__",
+        "_armed_at",
+        "_context",
+        "_handle",
+        "_heap",
+        "_limit",
+        "_loop",
+        "_order",
+        "open",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = weakref.ref(loop)
         self._heap: list[tuple[float, int, weakref.ref[Watchdog]]] = []
-        self._handle: asyncio.TimerHandle | None = None
+        # The pending timer, held weakly: the loop's own schedule keeps it while it is due.
+        self._handle: weakref.ref[asyncio.TimerHandle] | None = None
+        #: When the pending timer rings (infinity: none pending).
+        self._armed_at = _INF
         self._order = itertools.count()
         self._limit = 1024  # past this many entries, drop the dead ones (then double it)
         # The timer runs in a context of its own, not a copy of the call that armed it.
         self._context = contextvars.Context()
-        #: Watchdogs made and not yet closed.
+        #: Watchdogs made and not yet closed. With none, a ring drops every entry and does
+        #: not re-arm: an idle loop is woken at most once.
         self.open = 0
 
     def file(self, dog: Watchdog, due: float, loop: asyncio.AbstractEventLoop) -> None:
         heap = self._heap
         heapq.heappush(heap, (due, next(self._order), weakref.ref(dog)))
-        handle = self._handle
-        if handle is None or due < handle.when():
-            if handle is not None:
-                handle.cancel()
-            self._handle = loop.call_at(due, self._ring, context=self._context)
         if len(heap) > self._limit:
             self._sweep()
+        if due < self._armed_at:
+            self._arm(loop, due)
 
-    def release(self) -> None:
-        """A watchdog closed; after the last, stop the timer and forget every entry."""
-        self.open -= 1
-        if self.open <= 0:
-            self.open = 0
-            if self._handle is not None:
-                self._handle.cancel()
-                self._handle = None
-            self._heap.clear()
+    def _arm(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
+        """Make the timer ring at ``due``, earlier than it would (one timer: moved only to
+        an earlier time; a later entry is reached by ringing at each entry in turn)."""
+        ref = self._handle
+        handle = ref() if ref is not None else None
+        if handle is not None:
+            handle.cancel()
+        self._armed_at = due
+        self._handle = weakref.ref(loop.call_at(due, self._ring, context=self._context))
 
     def _sweep(self) -> None:
         live = []
@@ -83,8 +94,12 @@ class _Alarm:
 
     def _ring(self) -> None:
         self._handle = None
+        self._armed_at = _INF
         loop = self._loop()
         if loop is None:
+            return
+        if not self.open:
+            self._heap.clear()
             return
         now = loop.time()
         while self._heap and self._heap[0][0] <= now:
@@ -92,11 +107,8 @@ class _Alarm:
             dog = ref()
             if dog is not None and not dog.closed:
                 dog._ring(due, now)  # may file a new entry (and arm the timer for it)
-        heap, handle = self._heap, self._handle
-        if heap and (handle is None or heap[0][0] < handle.when()):
-            if handle is not None:
-                handle.cancel()
-            self._handle = loop.call_at(heap[0][0], self._ring, context=self._context)
+        if self._heap and self._heap[0][0] < self._armed_at:
+            self._arm(loop, self._heap[0][0])
 
 
 _alarms: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Alarm] = weakref.WeakKeyDictionary()
@@ -152,6 +164,13 @@ class Watchdog:
         self._task = _current_task(self._loop)  # with the loop: no look-up of the running loop
         self._fired = False
 
+    def aim(self, due: float) -> None:
+        """Move the due time of the wait in progress in the same task (no task look-up)."""
+        self.due = due
+        if due < self.filed:
+            self.filed = due
+            self._alarm.file(self, due, self._loop)
+
     def leave(self) -> None:
         """The await ended (whichever way)."""
         self._task = None
@@ -193,4 +212,4 @@ class Watchdog:
         if not self.closed:
             self.closed = True
             self._task = None
-            self._alarm.release()
+            self._alarm.open -= 1

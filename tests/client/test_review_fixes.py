@@ -16,7 +16,7 @@ from chatbridge import (
     ConfigError,
     Policy,
 )
-from chatbridge._client._health import HealthBook
+from chatbridge._client._health import Gate, HealthBook
 from chatbridge.site import LocalSite
 from chatbridge.upstream import Behaviour, LocalUpstream, UpstreamConfig
 
@@ -234,3 +234,54 @@ async def test_nothing_is_sent_to_a_seed_site_that_is_gone(monkeypatch: pytest.M
         monkeypatch.setattr(ChatGptt, "url", url)  # retargeted: allowed
         answer = await client.chat.completions.create(model="gpt-4o", messages=QUESTION)
     assert answer.choices[0].message.content
+
+
+async def test_cancelling_a_judged_probe_in_its_retry_pause_frees_no_other_probe() -> None:
+    """A half-open probe fails with a retryable error (judged), and its call is cancelled
+    while it pauses before the retry. Another call has taken the next probe meanwhile: the
+    cancellation must not release that one (a third call would get a second probe)."""
+    from chatbridge import ConnectError, ResponseStatusError
+    from chatbridge._client._config import Route, Target
+    from chatbridge._client._router import CallReport, Router
+    from chatbridge._providers._base import AsyncGeneratorProvider
+
+    plan: list[str] = []
+
+    class Scripted(AsyncGeneratorProvider):
+        url = "http://scripted.invalid"
+
+        @classmethod
+        async def create_async_generator(cls, model, messages, **kwargs):  # type: ignore[no-untyped-def,override]
+            kind = plan.pop(0)
+            if kind == "404":
+                raise ResponseStatusError("not found", status=404)
+            if kind == "refused":
+                raise ConnectError("refused")
+            await asyncio.sleep(5)  # "hang"
+            yield "late"
+
+    policy = Policy(failure_threshold=1, cooldown=0, cooldown_max=0, retry_backoff=0.4, timeout=3)
+    book = HealthBook(policy, rand=lambda: 0.5)  # the retry pause is 0.2 s
+    router = Router(book, policy)
+    route = Route("r", (Target(Scripted, {"site_url": "http://scripted.invalid"}),))
+    health = book.get(route.targets[0].key)
+
+    async def ask() -> str:
+        return await router.answer(route, [{"role": "user", "content": "q"}], CallReport("r"))
+
+    plan[:] = ["404"]
+    with pytest.raises(AllTargetsFailedError):
+        await ask()  # the breaker opens (cool-down 0: half-open at once)
+    plan[:] = ["refused"]
+    first = asyncio.create_task(ask())  # takes the probe, fails (judged), pauses 0.2 s
+    await asyncio.sleep(0.05)
+    plan[:] = ["hang"]
+    second = asyncio.create_task(ask())  # takes the next probe and hangs
+    await asyncio.sleep(0.05)
+    assert health.probing
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    assert health.probing  # still the second call's
+    assert book.admit_now(route.targets[0].key).gate is Gate.BUSY
+    second.cancel()
+    await asyncio.gather(second, return_exceptions=True)
