@@ -1,13 +1,15 @@
 """Client CPU per message through ``AsyncClient`` against calling the provider directly.
 
-Run: .venv/bin/python bench/bench_client.py [--messages 300] [--rounds 5]
+Run: .venv/bin/python bench/bench_client.py [--messages 100] [--rounds 31]
 
 The local site (2.2, streaming, about 20 chunks per answer; and 2.2 JSON) runs in its own
-process, so only client work is measured. Rounds alternate between the three ways, and the
-medians and ratios come from one run:
+process, so only client work is measured. Each round runs the four ways back to back; a
+ratio is the median over the rounds of that round's ratio (steadier than a ratio of medians:
+a round's ways share its clock speed and load):
   1. ``AIPower`` called directly (``create_async_generator`` / ``create_async``);
-  2. ``AsyncClient`` with a one-target route (goal <= 1.05x of 1);
-  3. ``AsyncClient`` with a two-target route whose primary's breaker is open (goal <= 1.10x:
+  2. the floor: 1, with its answer turned into the client's typed response (no routing);
+  3. ``AsyncClient`` with a one-target route (goal <= 1.05x of 1);
+  4. ``AsyncClient`` with a two-target route whose primary's breaker is open (goal <= 1.10x:
      an open breaker costs nothing).
 Also the wall time of ``python -c "import chatbridge"`` (goal <= 0.15 s).
 """
@@ -27,6 +29,17 @@ sys.path.insert(0, str(HERE.parent))
 from bench._common import median, server_process  # noqa: E402
 from chatbridge import AIPower, AsyncClient, Policy, close_pool  # noqa: E402
 from chatbridge._client._health import HealthBook  # noqa: E402
+from chatbridge._client._models import (  # noqa: E402
+    ChatbridgeInfo,
+    attempt,
+    chatbridge_info,
+    completion,
+    content_chunk,
+    finish_chunk,
+    new_completion_id,
+    now,
+    role_chunk,
+)
 
 ASK = "message {} about the benchmark"
 
@@ -44,6 +57,43 @@ async def direct(url: str, messages: int, stream: bool) -> float:
         return "".join(
             [c async for c in AIPower.create_async_generator("", question, site_url=url)]
         )
+
+    await one(-1)
+    start = time.process_time()
+    for index in range(messages):
+        assert ASK.format(index) in await one(index)
+    elapsed = (time.process_time() - start) / messages
+    await close_pool()
+    return elapsed
+
+
+async def typed_only(url: str, messages: int, stream: bool) -> float:
+    """The floor: ``AIPower`` called directly, its answer turned into the client's typed
+    response (a ``ChatCompletion`` with its ``chatbridge`` field, or a typed chunk per piece
+    with the role and finish chunks), built the way the client builds them. No route, breaker,
+    deadline or policy: what the response types alone cost."""
+    ident, created = new_completion_id(), now()
+
+    def info() -> ChatbridgeInfo:
+        return chatbridge_info("r", "AIPower", url, "t", [attempt("t", "AIPower", "answered", 0.1)])
+
+    async def one(index: int) -> str:
+        question = [{"role": "user", "content": ASK.format(index)}]
+        if not stream:
+            text = await AIPower.create_async("", question, site_url=url)
+            answer = completion(new_completion_id(), now(), "m", text, "stop", None, info())
+            return answer.choices[0].message.content or ""
+        parts = []
+        first = True
+        async for piece in AIPower.create_async_generator("", question, site_url=url):
+            if first:
+                chunk = role_chunk(ident, created, "m", piece, info())
+                first = False
+            else:
+                chunk = content_chunk(ident, created, "m", piece)
+            parts.append(chunk.choices[0].delta.content or "")
+        finish_chunk(ident, created, "m", "stop", info())
+        return "".join(parts)
 
     await one(-1)
     start = time.process_time()
@@ -83,17 +133,24 @@ async def through_client(url: str, messages: int, stream: bool, open_primary: bo
 
 
 def measure(url: str, messages: int, rounds: int, stream: bool) -> None:
-    plain, one, two = [], [], []
+    plain, typed, one, two = [], [], [], []
     for _ in range(rounds):
         plain.append(asyncio.run(direct(url, messages, stream)))
+        typed.append(asyncio.run(typed_only(url, messages, stream)))
         one.append(asyncio.run(through_client(url, messages, stream, False)))
         two.append(asyncio.run(through_client(url, messages, stream, True)))
-    p, o, t = median(plain), median(one), median(two)
-    goal = "(goal <= 1.05x)"
-    print(f"   AIPower directly:                  {p * 1e6:7.1f} us")
-    print(f"   AsyncClient, one-target route:     {o * 1e6:7.1f} us  {o / p:5.3f}x {goal}")
-    goal = "(goal <= 1.10x)"
-    print(f"   AsyncClient, primary breaker open: {t * 1e6:7.1f} us  {t / p:5.3f}x {goal}")
+    p = median(plain)
+
+    def line(label: str, runs: list[float], goal: str) -> None:
+        # Each round runs the ways back to back, so a round's ratios share its conditions
+        # (clock speed, other load): their median is steadier than a ratio of medians.
+        paired = median([b / a for a, b in zip(plain, runs, strict=True)])
+        print(f"   {label:36s}{median(runs) * 1e6:7.1f} us  {paired:5.3f}x {goal}")
+
+    print(f"   {'AIPower directly:':36s}{p * 1e6:7.1f} us")
+    line("floor: typed response, no routing:", typed, "(what the response types cost)")
+    line("AsyncClient, one-target route:", one, "(goal <= 1.05x)")
+    line("AsyncClient, primary breaker open:", two, "(goal <= 1.10x)")
 
 
 def import_time() -> None:
@@ -115,8 +172,8 @@ def import_time() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--messages", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=31)
     args = parser.parse_args()
     print(f"client CPU per message, median of {args.rounds} rounds x {args.messages} messages")
     with server_process(site("--generation", "2.2")) as url:
