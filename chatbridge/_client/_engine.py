@@ -196,9 +196,17 @@ class Engine:
     ) -> ChatCompletion:
         route, requested = await self.resolve(model)
         report = CallReport(route.name)
-        text = await self.router.answer(
-            route, messages, report, model=requested, options=options, timeout=timeout
-        )
+        text = ""
+        async for text in self.router.run(  # noqa: B007 - one item: the whole answer
+            route,
+            messages,
+            report,
+            model=requested,
+            options=options,
+            timeout=timeout,
+            buffered=True,
+        ):
+            pass
         usage = report.usage
         return completion(
             new_completion_id(),

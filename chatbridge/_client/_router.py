@@ -127,129 +127,6 @@ class Router:
         self.health = health
         self.policy = policy
 
-    async def answer(
-        self,
-        route: Route,
-        messages: Messages,
-        report: CallReport,
-        *,
-        model: str | None = None,
-        options: dict[str, Any] | None = None,
-        timeout: float | None = None,
-    ) -> str:
-        """The whole answer's text (a non-streamed call): nothing is handed over before an
-        attempt completes, so any failure can fail over. Finish reason, usage and attempts
-        land in ``report``."""
-        dog = Watchdog()
-        deadline = dog.now() + (timeout if timeout is not None else self.policy.timeout)
-        call = _CallState(deadline)
-        book = self.health
-        local = not book.shared  # its own breakers: asked without an await
-        several = len(route.targets) > 1
-        try:
-            while True:
-                call.earliest = _INF
-                for index, target in enumerate(route.targets):
-                    if index in call.failed:
-                        continue
-                    now = dog.now()
-                    if now >= deadline:
-                        break  # before a gate can hand out a probe no attempt would use
-                    if local:
-                        ticket = book.admit_now(target.key)
-                    else:
-                        ticket = await book.admit(target.key, deadline - now)
-                        now = dog.now()
-                    gate = ticket.gate
-                    if gate is not Gate.PASS and gate is not Gate.PROBE:
-                        self._skip_gate(report, target, ticket, call)
-                        continue
-                    probe, verdict = gate is Gate.PROBE, False
-                    try:
-                        retried = False
-                        while now < deadline:
-                            started = now
-                            report.current = target
-                            report.finish = report.usage = None
-                            first_limit = stall_limit = None
-                            if several:  # else no one could take over
-                                first_limit, stall_limit = await self._limits(
-                                    route, index, call, True
-                                )
-                            limit = first_limit
-                            due = deadline if limit is None else min(deadline, dog.now() + limit)
-                            parts: list[str] = []
-                            try:
-                                stream = self._open(
-                                    target,
-                                    messages,
-                                    model,
-                                    options,
-                                    deadline - started,
-                                    first_limit is None and stall_limit is None,
-                                )
-                                # One task pulls every item: the watchdog is entered once
-                                # and only re-aimed per item when a limit applies.
-                                dog.enter(due)
-                                try:
-                                    async for item in stream:
-                                        if type(item) is str:
-                                            if item:
-                                                parts.append(item)
-                                        elif isinstance(item, FinishReason):
-                                            report.finish = item
-                                        elif isinstance(item, Usage):
-                                            report.usage = item
-                                        if stall_limit is not None or first_limit is not None:
-                                            limit = stall_limit if parts else first_limit
-                                            due = deadline
-                                            if limit is not None:
-                                                due = min(deadline, dog.now() + limit)
-                                            dog.aim(due)
-                                except BaseException as exc:
-                                    expired = isinstance(exc, asyncio.CancelledError) and (
-                                        dog.expired()
-                                    )
-                                    dog.leave()
-                                    await aclose(stream)
-                                    if expired:
-                                        raise _too_slow(due, deadline, limit, parts) from None
-                                    raise
-                                dog.leave()
-                                if type(stream) is not AsyncGeneratorType:
-                                    await aclose(stream)  # (an exhausted generator is closed)
-                            except Exception as error:
-                                verdict = await self._record_failure(
-                                    call, report, target, ticket, error, started, dog
-                                )
-                                pause = await self._retry_pause(
-                                    call, index, target, ticket, error, dog, retried or bool(parts)
-                                )
-                                if pause is not None:
-                                    retried, probe, verdict = True, False, False
-                                    await asyncio.sleep(pause)
-                                    now = dog.now()
-                                    continue
-                                break
-                            if local:
-                                book.succeeded_now(ticket)
-                            else:
-                                await book.succeeded(ticket)
-                            verdict = True
-                            self._answered(report, target, dog.now() - started, False)
-                            return parts[0] if len(parts) == 1 else "".join(parts)
-                    finally:
-                        if probe and not verdict:  # no verdict (cancelled, out of time): free it
-                            await _release_shielded(self.health, ticket)
-                    if call.stop or dog.now() >= deadline:
-                        break
-                else:
-                    if await self._waited(call, dog):
-                        continue
-                raise self._give_up(route, report, call, dog)
-        finally:
-            dog.close()
-
     async def run(
         self,
         route: Route,
@@ -259,9 +136,11 @@ class Router:
         model: str | None = None,
         options: dict[str, Any] | None = None,
         timeout: float | None = None,
+        buffered: bool = False,
     ) -> AsyncIterator[str]:
-        """A streamed answer's text, in chunks as they come. Finish reason, usage and
-        attempts land in ``report``."""
+        """The answer's text: in chunks as they come, or with ``buffered=True`` (a
+        non-streamed call) once, whole, when an attempt has completed. Finish reason, usage
+        and attempts land in ``report``."""
         dog = Watchdog()
         deadline = dog.now() + (timeout if timeout is not None else self.policy.timeout)
         call = _CallState(deadline)
@@ -300,43 +179,54 @@ class Router:
                                 if prefill
                                 else messages
                             )
-                            attempt_text: list[str] = []
+                            text: list[str] = []
                             report.current = target
                             report.finish = report.usage = None
                             first_limit = stall_limit = None
                             if several:  # else no one could take over
                                 first_limit, stall_limit = await self._limits(
-                                    route, index, call, False
+                                    route, index, call, buffered
                                 )
                             watched = first_limit is not None or stall_limit is not None
                             limit = first_limit
                             due = deadline if limit is None else min(deadline, dog.now() + limit)
                             try:
                                 stream = self._open(
-                                    target, sent, model, options, deadline - started, False
+                                    target,
+                                    sent,
+                                    model,
+                                    options,
+                                    deadline - started,
+                                    buffered and not watched,
                                 )
-                                # ``async for`` pulls each item; the watchdog covers each
-                                # pull (entered before it, left as the item arrives: the
-                                # caller may pull the next one from another task).
+                                # ``async for`` pulls each item under the watchdog. A stream
+                                # leaves it while the caller has the item (the next may be
+                                # pulled from another task); a buffered call stays in it
+                                # and only re-aims it when a limit applies.
                                 dog.enter(due)
                                 try:
                                     async for item in stream:
-                                        dog.leave()
+                                        if not buffered:
+                                            dog.leave()
                                         if type(item) is str:
                                             if item:
-                                                attempt_text.append(item)
-                                                call.delivered.append(item)
-                                                yield item
+                                                text.append(item)
+                                                if not buffered:
+                                                    call.delivered.append(item)
+                                                    yield item
                                         elif isinstance(item, FinishReason):
                                             report.finish = item
                                         elif isinstance(item, Usage):
                                             report.usage = item
                                         if watched:
-                                            limit = stall_limit if attempt_text else first_limit
+                                            limit = stall_limit if text else first_limit
                                             due = deadline
                                             if limit is not None:
                                                 due = min(deadline, dog.now() + limit)
-                                        dog.enter(due)
+                                        if not buffered:
+                                            dog.enter(due)
+                                        elif watched:
+                                            dog.aim(due)
                                 except BaseException as exc:
                                     # A cancellation that is this watchdog's alone is a
                                     # timeout; anything else (the caller leaving early
@@ -348,9 +238,7 @@ class Router:
                                     dog.leave()
                                     await aclose(stream)
                                     if expired:
-                                        raise _too_slow(
-                                            due, deadline, limit, attempt_text
-                                        ) from None
+                                        raise _too_slow(due, deadline, limit, text) from None
                                     raise
                                 dog.leave()
                                 if type(stream) is not AsyncGeneratorType:
@@ -360,13 +248,7 @@ class Router:
                                     call, report, target, ticket, error, started, dog
                                 )
                                 pause = await self._retry_pause(
-                                    call,
-                                    index,
-                                    target,
-                                    ticket,
-                                    error,
-                                    dog,
-                                    retried or bool(attempt_text),
+                                    call, index, target, ticket, error, dog, retried or bool(text)
                                 )
                                 if pause is not None:
                                     retried, probe, verdict = True, False, False
@@ -380,6 +262,8 @@ class Router:
                                 await book.succeeded(ticket)
                             verdict = True
                             self._answered(report, target, dog.now() - started, bool(prefill))
+                            if buffered:
+                                yield text[0] if len(text) == 1 else "".join(text)
                             return
                     finally:
                         if probe and not verdict:  # no verdict (cancelled, out of time): free it

@@ -267,7 +267,9 @@ async def test_cancelling_a_judged_probe_in_its_retry_pause_frees_no_other_probe
     health = book.get(route.targets[0].key)
 
     async def ask() -> str:
-        return await router.answer(route, [{"role": "user", "content": "q"}], CallReport("r"))
+        question = [{"role": "user", "content": "q"}]
+        texts = router.run(route, question, CallReport("r"), buffered=True)
+        return "".join([text async for text in texts])
 
     plan[:] = ["404"]
     with pytest.raises(AllTargetsFailedError):
