@@ -392,13 +392,15 @@ class Router:
         prefill), after some text in a stream only one that continues a prefill. So the last
         hope gets the whole deadline."""
         before = after = False
+        book = self.health
+        shared = book.shared
         for other_index, other in enumerate(route.targets):
             if other_index == index or other_index in call.failed:
                 continue
-            if self.health.shared:
-                if not await self.health.available(other.key):
+            if shared:
+                if not await book.available(other.key):
                     continue
-            elif not self.health.available_now(other.key):
+            elif not book.available_now(other.key):
                 continue
             if other.continues_prefill or not call.delivered:
                 before = True
@@ -438,12 +440,18 @@ class Router:
 
     @staticmethod
     def _skip(report: CallReport, target: Target, why: str, call: _CallState) -> None:
+        """Record a target skipped for ``why``, once per call. The record is the target's
+        own (attempts are frozen, and a skip has no time of its own to differ by)."""
         if call.skipped is None:
             call.skipped = set()
         elif (id(target), why) in call.skipped:
             return
         call.skipped.add((id(target), why))
-        report.attempts.append(attempt(target.label, target.provider_name, "skipped", message=why))
+        record = target.skip_records.get(why)
+        if record is None:
+            record = attempt(target.label, target.provider_name, "skipped", message=why)
+            target.skip_records[why] = record
+        report.attempts.append(record)
 
     @staticmethod
     def _failed(report: CallReport, target: Target, error: BaseException, seconds: float) -> None:

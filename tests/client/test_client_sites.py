@@ -276,3 +276,33 @@ def test_ctrl_c_cancels_a_sync_call_cleanly(tmp_path: Path) -> None:
     assert "upstream ended: 1" in out, out
     seconds = float(out.split("interrupted after ")[1].split("s,")[0])
     assert seconds < 3
+
+
+async def test_a_skipped_target_is_recorded_alike_on_every_call() -> None:
+    """A target skipped for an open breaker is named in every answer's attempts the same
+    way (one frozen record, shared), and equal to the validated record."""
+    from chatbridge._client._models import Attempt
+
+    policy = Policy(cooldown=3600, cooldown_max=3600, failure_threshold=1)
+    health = HealthBook(policy)
+    async with LocalSite() as url:
+        dead = {"provider": "AIPower", "site_url": "http://127.0.0.1:9"}
+        client = AsyncClient(
+            routes={"r": [dead, {"provider": "AIPower", "site_url": url}]},
+            policy=policy,
+            health=health,
+        )
+        health.get(client.routes["r"].targets[0].key).failure()  # open for an hour
+        answers = [await client.chat.completions.create(model="r", messages=HI) for _ in range(2)]
+    skips = [answer.chatbridge.attempts[0] for answer in answers if answer.chatbridge]
+    expected = Attempt.model_validate(
+        {
+            "target": "AIPower http://127.0.0.1:9",
+            "provider": "AIPower",
+            "message": "circuit breaker open",
+            "outcome": "skipped",
+        }
+    )
+    assert skips == [expected, expected]
+    assert skips[0].model_fields_set == expected.model_fields_set
+    assert [a.chatbridge.attempts[1].outcome for a in answers if a.chatbridge] == ["answered"] * 2
