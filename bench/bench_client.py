@@ -21,6 +21,7 @@ import asyncio
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,7 +50,12 @@ def site(*options: str) -> str:
     return f"from chatbridge.site._main import main; main([{args}])"
 
 
-async def direct(url: str, messages: int, stream: bool) -> float:
+Ask = Callable[[int], Awaitable[str]]
+
+
+def direct_asker(url: str, stream: bool) -> Ask:
+    """Message ``index`` asked of ``AIPower`` directly; returns the answer's text."""
+
     async def one(index: int) -> str:
         question = [{"role": "user", "content": ASK.format(index)}]
         if not stream:
@@ -58,16 +64,10 @@ async def direct(url: str, messages: int, stream: bool) -> float:
             [c async for c in AIPower.create_async_generator("", question, site_url=url)]
         )
 
-    await one(-1)
-    start = time.process_time()
-    for index in range(messages):
-        assert ASK.format(index) in await one(index)
-    elapsed = (time.process_time() - start) / messages
-    await close_pool()
-    return elapsed
+    return one
 
 
-async def typed_only(url: str, messages: int, stream: bool) -> float:
+def typed_asker(url: str, stream: bool) -> Ask:
     """The floor: ``AIPower`` called directly, its answer turned into the client's typed
     response (a ``ChatCompletion`` with its ``chatbridge`` field, or a typed chunk per piece
     with the role and finish chunks), built the way the client builds them. No route, breaker,
@@ -95,16 +95,12 @@ async def typed_only(url: str, messages: int, stream: bool) -> float:
         finish_chunk(ident, created, "m", "stop", info())
         return "".join(parts)
 
-    await one(-1)
-    start = time.process_time()
-    for index in range(messages):
-        assert ASK.format(index) in await one(index)
-    elapsed = (time.process_time() - start) / messages
-    await close_pool()
-    return elapsed
+    return one
 
 
-async def through_client(url: str, messages: int, stream: bool, open_primary: bool) -> float:
+def client_asker(url: str, stream: bool, open_primary: bool) -> Ask:
+    """Message ``index`` asked through ``AsyncClient``: a one-target route, or with
+    ``open_primary`` a two-target route whose first target's breaker is open for an hour."""
     policy = Policy(cooldown=3600, cooldown_max=3600, failure_threshold=1)
     health = HealthBook(policy)
     targets = [{"provider": "AIPower", "site_url": url}]
@@ -123,6 +119,11 @@ async def through_client(url: str, messages: int, stream: bool, open_primary: bo
         chunks = completions.create(model="r", messages=question, stream=True)
         return "".join([c.choices[0].delta.content or "" async for c in chunks])
 
+    return one
+
+
+async def cpu_per_message(one: Ask, messages: int) -> float:
+    """Process CPU seconds per message over ``messages`` messages, after one to warm up."""
     await one(-1)
     start = time.process_time()
     for index in range(messages):
@@ -135,10 +136,10 @@ async def through_client(url: str, messages: int, stream: bool, open_primary: bo
 def measure(url: str, messages: int, rounds: int, stream: bool) -> None:
     plain, typed, one, two = [], [], [], []
     for _ in range(rounds):
-        plain.append(asyncio.run(direct(url, messages, stream)))
-        typed.append(asyncio.run(typed_only(url, messages, stream)))
-        one.append(asyncio.run(through_client(url, messages, stream, False)))
-        two.append(asyncio.run(through_client(url, messages, stream, True)))
+        plain.append(asyncio.run(cpu_per_message(direct_asker(url, stream), messages)))
+        typed.append(asyncio.run(cpu_per_message(typed_asker(url, stream), messages)))
+        one.append(asyncio.run(cpu_per_message(client_asker(url, stream, False), messages)))
+        two.append(asyncio.run(cpu_per_message(client_asker(url, stream, True), messages)))
     p = median(plain)
 
     def line(label: str, runs: list[float], goal: str) -> None:

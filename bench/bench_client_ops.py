@@ -27,9 +27,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench._common import server_process  # noqa: E402
-from bench.bench_client import ASK, site  # noqa: E402
-from chatbridge import AIPower, AsyncClient, Policy, close_pool  # noqa: E402
-from chatbridge._client._health import HealthBook  # noqa: E402
+from bench.bench_client import ASK, client_asker, direct_asker, site  # noqa: E402
+from chatbridge import close_pool  # noqa: E402
 
 ROOT = str(HERE.parent) + "/"
 
@@ -63,29 +62,10 @@ class Counting:
 
 
 async def count(url: str, way: str, stream: bool, messages: int) -> Counter[tuple[str, str]]:
-    policy = Policy(cooldown=3600, cooldown_max=3600, failure_threshold=1)
-    health = HealthBook(policy)
-    targets = [{"provider": "AIPower", "site_url": url}]
-    if way == "open":
-        targets.insert(0, {"provider": "AIPower", "site_url": "http://127.0.0.1:9"})
-    client = AsyncClient(routes={"r": targets}, policy=policy, health=health)
-    if way == "open":
-        health.get(client.routes["r"].targets[0].key).failure()  # tripped: open for an hour
-    completions = client.chat.completions
-
-    async def one(index: int) -> str:
-        question = [{"role": "user", "content": ASK.format(index)}]
-        if way == "direct":
-            if not stream:
-                return await AIPower.create_async("", question, site_url=url)
-            pieces = AIPower.create_async_generator("", question, site_url=url)
-            return "".join([piece async for piece in pieces])
-        if not stream:
-            answer = await completions.create(model="r", messages=question)
-            return answer.choices[0].message.content or ""
-        chunks = completions.create(model="r", messages=question, stream=True)
-        return "".join([c.choices[0].delta.content or "" async for c in chunks])
-
+    if way == "direct":
+        one = direct_asker(url, stream)
+    else:
+        one = client_asker(url, stream, open_primary=way == "open")
     for index in range(3):  # warm: the page and its tokens are fetched, caches filled
         await one(-1 - index)
     with Counting() as counting:

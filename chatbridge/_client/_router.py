@@ -70,9 +70,6 @@ class CallReport:
     continued: bool = False
 
 
-_NO_INDEXES: frozenset[int] = frozenset()
-
-
 class _CallState:
     """One call's bookkeeping across its attempts."""
 
@@ -92,18 +89,13 @@ class _CallState:
         #: The text handed to the caller so far (a stream's continuation prefill).
         self.delivered: list[str] = []
         #: Indexes of the route's targets this call failed over from (never asked again).
-        self.failed: set[int] | frozenset[int] = _NO_INDEXES  # a set from the first failure
-        self.skipped: set[tuple[int, str]] | None = None
+        self.failed: set[int] = set()
+        self.skipped: set[tuple[int, str]] = set()
         self.errors: list[BaseException] = []
         self.waits = 0
         self.stop = False
         #: This round's earliest time a skipped or rate-limited target may be asked again.
         self.earliest = _INF
-
-    def fail(self, index: int) -> None:
-        if not self.failed:
-            self.failed = set()
-        self.failed.add(index)  # type: ignore[union-attr]
 
 
 def _message(error: BaseException) -> str:
@@ -327,7 +319,7 @@ class Router:
             if dog.now() + pause < call.deadline:
                 return pause
         if not isinstance(error, RateLimitError):
-            call.fail(index)
+            call.failed.add(index)
         return None
 
     def _skip_gate(
@@ -442,9 +434,7 @@ class Router:
     def _skip(report: CallReport, target: Target, why: str, call: _CallState) -> None:
         """Record a target skipped for ``why``, once per call. The record is the target's
         own (attempts are frozen, and a skip has no time of its own to differ by)."""
-        if call.skipped is None:
-            call.skipped = set()
-        elif (id(target), why) in call.skipped:
+        if (id(target), why) in call.skipped:
             return
         call.skipped.add((id(target), why))
         record = target.skip_records.get(why)
