@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from aiohttp import web
 
 from chatbridge import close_pool
+from chatbridge._aipower._client import _clients as _site_clients
+from chatbridge._client._engine import _BOOKS as _health_books
 from chatbridge.upstream import LocalUpstream, UpstreamConfig
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -42,6 +45,24 @@ async def _close_connection_pool() -> AsyncIterator[None]:
     """Each test's loop gets its own pool; close it explicitly at the end of the test."""
     yield
     await close_pool()
+
+
+@pytest.fixture(autouse=True)
+def _forget_sites() -> Iterator[None]:
+    """Each test starts with no site known: the process-wide site registry (token caches,
+    conversations) and the shared breakers are keyed by URL, and a later test's server can
+    get an earlier one's port (under load it does): it must not inherit that site's nonce,
+    generation or breaker."""
+    yield
+    _site_clients.clear()
+    _health_books.clear()
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that a test interrupts: SIGINT back to its default. A
+    background job (``pytest ... &``) starts with SIGINT ignored, and a child inherits that:
+    Python then never raises KeyboardInterrupt and Ctrl-C does nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def free_port() -> int:
