@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+#: The distribution's name on the package index (``import chatbridge`` and the command keep
+#: their name): what an install hint names.
+DISTRIBUTION = "chatbridge-wp"
+
+
+def install_hint(extra: str) -> str:
+    """How to add an optional extra, for a released install and for a checkout alike."""
+    return f"pip install '{DISTRIBUTION}[{extra}]', or in a checkout pip install -e '.[{extra}]'"
+
+
 #: Total deadline for one request, body included (seconds). The plugin's own upstream
 #: timeout is 200 s, and proxies in front usually cut at ~100 s (Cloudflare 524).
 DEFAULT_TIMEOUT = 120.0
