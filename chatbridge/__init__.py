@@ -41,7 +41,16 @@ from ._exceptions import (
     UpstreamError,
 )
 from ._prompt import format_prompt
-from ._types import AsyncResult, Chunk, CreateResult, FinishReason, Message, Messages, Usage
+from ._types import (
+    AsyncResult,
+    Chunk,
+    CreateResult,
+    FinishReason,
+    HistoryTrimmed,
+    Message,
+    Messages,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from ._aipower._conversation import Conversation
@@ -90,6 +99,7 @@ __all__ = [
     "CreateResult",
     "EmptyResponseError",
     "FinishReason",
+    "HistoryTrimmed",
     "InvalidRequestError",
     "LineDecoder",
     "Message",

@@ -66,10 +66,14 @@ LEGACY17_HISTORY_LIMIT = 10
 AIPKIT_HISTORY_LIMIT = 14
 #: A conversation the site cannot continue itself (a 1.7 cookie window, AIPKit past its
 #: memory, an edited history) is flattened into one message, at most this many characters:
-#: system prompts and the newest turns are kept, the oldest turns dropped first. (The
-#: current message and the system prompts are never dropped, so a single longer message
-#: still goes whole.) 12,000 characters keep a 1.7 history cookie far below the header cap.
+#: system prompts and the current message always go whole; of the earlier turns, long ones
+#: are shortened (their middle left out) and, only when even that is not enough, the oldest
+#: are dropped. What was left out is reported (``HistoryTrimmed``). 12,000 characters keep
+#: a model's context and a 1.7 history cookie within reason.
 FLATTENED_MESSAGE_BUDGET = 12_000
+#: A shortened turn keeps at least this many characters (its start and its end); turns no
+#: longer than this are kept whole or dropped whole.
+FLATTENED_TURN_MIN_CHARS = 1_000
 #: An OpenAI Assistants thread keeps every turn; this only bounds what we track.
 ASSISTANT_HISTORY_LIMIT = 1000
 #: Sites whose token caches are kept, and conversations remembered per site (LRU).

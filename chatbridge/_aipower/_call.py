@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -14,10 +15,12 @@ from .._constants import AIPOWER_READ_GAP, AIPOWER_TIMEOUT
 from .._exceptions import InvalidRequestError, RequestTimeoutError
 from .._http._pool import shared
 from .._http._session import StreamSession
+from .._types import HistoryTrimmed
 
 __all__ = ["ClientStats", "_Call", "check_timeout"]
 
 T = TypeVar("T")
+log = logging.getLogger("chatbridge.aipower")
 
 
 @dataclass
@@ -64,11 +67,22 @@ class _Call:
     provider: str | None = None
     #: The site's page-fetch jar, once the engine knows the site (see ``request_options``).
     site_jar: aiohttp.abc.AbstractCookieJar | None = None
+    #: Whether the caller wants a :class:`HistoryTrimmed` chunk before the answer when the
+    #: conversation had to be shortened; and that note, once the message was made.
+    history_notes: bool = False
+    trimmed: HistoryTrimmed | None = None
 
     _deadline: float | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.timeout = check_timeout(self.timeout)
+
+    def left_out(self, trimmed: HistoryTrimmed | None, site: str) -> None:
+        """The message sent leaves ``trimmed`` out of the conversation: say so (a warning,
+        and the note for the caller)."""
+        self.trimmed = trimmed
+        if trimmed is not None:
+            log.warning("%s: %s", site, trimmed.message)
 
     def start(self) -> None:
         """Start the clock (once; later calls keep the first deadline)."""

@@ -22,7 +22,7 @@ from typing import Any
 from .._constants import MAX_SITES
 from .._exceptions import ChatbridgeError, NonceError, ResponseError, ResponseStatusError
 from .._state import StateStore, current_store
-from .._types import Messages
+from .._types import HistoryTrimmed, Messages
 from ._call import ClientStats, _Call
 from ._conversation import Conversation, ConversationBook
 from ._exchange import aipkit_exchange, legacy_exchange
@@ -104,8 +104,10 @@ class SiteClient:
         *,
         conversation: Conversation | None = None,
         call: _Call | None = None,
-    ) -> AsyncGenerator[str, None]:
-        """The answer to the last user message, in chunks as the site sends them."""
+    ) -> AsyncGenerator[str | HistoryTrimmed, None]:
+        """The answer to the last user message, in chunks as the site sends them (and first,
+        when ``call.history_notes`` asks for it and the conversation had to be shortened to
+        fit the message, a :class:`HistoryTrimmed`)."""
         call = call or _Call()
         call.start()
         try:
@@ -118,6 +120,8 @@ class SiteClient:
                 try:
                     async with aclosing(self._attempt(call, tokens, split, conv)) as attempt:
                         async for chunk in attempt:
+                            if not yielded and call.history_notes and call.trimmed:
+                                yield call.trimmed  # before the text, once
                             yielded = True
                             yield chunk
                     break

@@ -109,6 +109,7 @@ def _setup_logging(debug: bool) -> None:
         ("chatbridge.server", logging.DEBUG if debug else logging.INFO),
         ("chatbridge.client", logging.WARNING),
         ("chatbridge.state", logging.WARNING),
+        ("chatbridge.aipower", logging.WARNING),  # a conversation shortened to fit a site
     ):
         logger = logging.getLogger(name)
         logger.setLevel(level)

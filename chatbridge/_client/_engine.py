@@ -26,6 +26,7 @@ from ._models import (
     completion_usage,
     content_chunk,
     finish_chunk,
+    history_note,
     new_completion_id,
     now,
     role_chunk,
@@ -130,6 +131,10 @@ class Engine:
         messages = check_messages(messages)
         timeout = check_timeout(timeout)
         include_usage, options = split_options(options)
+        # A site that is not sent the whole conversation says so (HistoryTrimmed), and the
+        # answer's ``chatbridge.history`` passes it on; providers that never shorten one
+        # ignore the option.
+        options = {**options, "history_notes": True}
         if stream:
             self.check_route(model)
             return self.stream(model, messages, timeout, options, include_usage)
@@ -187,8 +192,9 @@ class Engine:
         target = report.target or report.current
         if target is None:
             return chatbridge_info(report.route, None, None, None, report.attempts)
+        note = history_note(report.history) if report.history is not None else None
         return chatbridge_info(
-            report.route, target.provider_name, target.site, target.label, report.attempts
+            report.route, target.provider_name, target.site, target.label, report.attempts, note
         )
 
     async def complete(

@@ -33,7 +33,7 @@ from .._exceptions import (
     TruncatedStreamError,
 )
 from .._providers._sync import aclose
-from .._types import FinishReason, Messages, Usage
+from .._types import FinishReason, HistoryTrimmed, Messages, Usage
 from ._config import Route, Target
 from ._health import Gate, HealthBook, Ticket
 from ._models import Attempt, attempt
@@ -68,6 +68,8 @@ class CallReport:
     finish: FinishReason | None = None
     usage: Usage | None = None
     continued: bool = False
+    #: What the answer's site was not sent of the conversation (``None``: it was all sent).
+    history: HistoryTrimmed | None = None
 
 
 class _CallState:
@@ -174,6 +176,8 @@ class Router:
                             text: list[str] = []
                             report.current = target
                             report.finish = report.usage = None
+                            if not call.delivered:  # a note of text already handed over stays
+                                report.history = None
                             first_limit = stall_limit = None
                             if several:  # else no one could take over
                                 first_limit, stall_limit = await self._limits(
@@ -210,6 +214,8 @@ class Router:
                                             report.finish = item
                                         elif isinstance(item, Usage):
                                             report.usage = item
+                                        elif isinstance(item, HistoryTrimmed):
+                                            report.history = item
                                         if watched:
                                             limit = stall_limit if text else first_limit
                                             due = deadline

@@ -14,7 +14,7 @@ from .._aipower._client import SiteClient, SiteTarget, _Call, site_client, site_
 from .._aipower._conversation import Conversation
 from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import MissingSiteError
-from .._types import Messages
+from .._types import HistoryTrimmed, Messages
 
 __all__ = ["AIPowerSite", "wire_stats"]
 
@@ -63,18 +63,23 @@ class AIPowerSite:
         site_url: str | None = None,
         chat_page: str | None = None,
         bot_id: int | str | None = None,
+        history_notes: bool = False,
         **ignored: Any,
-    ) -> AsyncGenerator[str, None]:
+    ) -> AsyncGenerator[str | HistoryTrimmed, None]:
         """``ignored``: options other providers take (``stream``, ``temperature``…). An AI
         Power site decides those itself (rule 35), so they are accepted and not sent.
         ``timeout`` is the deadline of the whole call in seconds (``None``: none); ``0``,
-        negative, NaN, infinite or non-numeric values raise ``InvalidRequestError``."""
+        negative, NaN, infinite or non-numeric values raise ``InvalidRequestError``.
+        ``history_notes``: yield a :class:`HistoryTrimmed` before the text when the
+        conversation had to be shortened to fit the one message sent (a warning is logged
+        either way)."""
         call = _Call(
             proxy=proxy,
             timeout=check_timeout(timeout),
             cookies=cookies,
             headers=headers,
             provider=cls.__name__,
+            history_notes=history_notes,
         )
         client = cls.site(site_url, chat_page, bot_id)
         return client.stream(messages, conversation=conversation, call=call)
