@@ -28,11 +28,11 @@ PARSE_IN_THREAD_CHARS = 512 * 1024
 #: Redirects followed for one request.
 DEFAULT_MAX_REDIRECTS = 10
 #: Response header limits. Plugin 1.7 keeps the whole question and answer in a cookie, so a
-#: reply's Set-Cookie line reaches ~9 KB for a 6,000-character answer and grows with a
-#: conversation (aiohttp's default, 8,190 bytes, failed them as "unreachable"). A line or a
-#: field may hold 64 KiB, and a reply at most 64 header fields: the whole header block is
-#: capped at 4 MiB.
-MAX_HEADER_FIELD_BYTES = 64 * 1024
+#: reply's Set-Cookie line grows with the answer: ~9 KB for 6,000 characters, past 64 KiB
+#: for ~52 KB, megabytes for a long one (a browser reads it and drops the cookie). So one
+#: header line or field may be as long as the reply's body may be (the session's
+#: ``max_response_bytes``, ``DEFAULT_MAX_RESPONSE_BYTES`` by default), and a reply has at
+#: most this many header fields.
 MAX_HEADER_FIELDS = 64
 #: Longest cookie (name and value) kept, as browsers do. The 1.7 plugin's history cookie
 #: passes it with long answers; a browser then drops it and the site forgets the history, so

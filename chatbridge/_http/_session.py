@@ -25,7 +25,6 @@ from .._constants import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_READ_GAP,
     DEFAULT_TIMEOUT,
-    MAX_HEADER_FIELD_BYTES,
     MAX_HEADER_FIELDS,
 )
 from .._exceptions import (
@@ -35,6 +34,7 @@ from .._exceptions import (
     ResponseError,
     ResponseTooLargeError,
     TransportError,
+    excerpt,
 )
 from .._json import loads
 from ._cookies import Jars, request_with_jars
@@ -82,8 +82,16 @@ def translate(exc: BaseException, url: str) -> ChatbridgeError:
         return TransportError(f"Invalid URL: {exc}", url=url)
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return TransportError(f"The connection to {url} broke mid-reply: {exc}", url=url)
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return TransportError(f"The proxy refused the connection: {exc.message}", url=url)
     if isinstance(exc, aiohttp.ClientResponseError):
-        return TransportError(f"Bad HTTP reply from {url}: {exc.message}", url=url)
+        # The host answered, but its status line or headers cannot be read (malformed, or a
+        # header past the size cap): a reply we cannot read, not an unreachable host.
+        return ResponseError(
+            f"The reply from {url} cannot be read (its status line or headers): "
+            f"{excerpt(exc.message)}",
+            url=url,
+        )
     return TransportError(f"HTTP request to {url} failed: {exc!r}", url=url)
 
 
@@ -273,18 +281,19 @@ class _RequestContext:
                 self._response.close()  # a half-read body cannot go back to the pool
 
 
-def _header_limits() -> dict[str, Any]:
-    """aiohttp's header limits raised to ours (``max_headers`` exists from aiohttp 3.10)."""
+_SETS_MAX_HEADERS = "max_headers" in inspect.signature(aiohttp.ClientSession).parameters
+
+
+def _header_limits(max_response_bytes: int) -> dict[str, Any]:
+    """aiohttp's header limits raised to ours: a line or a field as long as a body may be
+    (``max_headers`` exists from aiohttp 3.10)."""
     limits: dict[str, Any] = {
-        "max_line_size": MAX_HEADER_FIELD_BYTES,
-        "max_field_size": MAX_HEADER_FIELD_BYTES,
+        "max_line_size": max_response_bytes,
+        "max_field_size": max_response_bytes,
     }
-    if "max_headers" in inspect.signature(aiohttp.ClientSession).parameters:
+    if _SETS_MAX_HEADERS:
         limits["max_headers"] = MAX_HEADER_FIELDS
     return limits
-
-
-_HEADER_LIMITS = _header_limits()
 
 
 def _timeout(
@@ -358,7 +367,7 @@ class StreamSession:
             timeout=self.timeout,
             trust_env=self._trust_env,
             auto_decompress=True,
-            **_HEADER_LIMITS,
+            **_header_limits(self.max_response_bytes),
         )
 
     async def close(self) -> None:

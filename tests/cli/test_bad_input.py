@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import socket
@@ -131,6 +132,26 @@ async def test_unreachable_host() -> None:
     result = await run_cli("chat", "--url", f"http://127.0.0.1:{free_port()}", "hi")
 
     assert_one_line_error(result, 5, "Cannot connect")
+
+
+async def test_a_reply_whose_headers_cannot_be_read_is_not_unreachable() -> None:
+    """The host answered (with a status line nobody can read): exit 10, not 5."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 abc nonsense\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        result = await run_cli("chat", "--url", f"http://127.0.0.1:{port}", "hi")
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    assert_one_line_error(result, 10, "cannot be read")
 
 
 async def test_not_an_ai_power_site(plain_url: str) -> None:

@@ -1,7 +1,10 @@
-"""A conversation that goes to a site as one message (issue 22, item 4): within the budget,
-the newest turns are kept and long turns lose their middle rather than being dropped whole;
-and whatever is left out is said (a log warning, a HistoryTrimmed chunk, the client's
-``chatbridge.history``)."""
+"""Long answers and the history after them (issue 22, items 4 and 5).
+
+A conversation that goes to a site as one message: within the budget, the newest turns are
+kept and long turns lose their middle rather than being dropped whole; and whatever is left
+out is said (a log warning, a HistoryTrimmed chunk, the client's ``chatbridge.history``).
+And plugin 1.7, whose history cookie grows with the answer: a 1 MB answer is read, its
+cookie dropped as a browser drops it, and the next turn still carries the history."""
 
 from __future__ import annotations
 
@@ -14,7 +17,11 @@ from hypothesis import strategies as st
 
 from chatbridge import AIPower, AsyncClient, Conversation, HistoryTrimmed, format_prompt
 from chatbridge._aipower._history import split_conversation
-from chatbridge._constants import FLATTENED_MESSAGE_BUDGET, FLATTENED_TURN_MIN_CHARS
+from chatbridge._constants import (
+    FLATTENED_MESSAGE_BUDGET,
+    FLATTENED_TURN_MIN_CHARS,
+    MAX_COOKIE_BYTES,
+)
 from tests.providers.conftest import SiteFactory, assistant, user
 
 BUDGET = FLATTENED_MESSAGE_BUDGET
@@ -155,3 +162,27 @@ async def test_the_client_answer_says_what_the_site_was_not_sent(local_site: Sit
     first_chunk, last_chunk = parts[0].chatbridge, parts[-1].chatbridge
     assert first_chunk is not None and first_chunk.history == whole.chatbridge.history
     assert last_chunk is not None and last_chunk.history == whole.chatbridge.history
+
+
+async def test_a_1_mb_answer_on_17_is_read_and_the_conversation_goes_on(
+    local_site: SiteFactory,
+) -> None:
+    """Genuine 1.7.14 answers over ~52 KB failed in every client: the Set-Cookie line that
+    holds the history passed the 64 KiB header limit (the local site sends that cookie too:
+    question and answer, PHP-serialised and url-encoded)."""
+    site, url = await local_site(generation="1.7")
+    conversation = Conversation()
+    messages = [user("a long one: " + long_answer(1_000_000))]
+    answer = await AIPower.create_async("", messages, site_url=url, conversation=conversation)
+    assert len(answer) > 1_000_000 and answer.endswith("(user 0, assistant 0)")
+    assert all(len(cookie.value) <= MAX_COOKIE_BYTES for cookie in conversation.cookie_jar)
+    messages += [assistant(answer), user("and in short?")]
+    chunks = [
+        chunk
+        async for chunk in AIPower.create_async_generator(
+            "", messages, site_url=url, conversation=conversation, history_notes=True
+        )
+    ]
+    assert isinstance(chunks[0], HistoryTrimmed) and chunks[0].dropped == 0
+    assert "Echo: User: a long one: w0 w1" in "".join(c for c in chunks if isinstance(c, str))
+    assert site.stats.answers == 2
