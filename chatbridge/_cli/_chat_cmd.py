@@ -16,6 +16,7 @@ from ._options import (
     add_page_options,
     check_proxy,
     route_target,
+    takes_base_url,
 )
 from ._output import print_json
 from ._repl import converse
@@ -68,7 +69,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--url",
         metavar="SITE",
-        help="any AI Power site (http:// or https://): its home page or the page with the chat",
+        help="any AI Power site (http:// or https://): its home page or the page with the "
+        "chat; for OpenAICompatible, the endpoint's base URL (http://127.0.0.1:11434/v1)",
     )
     parser.add_argument(
         "--model",
@@ -103,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
         target = route_target(args.config, args.model)
     else:
         target = Target.resolve(args.provider, args.url, args.model)
+        if takes_base_url(target.provider) and (args.chat_page or args.bot_id is not None):
+            raise UsageError(
+                f"--chat-page and --bot-id pick a chat on an AI Power site; "
+                f"{target.name} talks to an endpoint (--url is its base URL)"
+            )
         target = replace(target, chat_page=args.chat_page, bot_id=args.bot_id)
     check_proxy(args.proxy)
     opening = [{"role": "system", "content": args.system}] if args.system else []

@@ -205,11 +205,21 @@ class Target:
 
     @classmethod
     def resolve(cls, provider: str | None, url: str | None, model: str | None) -> Target:
-        """Validate everything a chat needs before any request: URL, provider, model."""
+        """Validate everything a chat needs before any request: URL, provider, model. For a
+        provider that talks to an endpoint rather than a site (``OpenAICompatible``),
+        ``--url`` is that endpoint's base URL."""
         site_url = check_site_url(url) if url is not None else None
         if provider is None and site_url is None:
             raise UsageError(NO_SITE_HINT)
         chosen = get_provider(provider) if provider is not None else AIPower
+        if takes_base_url(chosen):
+            if site_url is None and not chosen.url:
+                raise UsageError(
+                    f"{chosen.get_name()} needs its endpoint: pass --url with the base URL "
+                    "(for example --url http://127.0.0.1:11434/v1)"
+                )
+            options = (("base_url", site_url),) if site_url is not None else ()
+            return cls(chosen, None, _model(chosen, model), options=options)
         if site_url is None and not chosen.url:
             raise UsageError(f"{chosen.get_name()} has no site of its own: {_WHAT_TO_DO}")
         if site_url is None and not chosen.working:
@@ -220,10 +230,20 @@ class Target:
         return cls(chosen, site_url, _model(chosen, model))
 
 
+def takes_base_url(provider: type[BaseProvider]) -> bool:
+    """Whether ``provider`` talks to an endpoint given as ``base_url`` (not to a site)."""
+    return not issubclass(provider, AIPowerSite) and "base_url" in provider.get_parameters()
+
+
 def _model(provider: type[BaseProvider], model: str | None) -> str:
     get_model = getattr(provider, "get_model", None)
     if get_model is None:  # a provider without a model list takes what it is given
         return model or ""
+    if model is None and not getattr(provider, "default_model", None):
+        raise UsageError(
+            f"{provider.get_name()} has no default model: pass --model NAME (the model the "
+            "endpoint serves, for example --model llama3.2)"
+        )
     resolved: str = get_model(model)  # raises ModelNotSupportedError for an unknown model
     return resolved
 
