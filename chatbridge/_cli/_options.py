@@ -15,6 +15,7 @@ from .._providers._aipower_base import AIPowerSite
 from .._providers._base import BaseProvider
 from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
+from .._urls import site_url_problem
 from ._errors import UsageError
 
 __all__ = [
@@ -141,22 +142,11 @@ def add_page_options(parser: argparse.ArgumentParser) -> None:
 
 def check_site_url(url: str, option: str = "--url") -> str:
     """``url`` without its trailing slash; a :class:`UsageError` (naming ``option``) unless it
-    is http(s) with a host and a valid port (checked before we spend a timeout on it)."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # for example an unclosed "[" of an IPv6 address
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise UsageError(
-            f"{option} {url!r} is not a site URL: it needs http:// or https:// and a host "
-            "(for example https://example.org)"
-        )
-    try:
-        port = parts.port  # a ValueError when it is not a number or out of range
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise UsageError(f"{option} {url!r} has an invalid port: use a number from 1 to 65535")
+    is http(s) with a host, a valid port and no blank inside (checked before we spend a
+    timeout on it)."""
+    problem = site_url_problem(url)
+    if problem is not None:
+        raise UsageError(f"{option} {url!r} {problem}")
     return url.strip().rstrip("/")
 
 

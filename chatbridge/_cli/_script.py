@@ -19,7 +19,7 @@ from typing import Any
 
 from .._aipower._conversation import Conversation
 from .._exceptions import ChatbridgeError
-from ._errors import INTERRUPTED, UsageError, error_json, exit_code
+from ._errors import INTERRUPTED, UsageError, describe, error_json, exit_code
 from ._options import Target
 from ._output import print_json_line
 from ._turn import answer, reply_json
@@ -77,7 +77,7 @@ def run_script(args: argparse.Namespace, target: Target, opening: list[dict[str,
                 messages.pop()  # the conversation goes on without the failed turn
                 code = exit_code(error)
                 first_failure = first_failure or code
-                print_json_line({**error_json(str(error), code), "line": number})
+                print_json_line({**error_json(describe(error, args), code), "line": number})
                 continue
             messages.append({"role": "assistant", "content": reply.text})
             print_json_line(reply_json(target, reply))

@@ -272,9 +272,9 @@ class Router:
                     if not call.delivered and await self._waited(call, dog):
                         continue
                 if call.delivered:
+                    partial = "".join(call.delivered)
                     cut = TruncatedStreamError(
-                        "The answer was cut off and no target could continue it",
-                        partial="".join(call.delivered),
+                        _cut_message(route, report, len(partial)), partial=partial
                     )
                     cut.attempts = list(report.attempts)
                     raise cut from (call.errors[-1] if call.errors else None)
@@ -502,6 +502,30 @@ class Router:
             retry_after=retry_after,
         )
         return error
+
+
+def _cut_message(route: Route, report: CallReport, delivered: int) -> str:
+    """Why a streamed answer ends cut off: which target broke off, why nothing took over,
+    and what to do. (Once text was handed over only targets that continue a partial answer
+    are tried, so without any the target in progress is the one that cut it.)"""
+    head = "The answer was cut off and no target could continue it"
+    continuing = [target.label for target in route.targets if target.continues_prefill]
+    where = report.current.label if report.current is not None else "its target"
+    if continuing:
+        why = (
+            f"{delivered:,} characters had been streamed, and the targets that continue a "
+            f"partial answer failed too (last: {where})"
+        )
+    else:
+        why = (
+            f"{where} broke off after {delivered:,} streamed characters, and no target of "
+            f"route {route.name!r} declares continues_prefill (only such a target can take "
+            "over a partial answer)"
+        )
+    return (
+        f"{head}: {why}. Ask without streaming (stream=False) and any target can answer "
+        "the whole question, or add a target that continues a partial answer"
+    )
 
 
 def _too_slow(

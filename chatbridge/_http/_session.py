@@ -63,19 +63,62 @@ def _socks_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def translate(exc: BaseException, url: str) -> ChatbridgeError:
-    """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here)."""
+#: aiohttp's timeouts by phase (3.10+; older versions raise the common base only).
+_CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
+_READ_TIMEOUT: Any = getattr(aiohttp, "SocketTimeoutError", ())
+_DNS_ERROR: Any = getattr(aiohttp, "ClientConnectorDNSError", ())
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
+
+
+def _timed_out(exc: BaseException, url: str, timeout: aiohttp.ClientTimeout | None) -> str:
+    """Which wait ran out, and how long it was, when the request's limits are known."""
+    if isinstance(exc, _CONNECT_TIMEOUT):
+        limit = timeout.connect if timeout is not None else None
+        return f"No connection to {url} within {_seconds(limit)}" if limit else (
+            f"Timed out connecting to {url}"
+        )
+    if isinstance(exc, _READ_TIMEOUT):
+        limit = timeout.sock_read if timeout is not None else None
+        return f"{url} sent nothing for {_seconds(limit)}" if limit else (
+            f"Timed out waiting for {url}"
+        )
+    limit = timeout.total if timeout is not None else None
+    return f"No complete reply from {url} within {_seconds(limit)}" if limit else (
+        f"Timed out talking to {url}"
+    )
+
+
+def _cannot_connect(exc: aiohttp.ClientConnectorError, url: str) -> ConnectError:
+    where = f"{exc.host}:{exc.port}"
+    if isinstance(exc, _DNS_ERROR):
+        return ConnectError(f"Cannot find the host {exc.host}: is the URL right?", url=url)
+    if isinstance(exc.os_error, ConnectionRefusedError):
+        return ConnectError(
+            f"Cannot connect to {where}: connection refused (is the site running, and is the "
+            "URL right?)",
+            url=url,
+        )
+    return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+
+
+def translate(
+    exc: BaseException, url: str, timeout: aiohttp.ClientTimeout | None = None
+) -> ChatbridgeError:
+    """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here);
+    ``timeout``: the request's limits, so a timeout says which wait ran out and how long."""
     if isinstance(exc, ChatbridgeError):
         return exc
     if isinstance(exc, TimeoutError):  # asyncio's timeouts, aiohttp's ServerTimeoutError
-        return RequestTimeoutError(f"Timed out talking to {url}", url=url)
+        return RequestTimeoutError(_timed_out(exc, url, timeout), url=url)
     if isinstance(exc, (aiohttp.ClientProxyConnectionError, *_SOCKS_ERRORS)):
         if "Timeout" in type(exc).__name__:
             return RequestTimeoutError(f"Timed out talking to the proxy: {exc}", url=url)
         return TransportError(f"Cannot connect through the proxy: {exc}", url=url)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        where = f"{exc.host}:{exc.port}"
-        return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+        return _cannot_connect(exc, url)
     if isinstance(exc, aiohttp.TooManyRedirects):
         return TransportError(f"Too many redirects from {url}", url=url)
     if isinstance(exc, aiohttp.InvalidURL):
@@ -106,21 +149,28 @@ FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
 
 
 @contextmanager
-def translate_errors(url: str) -> Iterator[None]:
+def translate_errors(url: str, timeout: aiohttp.ClientTimeout | None = None) -> Iterator[None]:
     """``with translate_errors(url):`` raises :func:`translate` of any foreign error."""
     try:
         yield
     except FOREIGN_ERRORS as exc:
-        raise translate(exc, url) from exc
+        raise translate(exc, url, timeout) from exc
 
 
 class StreamResponse:
     """A response whose body is read lazily, bounded by the session's size cap."""
 
-    def __init__(self, raw: aiohttp.ClientResponse, max_bytes: int, max_line: int) -> None:
+    def __init__(
+        self,
+        raw: aiohttp.ClientResponse,
+        max_bytes: int,
+        max_line: int,
+        timeout: aiohttp.ClientTimeout | None = None,
+    ) -> None:
         self._raw = raw
         self._max_bytes = max_bytes
         self._max_line = max_line
+        self._timeout = timeout
         self._read = 0
         self._body: bytes | None = None
         declared = raw.content_length
@@ -181,7 +231,7 @@ class StreamResponse:
         if self._body is not None:
             yield self._body
             return
-        with translate_errors(str(self.url)):
+        with translate_errors(str(self.url), self._timeout):
             async for chunk in self._raw.content.iter_any():
                 self._count(len(chunk))
                 yield chunk
@@ -193,7 +243,7 @@ class StreamResponse:
                 try:
                     self._body = await self._raw.read()
                 except FOREIGN_ERRORS as exc:
-                    raise translate(exc, str(self.url)) from exc
+                    raise translate(exc, str(self.url), self._timeout) from exc
                 self._count(len(self._body))
             else:
                 self._body = b"".join([chunk async for chunk in self.iter_content()])
@@ -411,15 +461,16 @@ class StreamSession:
             if not headers or "Content-Type" not in headers:
                 kwargs["headers"] = {**(headers or {}), "Content-Type": FORM_CONTENT_TYPE}
         jars: Jars | None = kwargs.pop("cookie_jar", None)
+        limits = kwargs.get("timeout") or self.timeout
         try:
             if jars is None:
                 raw = await self._client.request(method, url, **kwargs)
             else:
                 raw = await request_with_jars(self._client, method, url, kwargs, jars)
         except FOREIGN_ERRORS as exc:
-            raise translate(exc, url) from exc
+            raise translate(exc, url, limits) from exc
         try:
-            return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes)
+            return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes, limits)
         except BaseException:
             raw.close()
             raise

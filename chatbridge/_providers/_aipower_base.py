@@ -13,8 +13,9 @@ from .._aipower._call import check_timeout
 from .._aipower._client import SiteClient, SiteTarget, _Call, site_client, site_stats
 from .._aipower._conversation import Conversation
 from .._constants import AIPOWER_TIMEOUT
-from .._exceptions import MissingSiteError
+from .._exceptions import ConfigError, MissingSiteError
 from .._types import HistoryTrimmed, Messages
+from .._urls import site_url_problem
 
 __all__ = ["AIPowerSite", "wire_stats"]
 
@@ -28,6 +29,8 @@ class AIPowerSite:
     chat_path: ClassVar[str | None] = None
     #: The bot to talk to when a page has several; ``None`` for the page's first chat.
     bot_id: ClassVar[int | str | None] = None
+    #: The provider's own site when it is known to be gone (``BaseProvider.gone_url``).
+    gone_url: ClassVar[str | None] = None
 
     @classmethod
     def site(
@@ -36,15 +39,26 @@ class AIPowerSite:
         chat_page: str | None = None,
         bot_id: int | str | None = None,
     ) -> SiteClient:
+        name = cls.__name__
         url = site_url or cls.url
         if not url:
             raise MissingSiteError(
-                f"{cls.__name__} needs a site URL: pass site_url=... or set {cls.__name__}.url",
-                provider=cls.__name__,
+                f"{name} needs a site URL: pass site_url=... or set {name}.url",
+                provider=name,
             )
+        if not site_url and cls.gone_url and url == cls.gone_url:  # nothing goes to a dead site
+            raise MissingSiteError(
+                f"{name}'s own site ({cls.gone_url}) is gone: pass site_url=... (any AI Power "
+                f"site) or set {name}.url first",
+                provider=name,
+            )
+        problem = site_url_problem(url)
+        if problem is not None:
+            where = "site_url" if site_url else f"{name}.url"
+            raise ConfigError(f"{where} {url!r} {problem}", provider=name)
         return site_client(
             SiteTarget(
-                url=url.rstrip("/"),
+                url=url.strip().rstrip("/"),
                 chat_page=chat_page if chat_page is not None else cls.chat_path,
                 bot_id=bot_id if bot_id is not None else cls.bot_id,
             )

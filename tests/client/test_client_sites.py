@@ -24,6 +24,7 @@ from chatbridge import (
     InvalidRequestError,
     Policy,
     RouteNotFoundError,
+    TruncatedStreamError,
 )
 from chatbridge._client._health import HealthBook
 from chatbridge.site import LocalSite, SiteConfig
@@ -317,3 +318,34 @@ async def test_a_skipped_target_is_recorded_alike_on_every_call() -> None:
     assert skips == [expected, expected]
     assert skips[0].model_fields_set == expected.model_fields_set
     assert [a.chatbridge.attempts[1].outcome for a in answers if a.chatbridge] == ["answered"] * 2
+
+
+async def test_a_cut_stream_names_the_target_that_cut_it_and_what_to_do() -> None:
+    """Issue 22, item 8: the first target cuts its streamed answer after some text, and the
+    second cannot continue a partial answer. The error names the one that cut it and says
+    what works: without streaming, the second answers."""
+    cutting = SiteConfig(faults=("truncate",))  # a stream cut after a few events
+    async with LocalSite(cutting) as cut_url, LocalSite() as url:
+        routes = {
+            "r": [
+                {"provider": "AIPower", "site_url": cut_url, "name": "cutter"},
+                {"provider": "AIPower", "site_url": url, "name": "healthy"},
+            ]
+        }
+        client = AsyncClient(routes=routes, **fresh())
+        question = [{"role": "user", "content": "one two three four five six seven"}]
+        received = []
+        with pytest.raises(TruncatedStreamError) as caught:
+            async for chunk in await client.chat.completions.create(
+                model="r", messages=question, stream=True
+            ):
+                received.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+        whole = await client.chat.completions.create(model="r", messages=question)
+    message = str(caught.value)
+    assert message.startswith("The answer was cut off and no target could continue it: cutter ")
+    assert f"after {len(caught.value.partial):,} streamed characters" in message
+    assert "route 'r' declares continues_prefill" in message
+    assert "stream=False" in message
+    assert caught.value.partial == "".join(received) != ""
+    assert whole.chatbridge is not None and whole.chatbridge.target == "healthy"
+    assert "Echo: one two three" in (whole.choices[0].message.content or "")
