@@ -20,7 +20,7 @@ from .._exceptions import (
 )
 from .._providers._aipower_base import AIPowerSite
 from ._ask import Reply, ask
-from ._errors import exit_code
+from ._errors import describe, exit_code
 from ._options import Target
 
 __all__ = ["Probe", "ask_once", "probe_chat", "probe_site"]
@@ -65,7 +65,7 @@ async def probe_chat(target: Target, proxy: str | None, timeout: float) -> Probe
     try:
         reply = await ask_once(target, proxy, timeout)
     except ChatbridgeError as error:
-        probe.error = str(error)
+        probe.error = describe(error)
         probe.exit_code = exit_code(error)
         probe.reachable = not isinstance(error, TransportError)
         return probe
@@ -83,7 +83,7 @@ async def probe_site(target: Target, proxy: str | None, timeout: float) -> Probe
     try:
         await _discover_and_ask(probe, target, proxy, timeout)
     except ChatbridgeError as error:
-        probe.error = str(error)
+        probe.error = describe(error)
         probe.exit_code = exit_code(error)
         if probe.reachable is None:
             reached = not isinstance(error, TransportError)
