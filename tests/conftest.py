@@ -18,6 +18,8 @@ from chatbridge._client._engine import _BOOKS as _health_books
 from chatbridge.upstream import LocalUpstream, UpstreamConfig
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: A reply whose status line nobody can read.
+MALFORMED = b"HTTP/1.1 abc nonsense\r\nContent-Length: 0\r\n\r\n"
 
 
 @asynccontextmanager
@@ -88,6 +90,27 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
         pass
     finally:
         await wait_closed(writer)
+
+
+@asynccontextmanager
+async def raw_reply_server(reply: bytes) -> AsyncIterator[str]:
+    """A server on loopback that answers every request with ``reply``, byte for byte (a
+    malformed status line, say), then closes; yields its base URL."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with suppress(asyncio.IncompleteReadError, ConnectionError):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(reply)
+            await writer.drain()
+        await wait_closed(writer)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 @asynccontextmanager

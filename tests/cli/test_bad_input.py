@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import socket
@@ -15,7 +14,7 @@ from chatbridge._cli._options import Target, check_site_url, positive_seconds
 from chatbridge._providers._registry import list_providers
 from chatbridge.site import LocalSite, SiteConfig
 from chatbridge.site._main import add_arguments, port_number
-from tests.conftest import free_port
+from tests.conftest import MALFORMED, free_port, raw_reply_server
 
 from .conftest import Result, run_cli
 
@@ -160,20 +159,8 @@ async def test_a_url_with_a_blank_inside_is_a_usage_error(url: str) -> None:
 
 async def test_a_reply_whose_headers_cannot_be_read_is_not_unreachable() -> None:
     """The host answered (with a status line nobody can read): exit 10, not 5."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 abc nonsense\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        result = await run_cli("chat", "--url", f"http://127.0.0.1:{port}", "hi")
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_reply_server(MALFORMED) as url:
+        result = await run_cli("chat", "--url", url, "hi")
 
     assert_one_line_error(result, 10, "cannot be read")
 

@@ -20,7 +20,7 @@ from chatbridge import (
     StreamSession,
     TransportError,
 )
-from tests.conftest import free_port, local_proxy, pipe, serve_app
+from tests.conftest import MALFORMED, free_port, local_proxy, pipe, raw_reply_server, serve_app
 
 CHALLENGE_PAGE = (
     "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
@@ -426,19 +426,7 @@ async def test_a_header_line_may_be_as_long_as_a_body_may_be() -> None:
 
 
 async def test_a_malformed_status_line_is_a_reply_error() -> None:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 abc nonsense\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with StreamSession() as session:
-            with pytest.raises(ResponseError, match="cannot be read"):
-                async with session.get(f"http://127.0.0.1:{port}/"):
-                    pass
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_reply_server(MALFORMED) as url, StreamSession() as session:
+        with pytest.raises(ResponseError, match="cannot be read"):
+            async with session.get(f"{url}/"):
+                pass
