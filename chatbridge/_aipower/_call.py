@@ -79,10 +79,11 @@ class _Call:
 
     def left_out(self, trimmed: HistoryTrimmed | None, site: str) -> None:
         """The message sent leaves ``trimmed`` out of the conversation: say so (a warning,
-        and the note for the caller)."""
-        self.trimmed = trimmed
-        if trimmed is not None:
+        once per call even when the engine sends the message again, and the note for the
+        caller)."""
+        if trimmed is not None and trimmed != self.trimmed:
             log.warning("%s: %s", site, trimmed.message)
+        self.trimmed = trimmed
 
     def start(self) -> None:
         """Start the clock (once; later calls keep the first deadline)."""
