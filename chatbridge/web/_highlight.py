@@ -84,19 +84,23 @@ class HighlightBudget:
 
     def highlight(self, code: str, language: str) -> str | None:
         """``code`` as escaped HTML with token classes, or ``None`` (the caller escapes it as
-        plain text) when ``language`` is not one of :data:`LANGUAGES` or time ran out.
-
-        Pygments ends its output with a newline, so only a block that ends with one (as every
-        non-empty fenced block does) is highlighted: the text stays exactly as it was."""
+        plain text) when ``language`` is not one of :data:`LANGUAGES` or time ran out."""
         alias = language.lower()
-        if self.seconds <= 0 or not code.endswith("\n") or alias not in _aliases():
+        if self.seconds <= 0 or alias not in _aliases():
             return None
         lexer = _lexer(alias)
+        # Pygments ends its text with a newline: a block still streaming in (or cut off) may
+        # end without one, so one is added, and the last newline of the markup taken away
+        # again (no tag holds one): the text stays exactly as it was.
+        added = not code.endswith("\n")
         start = self.clock()
-        tokens = _until(start + self.seconds, self.clock, lexer.get_tokens(code))
+        tokens = _until(start + self.seconds, self.clock, lexer.get_tokens(code + "\n" * added))
         try:
             html: str | None = pygments.format(tokens, _FORMATTER)
         except _OutOfTime:
             html = None
         self.seconds -= self.clock() - start
+        if html is not None and added:
+            end = html.rfind("\n")
+            html = html[:end] + html[end + 1 :]
         return html

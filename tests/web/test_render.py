@@ -82,7 +82,24 @@ def test_the_budget_is_shared_by_the_blocks_of_a_rendering() -> None:
     assert 0 < budget.seconds < 0.05
     budget.seconds = 0.0
     assert budget.highlight("x = 1\n", "python") is None
-    assert HighlightBudget(1.0).highlight("x = 1", "python") is None  # no final newline
+
+
+@pytest.mark.parametrize(
+    ("language", "cut"),
+    [
+        ("python", "x = 1  # a comment"),
+        ("python", 'x = """open'),
+        ("c", "int x; /* open"),
+        ("html", "<p>a</p><!-- open"),
+        ("yaml", "key: value"),
+        ("bash", "echo $HOME"),
+    ],
+)
+def test_a_block_still_streaming_in_is_highlighted_as_it_stands(language: str, cut: str) -> None:
+    html = render_markdown(f"```{language}\n{cut}", clock=lambda: 0.0)  # no closing fence
+    body = re.fullmatch(rf'<pre><code class="language-{language}">(.*)</code></pre>\n', html, re.S)
+    assert body is not None and "<span" in body.group(1), html
+    assert _text(body.group(1)) == cut  # no newline added
 
 
 @pytest.mark.parametrize(
