@@ -35,6 +35,11 @@ GOOD = {
         {"role": "tool", "content": "not ours"},
         {"role": "assistant", "content": "kept **answer**", "state": "sideways",
          "target": {"label": "site-a"}, "error": "not an object"},
+        {"role": "user", "content": "and then?"},
+        # as an earlier version of the page stored a failure
+        {"role": "assistant", "content": "", "state": "error", "target": None,
+         "error": {"message": "HTTP 502 from all", "status": 502, "code": "upstream_failed",
+                   "hint": "The hint it had."}},
     ],
 }  # fmt: skip
 UNREADABLE = [
@@ -62,15 +67,20 @@ async def test_what_cannot_be_read_is_skipped_and_the_rest_kept(
     await store(page, json.dumps([*UNREADABLE[:5], GOOD, *UNREADABLE[5:]]))
     await expect(page.locator("#notice")).to_contain_text("could not be read and were skipped")
     await expect(page.locator("#conversations li .open")).to_have_text(["kept one", "New chat"])
-    await expect(page.locator("article.message.user .raw")).to_have_text(["kept question"])
-    kept = page.locator(LAST)
+    await expect(page.locator("article.message.user .raw")).to_have_text(
+        ["kept question", "and then?"]
+    )
+    kept = page.locator("article.message.assistant").first
     await expect(kept.locator(".md strong")).to_have_text("answer")
     await expect(kept).to_have_attribute("data-state", "done")
     await expect(kept.locator(".target")).to_have_text("answered by site-a")
     await expect(kept.locator(".error")).to_be_hidden()
+    failed = page.locator(LAST)
+    await expect(failed.locator(".error-message")).to_have_text("HTTP 502 from all")
+    await expect(failed.locator(".error-hint")).to_have_text("The hint it had.")
     await ask(page, "still works")  # the page is usable: the kept history goes along
     follow = (await answered(page)).locator(".md")
-    await expect(follow).to_contain_text("Echo: still works | history turns: 2")
+    await expect(follow).to_contain_text("Echo: still works | history turns: 3")
     stored = json.loads(await page.evaluate(f"localStorage.getItem('{ITEM}')"))
     assert [c["id"] for c in stored] == ["good", "odd"]  # stored again, readable
     await page.screenshot(path=tmp_path / "skipped.png")

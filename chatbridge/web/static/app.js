@@ -202,7 +202,8 @@ async function answer(conversation) {
         message: String(error && error.message || error) });
       message.state = known.inBand && message.content ? "incomplete" : "error";
       message.error = { message: known.message, status: known.status, code: known.code,
-        inBand: known.inBand, retryAfter: known.retryAfter, attempts: known.attempts };
+        inBand: known.inBand, retryAfter: known.retryAfter, attempts: known.attempts,
+        hint: null };
       if (known.status === 401) showKeyPanel("The server refused the key: enter another one.");
     }
   } finally {

@@ -1,7 +1,8 @@
 // A failed answer in plain words: a headline, one line per target of the route (a target
 // tried twice is one line), what to do, and the server's own text for the details toggle.
 // error: {message, status, code, inBand, retryAfter, attempts: [{target, outcome, error,
-// message}]} (the attempts are the server's error.chatbridge.attempts).
+// message}]} (the attempts are the server's error.chatbridge.attempts), or as an earlier
+// version of the page stored it: {message, status, code, hint}.
 
 // What happened to a target, by the class of its error (chatbridge's exception tree).
 const WORDS = {
@@ -121,5 +122,5 @@ export function describeError(error) {
   const status = !error.inBand && error.status ? "HTTP " + error.status : "";
   const said = [status, error.code].filter(Boolean).join(", ");
   const details = (said ? said + "\n" : "") + error.message;
-  return { headline, lines: targetLines(attempts), hint: hintFor(error), details };
+  return { headline, lines: targetLines(attempts), hint: error.hint || hintFor(error), details };
 }

@@ -30,6 +30,7 @@ function readError(error) {
     inBand: error.inBand === true,
     retryAfter: text(error.retryAfter) || null,
     attempts: readAttempts(error.attempts),
+    hint: text(error.hint) || null, // stored by earlier versions of the page, shown as it was
   };
 }
 
