@@ -1,5 +1,6 @@
 // The chat page: conversations on the left, the chosen one on the right, a composer below.
 import * as api from "./api.js";
+import { Follower } from "./follow.js";
 import { Renderer } from "./renderer.js";
 import * as sidebar from "./sidebar.js";
 import * as store from "./store.js";
@@ -15,8 +16,7 @@ const page = {
   views: new Map(), // message object -> MessageView (of the conversation shown)
   changed: new Set(), // ids of the conversations this tab changed and has not stored yet
   removed: new Set(), // ids of the conversations this tab deleted and has not stored yet
-  follow: true, // the view keeps to the end of the conversation (the user is at the bottom)
-  scrolledTo: -1, // the scroll position the page itself set last
+  follower: null, // keeps the view at the end of the conversation (see follow.js)
 };
 
 // Store the conversations this tab changed (`changed`, and any it removed), merged with
@@ -102,30 +102,10 @@ function select(conversation) {
 
 // --- the conversation shown ------------------------------------------------------------
 
-// The view follows the end of the conversation while the user is there: whatever grows
-// (streamed text, its rendering, an error card, the window) is scrolled into view.
-const resized = new ResizeObserver(() => {
-  if (page.follow) toBottom();
-});
-
-function toBottom() {
-  const box = $("messages");
-  box.scrollTop = box.scrollHeight;
-  page.scrolledTo = box.scrollTop;
-  page.follow = true;
-}
-
-function scrolled() {
-  const box = $("messages");
-  if (box.scrollTop === page.scrolledTo) return; // the page's own scroll
-  page.follow = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-}
-
 function renderConversation() {
   const box = $("messages");
   page.views.clear();
-  resized.disconnect();
-  resized.observe(box);
+  page.follower.reset();
   box.replaceChildren();
   const conversation = page.current;
   $("title").textContent = conversation ? conversation.title : store.NEW_TITLE;
@@ -138,7 +118,7 @@ function renderConversation() {
     const view = showMessage(message);
     if (message.role === "assistant" && message.content) renderInto(view, message.content);
   }
-  toBottom();
+  page.follower.toEnd();
 }
 
 function showMessage(message) {
@@ -149,8 +129,8 @@ function showMessage(message) {
   view.retry.addEventListener("click", () => retry(message));
   page.views.set(message, view);
   box.append(view.root);
-  resized.observe(view.root);
-  toBottom();
+  page.follower.watch(view.root);
+  page.follower.toEnd();
   return view;
 }
 
@@ -350,7 +330,6 @@ function bind() {
     $("toggle-sidebar").setAttribute("aria-expanded", open ? "true" : "false");
   });
   $("backdrop").addEventListener("click", () => document.body.classList.remove("sidebar-open"));
-  $("messages").addEventListener("scroll", scrolled);
   // A tab closed mid-answer stores what arrived, marked incomplete (other tabs show it).
   window.addEventListener("pagehide", () => {
     if (!page.streaming) return;
@@ -374,6 +353,7 @@ function bind() {
 }
 
 async function main() {
+  page.follower = new Follower($("messages"));
   bind();
   const stored = store.loadConversations();
   page.conversations = stored.conversations;
