@@ -162,12 +162,18 @@ async def open_page(
         color_scheme="dark" if dark else "light",
         reduced_motion="reduce",  # the phone drawer opens without a transition
     )
+    page, watch = await open_tab(context, url)
+    return context, page, watch
+
+
+async def open_tab(context: Any, url: str) -> tuple[Any, Watch]:
+    """The page in another tab of ``context`` (the same browser profile), once it is ready."""
     page = await context.new_page()
     watch = Watch(url)
     watch.attach(page)
     await page.goto(url + "/")
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    return context, page, watch
+    return page, watch
 
 
 async def ask(page: Any, text: str) -> None:

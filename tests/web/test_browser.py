@@ -14,11 +14,11 @@ from playwright.async_api import expect
 from chatbridge.upstream import Behaviour, LocalUpstream, UpstreamConfig, expected_answer
 from tests.web.conftest import (
     LAST,
-    Watch,
     answered,
     ask,
     fake_route,
     open_page,
+    open_tab,
     shown,
     until_words,
 )
@@ -134,10 +134,7 @@ async def test_reload_keeps_conversations_and_rename_and_delete(
 ) -> None:
     served = await serve()  # the built-in local site: it echoes, with the history it got
     context, page, watch = await open_page(browser, served.url)
-    other = await context.new_page()  # a second tab of the same browser profile
-    other_watch = Watch(served.url)
-    other_watch.attach(other)
-    await other.goto(served.url + "/")
+    other, other_watch = await open_tab(context, served.url)
     await ask(page, "first question")
     await expect((await answered(page)).locator(".md")).to_contain_text("Echo: first question")
     # the other tab follows the stored conversations (the storage event)

@@ -12,11 +12,11 @@ from playwright.async_api import expect
 from chatbridge.upstream import LocalUpstream, UpstreamConfig, expected_answer
 from tests.web.conftest import (
     LAST,
-    Watch,
     answered,
     ask,
     fake_route,
     open_page,
+    open_tab,
     shown,
     until_words,
 )
@@ -112,11 +112,7 @@ async def test_two_tabs_answering_at_once_keep_both_answers(
     async with upstream as base:
         served = await serve(config=fake_route(base))
         context, first, watch = await open_page(browser, served.url)
-        second = await context.new_page()  # a second tab of the same browser profile
-        second_watch = Watch(served.url)
-        second_watch.attach(second)
-        await second.goto(served.url + "/")
-        await expect(second.locator("body")).to_have_attribute("data-ready", "true")
+        second, second_watch = await open_tab(context, served.url)
         await ask(first, "from the first tab")
         await expect(first.locator(LAST)).to_have_attribute("data-state", "streaming")
         await until_words(first.locator(LAST), 5)
@@ -169,9 +165,7 @@ async def test_a_tab_closed_mid_answer_leaves_what_arrived_to_the_others(
     async with upstream as base:
         served = await serve(config=fake_route(base))
         context, first, watch = await open_page(browser, served.url)
-        second = await context.new_page()
-        await second.goto(served.url + "/")
-        await expect(second.locator("body")).to_have_attribute("data-ready", "true")
+        second, second_watch = await open_tab(context, served.url)
         await ask(first, "left half-way")
         # the other tab follows the conversation while it streams: not cut, still answering
         await expect(second.locator(LAST)).to_have_attribute("data-state", "streaming")
@@ -181,5 +175,6 @@ async def test_a_tab_closed_mid_answer_leaves_what_arrived_to_the_others(
         await expect(kept).to_have_attribute("data-state", "incomplete")
         await expect(kept.locator(".target")).to_have_text("partial answer from up0, cut off")
         assert len((await shown(kept)).split()) >= 5  # what had arrived is kept
+        second_watch.assert_clean()
         watch.assert_clean()
         await context.close()
