@@ -4,7 +4,7 @@ The ``js-default`` preset has raw HTML off (``<script>`` comes out as text) and 
 links (no ``javascript:``, ``vbscript:``, ``file:`` or non-image ``data:`` URLs). A single
 line break is a line break (``breaks``), as a chat user expects and the CLI shows it. Fenced
 code in a common language is highlighted with Pygments (see ``_highlight``) for at most
-``UI_HIGHLIGHT_SECONDS`` per rendering (later code is plain), so the cost of a rendering
+``UI_HIGHLIGHT_SECONDS`` of CPU per rendering (later code is plain), so the cost of a rendering
 stays linear in its length. Three more things keep the page inside its
 Content-Security-Policy and its own origin:
 
@@ -106,9 +106,9 @@ def _parser() -> MarkdownIt:
 _MD = _parser()
 
 
-def render_markdown(text: str, *, clock: Callable[[], float] = time.perf_counter) -> str:
+def render_markdown(text: str, *, clock: Callable[[], float] = time.thread_time) -> str:
     """``text`` (untrusted Markdown) as HTML safe to insert into the chat page. ``clock``
-    times the highlighting (``UI_HIGHLIGHT_SECONDS`` per call)."""
+    times the highlighting (``UI_HIGHLIGHT_SECONDS`` of this thread's CPU per call)."""
     budget = HighlightBudget(defaults.UI_HIGHLIGHT_SECONDS, clock)
     html: str = _MD.render(text, {_BUDGET: budget})
     return html

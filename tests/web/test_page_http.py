@@ -124,7 +124,7 @@ def test_the_readme_shows_the_page() -> None:
     readme = (root / "README.md").read_text()
     assert "](docs/chat-page.png)" in readme
     budget = round(defaults.UI_HIGHLIGHT_SECONDS * 1000)
-    assert f"at most {budget} ms per rendering" in " ".join(readme.split())  # as set
+    assert f"at most {budget} ms of CPU per rendering" in " ".join(readme.split())  # as set
 
 
 def test_serve_no_ui_serves_the_api_only() -> None:
