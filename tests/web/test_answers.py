@@ -133,3 +133,24 @@ async def test_a_cut_answer_with_fail_over_names_the_target_that_cut_it(
         await expect(last.locator(".error-targets li")).to_have_text(["up0: cut its answer off"])
         watch.assert_clean()
         await context.close()
+
+
+async def test_a_refused_request_keeps_the_servers_words(
+    browser: Any, serve: Any, tmp_path: Path
+) -> None:
+    upstream = LocalUpstream(UpstreamConfig(answer_tokens=20))
+    upstream.set_plan([Behaviour("context_length", message="This model holds 8 tokens.")])
+    async with upstream as base:
+        served = await serve(config=fake_route(base))
+        context, page, watch = await open_page(browser, served.url)
+        await ask(page, "a long conversation")
+        error = (await answered(page, "error")).locator(".error")
+        await expect(error.locator(".error-message")).to_contain_text("This model holds 8 tokens.")
+        await expect(error.locator(".error-targets li")).to_have_text(
+            ["up0: cannot take a conversation this long"]
+        )
+        await expect(error.locator(".error-hint")).to_have_text(
+            "The conversation is too long for this model: start a new chat."
+        )
+        watch.assert_clean(400)
+        await context.close()

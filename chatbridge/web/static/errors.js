@@ -118,7 +118,9 @@ export function hintFor(error) {
 // {headline, lines, hint, details}: what the error card shows.
 export function describeError(error) {
   const attempts = error.attempts || [];
-  const headline = attempts.length ? HEADLINES[error.code] || HEADLINE : error.message;
+  // the route's targets failed (a refused request keeps the server's words: they say why)
+  const failed = attempts.length && (error.inBand || error.status === 429 || error.status >= 500);
+  const headline = failed ? HEADLINES[error.code] || HEADLINE : error.message;
   const status = !error.inBand && error.status ? "HTTP " + error.status : "";
   const said = [status, error.code].filter(Boolean).join(", ");
   const details = (said ? said + "\n" : "") + error.message;
