@@ -134,8 +134,7 @@ async def _main(args: argparse.Namespace) -> str:
         def announce(url: str) -> None:
             print(f"Serving on {url}", flush=True)
             print(f"Serving {what}", flush=True)
-            keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API key"
-            print(f"Requests need {keys}.", flush=True)
+            print(settings.keys_line(), flush=True)
             if settings.ui:
                 print(f"Chat page: {url}/", flush=True)
 
@@ -168,14 +167,13 @@ def _worker_command(args: argparse.Namespace) -> Callable[[int], list[str]]:
 
 
 def _run_workers(args: argparse.Namespace) -> int:
+    from .._client._config import load_config
     from ..server._settings import parse_settings
     from ..server._workers import supervise
 
-    redis = getattr(args, "redis", None)
-    if args.config and not redis:  # a config mistake is exit 2 here, before any worker
-        from .._client._config import load_config
-
-        redis = parse_settings(load_config(args.config).server, args.config).redis_url
+    # A config mistake (or an empty key) is exit 2 here, before any worker starts.
+    table = load_config(args.config).server if args.config else {}
+    redis = getattr(args, "redis", None) or parse_settings(table, args.config or "config").redis_url
     if not redis:
         print(
             f"warning: {args.workers} workers without Redis: site tokens, breakers, limits "
@@ -201,6 +199,9 @@ def _run_workers(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     _setup_logging(bool(getattr(args, "debug", False)))
+    from ..server._settings import check_keys
+
+    args.api_key = list(check_keys(args.api_key, "--api-key"))  # before anything starts
     if args.workers < 1:
         raise UsageError("--workers wants a whole number >= 1")
     if args.workers > 1:

@@ -180,7 +180,7 @@ async def add_cors_headers(request: web.Request, response: web.StreamResponse) -
 
 def key_id(key: str) -> str:
     """A key's name in logs and limits: a short hash, never the key."""
-    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+    return "key-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 @web.middleware
@@ -190,10 +190,13 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
-    presented = given.strip().encode()
+    # A header's bytes that are not UTF-8 arrive as surrogates (so may a key read from the
+    # environment): both sides are encoded so that any text compares, and a 401 follows.
+    presented = given.strip().encode("utf-8", "surrogatepass")
     matched = None
     for key in keys:  # every key is compared, each in constant time
-        if hmac.compare_digest(presented, key.encode()) and scheme.lower() == "bearer":
+        secret = key.encode("utf-8", "surrogatepass")
+        if hmac.compare_digest(presented, secret) and scheme.lower() == "bearer":
             matched = key
     if matched is None:
         raise ApiError(

@@ -57,8 +57,38 @@ class ServerSettings:
             shown["redis_url"] = "<set>"
         return "ServerSettings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
-    def with_keys(self, keys: Sequence[str]) -> ServerSettings:
-        return replace(self, api_keys=tuple(dict.fromkeys((*self.api_keys, *keys))))
+    def with_keys(self, keys: Sequence[str], source: str = "--api-key") -> ServerSettings:
+        """These keys too; an empty or whitespace one is a :class:`ConfigError` naming
+        ``source`` (it would let in a request that sends no key)."""
+        checked = check_keys(keys, source)
+        return replace(self, api_keys=tuple(dict.fromkeys((*self.api_keys, *checked))))
+
+    def keys_line(self) -> str:
+        """The start-up line about keys, in words."""
+        count = len(self.api_keys)
+        if not count:
+            return "Requests need no API key (anyone who can reach this address may call it)."
+        return f"Requests need an API key ({count} configured)."
+
+
+def check_keys(
+    keys: Sequence[str], source: str, *, env_names: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Keys with surrounding whitespace removed (a Bearer header's value is read without
+    it); an empty or whitespace-only key is a configuration error that names where it came
+    from: an open door must never look like a locked one."""
+    checked: list[str] = []
+    for index, key in enumerate(keys):
+        key = key.strip()
+        if not key:
+            named = env_names[index] if index < len(env_names) and env_names[index] else ""
+            origin = f" ({named} is empty)" if named else ""
+            raise ConfigError(
+                f"{source}: key {index + 1} is empty or whitespace{origin}; give a real key, "
+                "or no key at all for an open server"
+            )
+        checked.append(key)
+    return tuple(checked)
 
 
 def _env(value: Any, where: str) -> Any:
@@ -82,6 +112,12 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(str(_env(v, where)) for v in value)
 
 
+def _keys(value: Any, where: str) -> tuple[str, ...]:
+    resolved = _strings(value, where)
+    names = [v if v.startswith("env:") else "" for v in value]
+    return check_keys(resolved, where, env_names=names)
+
+
 def parse_settings(
     table: Mapping[str, Any] | None,
     source: str = "config",
@@ -98,7 +134,9 @@ def parse_settings(
         where = f"{source}, [server], field {key!r}"
         if key not in known:
             raise ConfigError(f"{where}: unknown (known: {', '.join(sorted(known))})")
-        if key in ("api_keys", "cors_origins"):
+        if key == "api_keys":
+            values[key] = _keys(value, where)
+        elif key == "cors_origins":
             values[key] = _strings(value, where)
         elif key in ("allow_site_url", "allow_private_sites", "log_messages", "ui"):
             if not isinstance(value, bool):
@@ -120,5 +158,7 @@ def parse_settings(
             values[key] = _count(value, where, positive=positive)
     settings = ServerSettings(**values)
     env = os.environ if environ is None else environ
-    from_env = [k.strip() for k in env.get(API_KEYS_ENV, "").split(",") if k.strip()]
-    return settings.with_keys(from_env)
+    listed = env.get(API_KEYS_ENV)
+    if listed is None:
+        return settings
+    return settings.with_keys(listed.split(","), API_KEYS_ENV)
