@@ -114,6 +114,9 @@ def _setup_logging(debug: bool) -> None:
         logger.setLevel(level)
         logger.addHandler(handler)
         logger.propagate = False
+    from ..server._logs import own_library_loggers
+
+    own_library_loggers(sys.stderr)  # aiohttp's and asyncio's: one line each, no request bytes
 
 
 async def _main(args: argparse.Namespace) -> str:

@@ -16,8 +16,9 @@ from typing import Any
 from aiohttp import web
 
 from .._client._client import AsyncChatStream, AsyncClient
+from ._connections import PING
 from ._errors import ApiError, from_exception
-from ._record import Record
+from ._record import CANCELLED_BY_CLIENT, Record
 from ._request import ChatRequest, parse_chat
 from ._sites import check_site
 from ._sse import EventWriter
@@ -136,6 +137,7 @@ async def _stream(
         await response.prepare(request)
         record.status = 200
         writer = EventWriter(response)
+        request[PING] = writer.ping
         try:
             # The first event goes out at once (time to first token); the rest in batches.
             await response.write(_event(first.model_dump_json()))
@@ -149,6 +151,7 @@ async def _stream(
             task = asyncio.current_task()
             if not state.draining or task is None:
                 await writer.abort()
+                record.error = CANCELLED_BY_CLIENT
                 raise  # the client left
             # Shutdown ran out of grace: say so in-band and end the body properly.
             task.uncancel()
@@ -159,7 +162,7 @@ async def _stream(
         except Exception as exc:
             if request.transport is None or request.transport.is_closing():
                 await writer.abort()
-                record.error = "client_disconnected"
+                record.error = CANCELLED_BY_CLIENT
                 return response  # the client left: nothing more to send to anyone
             await _flush(writer)
             api = from_exception(exc)

@@ -16,7 +16,8 @@ from aiohttp import web
 
 from ..web import OPEN_PATHS as PAGE_PATHS
 from ._errors import ApiError, from_exception
-from ._record import ACCESS_LOG, Record
+from ._logs import escape
+from ._record import ACCESS_LOG, CANCELLED_BY_CLIENT, Record
 from ._state import RECORD, STATE
 
 __all__ = ["MIDDLEWARES"]
@@ -68,6 +69,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except asyncio.CancelledError:
         if not state.draining or task is None or record.status:
             record.status = record.status or 499  # the client left
+            record.error = record.error or CANCELLED_BY_CLIENT
             raise
         task.uncancel()  # shutdown ran out of grace: answer 503 rather than drop the socket
         api = _SHUTDOWN
@@ -76,9 +78,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if api.status == 500:  # a bug: one line, the traceback only when debugging
             log.error(
                 "internal error on %s: %s: %s",
-                request.path,
+                escape(request.path, 256),
                 type(exc).__name__,
-                exc,
+                escape(exc, 300),
                 exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
             )
         attempts = getattr(exc, "attempts", None)

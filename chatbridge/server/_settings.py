@@ -45,6 +45,11 @@ class ServerSettings:
     allow_site_url: bool = False
     allow_private_sites: bool = False
     grace_seconds: float = defaults.SERVER_GRACE_SECONDS
+    #: Open connections at most; beyond it an idle one is closed, or the new one gets a 503.
+    max_connections: int = defaults.SERVER_MAX_CONNECTIONS
+    #: Seconds to send a request's headers; seconds a kept-alive connection may sit idle.
+    header_timeout: float = defaults.SERVER_HEADER_TIMEOUT
+    idle_timeout: float = defaults.SERVER_IDLE_TIMEOUT
     #: Serve the chat page at ``/`` (``chatbridge.web``)?
     ui: bool = True
     #: Share tokens, breakers, limits and conversations between processes through Redis.
@@ -106,6 +111,20 @@ def _count(value: Any, where: str, *, positive: bool) -> int:
     return value
 
 
+_SECONDS = frozenset({"grace_seconds", "header_timeout", "idle_timeout"})
+_POSITIVE_COUNTS = frozenset(
+    {"max_body_bytes", "max_messages", "max_message_chars", "max_connections"}
+)
+
+
+def _seconds(value: Any, where: str, *, positive: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: wants a number of seconds")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ConfigError(f"{where}: wants a finite number {'> 0' if positive else '≥ 0'}")
+    return float(value)
+
+
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{where}: wants a list of non-empty strings")
@@ -147,18 +166,20 @@ def parse_settings(
             if not isinstance(resolved, str) or not resolved:
                 raise ConfigError(f"{where}: wants a Redis URL (redis://HOST:PORT/DB)")
             values[key] = resolved
-        elif key == "grace_seconds":
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"{where}: wants a number of seconds")
-            if not math.isfinite(value) or value < 0:
-                raise ConfigError(f"{where}: wants a finite number ≥ 0")
-            values[key] = float(value)
+        elif key in _SECONDS:
+            values[key] = _seconds(value, where, positive=key != "grace_seconds")
         else:
-            positive = key in ("max_body_bytes", "max_messages", "max_message_chars")
+            positive = key in _POSITIVE_COUNTS
             values[key] = _count(value, where, positive=positive)
     settings = ServerSettings(**values)
     env = os.environ if environ is None else environ
     listed = env.get(API_KEYS_ENV)
     if listed is None:
         return settings
-    return settings.with_keys(listed.split(","), API_KEYS_ENV)
+    keys = [key for key in listed.split(",") if key.strip()]  # a stray comma is no key
+    if not keys:
+        raise ConfigError(
+            f"{API_KEYS_ENV} is set but names no key (it is empty or only commas and spaces); "
+            "unset it for an open server"
+        )
+    return settings.with_keys(keys, API_KEYS_ENV)

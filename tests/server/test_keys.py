@@ -42,8 +42,8 @@ def _start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Com
     [
         (["--api-key", ""], {}, None, "--api-key: key 1 is empty"),
         (["--api-key", "k1", "--api-key", "   "], {}, None, "--api-key: key 2 is empty"),
-        ([], {"CHATBRIDGE_API_KEYS": " "}, None, "CHATBRIDGE_API_KEYS: key 1 is empty"),
-        ([], {"CHATBRIDGE_API_KEYS": "k1,,k2"}, None, "CHATBRIDGE_API_KEYS: key 2 is empty"),
+        ([], {"CHATBRIDGE_API_KEYS": " "}, None, "CHATBRIDGE_API_KEYS is set but names no key"),
+        ([], {"CHATBRIDGE_API_KEYS": ", ,"}, None, "CHATBRIDGE_API_KEYS is set but names no key"),
         (
             [],
             {"EMPTY_KEY": ""},

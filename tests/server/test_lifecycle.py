@@ -97,7 +97,7 @@ grace_seconds = 5
             with pytest.raises(aiohttp.ClientConnectionError):
                 await post(session, served.url, {"model": "default", "messages": USER})
     log = served.stderr()
-    assert "POST /v1/chat/completions 200 route=default" in log
+    assert 'POST /v1/chat/completions 200 route="default"' in log
     assert "Hello" not in log
 
 
