@@ -36,6 +36,8 @@ API_KEYS_ENV = "CHATBRIDGE_API_KEYS"
 @dataclass(frozen=True)
 class ServerSettings:
     api_keys: tuple[str, ...] = ()
+    #: Keys that may read /metrics and the targets in /health/ready (none: the API keys).
+    monitoring_keys: tuple[str, ...] = ()
     requests_per_minute: int = defaults.SERVER_REQUESTS_PER_MINUTE
     concurrent_streams: int = defaults.SERVER_CONCURRENT_STREAMS
     max_body_bytes: int = defaults.SERVER_MAX_BODY_BYTES
@@ -58,6 +60,7 @@ class ServerSettings:
     def __repr__(self) -> str:  # the keys are secrets
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["api_keys"] = f"<{len(self.api_keys)} key(s)>"
+        shown["monitoring_keys"] = f"<{len(self.monitoring_keys)} key(s)>"
         if self.redis_url:  # may hold a password
             shown["redis_url"] = "<set>"
         return "ServerSettings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
@@ -153,7 +156,7 @@ def parse_settings(
         where = f"{source}, [server], field {key!r}"
         if key not in known:
             raise ConfigError(f"{where}: unknown (known: {', '.join(sorted(known))})")
-        if key == "api_keys":
+        if key in ("api_keys", "monitoring_keys"):
             values[key] = _keys(value, where)
         elif key == "cors_origins":
             values[key] = _strings(value, where)
