@@ -129,8 +129,8 @@ async def _main(args: argparse.Namespace) -> str:
 
         args.site = check_site_url(args.site, "--site")
     redis = getattr(args, "redis", None)
-    async with open_client(args.config, args.site, redis_url=redis) as (client, settings, what):
-        settings = settings.with_keys(args.api_key)
+    opened = open_client(args.config, args.site, redis_url=redis, api_keys=args.api_key)
+    async with opened as (client, settings, what):
         if args.no_ui:
             settings = replace(settings, ui=False)
 

@@ -153,6 +153,8 @@ class Config:
     source: str = "routes"
     #: The file's ``[server]`` table, untouched: the server reads its own settings.
     server: Mapping[str, Any] = field(default_factory=dict)
+    #: The file's ``[state]`` table (the shared store's namespace), untouched likewise.
+    state: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _resolve_env(value: Any, where: str) -> Any:
@@ -298,14 +300,15 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError(f"{source}: cannot read it: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-    unknown = set(data) - {"routes", "policy", "server"}
+    unknown = set(data) - {"routes", "policy", "server", "state"}
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
     if "routes" not in data:
         raise ConfigError(f"{source}: no [routes.NAME] table")
     routes = parse_routes(data["routes"], source)
     policy = _parse_policy(data.get("policy", {}), source)
-    server = data.get("server", {})
-    if not isinstance(server, Mapping):
-        raise ConfigError(f"{source}, [server]: must be a table")
-    return Config(routes=routes, policy=policy, source=source, server=server)
+    server, state = data.get("server", {}), data.get("state", {})
+    for name, table in (("server", server), ("state", state)):
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{source}, [{name}]: must be a table")
+    return Config(routes=routes, policy=policy, source=source, server=server, state=state)

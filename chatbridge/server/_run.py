@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +25,7 @@ from ._app import build_app
 from ._connections import ConnectionLimits, Listener
 from ._descriptors import descriptor_room
 from ._limits import LimitStore, limits_for
+from ._namespace import state_namespace
 from ._settings import ServerSettings, parse_settings
 from ._state import STATE
 
@@ -40,18 +41,24 @@ async def open_client(
     site: str | None = None,
     *,
     redis_url: str | None = None,
+    api_keys: Sequence[str] = (),
 ) -> AsyncIterator[tuple[AsyncClient, ServerSettings, str]]:
     """The client and settings to serve, and one line saying what is served: the config's
     routes, one site (``site``) as route ``default``, or the built-in local site.
+    ``api_keys`` are added to the settings' (``--api-key``).
 
     State (site tokens, breakers, limits, conversations) lives in the store that
-    ``redis_url`` (or the config's ``redis_url``) names, else in this process's memory; the
-    store is installed as the process's current one while the client is open."""
+    ``redis_url`` (or the config's ``redis_url``) names, under the deployment's namespace
+    (``_namespace``), else in this process's memory; the store is installed as the
+    process's current one while the client is open."""
     loaded: Config | None = load_config(config) if config is not None else None
-    settings = parse_settings(loaded.server if loaded else {}, str(config or "config"))
+    source = str(config or "config")
+    settings = parse_settings(loaded.server if loaded else {}, source).with_keys(api_keys)
     if redis_url:
         settings = replace(settings, redis_url=redis_url)
-    store = await connect_store(settings.redis_url)  # Redis away: one warning, then memory
+    namespace = _namespace(loaded, site, settings, source)
+    # Redis away: one warning, then memory.
+    store = await connect_store(settings.redis_url, namespace)
     install_store(store)
     try:
         if loaded is not None:
@@ -82,6 +89,18 @@ async def open_client(
     finally:
         install_store(None)
         await store.close()
+
+
+def _namespace(
+    loaded: Config | None, site: str | None, settings: ServerSettings, source: str
+) -> str:
+    """The deployment's namespace in the shared store (``_namespace``): named in
+    ``[state]``, else the fingerprint of the routes and keys."""
+    if loaded is not None:
+        routes = {name: [t.key for t in route.targets] for name, route in loaded.routes.items()}
+    else:
+        routes = {"default": [Target(AIPower, {"site_url": site}).key if site else "built-in"]}
+    return state_namespace(loaded.state if loaded else {}, source, routes, settings.api_keys)
 
 
 async def serve(
