@@ -51,6 +51,7 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
     "proxy": (str,),
     "continues_prefill": (bool,),
     "name": (str,),
+    "endpoint_origins": (list,),
 }
 _URL_FIELDS = ("site_url", "base_url", "proxy")
 _SECRET_FIELDS = frozenset({"api_key"})
@@ -199,6 +200,10 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         if not isinstance(value, _TARGET_FIELDS[key]):
             kinds = " or ".join(t.__name__ for t in _TARGET_FIELDS[key])
             raise ConfigError(f"{here}: wants {kinds}, got {type(value).__name__}")
+        if isinstance(value, list):
+            if not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(f"{here}: wants a list of non-empty strings")
+            value = tuple(value)
         if key in _URL_FIELDS:
             value = _check_url(str(value), here)
             if key != "proxy" and (URL(value).user or URL(value).password):

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from .._client._client import AsyncChatStream, AsyncClient
+from .._http._guard import no_inward_addresses
 from ._connections import PING
 from ._errors import ApiError, from_exception
 from ._record import CANCELLED_BY_CLIENT, Record
@@ -58,6 +59,8 @@ async def _site_client(state: State, request: ChatRequest) -> AsyncClient:
         if isinstance(bot, bool) or not isinstance(bot, int | str):
             raise ApiError(400, "bot_id must be a number or a string", param="bot_id")
         options["bot_id"] = bot
+    if settings.endpoint_origins:
+        options["endpoint_origins"] = settings.endpoint_origins
     return AsyncClient(provider="AIPower", policy=state.client.policy, **options)
 
 
@@ -81,28 +84,38 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         raise web.HTTPRequestEntityTooLarge(state.settings.max_body_bytes, length)
     chat = parse_chat(await request.read(), state.settings)
     record.route, record.stream = chat.model or "-", chat.stream
-    key = record.key
-    await _limit(state, key)
-    client = await _site_client(state, chat) if chat.site else state.client
+    await _limit(state, record.key)
+    if not chat.site:
+        return await _answer(request, state, state.client, chat, record)
+    client = await _site_client(state, chat)
     try:
-        if not chat.stream:
-            return await _whole(client, chat, record)
-        if not await state.limits.open_stream(key, state.settings.concurrent_streams):
-            raise ApiError(
-                429,
-                f"too many concurrent streams for this key (at most "
-                f"{state.settings.concurrent_streams})",
-                "requests",
-                "concurrent_streams_exceeded",
-                retry_after=1,
-            )
-        try:
-            return await _stream(request, state, client, chat, record)
-        finally:
-            await state.limits.close_stream(key)
+        if state.settings.allow_private_sites:
+            return await _answer(request, state, client, chat, record)
+        with no_inward_addresses():  # every connection of this call: its address is checked
+            return await _answer(request, state, client, chat, record)
     finally:
-        if client is not state.client:
-            await client.aclose()
+        await client.aclose()
+
+
+async def _answer(
+    request: web.Request, state: State, client: AsyncClient, chat: ChatRequest, record: Record
+) -> web.StreamResponse:
+    if not chat.stream:
+        return await _whole(client, chat, record)
+    key = record.key
+    if not await state.limits.open_stream(key, state.settings.concurrent_streams):
+        raise ApiError(
+            429,
+            f"too many concurrent streams for this key (at most "
+            f"{state.settings.concurrent_streams})",
+            "requests",
+            "concurrent_streams_exceeded",
+            retry_after=1,
+        )
+    try:
+        return await _stream(request, state, client, chat, record)
+    finally:
+        await state.limits.close_stream(key)
 
 
 async def _whole(client: AsyncClient, chat: ChatRequest, record: Record) -> web.Response:

@@ -46,6 +46,8 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     allow_site_url: bool = False
     allow_private_sites: bool = False
+    #: Origins besides a request-named page's own that its chat endpoint may be on.
+    endpoint_origins: tuple[str, ...] = ()
     grace_seconds: float = defaults.SERVER_GRACE_SECONDS
     #: Open connections at most; beyond it an idle one is closed, or the new one gets a 503.
     max_connections: int = defaults.SERVER_MAX_CONNECTIONS
@@ -134,6 +136,16 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(str(_env(v, where)) for v in value)
 
 
+def _origins(value: Any, where: str) -> tuple[str, ...]:
+    from .._exceptions import InvalidRequestError
+    from .._providers._aipower_base import check_origins
+
+    try:
+        return check_origins(_strings(value, where))
+    except InvalidRequestError as error:
+        raise ConfigError(f"{where}: {error.message}") from None
+
+
 def _keys(value: Any, where: str) -> tuple[str, ...]:
     resolved = _strings(value, where)
     names = [v if v.startswith("env:") else "" for v in value]
@@ -160,6 +172,8 @@ def parse_settings(
             values[key] = _keys(value, where)
         elif key == "cors_origins":
             values[key] = _strings(value, where)
+        elif key == "endpoint_origins":
+            values[key] = _origins(value, where)
         elif key in ("allow_site_url", "allow_private_sites", "log_messages", "ui"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: wants true or false")

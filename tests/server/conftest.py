@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,7 +196,8 @@ Spawn = Callable[..., Awaitable[Served]]
 def spawn_server(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     """``spawn_server(*options, config=TOML text, env={...})``: ``chatbridge serve --port 0``
     as a real process (stderr to a file: ``Served.stderr()``); returns once it printed
-    ``Serving on http://HOST:PORT``. Other keywords go to ``Popen``."""
+    ``Serving on http://HOST:PORT``. ``launcher`` replaces ``python -m chatbridge`` (a
+    simulated network: ``tests.netsim``); other keywords go to ``Popen``."""
     processes: list[subprocess.Popen[str]] = []
     numbers = itertools.count()
 
@@ -204,9 +205,10 @@ def spawn_server(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         *options: str,
         config: str | None = None,
         env: dict[str, str] | None = None,
+        launcher: Sequence[str] = CLI,
         **popen: Any,
     ) -> Served:
-        args = [*CLI, "serve", "--port", "0", *options]
+        args = [*launcher, "serve", "--port", "0", *options]
         number = next(numbers)  # spawns may run at once, in threads
         if config is not None:
             path = tmp_path / f"serve{number}.toml"
