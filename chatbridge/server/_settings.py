@@ -3,6 +3,7 @@ command line, checked once into one frozen :class:`ServerSettings`.
 
     [server]
     api_keys = ["env:MY_KEY"]        # or CHATBRIDGE_API_KEYS="k1,k2"; none = no auth
+    monitoring_keys = ["env:MON"]    # may read /metrics (none: the API keys may)
     requests_per_minute = 600        # per key; 0 = no limit
     concurrent_streams = 20          # per key; 0 = no limit
     max_body_bytes = 1048576
@@ -11,7 +12,11 @@ command line, checked once into one frozen :class:`ServerSettings`.
     cors_origins = ["https://app.example"]   # CORS is off unless listed ("*" = any)
     allow_site_url = false           # may a request name its own AI Power site?
     allow_private_sites = false      # ... even on a loopback, link-local or private address?
+    endpoint_origins = []            # origins besides its page's own a site's chat may be on
     grace_seconds = 10               # SIGTERM: time for in-flight requests to finish
+    max_connections = 4096           # open connections at most (idle ones make room)
+    header_timeout = 10              # seconds to send a request's headers
+    idle_timeout = 60                # seconds a kept-alive connection may sit idle
     ui = true                        # the chat page at / (serve --no-ui turns it off)
     redis_url = "redis://127.0.0.1:6379/0"   # share state between processes (or --redis)
 """
