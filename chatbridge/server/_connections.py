@@ -159,12 +159,13 @@ class Connection(web.RequestHandler):
         self._start_header_timer()
 
     def data_received(self, data: bytes) -> None:
-        if data and self._header_timer is None and self.idle:
-            self._start_header_timer()  # the first byte of a request
         super().data_received(data)
-        if not self.idle:
-            self._stop_header_timer()
+        if not self.idle:  # a whole request (the usual case: no timer is made at all)
+            if self._header_timer is not None:
+                self._stop_header_timer()
             self._book.touch(self)
+        elif data and self._header_timer is None:
+            self._start_header_timer()  # the first bytes of a request, its headers unfinished
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio's contract
         if self.idle:  # nothing asked, or headers cut short that can never be finished now
