@@ -168,15 +168,18 @@ class Served:
     process: subprocess.Popen[str]
     lines: list[str]
     #: Where the process's stderr goes (a file: a chatty server never blocks on a full pipe,
-    #: and a test can read the log while the server runs).
-    log: Path
+    #: and a test can read the log while the server runs); else its stderr is a pipe.
+    log: Path | None = None
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 15) -> int:
         self.process.send_signal(signum)
         return self.process.wait(timeout)
 
     def stderr(self) -> str:
-        return self.log.read_text(errors="replace")
+        if self.log is not None:
+            return self.log.read_text(errors="replace")
+        assert self.process.stderr is not None
+        return self.process.stderr.read()
 
     async def log_line(self, *words: str, seconds: float = 10) -> str:
         """The first log line holding every one of ``words``, once it is written."""
