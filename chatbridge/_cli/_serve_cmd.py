@@ -171,12 +171,16 @@ def _worker_command(args: argparse.Namespace) -> Callable[[int], list[str]]:
 
 def _run_workers(args: argparse.Namespace) -> int:
     from .._client._config import load_config
+    from ..server._namespace import state_namespace
     from ..server._settings import parse_settings
     from ..server._workers import supervise
 
     # A config mistake (or an empty key) is exit 2 here, before any worker starts.
-    table = load_config(args.config).server if args.config else {}
-    redis = getattr(args, "redis", None) or parse_settings(table, args.config or "config").redis_url
+    loaded = load_config(args.config) if args.config else None
+    source = args.config or "config"
+    settings = parse_settings(loaded.server if loaded else {}, source)
+    state_namespace(loaded.state if loaded else {}, source, {}, ())
+    redis = getattr(args, "redis", None) or settings.redis_url
     if not redis:
         print(
             f"warning: {args.workers} workers without Redis: site tokens, breakers, limits "

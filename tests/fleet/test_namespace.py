@@ -95,3 +95,19 @@ def test_a_bad_namespace_is_a_start_up_error(tmp_path: object, state: str, says:
     )  # fmt: skip
     assert result.returncode == 2 and says in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_a_bad_namespace_stops_the_workers_parent_too(tmp_path: object) -> None:
+    import subprocess
+    from pathlib import Path
+
+    from tests.server.conftest import CLI, ENV
+
+    path = Path(str(tmp_path)) / "bad.toml"
+    path.write_text(_config("x", "http://127.0.0.1:9", '[state]\nnamespace = "a/b"\n'))
+    result = subprocess.run(
+        [*CLI, "serve", "--port", "0", "--workers", "2", "--config", str(path)],
+        capture_output=True, text=True, env=ENV, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 2 and "namespace" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
