@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from .._client._client import AsyncChatStream, AsyncClient
+from .._client._models import ChatCompletionChunk
 from .._http._guard import no_inward_addresses
 from ._connections import PING
 from ._errors import ApiError, from_exception
@@ -138,12 +139,7 @@ async def _stream(
         **chat.options,
     )
     try:
-        try:
-            first = await stream.__anext__()
-        except StopAsyncIteration:  # the client always ends with a finish chunk; be safe
-            raise ApiError(
-                502, "the upstream sent nothing", "server_error", "empty_answer"
-            ) from None
+        first = await _first_chunk(stream)
         record.first_token()
         record.take_info(first.chatbridge)
         response = web.StreamResponse(headers=_SSE_HEADERS)
@@ -188,6 +184,13 @@ async def _stream(
         return response
     finally:
         await stream.aclose()
+
+
+async def _first_chunk(stream: AsyncChatStream) -> ChatCompletionChunk:
+    try:
+        return await stream.__anext__()
+    except StopAsyncIteration:  # the client always ends with a finish chunk; be safe
+        raise ApiError(502, "the upstream sent nothing", "server_error", "empty_answer") from None
 
 
 async def _flush(writer: EventWriter) -> None:
