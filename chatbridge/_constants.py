@@ -110,11 +110,20 @@ SERVER_GRACE_SECONDS = 10.0
 #: Per API key: requests per minute and concurrent streams (0 = no limit).
 SERVER_REQUESTS_PER_MINUTE = 0
 SERVER_CONCURRENT_STREAMS = 0
+#: Open connections at most (a streamed answer holds two descriptors: the caller's and the
+#: upstream's); the process's descriptor limit is raised to fit, or the cap lowered to it.
+SERVER_MAX_CONNECTIONS = 4096
+#: Seconds a connection gets to send a request's headers (from its first byte, or from
+#: the connection's start), and seconds a kept-alive connection may sit with nothing asked.
+SERVER_HEADER_TIMEOUT = 10.0
+SERVER_IDLE_TIMEOUT = 60.0
 
 #: The chat page (``chatbridge serve``, ``/``): the longest answer text ``POST /ui/render``
-#: turns into HTML (characters; longer answers are shown as plain text), and how long a
-#: browser may keep an asset whose URL names its content hash (seconds).
+#: turns into HTML (characters; longer answers are shown as plain text), the time one
+#: rendering may spend highlighting code (CPU seconds; code after it is plain), and how long
+#: a browser may keep an asset whose URL names its content hash (seconds).
 UI_RENDER_MAX_CHARS = 200_000
+UI_HIGHLIGHT_SECONDS = 0.05
 UI_ASSET_MAX_AGE = 365 * 24 * 3600
 #: Shared state (``chatbridge._state``): the in-memory store's bound (keys), every Redis
 #: call's time limit (seconds: a stalled Redis must not stall requests), and how long a

@@ -10,22 +10,29 @@ import pytest
 
 from chatbridge._client._config import load_config
 from chatbridge.server import parse_settings
+from chatbridge.server._namespace import state_namespace
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TOML = sorted(EXAMPLES.glob("*.toml"))
 
 
 def test_the_toml_examples_were_found() -> None:
-    assert [path.name for path in TOML] == ["deployment.toml", "routes.toml", "server.toml"]
+    assert [path.name for path in TOML] == [
+        "deployment.toml",
+        "namespace.toml",
+        "routes.toml",
+        "server.toml",
+    ]
 
 
 @pytest.mark.parametrize("path", TOML, ids=[path.stem for path in TOML])
 def test_every_toml_example_loads(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("LOCAL_KEY", "CHATBRIDGE_KEY", "CHATBRIDGE_REDIS"):
+    for name in ("LOCAL_KEY", "CHATBRIDGE_KEY", "CHATBRIDGE_MONITOR_KEY", "CHATBRIDGE_REDIS"):
         monkeypatch.setenv(name, "redis://127.0.0.1:6379/0" if "REDIS" in name else "k-1")
     config = load_config(path)
     assert config.routes
     parse_settings(config.server, str(path), environ={})
+    state_namespace(config.state, str(path), {}, ())
 
 
 def test_the_routing_python_example_builds_its_routes() -> None:

@@ -105,7 +105,7 @@ def test_the_examples_were_found() -> None:
         "aipower_conversation", "chatgpt4o", "chatgptt_stream", "client_failover",
         "hello_providers", "openai_compatible", "openai_sdk",
     }  # fmt: skip
-    assert len(page_blocks()) == 11
+    assert len(page_blocks()) == 12
 
 
 @pytest.mark.parametrize(
