@@ -40,6 +40,7 @@ from .._json import loads
 from ._cookies import Jars, request_with_jars
 from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder, decode_text
 from ._forms import FORM_CONTENT_TYPE, encode_form
+from ._guard import InwardAddressError
 from ._pool import get_connector
 from ._status import raise_for_status
 
@@ -66,7 +67,6 @@ def _socks_errors() -> tuple[type[BaseException], ...]:
 #: aiohttp's timeouts by phase (3.10+; older versions raise the common base only).
 _CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
 _READ_TIMEOUT: Any = getattr(aiohttp, "SocketTimeoutError", ())
-_DNS_ERROR: Any = getattr(aiohttp, "ClientConnectorDNSError", ())
 
 
 def _seconds(value: float) -> str:
@@ -93,8 +93,8 @@ def _timed_out(exc: BaseException, url: str, timeout: aiohttp.ClientTimeout | No
 
 def _cannot_connect(exc: aiohttp.ClientConnectorError, url: str) -> ConnectError:
     where = f"{exc.host}:{exc.port}"
-    if isinstance(exc, _DNS_ERROR):
-        return ConnectError(f"Cannot find the host {exc.host}: is the URL right?", url=url)
+    if isinstance(exc.os_error, InwardAddressError):  # the guard's refusal says it all
+        return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
     if isinstance(exc.os_error, ConnectionRefusedError):
         return ConnectError(
             f"Cannot connect to {where}: connection refused (is the site running, and is the "

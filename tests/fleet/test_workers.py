@@ -64,7 +64,7 @@ async def test_workers_share_one_local_site_and_say_so(
     serving, keys = served.lines
     assert serving.startswith("Serving route default: the built-in local AI Power site at ")
     assert "one for all the workers" in serving and "(2 worker processes)" in serving
-    assert keys == "Requests need no API key.\n"
+    assert keys.startswith("Requests need no API key")
     assert served.process.stdout is not None
     page = await asyncio.wait_for(asyncio.to_thread(served.process.stdout.readline), 30)
     assert page == f"Chat page: {served.url}/\n"
