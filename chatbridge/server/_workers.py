@@ -71,6 +71,17 @@ def _started(process: subprocess.Popen[str], count: int) -> list[str]:
     return lines
 
 
+def _announce_once(
+    said: list[str], count: str, serving: str | None, announce: Callable[[str], None]
+) -> None:
+    """A worker's lines, once: what it serves with the number of workers (or ``serving``)."""
+    lines = [line.rstrip("\n") for line in said]
+    announce(lines[0])
+    announce(f"{serving or lines[1]} {count}")
+    for line in lines[2:]:
+        announce(line)
+
+
 def supervise(
     command: Callable[[int], Sequence[str]],
     workers: int,
@@ -103,11 +114,7 @@ def supervise(
             if not said[0].startswith("Serving on "):
                 _log.error("worker %d did not start (exit code %s)", index, processes[index].wait())
                 return "failed"
-        first = [line.rstrip("\n") for line in announced[0]]
-        announce(first[0])
-        announce(f"{serving or first[1]} ({workers} worker processes)")
-        for line in first[2:]:
-            announce(line)
+        _announce_once(announced[0], f"({workers} worker processes)", serving, announce)
         restarts: list[float] = []
         while not stop:
             time.sleep(0.05)
