@@ -7,6 +7,14 @@ is pending does it cancel the task doing it, then turns that cancellation into a
 the same bookkeeping as ``asyncio.timeout`` (an outside cancellation that arrives meanwhile
 wins).
 
+It is used through two context managers::
+
+    with Watchdog() as dog:              # one call: closed when it ends, whichever way
+        with dog.until(due):             # one await; still pending at ``due``: Expired
+            item = await stream.__anext__()
+
+The second is made once per watchdog and reused, so a stream pays no allocation per chunk.
+
 The watchdogs of one event loop share one timer (:class:`_Alarm`): a watchdog files its due
 time in the alarm's heap, and the loop's single timer handle is moved only when a due time
 earlier than every other arrives. A call costs one heap push instead of a timer handle made
@@ -22,9 +30,10 @@ import heapq
 import itertools
 import weakref
 from collections.abc import Awaitable
+from types import TracebackType
 from typing import Any, TypeVar
 
-__all__ = ["Watchdog"]
+__all__ = ["Expired", "Watchdog"]
 
 T = TypeVar("T")
 _current_task = asyncio.current_task
@@ -128,6 +137,36 @@ def _alarm(loop: asyncio.AbstractEventLoop) -> _Alarm:
     return alarm
 
 
+class Expired(TimeoutError):
+    """A wait under a watchdog was still pending at its due time (the watchdog's own
+    cancellation, taken back from the task; a timeout the awaited code raised is not this)."""
+
+
+class _Wait:
+    """``with dog.until(due):``, the one await it guards (reused: one per watchdog)."""
+
+    __slots__ = ("dog", "due")
+
+    def __init__(self, dog: Watchdog) -> None:
+        self.dog = dog
+        self.due = _INF
+
+    def __enter__(self) -> None:
+        self.dog.enter(self.due)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        dog = self.dog
+        expired = kind is not None and issubclass(kind, asyncio.CancelledError) and dog.expired()
+        dog.leave()
+        if expired:
+            raise Expired from None
+
+
 class Watchdog:
     __slots__ = (
         "__weakref__",
@@ -135,6 +174,7 @@ class Watchdog:
         "_fired",
         "_loop",
         "_task",
+        "_wait",
         "closed",
         "due",
         "filed",
@@ -154,6 +194,23 @@ class Watchdog:
         self.closed = False
         #: The loop's clock.
         self.now = loop.time
+        self._wait = _Wait(self)
+
+    def __enter__(self) -> Watchdog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def until(self, due: float) -> _Wait:
+        """A context manager over one await in the current task that may last until ``due``
+        (loop time): still pending then, it is cancelled and :class:`Expired` raised instead.
+        A cancellation from outside passes on unchanged."""
+        wait = self._wait
+        wait.due = due
+        return wait
+
+    # What ``until`` does, step by step (a caller that must order them itself may use them).
 
     def enter(self, due: float) -> None:
         """An await is about to start in the current task; it may last until ``due``."""
@@ -182,16 +239,9 @@ class Watchdog:
         return self._fired and task is not None and task.uncancel() == 0
 
     async def wait(self, awaitable: Awaitable[T], due: float) -> T:
-        """``await awaitable``, raising :class:`TimeoutError` if it is still pending at ``due``."""
-        self.enter(due)
-        try:
+        """``await awaitable``, raising :class:`Expired` if it is still pending at ``due``."""
+        with self.until(due):
             return await awaitable
-        except asyncio.CancelledError:
-            if self.expired():
-                raise TimeoutError from None
-            raise
-        finally:
-            self.leave()
 
     def _ring(self, filed: float, now: float) -> None:
         """The alarm reached an entry of this watchdog, filed for ``filed``."""

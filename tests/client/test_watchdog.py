@@ -143,3 +143,20 @@ async def test_an_idle_loop_is_woken_at_most_once() -> None:
     await asyncio.sleep(0.1)  # past every entry: at most one ring happened
     assert _live_alarm_timers(loop) == 0
     assert _alarm(loop)._heap == []
+
+
+async def test_used_as_context_managers_it_closes_and_times_out_one_await() -> None:
+    from chatbridge._client._watchdog import Expired
+
+    with Watchdog() as dog:
+        with dog.until(dog.now() + 60):
+            assert await asyncio.sleep(0, "ok") == "ok"
+        started = dog.now()
+        with pytest.raises(Expired), dog.until(started + 0.05):
+            await asyncio.sleep(10)
+        assert 0.04 <= dog.now() - started < 0.5
+        assert issubclass(Expired, TimeoutError)
+        with dog.until(dog.now() + 0.01):  # time outside a wait fires nothing
+            pass
+        await asyncio.sleep(0.03)
+    assert dog.closed
