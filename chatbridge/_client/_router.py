@@ -137,7 +137,6 @@ class Router:
         deadline = dog.now() + (timeout if timeout is not None else self.policy.timeout)
         call = _CallState(deadline)
         book = self.health
-        local = not book.shared  # its own breakers: asked without an await
         several = len(route.targets) > 1
         try:
             while True:
@@ -151,11 +150,8 @@ class Router:
                     now = dog.now()
                     if now >= deadline:
                         break  # before a gate can hand out a probe no attempt would use
-                    if local:
-                        ticket = book.admit_now(target.key)
-                    else:
-                        ticket = await book.admit(target.key, deadline - now)
-                        now = dog.now()
+                    ticket = await book.admit(target.key, deadline - now)
+                    now = dog.now()
                     gate = ticket.gate
                     if gate is not Gate.PASS and gate is not Gate.PROBE:
                         self._skip_gate(report, target, ticket, call)
@@ -248,10 +244,7 @@ class Router:
                                     now = dog.now()
                                     continue
                                 break
-                            if local:
-                                book.succeeded_now(ticket)
-                            else:
-                                await book.succeeded(ticket)
+                            await book.succeeded(ticket)
                             verdict = True
                             self._answered(report, target, dog.now() - started, bool(prefill))
                             if buffered:
@@ -384,15 +377,10 @@ class Router:
         prefill), after some text in a stream only one that continues a prefill. So the last
         hope gets the whole deadline."""
         before = after = False
-        book = self.health
-        shared = book.shared
         for other_index, other in enumerate(route.targets):
             if other_index == index or other_index in call.failed:
                 continue
-            if shared:
-                if not await book.available(other.key):
-                    continue
-            elif not book.available_now(other.key):
+            if not await self.health.available(other.key):
                 continue
             if other.continues_prefill or not call.delivered:
                 before = True

@@ -284,6 +284,6 @@ async def test_cancelling_a_judged_probe_in_its_retry_pause_frees_no_other_probe
     first.cancel()
     await asyncio.gather(first, return_exceptions=True)
     assert health.probing  # still the second call's
-    assert book.admit_now(route.targets[0].key).gate is Gate.BUSY
+    assert (await book.admit(route.targets[0].key)).gate is Gate.BUSY
     second.cancel()
     await asyncio.gather(second, return_exceptions=True)
