@@ -88,11 +88,6 @@ class Target:
         return issubclass(self.provider, AsyncGeneratorProvider)
 
     @cached_property
-    def skip_records(self) -> dict[str, Any]:
-        """The attempt record of each reason this target was skipped for (frozen, shared)."""
-        return {}
-
-    @cached_property
     def default_answer_model(self) -> str:
         """The model named in answers when the call names none: the target's own, else the
         provider's default."""

@@ -63,7 +63,7 @@ def check_messages(messages: Any) -> Messages:
     if not isinstance(messages, list | tuple) or not messages:
         raise InvalidRequestError("messages must be a non-empty list", param="messages")
     for index, message in enumerate(messages):
-        if (type(message) is dict or isinstance(message, Mapping)) and "role" in message:
+        if isinstance(message, Mapping) and "role" in message:
             continue
         raise InvalidRequestError(
             f"messages[{index}] must be a mapping with a 'role'", param=f"messages[{index}]"

@@ -21,7 +21,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from types import AsyncGeneratorType
 from typing import Any
 
 from .._exceptions import (
@@ -44,12 +43,12 @@ __all__ = ["CallReport", "Router"]
 
 log = logging.getLogger("chatbridge.client")
 
-#: Why a target is skipped: its breaker is open, its half-open probe is taken, or it cools.
-_SKIP_REASONS = (
-    "circuit breaker open",
-    "circuit breaker half-open, its one probe in flight",
-    "cooling down after a rate limit",
-)
+#: Why a target is skipped, by what its gate says.
+_SKIP_REASONS = {
+    Gate.OPEN: "circuit breaker open",
+    Gate.BUSY: "circuit breaker half-open, its one probe in flight",
+    Gate.COOLING: "cooling down after a rate limit",
+}
 #: How often one call waits for a cooling target when nothing else is available.
 _MAX_WAITS = 2
 _INF = float("inf")
@@ -196,7 +195,7 @@ class Router:
                                     async for item in stream:
                                         if not buffered:
                                             dog.leave()
-                                        if type(item) is str:
+                                        if isinstance(item, str):
                                             if item:
                                                 text.append(item)
                                                 if not buffered:
@@ -229,8 +228,7 @@ class Router:
                                         raise _too_slow(due, deadline, limit, text) from None
                                     raise
                                 dog.leave()
-                                if type(stream) is not AsyncGeneratorType:
-                                    await aclose(stream)  # (an exhausted generator is closed)
+                                await aclose(stream)  # (a no-op for an exhausted generator)
                             except Exception as error:
                                 verdict = await self._record_failure(
                                     call, report, target, ticket, error, started, dog
@@ -319,14 +317,8 @@ class Router:
         self, report: CallReport, target: Target, ticket: Ticket, call: _CallState
     ) -> None:
         """A target whose gate is shut for now: recorded once, and when it opens noted."""
-        gate = ticket.gate  # (compared by identity: an Enum's hash is Python code)
-        if gate is Gate.OPEN:
-            why = _SKIP_REASONS[0]
-        elif gate is Gate.COOLING:
-            why = _SKIP_REASONS[2]
-        else:
-            why = _SKIP_REASONS[1]
-        self._skip(report, target, why, call)
+        gate = ticket.gate
+        self._skip(report, target, _SKIP_REASONS[gate], call)
         if gate is not Gate.BUSY:
             call.earliest = min(call.earliest, ticket.available_at)
 
@@ -420,16 +412,11 @@ class Router:
 
     @staticmethod
     def _skip(report: CallReport, target: Target, why: str, call: _CallState) -> None:
-        """Record a target skipped for ``why``, once per call. The record is the target's
-        own (attempts are frozen, and a skip has no time of its own to differ by)."""
+        """Record a target skipped for ``why``, once per call."""
         if (id(target), why) in call.skipped:
             return
         call.skipped.add((id(target), why))
-        record = target.skip_records.get(why)
-        if record is None:
-            record = attempt(target.label, target.provider_name, "skipped", message=why)
-            target.skip_records[why] = record
-        report.attempts.append(record)
+        report.attempts.append(attempt(target.label, target.provider_name, "skipped", message=why))
 
     @staticmethod
     def _failed(report: CallReport, target: Target, error: BaseException, seconds: float) -> None:
