@@ -221,13 +221,6 @@ class Watchdog:
         self._task = _current_task(self._loop)  # with the loop: no look-up of the running loop
         self._fired = False
 
-    def aim(self, due: float) -> None:
-        """Move the due time of the wait in progress in the same task (no task look-up)."""
-        self.due = due
-        if due < self.filed:
-            self.filed = due
-            self._alarm.file(self, due, self._loop)
-
     def leave(self) -> None:
         """The await ended (whichever way)."""
         self._task = None
