@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import (
     ChatbridgeError,
@@ -24,30 +24,33 @@ from .._providers._sync import aclose
 from .._types import FinishReason, Usage
 from ._call_state import CallState
 from ._config import Target
-from ._health import Gate, HealthBook, Ticket
-from ._policy import Action, FirstTokenTimeout, Policy, StallTimeout, classify
+from ._health import Breakers, Gate, Ticket
+from ._policy import Action, FirstTokenTimeout, StallTimeout, classify
 from ._watchdog import Expired, Watchdog
+
+if TYPE_CHECKING:
+    from ._router import Router
 
 __all__ = ["TargetAttempt"]
 
 
 class TargetAttempt:
-    """Use as ``async with attempt as texts``: ``texts`` yields the answer's text as it comes
-    (with a buffered call, once, whole); leaving the block closes the stream and settles the
-    ticket. ``answered`` says afterwards whether the target answered."""
+    """``async for text in attempt.texts`` yields the answer's text as it comes (with a
+    buffered call, once, whole); then ``await attempt.settle()``, always. ``answered`` says
+    afterwards whether the target answered."""
 
     __slots__ = (
         "answered",
         "call",
         "dog",
         "first_limit",
-        "health",
         "index",
         "limit",
-        "policy",
+        "others",
         "prefill",
         "probe",
         "retried",
+        "router",
         "stall_limit",
         "started",
         "stream",
@@ -58,57 +61,57 @@ class TargetAttempt:
         "verdict",
     )
 
+    # Set for each try (``_begin``).
+    started: float
+    prefill: str
+    text: list[str]
+    stream: AsyncIterator[Any] | None
+    #: The time-to-first-token and stall limits (``None``: none applies), and the one that
+    #: applies now (the first, until text came).
+    first_limit: float | None
+    stall_limit: float | None
+    limit: float | None
+
     def __init__(
-        self,
-        call: CallState,
-        index: int,
-        target: Target,
-        ticket: Ticket,
-        health: HealthBook,
-        policy: Policy,
+        self, router: Router, call: CallState, index: int, target: Target, ticket: Ticket
     ) -> None:
+        self.router = router
         self.call = call
         #: The target's place in the route (the call fails over from it by this).
         self.index = index
         self.target = target
         self.ticket = ticket
-        self.health = health
-        self.policy = policy
-        self.answered = False
         #: Holding the half-open probe, which must be reported or given back.
         self.probe = ticket.gate is Gate.PROBE
         #: A try told the target's health how it did (then the probe needs no giving back).
-        self.verdict = False
-        self.retried = False
-        self.first_limit: float | None = None
-        self.stall_limit: float | None = None
-        self.limit: float | None = None
-        self.started = 0.0
-        self.prefill = ""
-        self.text: list[str] = []
-        self.stream: AsyncIterator[Any] | None = None
-        self.dog = Watchdog()
+        self.verdict = self.answered = self.retried = False
+        #: Could another target of the route take over (then limits may apply)?
+        self.others = len(call.route.targets) > 1
+        self.dog = Watchdog(call.deadline)
+        #: The answer's text, as it comes (``async for``); then :meth:`settle`.
         self.texts = self._texts()
 
-    async def __aenter__(self) -> AsyncIterator[str]:
-        return self.texts
-
-    async def __aexit__(self, *exc: object) -> None:
+    async def settle(self) -> None:
+        """The attempt is over, however it ended: its stream is closed (the caller may have
+        left mid-answer), and a probe it holds with no verdict is given back."""
         try:
-            await self.texts.aclose()  # the caller left mid-answer: close the stream now
+            await self.texts.aclose()
             if self.probe and not self.verdict:  # cancelled, or out of time: free the probe
-                await _release_shielded(self.health, self.ticket)
+                await _release_shielded(self.router.breakers, self.ticket)
         finally:
             self.dog.close()
 
     async def _texts(self) -> AsyncGenerator[str, None]:
-        while await self._begin():
+        while self._begin():
+            if self.others:  # another target could take over: limits apply
+                self.first_limit, self.stall_limit = await self._limits()
+                self.limit = self.first_limit
             try:
                 pull = self._open().__anext__
                 while True:
                     # Each item is pulled under the watchdog, and the caller has it outside
                     # (the next may be pulled from another task).
-                    with self.dog.until(self._due()):
+                    with self.dog.within(self.limit):
                         item = await pull()
                     if self._take(item):
                         yield item
@@ -123,7 +126,7 @@ class TargetAttempt:
                 yield whole
             return
 
-    async def _begin(self) -> bool:
+    def _begin(self) -> bool:
         """Set up a try, if the call has time left for one."""
         call = self.call
         now = call.now()
@@ -136,8 +139,7 @@ class TargetAttempt:
         report = call.report
         report.current = self.target
         report.finish = report.usage = None
-        if len(call.route.targets) > 1:  # else no one could take over
-            self.first_limit, self.stall_limit = await self._limits()
+        self.first_limit = self.stall_limit = self.limit = None
         return True
 
     async def _limits(self) -> tuple[float | None, float | None]:
@@ -146,12 +148,12 @@ class TargetAttempt:
         before any text any such target (once text was delivered, one that continues a
         prefill), after some text in a stream only one that continues a prefill. So the last
         hope gets the whole deadline."""
-        call = self.call
+        call, router = self.call, self.router
         before = after = False
         for index, other in enumerate(call.route.targets):
             if index == self.index or index in call.failed:
                 continue
-            if not await self.health.available(other.key):
+            if not await router.breakers.available(other.key):
                 continue
             if other.continues_prefill or not call.delivered:
                 before = True
@@ -160,8 +162,8 @@ class TargetAttempt:
             if before and after:
                 break
         return (
-            self.policy.first_token_timeout if before else None,
-            self.policy.stall_timeout if after else None,
+            router.policy.first_token_timeout if before else None,
+            router.policy.stall_timeout if after else None,
         )
 
     def _open(self) -> AsyncIterator[Any]:
@@ -186,28 +188,22 @@ class TargetAttempt:
             self.stream = _whole(provider.create_async(name, messages, **kwargs))
         return self.stream
 
-    def _due(self) -> float:
-        """When the next item must have come: the first-token limit before any text, the
-        stall limit after, never past the call's deadline."""
-        limit = self.limit = self.stall_limit if self.text else self.first_limit
-        deadline = self.call.deadline
-        return deadline if limit is None else min(deadline, self.call.now() + limit)
-
     def _take(self, item: Any) -> bool:
         """Note one item of the answer; whether it is text to hand over now."""
-        report = self.call.report
         if isinstance(item, str):
             if not item:
                 return False
+            if not self.text:  # the first text: from now on the stall limit applies
+                self.limit = self.stall_limit
             self.text.append(item)
             if self.call.buffered:
                 return False
             self.call.delivered.append(item)
             return True
         if isinstance(item, FinishReason):
-            report.finish = item
+            self.call.report.finish = item
         elif isinstance(item, Usage):
-            report.usage = item
+            self.call.report.usage = item
         return False
 
     async def _stopped(self, error: BaseException) -> Exception:
@@ -248,11 +244,8 @@ class TargetAttempt:
         if self.call.late() and isinstance(error, TimeoutError):
             return False
         rate_limited = isinstance(error, RateLimitError)
-        await self.health.failed(
-            self.ticket,
-            retry_after=error.retry_after if isinstance(error, RateLimitError) else None,
-            rate_limited=rate_limited,
-        )
+        retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+        await self.router.breakers.failure(self.ticket, retry_after, rate_limited)
         return True
 
     async def _retry_pause(self, error: Exception) -> float | None:
@@ -267,7 +260,8 @@ class TargetAttempt:
                 raise error
             call.stop = True  # no continuation after a refusal
         elif action is Action.RETRY and await self._may_retry():
-            pause = self.health.rand() * self.policy.retry_backoff
+            router = self.router
+            pause = router.health.rand() * router.policy.retry_backoff
             if call.now() + pause < call.deadline:
                 return pause
         if not isinstance(error, RateLimitError):
@@ -279,7 +273,7 @@ class TargetAttempt:
         breaker lets a plain call through."""
         if self.retried or self.text:
             return False
-        return await self.health.passing(self.ticket)
+        return await self.router.breakers.passing(self.ticket)
 
     async def _succeeded(self) -> str | None:
         """The target answered: tell its health, record it; the whole text for a buffered
@@ -287,7 +281,7 @@ class TargetAttempt:
         call = self.call
         if self.stream is not None:
             await aclose(self.stream)  # (a no-op for a generator that ran to its end)
-        await self.health.succeeded(self.ticket)
+        await self.router.breakers.success(self.ticket)
         self.verdict = self.answered = True
         call.answered(self.target, call.now() - self.started, bool(self.prefill))
         return "".join(self.text) if call.buffered else None
@@ -301,10 +295,10 @@ def _too_slow(at_deadline: bool, limit: float | None, had_text: bool) -> Request
     return FirstTokenTimeout(f"No text within {limit:g} s")
 
 
-async def _release_shielded(book: HealthBook, ticket: Ticket) -> None:
+async def _release_shielded(breakers: Breakers, ticket: Ticket) -> None:
     """Free a probe while the call is being cancelled: the release must not be cancelled too
     (a shared probe lease would otherwise stay taken until it expires)."""
-    task = asyncio.ensure_future(book.released(ticket))
+    task = asyncio.ensure_future(breakers.release(ticket))
     try:
         await asyncio.shield(task)
     except asyncio.CancelledError:

@@ -157,7 +157,7 @@ class TargetHealth:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Ticket:
     """One call's admission to a target: what the gate said, and what to report with."""
 

@@ -42,16 +42,25 @@ from ._policy import Policy
 if TYPE_CHECKING:
     from .._state import StateStore
 
-__all__ = ["MAX_COOLDOWN", "BreakerState", "Gate", "HealthBook", "TargetHealth", "Ticket"]
+__all__ = [
+    "MAX_COOLDOWN",
+    "BreakerState",
+    "Breakers",
+    "Gate",
+    "HealthBook",
+    "TargetHealth",
+    "Ticket",
+]
 
 
 class HealthBook:
     """Every target's health, by ``Target.key``. The process shares one by default.
 
-    The router asks it through its async methods alone, whichever breakers are behind it:
-    this process's own (:class:`LocalBreakers`, answering at once) or the fleet's in a shared
-    store (``FleetHealth``, which keeps the local ``TargetHealth`` as a mirror, so a look
-    stays cheap and ``snapshot`` has something to show)."""
+    Its breakers are this process's own (:class:`LocalBreakers`, answering at once) or the
+    fleet's in a shared store (``FleetHealth``, which keeps the local ``TargetHealth`` as a
+    mirror, so a look stays cheap and ``snapshot`` has something to show); either way they are
+    asked through one interface, :attr:`breakers` (the router's way), or through the book's
+    async methods that pass each question on."""
 
     def __init__(
         self,
@@ -69,47 +78,48 @@ class HealthBook:
         self._max = max_targets
         # The synchronous client's private loop and the caller's loops may share a book.
         self._lock = threading.Lock()
-        self._breakers: Breakers = LocalBreakers(self.get)
+        #: Every target's breaker, this process's own or the fleet's, behind one interface.
+        self.breakers: Breakers = LocalBreakers(self.get)
         if state is not None and state.shared:
             from ._fleet import FleetHealth
 
-            self._breakers = FleetHealth(state, self.policy, clock, rand, self.get)
+            self.breakers = FleetHealth(state, self.policy, clock, rand, self.get)
 
     @property
     def shared(self) -> bool:
         """Is the breaker state shared with other processes?"""
-        return self._breakers.shared
+        return self.breakers.shared
 
     async def admit(self, key: str, lease: float | None = None) -> Ticket:
         """May a call ask the target ``key`` now? (A ``PROBE`` ticket must be reported.)
         ``lease``: the call's remaining time, how long a probe it takes may last."""
-        return await self._breakers.admit(key, lease)
+        return await self.breakers.admit(key, lease)
 
     async def available(self, key: str) -> bool:
         """Could a call be let through to ``key`` now? A look: it takes no probe."""
-        return await self._breakers.available(key)
+        return await self.breakers.available(key)
 
     async def refreshed(self, keys: list[str]) -> None:
         """Read the fleet's state of ``keys`` into the local mirror, so a snapshot taken
         next reports what the fleet knows, not only this process (no-op when not shared)."""
         for key in keys:
-            await self._breakers.refresh(key)
+            await self.breakers.refresh(key)
 
     async def passing(self, ticket: Ticket) -> bool:
         """Is the target open to a plain call now (a look: no probe taken)?"""
-        return await self._breakers.passing(ticket)
+        return await self.breakers.passing(ticket)
 
     async def succeeded(self, ticket: Ticket) -> None:
-        await self._breakers.success(ticket)
+        await self.breakers.success(ticket)
 
     async def failed(
         self, ticket: Ticket, retry_after: float | None = None, rate_limited: bool = False
     ) -> None:
-        await self._breakers.failure(ticket, retry_after, rate_limited)
+        await self.breakers.failure(ticket, retry_after, rate_limited)
 
     async def released(self, ticket: Ticket) -> None:
         """The probe ended with neither verdict: let another try."""
-        await self._breakers.release(ticket)
+        await self.breakers.release(ticket)
 
     def get(self, key: str) -> TargetHealth:
         health = self._targets.get(key)

@@ -46,6 +46,8 @@ _MAX_WAITS = 2
 class Router:
     def __init__(self, health: HealthBook, policy: Policy) -> None:
         self.health = health
+        #: The book's breakers, asked through one interface whichever kind they are.
+        self.breakers = health.breakers
         self.policy = policy
 
     async def run(
@@ -74,9 +76,11 @@ class Router:
                 attempt = await self.admit(call, index, target)
                 if attempt is None:
                     continue
-                async with attempt as texts:
-                    async for text in texts:
+                try:
+                    async for text in attempt.texts:
                         yield text
+                finally:
+                    await attempt.settle()
                 if attempt.answered:
                     return
                 if call.stop or call.late():
@@ -104,10 +108,10 @@ class Router:
     async def admit(self, call: CallState, index: int, target: Target) -> TargetAttempt | None:
         """The attempt that asks ``target``, if its breaker and cool-down let this call
         through now; else ``None``, and the skip is recorded (once per call and reason)."""
-        ticket = await self.health.admit(target.key, call.deadline - call.now())
+        ticket = await self.breakers.admit(target.key, call.deadline - call.now())
         gate = ticket.gate
         if gate is Gate.PASS or gate is Gate.PROBE:
-            return TargetAttempt(call, index, target, ticket, self.health, self.policy)
+            return TargetAttempt(self, call, index, target, ticket)
         call.skip(target, _SKIP_REASONS[gate])
         if gate is not Gate.BUSY:
             call.earliest = min(call.earliest, ticket.available_at)

@@ -7,13 +7,15 @@ is pending does it cancel the task doing it, then turns that cancellation into a
 the same bookkeeping as ``asyncio.timeout`` (an outside cancellation that arrives meanwhile
 wins).
 
-It is used through two context managers::
+It is used as a context manager around each await it guards::
 
-    with Watchdog() as dog:              # one call: closed when it ends, whichever way
-        with dog.until(due):             # one await; still pending at ``due``: Expired
-            item = await stream.__anext__()
+    dog = Watchdog(deadline)
+    with dog.within(limit):      # due ``limit`` s from now, or at the deadline (``until(due)``)
+        item = await stream.__anext__()       # still pending then: Expired (a TimeoutError)
+    ...
+    dog.close()
 
-The second is made once per watchdog and reused, so a stream pays no allocation per chunk.
+The watchdog is its own context manager, so a stream pays no allocation per chunk.
 
 The watchdogs of one event loop share one timer (:class:`_Alarm`): a watchdog files its due
 time in the alarm's heap, and the loop's single timer handle is moved only when a due time
@@ -142,17 +144,63 @@ class Expired(TimeoutError):
     cancellation, taken back from the task; a timeout the awaited code raised is not this)."""
 
 
-class _Wait:
-    """``with dog.until(due):``, the one await it guards (reused: one per watchdog)."""
+class Watchdog:
+    """One deadline over many awaits. ``with dog.within(limit):`` (or ``until(due)``) guards
+    one await in the current task: still pending at its due time, the await is cancelled and
+    :class:`Expired` raised instead; a cancellation from outside passes on unchanged.
+    :meth:`close` when done."""
 
-    __slots__ = ("dog", "due")
+    __slots__ = (
+        "__weakref__",
+        "_alarm",
+        "_fired",
+        "_loop",
+        "_task",
+        "closed",
+        "deadline",
+        "due",
+        "filed",
+        "now",
+    )
 
-    def __init__(self, dog: Watchdog) -> None:
-        self.dog = dog
+    def __init__(self, deadline: float = _INF) -> None:
+        loop = self._loop = asyncio.get_running_loop()
+        alarm = self._alarm = _alarm(loop)
+        alarm.open += 1
+        self._task: asyncio.Task[Any] | None = None
+        self._fired = False
+        #: Loop time past which no wait lasts (the call's deadline).
+        self.deadline = deadline
+        #: Loop time at which the next (or the pending) wait gives up.
         self.due = _INF
+        #: The earliest due time this watchdog has in the alarm's heap.
+        self.filed = _INF
+        self.closed = False
+        #: The loop's clock.
+        self.now = loop.time
+
+    def until(self, due: float) -> Watchdog:
+        """The next wait may last until ``due`` (loop time): ``with dog.until(due):``."""
+        self.due = due
+        return self
+
+    def within(self, limit: float | None) -> Watchdog:
+        """The next wait may last ``limit`` seconds from now, never past the deadline
+        (``None``: until the deadline): ``with dog.within(limit):``."""
+        due = self.deadline
+        if limit is not None:
+            due = min(due, self.now() + limit)
+        self.due = due
+        return self
 
     def __enter__(self) -> None:
-        self.dog.enter(self.due)
+        """An await is about to start in the current task; it may last until ``due``."""
+        due = self.due
+        if due < self.filed:
+            self.filed = due
+            self._alarm.file(self, due, self._loop)
+        self._task = _current_task(self._loop)  # with the loop: no look-up of the running loop
+        self._fired = False
 
     def __exit__(
         self,
@@ -160,76 +208,24 @@ class _Wait:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        dog = self.dog
-        expired = kind is not None and issubclass(kind, asyncio.CancelledError) and dog.expired()
-        dog.leave()
-        if expired:
+        """The await ended, whichever way: a cancellation that was this watchdog's alone is
+        taken back from the task and becomes :class:`Expired`."""
+        if kind is not None and issubclass(kind, asyncio.CancelledError) and self._expired():
+            self._task = None
             raise Expired from None
-
-
-class Watchdog:
-    __slots__ = (
-        "__weakref__",
-        "_alarm",
-        "_fired",
-        "_loop",
-        "_task",
-        "_wait",
-        "closed",
-        "due",
-        "filed",
-        "now",
-    )
-
-    def __init__(self) -> None:
-        loop = self._loop = asyncio.get_running_loop()
-        alarm = self._alarm = _alarm(loop)
-        alarm.open += 1
-        self._task: asyncio.Task[Any] | None = None
-        self._fired = False
-        #: Loop time at which a pending wait gives up.
-        self.due = _INF
-        #: The earliest due time this watchdog has in the alarm's heap.
-        self.filed = _INF
-        self.closed = False
-        #: The loop's clock.
-        self.now = loop.time
-        self._wait = _Wait(self)
-
-    def __enter__(self) -> Watchdog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def until(self, due: float) -> _Wait:
-        """A context manager over one await in the current task that may last until ``due``
-        (loop time): still pending then, it is cancelled and :class:`Expired` raised instead.
-        A cancellation from outside passes on unchanged."""
-        wait = self._wait
-        wait.due = due
-        return wait
-
-    # What ``until`` does, step by step (a caller that must order them itself may use them).
-
-    def enter(self, due: float) -> None:
-        """An await is about to start in the current task; it may last until ``due``."""
-        self.due = due
-        if due < self.filed:
-            self.filed = due
-            self._alarm.file(self, due, self._loop)
-        self._task = _current_task(self._loop)  # with the loop: no look-up of the running loop
-        self._fired = False
-
-    def leave(self) -> None:
-        """The await ended (whichever way)."""
         self._task = None
 
-    def expired(self) -> bool:
-        """Call on ``CancelledError`` before :meth:`leave`: whether the cancellation was this
-        watchdog's alone (then it is a timeout and has been taken back from the task)."""
+    def _expired(self) -> bool:
         task = self._task
         return self._fired and task is not None and task.uncancel() == 0
+
+    # The same steps one by one, for a caller that must order them itself.
+
+    def enter(self, due: float) -> None:
+        self.until(due).__enter__()
+
+    def leave(self) -> None:
+        self._task = None
 
     async def wait(self, awaitable: Awaitable[T], due: float) -> T:
         """``await awaitable``, raising :class:`Expired` if it is still pending at ``due``."""
