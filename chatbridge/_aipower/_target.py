@@ -12,7 +12,8 @@ __all__ = ["SiteTarget"]
 @dataclass(frozen=True, slots=True)
 class SiteTarget:
     """``chat_page`` is a path or URL of the page holding the chat (default: the home page);
-    ``bot_id`` picks one bot (and is kept even when the page shows another: rule 32)."""
+    ``bot_id`` picks one bot (and is kept even when the page shows another: one nonce serves
+    every bot)."""
 
     url: str
     chat_page: str | None = None

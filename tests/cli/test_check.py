@@ -197,7 +197,7 @@ async def test_check_reports_what_a_failed_chat_said_about_the_nonce(
 
 
 async def test_check_reads_streaming_from_the_reply_not_the_page_hint() -> None:
-    # The widget template prints data-openai_stream_nav="0" while the server streams (§13).
+    # The widget template prints data-openai_stream_nav="0" while the server streams.
     async with LocalSite(SiteConfig(generation="2.2", placement="widget")) as url:
         result = await run_cli("check", "--url", url, "--json")
 
