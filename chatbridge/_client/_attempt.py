@@ -16,16 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import (
     ChatbridgeError,
+    FirstTokenTimeout,
     InvalidRequestError,
     RateLimitError,
     RequestTimeoutError,
+    StallTimeout,
 )
 from .._providers._sync import aclose
 from .._types import FinishReason, Usage
 from ._call_state import CallState
 from ._config import Target
 from ._health import Breakers, Gate, Ticket
-from ._policy import Action, FirstTokenTimeout, StallTimeout, classify
+from ._policy import Action, classify
 from ._watchdog import Expired, Watchdog
 
 if TYPE_CHECKING:
@@ -45,7 +47,6 @@ class TargetAttempt:
         "dog",
         "first_limit",
         "index",
-        "limit",
         "others",
         "prefill",
         "probe",
@@ -66,11 +67,10 @@ class TargetAttempt:
     prefill: str
     text: list[str]
     stream: AsyncIterator[Any] | None
-    #: The time-to-first-token and stall limits (``None``: none applies), and the one that
-    #: applies now (the first, until text came).
+    #: The time-to-first-token and stall limits (``None``: none applies); the watchdog's
+    #: ``limit`` is the one that applies now (the first, until text came).
     first_limit: float | None
     stall_limit: float | None
-    limit: float | None
 
     def __init__(
         self, router: Router, call: CallState, index: int, target: Target, ticket: Ticket
@@ -105,15 +105,26 @@ class TargetAttempt:
         while self._begin():
             if self.others:  # another target could take over: limits apply
                 self.first_limit, self.stall_limit = await self._limits()
-                self.limit = self.first_limit
+                self.dog.limit = self.first_limit
+            dog, text, delivered = self.dog, self.text, self.call.delivered
+            hand_over = not self.call.buffered
             try:
                 pull = self._open().__anext__
                 while True:
-                    # Each item is pulled under the watchdog, and the caller has it outside
-                    # (the next may be pulled from another task).
-                    with self.dog.within(self.limit):
+                    # Each item is pulled under the watchdog; the caller has it outside (the
+                    # next one may be pulled from another task).
+                    with dog:
                         item = await pull()
-                    if self._take(item):
+                    if not isinstance(item, str):
+                        self._note(item)
+                        continue
+                    if not item:
+                        continue
+                    if not text:  # the first text: from now on the stall limit applies
+                        dog.limit = self.stall_limit
+                    text.append(item)
+                    if hand_over:
+                        delivered.append(item)
                         yield item
             except StopAsyncIteration:
                 pass  # the stream ended: the target answered
@@ -139,7 +150,7 @@ class TargetAttempt:
         report = call.report
         report.current = self.target
         report.finish = report.usage = None
-        self.first_limit = self.stall_limit = self.limit = None
+        self.first_limit = self.stall_limit = self.dog.limit = None
         return True
 
     async def _limits(self) -> tuple[float | None, float | None]:
@@ -188,23 +199,12 @@ class TargetAttempt:
             self.stream = _whole(provider.create_async(name, messages, **kwargs))
         return self.stream
 
-    def _take(self, item: Any) -> bool:
-        """Note one item of the answer; whether it is text to hand over now."""
-        if isinstance(item, str):
-            if not item:
-                return False
-            if not self.text:  # the first text: from now on the stall limit applies
-                self.limit = self.stall_limit
-            self.text.append(item)
-            if self.call.buffered:
-                return False
-            self.call.delivered.append(item)
-            return True
+    def _note(self, item: Any) -> None:
+        """An item of the answer that is not text: the finish reason, or the usage."""
         if isinstance(item, FinishReason):
             self.call.report.finish = item
         elif isinstance(item, Usage):
             self.call.report.usage = item
-        return False
 
     async def _stopped(self, error: BaseException) -> Exception:
         """A try ended with ``error``: its stream is closed, which releases its connection.
@@ -214,7 +214,8 @@ class TargetAttempt:
         if self.stream is not None:
             await aclose(self.stream)
         if isinstance(error, Expired):
-            return _too_slow(self.dog.due >= self.call.deadline, self.limit, bool(self.text))
+            dog = self.dog
+            return _too_slow(dog.due >= dog.deadline, dog.limit, bool(self.text))
         if not isinstance(error, Exception):
             raise error
         return error

@@ -7,15 +7,14 @@ is pending does it cancel the task doing it, then turns that cancellation into a
 the same bookkeeping as ``asyncio.timeout`` (an outside cancellation that arrives meanwhile
 wins).
 
-It is used as a context manager around each await it guards::
+It is the context manager of each await it guards::
 
     dog = Watchdog(deadline)
-    with dog.within(limit):      # due ``limit`` s from now, or at the deadline (``until(due)``)
+    dog.limit = 30               # each wait: at most 30 s, never past the deadline
+    with dog:
         item = await stream.__anext__()       # still pending then: Expired (a TimeoutError)
     ...
     dog.close()
-
-The watchdog is its own context manager, so a stream pays no allocation per chunk.
 
 The watchdogs of one event loop share one timer (:class:`_Alarm`): a watchdog files its due
 time in the alarm's heap, and the loop's single timer handle is moved only when a due time
@@ -145,10 +144,10 @@ class Expired(TimeoutError):
 
 
 class Watchdog:
-    """One deadline over many awaits. ``with dog.within(limit):`` (or ``until(due)``) guards
-    one await in the current task: still pending at its due time, the await is cancelled and
-    :class:`Expired` raised instead; a cancellation from outside passes on unchanged.
-    :meth:`close` when done."""
+    """One deadline over many awaits. ``with dog:`` guards one await in the current task:
+    still pending at its due time (``limit`` seconds after it started, never past the
+    deadline; no ``limit``: the deadline), the await is cancelled and :class:`Expired` raised
+    instead; a cancellation from outside passes on unchanged. :meth:`close` when done."""
 
     __slots__ = (
         "__weakref__",
@@ -160,6 +159,7 @@ class Watchdog:
         "deadline",
         "due",
         "filed",
+        "limit",
         "now",
     )
 
@@ -171,7 +171,9 @@ class Watchdog:
         self._fired = False
         #: Loop time past which no wait lasts (the call's deadline).
         self.deadline = deadline
-        #: Loop time at which the next (or the pending) wait gives up.
+        #: How long one wait may last (``None``: until the deadline).
+        self.limit: float | None = None
+        #: Loop time at which the pending wait gives up.
         self.due = _INF
         #: The earliest due time this watchdog has in the alarm's heap.
         self.filed = _INF
@@ -179,23 +181,11 @@ class Watchdog:
         #: The loop's clock.
         self.now = loop.time
 
-    def until(self, due: float) -> Watchdog:
-        """The next wait may last until ``due`` (loop time): ``with dog.until(due):``."""
-        self.due = due
-        return self
-
-    def within(self, limit: float | None) -> Watchdog:
-        """The next wait may last ``limit`` seconds from now, never past the deadline
-        (``None``: until the deadline): ``with dog.within(limit):``."""
-        due = self.deadline
-        if limit is not None:
-            due = min(due, self.now() + limit)
-        self.due = due
-        return self
-
     def __enter__(self) -> None:
-        """An await is about to start in the current task; it may last until ``due``."""
-        due = self.due
+        """An await is about to start in the current task."""
+        limit = self.limit
+        due = self.deadline if limit is None else min(self.deadline, self.now() + limit)
+        self.due = due
         if due < self.filed:
             self.filed = due
             self._alarm.file(self, due, self._loop)
@@ -219,17 +209,20 @@ class Watchdog:
         task = self._task
         return self._fired and task is not None and task.uncancel() == 0
 
-    # The same steps one by one, for a caller that must order them itself.
+    # One wait until a given time, for callers without a deadline of their own.
 
     def enter(self, due: float) -> None:
-        self.until(due).__enter__()
+        """``with`` entered by hand, the wait lasting until ``due``: the deadline from now."""
+        self.deadline, self.limit = due, None
+        self.__enter__()
 
     def leave(self) -> None:
         self._task = None
 
     async def wait(self, awaitable: Awaitable[T], due: float) -> T:
         """``await awaitable``, raising :class:`Expired` if it is still pending at ``due``."""
-        with self.until(due):
+        self.deadline, self.limit = due, None
+        with self:
             return await awaitable
 
     def _ring(self, filed: float, now: float) -> None:

@@ -18,13 +18,13 @@ command line, checked once into one frozen :class:`ServerSettings`.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .. import _constants as defaults
+from .._checks import is_finite_at_least_zero, is_number, resolve_env
 from .._exceptions import ConfigError
 
 __all__ = ["ServerSettings", "parse_settings"]
@@ -61,15 +61,6 @@ class ServerSettings:
         return replace(self, api_keys=tuple(dict.fromkeys((*self.api_keys, *keys))))
 
 
-def _env(value: Any, where: str) -> Any:
-    if isinstance(value, str) and value.startswith("env:"):
-        resolved = os.environ.get(value[4:])
-        if resolved is None:
-            raise ConfigError(f"{where}: the environment variable {value[4:]!r} is not set")
-        return resolved
-    return value
-
-
 def _count(value: Any, where: str, *, positive: bool) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < (1 if positive else 0):
         raise ConfigError(f"{where}: wants a whole number {'> 0' if positive else '≥ 0'}")
@@ -79,7 +70,7 @@ def _count(value: Any, where: str, *, positive: bool) -> int:
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{where}: wants a list of non-empty strings")
-    return tuple(str(_env(v, where)) for v in value)
+    return tuple(str(resolve_env(v, where)) for v in value)
 
 
 def parse_settings(
@@ -100,19 +91,19 @@ def parse_settings(
             raise ConfigError(f"{where}: unknown (known: {', '.join(sorted(known))})")
         if key in ("api_keys", "cors_origins"):
             values[key] = _strings(value, where)
-        elif key in ("allow_site_url", "allow_private_sites", "log_messages", "ui"):
+        elif key in ("allow_site_url", "allow_private_sites", "ui"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: wants true or false")
             values[key] = value
         elif key == "redis_url":
-            resolved = _env(value, where)
+            resolved = resolve_env(value, where)
             if not isinstance(resolved, str) or not resolved:
                 raise ConfigError(f"{where}: wants a Redis URL (redis://HOST:PORT/DB)")
             values[key] = resolved
         elif key == "grace_seconds":
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if not is_number(value):
                 raise ConfigError(f"{where}: wants a number of seconds")
-            if not math.isfinite(value) or value < 0:
+            if not is_finite_at_least_zero(value):
                 raise ConfigError(f"{where}: wants a finite number ≥ 0")
             values[key] = float(value)
         else:

@@ -185,11 +185,11 @@ async def test_check_reports_what_a_failed_chat_said_about_the_nonce(
     config: SiteConfig, accepted: bool | None, code: int
 ) -> None:
     from chatbridge import AIPower
-    from chatbridge._cli._options import Target
+    from chatbridge._cli._options import Destination
     from chatbridge._cli._probe import probe_site
 
     async with LocalSite(config) as url:
-        probe = await probe_site(Target(AIPower, url, "site-default"), None, 30.0)
+        probe = await probe_site(Destination(AIPower, url, "site-default"), None, 30.0)
 
     assert probe.reachable is True and probe.answered is False
     assert probe.exit_code == code, probe
