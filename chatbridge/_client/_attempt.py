@@ -114,7 +114,10 @@ class TargetAttempt:
                     # Each item is pulled under the watchdog; the caller has it outside (the
                     # next one may be pulled from another task).
                     with dog:
-                        item = await pull()
+                        try:
+                            item = await pull()
+                        except StopAsyncIteration:
+                            break  # the stream ended: the target answered
                     if not isinstance(item, str):
                         self._note(item)
                         continue
@@ -126,8 +129,6 @@ class TargetAttempt:
                     if hand_over:
                         delivered.append(item)
                         yield item
-            except StopAsyncIteration:
-                pass  # the stream ended: the target answered
             except BaseException as exc:
                 if await self._failed(await self._stopped(exc)):
                     continue  # the same target once more
