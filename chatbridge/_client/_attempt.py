@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._exceptions import (
     ChatbridgeError,
@@ -26,12 +26,9 @@ from .._providers._sync import aclose
 from .._types import FinishReason, Usage
 from ._call_state import CallState
 from ._config import Target
-from ._health import Breakers, Gate, Ticket
-from ._policy import Action, classify
+from ._health import Breakers, Gate, HealthBook, Ticket
+from ._policy import Action, Policy, classify
 from ._watchdog import Expired, Watchdog
-
-if TYPE_CHECKING:
-    from ._router import Router
 
 __all__ = ["TargetAttempt"]
 
@@ -46,12 +43,13 @@ class TargetAttempt:
         "call",
         "dog",
         "first_limit",
+        "health",
         "index",
         "others",
+        "policy",
         "prefill",
         "probe",
         "retried",
-        "router",
         "stall_limit",
         "started",
         "stream",
@@ -73,9 +71,17 @@ class TargetAttempt:
     stall_limit: float | None
 
     def __init__(
-        self, router: Router, call: CallState, index: int, target: Target, ticket: Ticket
+        self,
+        call: CallState,
+        index: int,
+        target: Target,
+        ticket: Ticket,
+        health: HealthBook,
+        policy: Policy,
     ) -> None:
-        self.router = router
+        #: The breakers are asked through ``health.breakers``, the book's one interface.
+        self.health = health
+        self.policy = policy
         self.call = call
         #: The target's place in the route (the call fails over from it by this).
         self.index = index
@@ -97,7 +103,7 @@ class TargetAttempt:
         try:
             await self.texts.aclose()
             if self.probe and not self.verdict:  # cancelled, or out of time: free the probe
-                await _release_shielded(self.router.breakers, self.ticket)
+                await _release_shielded(self.health.breakers, self.ticket)
         finally:
             self.dog.close()
 
@@ -109,7 +115,8 @@ class TargetAttempt:
             dog, text, delivered = self.dog, self.text, self.call.delivered
             hand_over = not self.call.buffered
             try:
-                pull = self._open().__anext__
+                stream = self._open()
+                pull = stream.__anext__
                 while True:
                     # Each item is pulled under the watchdog; the caller has it outside (the
                     # next one may be pulled from another task).
@@ -133,9 +140,11 @@ class TargetAttempt:
                 if await self._failed(await self._stopped(exc)):
                     continue  # the same target once more
                 return
-            whole = await self._succeeded()
-            if whole is not None:
-                yield whole
+            # The target answered: its stream is closed, its health told, the answer recorded.
+            await aclose(stream)  # (a no-op for a generator that ran to its end)
+            await self.health.breakers.success(self.ticket)
+            if self._answered():
+                yield "".join(text)  # a buffered call: the whole answer, once
             return
 
     def _begin(self) -> bool:
@@ -160,12 +169,12 @@ class TargetAttempt:
         before any text any such target (once text was delivered, one that continues a
         prefill), after some text in a stream only one that continues a prefill. So the last
         hope gets the whole deadline."""
-        call, router = self.call, self.router
+        call, breakers = self.call, self.health.breakers
         before = after = False
         for index, other in enumerate(call.route.targets):
             if index == self.index or index in call.failed:
                 continue
-            if not await router.breakers.available(other.key):
+            if not await breakers.available(other.key):
                 continue
             if other.continues_prefill or not call.delivered:
                 before = True
@@ -174,8 +183,8 @@ class TargetAttempt:
             if before and after:
                 break
         return (
-            router.policy.first_token_timeout if before else None,
-            router.policy.stall_timeout if after else None,
+            self.policy.first_token_timeout if before else None,
+            self.policy.stall_timeout if after else None,
         )
 
     def _open(self) -> AsyncIterator[Any]:
@@ -247,7 +256,7 @@ class TargetAttempt:
             return False
         rate_limited = isinstance(error, RateLimitError)
         retry_after = error.retry_after if isinstance(error, RateLimitError) else None
-        await self.router.breakers.failure(self.ticket, retry_after, rate_limited)
+        await self.health.breakers.failure(self.ticket, retry_after, rate_limited)
         return True
 
     async def _retry_pause(self, error: Exception) -> float | None:
@@ -262,8 +271,7 @@ class TargetAttempt:
                 raise error
             call.stop = True  # no continuation after a refusal
         elif action is Action.RETRY and await self._may_retry():
-            router = self.router
-            pause = router.health.rand() * router.policy.retry_backoff
+            pause = self.health.rand() * self.policy.retry_backoff
             if call.now() + pause < call.deadline:
                 return pause
         if not isinstance(error, RateLimitError):
@@ -275,18 +283,14 @@ class TargetAttempt:
         breaker lets a plain call through."""
         if self.retried or self.text:
             return False
-        return await self.router.breakers.passing(self.ticket)
+        return await self.health.breakers.passing(self.ticket)
 
-    async def _succeeded(self) -> str | None:
-        """The target answered: tell its health, record it; the whole text for a buffered
-        call (a stream has handed it over already)."""
+    def _answered(self) -> bool:
+        """Record the answer; whether the call is buffered (the text is still to hand over)."""
         call = self.call
-        if self.stream is not None:
-            await aclose(self.stream)  # (a no-op for a generator that ran to its end)
-        await self.router.breakers.success(self.ticket)
         self.verdict = self.answered = True
         call.answered(self.target, call.now() - self.started, bool(self.prefill))
-        return "".join(self.text) if call.buffered else None
+        return call.buffered
 
 
 def _too_slow(at_deadline: bool, limit: float | None, had_text: bool) -> RequestTimeoutError:

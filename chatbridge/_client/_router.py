@@ -111,7 +111,7 @@ class Router:
         ticket = await self.breakers.admit(target.key, call.deadline - call.now())
         gate = ticket.gate
         if gate is Gate.PASS or gate is Gate.PROBE:
-            return TargetAttempt(self, call, index, target, ticket)
+            return TargetAttempt(call, index, target, ticket, self.health, self.policy)
         call.skip(target, _SKIP_REASONS[gate])
         if gate is not Gate.BUSY:
             call.earliest = min(call.earliest, ticket.available_at)
