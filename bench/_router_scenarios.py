@@ -339,7 +339,7 @@ async def _scenario(spec: dict[str, Any], seen: dict[str, Any]) -> None:
 
 def run_scenario(spec: dict[str, Any]) -> dict[str, Any]:
     """Everything observable of one scenario (a router that hangs or fails says so)."""
-    seen: dict[str, Any] = {"name": spec["name"]}
+    seen: dict[str, Any] = {"name": spec["name"], "shared": bool(spec.get("shared"))}
     logs: list[Any] = []
     tap = _LogTap(logs)
     logger = logging.getLogger("chatbridge")

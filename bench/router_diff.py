@@ -89,6 +89,7 @@ def tally(observed: list[dict[str, Any]]) -> dict[str, int]:
 
     for seen in observed:
         count("scenarios")
+        count("scenarios with a shared (fleet) book", seen.get("shared", False))
         count("crashes", "crash" in seen)
         for call in seen.get("calls", []):
             count("calls")
@@ -102,7 +103,14 @@ def tally(observed: list[dict[str, Any]]) -> dict[str, int]:
         for event in seen.get("events", []):
             count("provider requests", event[0] == "ask")
         for attempt_log in seen.get("log", []):
-            count("attempts failed (log lines)", "failed after" in attempt_log[2])
+            if "failed after" in attempt_log[2]:
+                count("attempts failed (log lines)")
+                kind = attempt_log[2].split(": ")[1]
+                if kind in ("FirstTokenTimeout", "StallTimeout", "RequestTimeoutError"):
+                    count(f"attempts failed: {kind}")
+        for call in seen.get("calls", []):
+            for record in (call.get("error") or {}).get("attempts", []):
+                count("attempts skipped (in errors)", record["outcome"] == "skipped")
     return counts
 
 
@@ -134,7 +142,7 @@ def main() -> int:
         f"({len(old) - args.count} hand-written, {args.count} random), {seconds:.0f} s"
     )
     for key, value in sorted(tally(new).items()):
-        print(f"   {key:32s}{value:8d}")
+        print(f"   {key:40s}{value:8d}")
     print(f"scenarios that differ: {differing}")
     return 1 if differing else 0
 
