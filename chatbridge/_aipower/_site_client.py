@@ -123,6 +123,8 @@ class SiteClient:
                     break
                 except ChatbridgeError as error:
                     reason = _retry_reason(error)
+                    if reason is None or yielded or reason in retried:
+                        self._tokens.distrust(tokens)  # adopted tokens failed: not kept
                     if reason is None:
                         raise
                     if yielded or reason in retried:  # a signal never reaches the caller

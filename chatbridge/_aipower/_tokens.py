@@ -30,7 +30,8 @@ from .._constants import (
     STATE_REFRESH_POLL,
     STATE_TOKENS_TTL,
 )
-from .._exceptions import BlockedError, NotAIPowerSiteError, TruncatedStreamError
+from .._exceptions import BlockedError, NotAIPowerSiteError, ResponseError, TruncatedStreamError
+from .._http._guard import endpoint_allowed, origin
 from .._http._session import StreamResponse, StreamSession
 from .._state import StateStore
 from ._call import CallOptions, ClientStats
@@ -56,6 +57,13 @@ def _cut_page(text: str) -> bool:
     """An HTML page that never reached its end tag (WordPress always prints ``</html>``)."""
     head = text[:1024].lower()
     return ("<html" in head or "<!doctype" in head) and "</html>" not in text[-4096:].lower()
+
+
+def _origin_of(url: str) -> tuple[str, str, int | None]:
+    try:
+        return origin(url)
+    except (ValueError, TypeError):
+        return ("", "", None)  # not a URL: no page is on it
 
 
 def _bust(url: str) -> str:
@@ -89,6 +97,15 @@ class TokenCache:
         self._lock_ttl = lock_ttl
         self.tokens: PageTokens | None = None
         self.fetched_at = 0.0
+        #: Whether ``tokens`` came from the shared store (another process fetched them).
+        self.adopted = False
+        #: Tokens a chat failed with after they were adopted: never adopted again.
+        self._distrusted: PageTokens | None = None
+        #: Origins this site's pages are on: the site's own, and where its pages were
+        #: found when this process fetched them (a redirect to https or to www, say).
+        self._pages = {_origin_of(target.base)}
+        if target.chat_page:
+            self._pages.add(_origin_of(urljoin(target.base, target.chat_page)))
         self._jar: aiohttp.CookieJar | None = None
         self._inflight: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, asyncio.Future[PageTokens]
@@ -132,9 +149,25 @@ class TokenCache:
             return None
         if stale is not None and tokens.nonce == stale.nonce:
             return None
+        if tokens == self._distrusted or not self._trusted(tokens):
+            return None  # refetched by this process instead
         if self.tokens is None or fetched_at >= self.fetched_at:
-            self.tokens, self.fetched_at = tokens, fetched_at
+            self.tokens, self.fetched_at, self.adopted = tokens, fetched_at, True
         return tokens
+
+    def _trusted(self, tokens: PageTokens) -> bool:
+        """Tokens read back from the shared store obey the page rule too: the page on this
+        site's origin, the endpoint on the page's (or a configured) origin."""
+        return _origin_of(tokens.page_url) in self._pages and endpoint_allowed(
+            tokens.ajax_url, tokens.page_url, self.target.endpoint_origins
+        )
+
+    def distrust(self, tokens: PageTokens) -> None:
+        """A chat failed with ``tokens``: if another process gave them, drop them (and never
+        adopt them again); the next call fetches the page itself."""
+        if self.adopted and tokens == self.tokens:
+            self._distrusted, self.tokens, self.fetched_at = tokens, None, 0.0
+            self.adopted = False
 
     async def refresh(self, call: CallOptions, stale: PageTokens) -> PageTokens:
         """New tokens after ``stale`` was rejected; a refresh some other caller already did
@@ -209,7 +242,9 @@ class TokenCache:
         return self._store(tokens)
 
     def _store(self, tokens: PageTokens) -> PageTokens:
-        self.tokens, self.fetched_at = tokens, time.time()
+        self.tokens, self.fetched_at, self.adopted = tokens, time.time(), False
+        if tokens == self._distrusted:  # the page says the same: they were good after all
+            self._distrusted = None
         return tokens
 
     async def _discover(
@@ -248,7 +283,22 @@ class TokenCache:
                 url=final,
                 provider=call.provider,
             )
+        if tokens is not None:
+            self._check_endpoint(tokens, call)
+            self._pages.add(_origin_of(final))
         return tokens
+
+    def _check_endpoint(self, tokens: PageTokens, call: CallOptions) -> None:
+        """The page's chat endpoint must be on the page's origin (or a configured one)."""
+        if not endpoint_allowed(tokens.ajax_url, tokens.page_url, self.target.endpoint_origins):
+            where = _origin_of(tokens.ajax_url)
+            raise ResponseError(
+                f"The page {tokens.page_url} names a chat endpoint on another origin "
+                f"({where[0]}://{where[1]}:{where[2]}): not used (a target's endpoint_origins "
+                "lists the origins it may use)",
+                url=tokens.page_url,
+                provider=call.provider,
+            )
 
     async def _past_page_cache(
         self, session: StreamSession, call: CallOptions, tokens: PageTokens
