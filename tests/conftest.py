@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 
 from chatbridge import close_pool
-from chatbridge._aipower._client import _clients as _site_clients
-from chatbridge._client._engine import _BOOKS as _health_books
+from chatbridge._aipower._site_client import _clients as _site_clients
+from chatbridge._client._core import _BOOKS as _health_books
 from chatbridge.upstream import LocalUpstream, UpstreamConfig
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiohttp
 
+from .._checks import check_timeout
 from .._constants import AIPOWER_READ_GAP, AIPOWER_TIMEOUT
-from .._exceptions import InvalidRequestError, RequestTimeoutError
+from .._exceptions import RequestTimeoutError
 from .._http._pool import shared
 from .._http._session import StreamSession
 from .._types import HistoryTrimmed
 
-__all__ = ["ClientStats", "_Call", "check_timeout"]
+__all__ = ["CallOptions", "ClientStats"]
 
 T = TypeVar("T")
 log = logging.getLogger("chatbridge.aipower")
@@ -34,27 +34,8 @@ class ClientStats:
     messages: int = 0
 
 
-def check_timeout(timeout: object) -> float | None:
-    """A provider's ``timeout=``: seconds (a positive, finite number), or ``None`` for no
-    deadline. Anything else is the caller's mistake: ``InvalidRequestError`` (a ValueError)."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise InvalidRequestError(
-            f"timeout must be a number of seconds or None, not {timeout!r}", param="timeout"
-        )
-    seconds = float(timeout)
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise InvalidRequestError(
-            f"timeout must be a positive, finite number of seconds (None for no deadline), "
-            f"not {timeout!r}",
-            param="timeout",
-        )
-    return seconds
-
-
 @dataclass
-class _Call:
+class CallOptions:
     """Per-call options a provider passes through. ``timeout`` is the deadline of the whole
     call, counted from :meth:`start`: every request (page, refreshes, chat, stream) and every
     wait on another call's shared token fetch gets only what is left of it."""

@@ -1,6 +1,6 @@
 """Reading an AI Power page: which protocol it speaks and the tokens it carries. Pure.
 
-Rules 2–6 and 37–40 of the protocol document: anchor on the chat container (never "the first
+docs/protocol-ai-power.md, "Finding the chat": anchor on the chat container (never "the first
 data-nonce in the page": other plugins use that attribute too), fall back to the
 ``wpaicgParams`` inline script, and recognise AIPKit's ``data-config``.
 """

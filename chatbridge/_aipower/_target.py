@@ -12,8 +12,8 @@ __all__ = ["SiteTarget"]
 @dataclass(frozen=True, slots=True)
 class SiteTarget:
     """``chat_page`` is a path or URL of the page holding the chat (default: the home page);
-    ``bot_id`` picks one bot (and is kept even when the page shows another: rule 32). The
-    page's chat endpoint must be on the page's own origin, or on one of
+    ``bot_id`` picks one bot (and is kept even when the page shows another: one nonce serves
+    every bot). The page's chat endpoint must be on the page's own origin, or on one of
     ``endpoint_origins``."""
 
     url: str

@@ -1,5 +1,6 @@
-"""Page tokens of one site: discovery, caching with the fetch time, and refreshing (rules
-1–6, 30–32, 37–40). Every fetch is single-flight per event loop: concurrent callers that
+"""Page tokens of one site: discovery, caching with the fetch time, and refreshing
+(docs/protocol-ai-power.md, "Finding the chat", "Nonce lifetime", "Refreshing a nonce" and
+"The page cache"). Every fetch is single-flight per event loop: concurrent callers that
 need tokens, or a refresh of the same rejected nonce, share one request.
 
 Given a shared state store (Redis), the tokens and their fetch time are shared by every
@@ -33,7 +34,7 @@ from .._exceptions import BlockedError, NotAIPowerSiteError, ResponseError, Trun
 from .._http._guard import endpoint_allowed, origin
 from .._http._session import StreamResponse, StreamSession
 from .._state import StateStore
-from ._call import ClientStats, _Call
+from ._call import CallOptions, ClientStats
 from ._page import PageTokens, parse_page
 from ._replies import CUT_OFF, json_object
 from ._shared import decode_tokens, encode_tokens, site_key
@@ -70,7 +71,7 @@ def _bust(url: str) -> str:
 
 
 def refuse_login_wall(response: StreamResponse) -> None:
-    """Rule 18: a redirect to ``wp-login.php`` means the site wants a login: blocked."""
+    """A redirect to ``wp-login.php`` means the site wants a login: blocked."""
     location = response.headers.get("Location", "")
     if "wp-login.php" in urlsplit(str(response.url)).path or "wp-login.php" in location:
         raise BlockedError(
@@ -118,7 +119,8 @@ class TokenCache:
         return self._jar
 
     def fresh(self, now: float) -> bool:
-        """Rule 31: younger than the refresh age, and fewer than two tick boundaries ago."""
+        """Younger than the refresh age, and fewer than two tick boundaries ago
+        (docs/protocol-ai-power.md, "Nonce lifetime")."""
         return self.tokens is not None and self._fresh_since(self.fetched_at, now)
 
     def _fresh_since(self, fetched_at: float, now: float) -> bool:
@@ -126,7 +128,7 @@ class TokenCache:
         ticks_passed = math.floor(now / tick) - math.floor(fetched_at / tick)
         return now - fetched_at < self.target.refresh_age and ticks_passed < 2
 
-    async def get(self, call: _Call) -> PageTokens:
+    async def get(self, call: CallOptions) -> PageTokens:
         """Cached tokens while fresh; otherwise one shared (re)fetch."""
         if self.tokens is not None and self.fresh(time.time()):
             return self.tokens
@@ -167,7 +169,7 @@ class TokenCache:
             self._distrusted, self.tokens, self.fetched_at = tokens, None, 0.0
             self.adopted = False
 
-    async def refresh(self, call: _Call, stale: PageTokens) -> PageTokens:
+    async def refresh(self, call: CallOptions, stale: PageTokens) -> PageTokens:
         """New tokens after ``stale`` was rejected; a refresh some other caller already did
         (or is doing) for the same nonce is reused."""
         pending = self._pending()
@@ -187,7 +189,7 @@ class TokenCache:
         pending = self._inflight.get(asyncio.get_running_loop())
         return pending if pending is not None and not pending.done() else None
 
-    async def _shared(self, call: _Call, stale: PageTokens | None) -> PageTokens:
+    async def _shared(self, call: CallOptions, stale: PageTokens | None) -> PageTokens:
         pending = self._pending()
         if pending is None:
             loop = asyncio.get_running_loop()
@@ -198,7 +200,7 @@ class TokenCache:
             pending.add_done_callback(lambda _: self._inflight.pop(loop, None))
         return await call.wait(asyncio.shield(pending))
 
-    async def _fetch_tokens(self, call: _Call, stale: PageTokens | None) -> PageTokens:
+    async def _fetch_tokens(self, call: CallOptions, stale: PageTokens | None) -> PageTokens:
         if self._fleet is None:
             return await self._fetch_site(call, stale)
         store, lock = self._fleet, f"{self._key}:lock"
@@ -225,7 +227,7 @@ class TokenCache:
         finally:
             await asyncio.shield(store.release(lock, token))
 
-    async def _fetch_site(self, call: _Call, stale: PageTokens | None) -> PageTokens:
+    async def _fetch_site(self, call: CallOptions, stale: PageTokens | None) -> PageTokens:
         refreshing = self.tokens is not None
         if refreshing:
             self.stats.nonce_refreshes += 1
@@ -245,7 +247,9 @@ class TokenCache:
             self._distrusted = None
         return tokens
 
-    async def _discover(self, session: StreamSession, call: _Call, *, bust: bool) -> PageTokens:
+    async def _discover(
+        self, session: StreamSession, call: CallOptions, *, bust: bool
+    ) -> PageTokens:
         target = self.target
         pages = [urljoin(target.base, target.chat_page)] if target.chat_page else []
         pages.append(target.base)
@@ -261,7 +265,7 @@ class TokenCache:
         )
 
     async def _fetch_page(
-        self, session: StreamSession, call: _Call, page: str, *, bust: bool
+        self, session: StreamSession, call: CallOptions, page: str, *, bust: bool
     ) -> PageTokens | None:
         self.stats.page_fetches += 1
         options = call.request_options(self.jar)
@@ -284,7 +288,7 @@ class TokenCache:
             self._pages.add(_origin_of(final))
         return tokens
 
-    def _check_endpoint(self, tokens: PageTokens, call: _Call) -> None:
+    def _check_endpoint(self, tokens: PageTokens, call: CallOptions) -> None:
         """The page's chat endpoint must be on the page's origin (or a configured one)."""
         if not endpoint_allowed(tokens.ajax_url, tokens.page_url, self.target.endpoint_origins):
             where = _origin_of(tokens.ajax_url)
@@ -297,10 +301,11 @@ class TokenCache:
             )
 
     async def _past_page_cache(
-        self, session: StreamSession, call: _Call, tokens: PageTokens
+        self, session: StreamSession, call: CallOptions, tokens: PageTokens
     ) -> PageTokens:
         """The re-fetched page held the same, rejected nonce: a page cache. Ask URLs that
-        caches do not hold (rule 30): the post by id, and a page that does not exist."""
+        caches do not hold (docs/protocol-ai-power.md, "The page cache"): the post by id, and
+        a page that does not exist."""
         candidates = [f"/?p={tokens.post_id}"] if tokens.post_id else []
         candidates.append(f"/chatbridge-{secrets.token_hex(4)}/")
         options = call.request_options(self.jar)
@@ -316,7 +321,7 @@ class TokenCache:
         return tokens
 
     async def _aipkit_nonce(
-        self, session: StreamSession, call: _Call, stale: PageTokens
+        self, session: StreamSession, call: CallOptions, stale: PageTokens
     ) -> PageTokens | None:
         """AIPKit 2.3.41+ hands out a fresh nonce on request; older versions answer 400."""
         form = {"action": "aipkit_get_frontend_chat_nonce", "bot_id": stale.bot_id}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .._aipower._client import _Call
+from .._aipower import CallOptions
 from .._exceptions import (
     BlockedError,
     ChatbridgeError,
@@ -21,7 +21,7 @@ from .._exceptions import (
 from .._providers._aipower_base import AIPowerSite
 from ._ask import Reply, ask
 from ._errors import describe, exit_code
-from ._options import Target
+from ._options import Destination
 
 __all__ = ["Probe", "ask_once", "probe_chat", "probe_site"]
 
@@ -46,7 +46,7 @@ class Probe:
     exit_code: int = 0
 
 
-async def ask_once(target: Target, proxy: str | None, timeout: float) -> Reply:
+async def ask_once(target: Destination, proxy: str | None, timeout: float) -> Reply:
     """The probe's one short message, streamed where the target can."""
     return await ask(
         target,
@@ -58,7 +58,7 @@ async def ask_once(target: Target, proxy: str | None, timeout: float) -> Reply:
     )
 
 
-async def probe_chat(target: Target, proxy: str | None, timeout: float) -> Probe:
+async def probe_chat(target: Destination, proxy: str | None, timeout: float) -> Probe:
     """Any provider (no page to discover): one short message, answered or not."""
     probe = Probe(target.name, target.url)
     started = time.perf_counter()
@@ -77,7 +77,7 @@ async def probe_chat(target: Target, proxy: str | None, timeout: float) -> Probe
     return probe
 
 
-async def probe_site(target: Target, proxy: str | None, timeout: float) -> Probe:
+async def probe_site(target: Destination, proxy: str | None, timeout: float) -> Probe:
     """Probe ``target``: every chatbridge error ends up in the result, never raised."""
     probe = Probe(target.name, target.url)
     try:
@@ -112,12 +112,12 @@ def _nonce_verdict(error: ChatbridgeError, generation: str) -> bool | None:
 
 
 async def _discover_and_ask(
-    probe: Probe, target: Target, proxy: str | None, timeout: float
+    probe: Probe, target: Destination, proxy: str | None, timeout: float
 ) -> None:
     provider = target.provider
     assert issubclass(provider, AIPowerSite)  # _targets let only AI Power providers through
     client = provider.site(target.site_url, target.chat_page, target.bot_id)
-    call = _Call(proxy=proxy, timeout=timeout, provider=target.name)
+    call = CallOptions(proxy=proxy, timeout=timeout, provider=target.name)
     tokens = await client.page_tokens(call)
     probe.reachable = True
     probe.generation = tokens.generation
@@ -136,7 +136,7 @@ async def _discover_and_ask(
     probe.answered = True
     probe.nonce_accepted = True
     # The page's data-openai_stream_nav is only a hint (a widget page says 0 and streams);
-    # the reply itself tells (rule 13).
+    # the reply itself tells (its Content-Type, or the pieces it came in).
     probe.streaming = reply.streamed
     # Observed beats the page's hint: a streamed answer arrives in several pieces, a JSON
     # reply in one (AIPKit always streams). Without an answer, the hint stands.

@@ -17,10 +17,10 @@ import json
 import sys
 from typing import Any
 
-from .._aipower._conversation import Conversation
+from .._aipower import Conversation
 from .._exceptions import ChatbridgeError
 from ._errors import INTERRUPTED, UsageError, describe, error_json, exit_code
-from ._options import Target
+from ._options import Destination
 from ._output import print_json_line
 from ._turn import answer, reply_json
 
@@ -49,7 +49,7 @@ def parse_line(text: str) -> dict[str, str]:
     return {"role": role, "content": data["content"]}
 
 
-def run_script(args: argparse.Namespace, target: Target, opening: list[dict[str, str]]) -> int:
+def run_script(args: argparse.Namespace, target: Destination, opening: list[dict[str, str]]) -> int:
     """Answer every line of stdin in one conversation; see the module docstring."""
     turn_args = argparse.Namespace(**{**vars(args), "json": True})  # answers go as JSON only
     messages = list(opening)

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any, ClassVar
 
-from .._aipower._call import check_timeout
-from .._aipower._client import SiteClient, SiteTarget, _Call, site_client, site_stats
+from .._aipower import CallOptions, SiteClient, SiteTarget, site_client, site_stats
 from .._aipower._conversation import Conversation
+from .._checks import check_timeout, site_url_problem
 from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import ConfigError, InvalidRequestError, MissingSiteError
 from .._http._guard import origin
 from .._types import HistoryTrimmed, Messages
-from .._urls import site_url_problem
 
 __all__ = ["AIPowerSite", "wire_stats"]
 
@@ -85,13 +84,14 @@ class AIPowerSite:
         **ignored: Any,
     ) -> AsyncGenerator[str | HistoryTrimmed, None]:
         """``ignored``: options other providers take (``stream``, ``temperature``…). An AI
-        Power site decides those itself (rule 35), so they are accepted and not sent.
+        Power site decides those itself (its own model, settings and prompt), so they are
+        accepted and not sent.
         ``timeout`` is the deadline of the whole call in seconds (``None``: none); ``0``,
         negative, NaN, infinite or non-numeric values raise ``InvalidRequestError``.
         ``history_notes``: yield a :class:`HistoryTrimmed` before the text when the
         conversation had to be shortened to fit the one message sent (a warning is logged
         either way)."""
-        call = _Call(
+        call = CallOptions(
             proxy=proxy,
             timeout=check_timeout(timeout),
             cookies=cookies,

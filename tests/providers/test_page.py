@@ -1,4 +1,4 @@
-"""Token discovery on plain HTML (rules 2–6, 37–40)."""
+"""Token discovery on plain HTML (docs/protocol-ai-power.md, "Finding the chat")."""
 
 from __future__ import annotations
 

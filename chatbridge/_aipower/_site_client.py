@@ -23,7 +23,7 @@ from .._constants import MAX_SITES
 from .._exceptions import ChatbridgeError, NonceError, ResponseError, ResponseStatusError
 from .._state import StateStore, current_store
 from .._types import HistoryTrimmed, Messages
-from ._call import ClientStats, _Call
+from ._call import CallOptions, ClientStats
 from ._conversation import Conversation, ConversationBook
 from ._exchange import aipkit_exchange, legacy_exchange
 from ._history import Split, split_conversation
@@ -37,7 +37,7 @@ from ._shared import decode_conversation, encode_conversation, site_key
 from ._target import SiteTarget
 from ._tokens import TokenCache
 
-__all__ = ["ClientStats", "SiteClient", "SiteTarget", "_Call", "site_client", "site_stats"]
+__all__ = ["SiteClient", "site_client", "site_stats"]
 
 
 def _retry_reason(error: ChatbridgeError) -> str | None:
@@ -94,7 +94,7 @@ class SiteClient:
     def fetched_at(self, value: float) -> None:
         self._tokens.fetched_at = value
 
-    async def page_tokens(self, call: _Call) -> PageTokens:
+    async def page_tokens(self, call: CallOptions) -> PageTokens:
         """The site's tokens: cached while fresh, else fetched (discovery)."""
         return await self._tokens.get(call)
 
@@ -103,12 +103,12 @@ class SiteClient:
         messages: Messages,
         *,
         conversation: Conversation | None = None,
-        call: _Call | None = None,
+        call: CallOptions | None = None,
     ) -> AsyncGenerator[str | HistoryTrimmed, None]:
         """The answer to the last user message, in chunks as the site sends them (and first,
         when ``call.history_notes`` asks for it and the conversation had to be shortened to
         fit the message, a :class:`HistoryTrimmed`)."""
-        call = call or _Call()
+        call = call or CallOptions()
         call.start()
         try:
             split = split_conversation(messages)
@@ -147,7 +147,7 @@ class SiteClient:
             raise
 
     async def _attempt(
-        self, call: _Call, tokens: PageTokens, split: Split, conv: Conversation
+        self, call: CallOptions, tokens: PageTokens, split: Split, conv: Conversation
     ) -> AsyncGenerator[str, None]:
         session = await call.session()
         # Cookies from the page fetch (Cloudflare, security plugins) go along from the site's
