@@ -195,6 +195,10 @@ class EmptyResponseError(ResponseError):
     """The reply was well-formed but held no answer text."""
 
 
+#: How every "the reply was cut off" message starts, whichever step was cut.
+CUT_OFF = "The reply was cut off"
+
+
 class TruncatedStreamError(ResponseError):
     """The stream ended before its terminator; `partial` holds the text received."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["loads", "raw_decode"]
+__all__ = ["json_object", "loads", "raw_decode"]
 
 _DECODER = json.JSONDecoder()
 
@@ -29,3 +29,13 @@ def raw_decode(text: str, start: int = 0) -> tuple[Any, int]:
         return _DECODER.raw_decode(text, start)
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
+
+
+def json_object(body: str) -> Any:
+    """The first JSON value from the first ``{`` on: PHP notices or a BOM may come before
+    it, a stray newline or notice after it. Raises ``ValueError`` if there is none."""
+    start = body.find("{")
+    if start < 0:
+        raise ValueError("no JSON object")
+    value, _ = raw_decode(body, start)
+    return value

@@ -22,9 +22,10 @@ from typing import Any
 from .._constants import MAX_SITES
 from .._exceptions import ChatbridgeError, NonceError, ResponseError, ResponseStatusError
 from .._state import StateStore, current_store
+from .._state._book import ConversationBook
 from .._types import Messages
 from ._call import ClientStats, _Call
-from ._conversation import Conversation, ConversationBook
+from ._conversation import Conversation
 from ._exchange import aipkit_exchange, legacy_exchange
 from ._history import Split, split_conversation
 from ._page import PageTokens
@@ -71,7 +72,9 @@ class SiteClient:
         self.target = target
         self.store = store or current_store()
         self.stats = ClientStats()
-        self.conversations = ConversationBook(
+        self.conversations: ConversationBook[Conversation] = ConversationBook(
+            Conversation,
+            lambda conversation: conversation.client_id,
             state=self.store,
             site=site_key(target),
             codec=(encode_conversation, decode_conversation),

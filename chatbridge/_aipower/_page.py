@@ -7,26 +7,19 @@ data-nonce in the page": other plugins use that attribute too), fall back to the
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urljoin
 
+from .._http._html import classes as _classes
+from .._http._html import div_attributes
 from .._json import loads
 
 __all__ = ["PageTokens", "parse_page"]
 
-# Every pattern below runs on text the site controls, so none may backtrack over more than a
-# bounded span: a page of ``"<div" * n`` or ``"wpaicgParams = {" * n`` must cost O(n), not
-# O(n²). Tags and the params script are found by scanning forward, never by a pattern that
-# can fail only at the end of the page from every start.
-_DIV_START = re.compile(r"<div\b", re.IGNORECASE)
-_TAG_SPECIAL = re.compile(r"""[>"']""")
-_ATTRIBUTE = re.compile(
-    r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""", re.DOTALL
-)
+# The params script is found by scanning forward too (see ``_http._html`` for the tags): a page
+# of ``"wpaicgParams = {" * n`` must cost O(n), not O(n²).
 _PARAMS_START = re.compile(r"wpaicgParams\s*=\s*\{")
 _PARAMS_END = re.compile(r"\}\s*;")
 _SEARCH_NONCE = re.compile(r'"search_nonce"\s*:\s*"([0-9a-f]{10})"')
@@ -65,46 +58,6 @@ class PageTokens:
         if self.bot_id not in ("", "0"):
             return f"custom_bot_{self.bot_id}"
         return self.chat_type
-
-
-def _div_tags(page: str) -> Iterator[str]:
-    """Each ``<div …>`` start tag; quoted attribute values may hold ``>`` and newlines.
-
-    One forward pass: a tag whose quote never closes, or that never ends, stops the scan
-    there (as it would swallow the rest of the page in a browser) instead of being retried
-    from every later ``<div``, which made the old pattern quadratic.
-    """
-    position = 0
-    while (start := _DIV_START.search(page, position)) is not None:
-        cursor = start.end()
-        while True:
-            special = _TAG_SPECIAL.search(page, cursor)
-            if special is None:
-                return  # no ">" anywhere after: no later tag can end either
-            char = special.group()
-            if char == ">":
-                yield page[start.start() : special.end()]
-                position = special.end()
-                break
-            closing = page.find(char, special.end())
-            if closing < 0:  # an unclosed quote: go on after it, not from the next "<div"
-                position = special.end()
-                break
-            cursor = closing + 1
-
-
-def _attributes(tag: str) -> dict[str, str]:
-    body = tag[4:-1]  # drop "<div" and ">"
-    result: dict[str, str] = {}
-    for match in _ATTRIBUTE.finditer(body):
-        name = match.group(1).lower()
-        value = next((g for g in match.groups()[1:] if g is not None), "")
-        result.setdefault(name, html.unescape(value))
-    return result
-
-
-def _classes(attributes: dict[str, str]) -> set[str]:
-    return set(attributes.get("class", "").split())
 
 
 def _digits(value: str) -> str:
@@ -178,7 +131,7 @@ def _default_ajax(page_url: str) -> str:
 def parse_page(page: str, page_url: str, bot_id: int | str | None = None) -> PageTokens | None:
     """The tokens of an AI Power page, or ``None`` when it has no usable chat."""
     wanted = None if bot_id is None else str(bot_id)
-    tags = [_attributes(tag) for tag in _div_tags(page)]
+    tags = div_attributes(page)
     search_nonce, params_ajax = _params(page)
     ajax_url = urljoin(page_url, params_ajax) if params_ajax else _default_ajax(page_url)
 

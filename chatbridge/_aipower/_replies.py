@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from .._exceptions import (
+    CUT_OFF,
     BlockedError,
     ChatbridgeError,
     EmptyResponseError,
@@ -28,7 +29,7 @@ from .._exceptions import (
     UpstreamError,
 )
 from .._http._decoders import ServerSentEvent
-from .._json import loads, raw_decode
+from .._json import json_object, loads, raw_decode
 
 __all__ = [
     "AIPKitStream",
@@ -57,8 +58,6 @@ class CacheKeyExpired(ResponseError):
     """Signal: AIPKit's one-shot cache key expired or was used; redo the cache step."""
 
 
-#: How every "the reply was cut off" message starts, whichever step was cut.
-CUT_OFF = "The reply was cut off"
 
 
 _NONCE_TEXTS = ("link you followed has expired", "are you sure you want to do this")
@@ -121,16 +120,6 @@ def plugin_error(message: str, **context: Any) -> ChatbridgeError:
 
 
 _SSE_LINE = re.compile(r"^(data|event):", re.MULTILINE)
-
-
-def json_object(body: str) -> Any:
-    """The first JSON value from the first ``{`` on: PHP notices or a BOM may come before
-    it (row 15), a stray newline or notice after it. Raises ``ValueError`` if there is none."""
-    start = body.find("{")
-    if start < 0:
-        raise ValueError("no JSON object")
-    value, _ = raw_decode(body, start)
-    return value
 
 
 def sse_body_start(body: str) -> int | None:
