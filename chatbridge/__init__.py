@@ -27,6 +27,7 @@ from ._exceptions import (
     MissingTokenError,
     ModelNotSupportedError,
     NonceError,
+    NotAIEngineSiteError,
     NotAIPowerSiteError,
     PluginError,
     ProviderNotFoundError,
@@ -38,6 +39,7 @@ from ._exceptions import (
     RouteNotFoundError,
     TransportError,
     TruncatedStreamError,
+    UnsupportedSiteError,
     UpstreamError,
 )
 from ._prompt import format_prompt
@@ -99,6 +101,7 @@ __all__ = [
     "MissingTokenError",
     "ModelNotSupportedError",
     "NonceError",
+    "NotAIEngineSiteError",
     "NotAIPowerSiteError",
     "OpenAICompatible",
     "PluginError",
@@ -119,6 +122,7 @@ __all__ = [
     "Target",
     "TransportError",
     "TruncatedStreamError",
+    "UnsupportedSiteError",
     "UpstreamError",
     "Usage",
     "close_pool",

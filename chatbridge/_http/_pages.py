@@ -31,6 +31,7 @@ __all__ = [
 
 T = TypeVar("T")
 
+
 def bust(url: str) -> str:
     """``url`` with a random query parameter, which page caches do not hold."""
     return f"{url}{'&' if '?' in url else '?'}_={secrets.token_hex(6)}"

@@ -99,9 +99,7 @@ class SharedFetch(Generic[T]):
                 return adopted
         return await self._shared(wait, fetch, None)
 
-    async def refresh(
-        self, wait: Waiter, fetch: Callable[[T | None], Awaitable[T]], stale: T
-    ) -> T:
+    async def refresh(self, wait: Waiter, fetch: Callable[[T | None], Awaitable[T]], stale: T) -> T:
         """A new value after ``stale`` was rejected; a refresh some other caller already did
         (or is doing) for the same value is reused."""
         pending = self._pending()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from ._aipkit import AIPKIT_ACTIONS, handle_aipkit
 from ._call import HTML, Call, read_post
-from ._faults import DAMAGING, PHP_WARNING, REPLACING, replacing_reply
+from ._faults import DAMAGING, PHP_WARNING, deliver, inject_fault
 from ._lead import LEAD_ACTION, handle_lead
 from ._legacy import ACTIONS as LEGACY_ACTIONS
 from ._legacy import handle_legacy
@@ -18,46 +17,6 @@ from ._state import SiteState
 from ._stats import RecordedRequest
 
 AJAX_PATH = "/wp-admin/admin-ajax.php"
-
-
-async def _inject_fault(
-    state: SiteState, record: RecordedRequest, *, ajax: bool
-) -> tuple[str | None, web.Response | None]:
-    """Pick this request's fault (recorded); returns it and the reply that replaces the
-    site's own, if the fault is of that kind."""
-    fault = state.faults.pick(page=not ajax)
-    record.fault = fault
-    replaced = await _apply_fault(state, fault, ajax=ajax)
-    if replaced is not None:
-        record.status = replaced.status
-    return fault, replaced
-
-
-async def _apply_fault(state: SiteState, kind: str | None, *, ajax: bool) -> web.Response | None:
-    if kind is None:
-        return None
-    state.count_fault(kind)
-    if kind == "slow":
-        await asyncio.sleep(state.cfg.slow_seconds)
-        return None
-    if kind in REPLACING:
-        return replacing_reply(kind, ajax=ajax, count=state.stats.faults_injected)
-    return None
-
-
-async def _deliver(request: web.Request, resp: web.StreamResponse,
-                   fault: str | None) -> web.StreamResponse:
-    """Send a buffered reply half-way and abort the connection (the ``reset`` fault)."""
-    if fault != "reset" or not isinstance(resp, web.Response) or resp.prepared:
-        return resp
-    body = resp.body if isinstance(resp.body, bytes) else b""
-    partial = web.StreamResponse(status=resp.status, headers=resp.headers)
-    partial.content_length = len(body)
-    await partial.prepare(request)
-    await partial.write(body[: len(body) // 2])
-    if request.transport is not None:
-        request.transport.abort()
-    return partial
 
 
 def _page_kind(state: SiteState, path: str) -> str | None:
@@ -77,7 +36,7 @@ async def handle_page(state: SiteState, request: web.Request) -> web.StreamRespo
     path = request.path
     record = RecordedRequest(request.method, path, "", dict(request.query), {})
     state.record(record)
-    fault, replaced = await _inject_fault(state, record, ajax=False)
+    fault, replaced = await inject_fault(state, record, page=True)
     if replaced is not None:
         return replaced
     kind = _page_kind(state, path)
@@ -115,7 +74,7 @@ async def handle_page(state: SiteState, request: web.Request) -> web.StreamRespo
     record.status = status
     record.content_type = HTML
     resp = web.Response(body=body, status=status, headers={"Content-Type": HTML})
-    return await _deliver(request, resp, fault)
+    return await deliver(request, resp, fault)
 
 
 def _cors(state: SiteState, request: web.Request) -> tuple[dict[str, str], bool]:
@@ -144,7 +103,7 @@ async def handle_ajax(state: SiteState, request: web.Request) -> web.StreamRespo
     call = Call(request, query, post, action, record, headers=cors)
     if request.method == "OPTIONS":  # send_origin_headers: only an allowed Origin gets 200
         return call.reply(b"", status=200 if cors else 403)
-    fault, replaced = await _inject_fault(state, record, ajax=True)
+    fault, replaced = await inject_fault(state, record, page=False)
     if replaced is not None:
         return replaced
     call.fault = fault if fault in DAMAGING else None
@@ -163,4 +122,4 @@ async def handle_ajax(state: SiteState, request: web.Request) -> web.StreamRespo
     else:
         stats.unknown_actions += 1
         resp = call.zero()
-    return await _deliver(request, resp, call.fault)
+    return await deliver(request, resp, call.fault)

@@ -1,0 +1,177 @@
+"""A site's chat settings and REST nonce: discovery, caching, refreshing (protocol 1–2).
+
+G3 (2.4.4+): the page holds no nonce for a guest; ``POST {restUrl}/mwai/v1/start_session``
+hands one out (its cookies are not kept: the nonce is WordPress's ``wp_rest`` nonce for user
+0, the same for every guest and bound to no cookie). G2: the nonce is in the page, so a
+refresh fetches the page again, past any page cache. Either way a reply that carries
+``new_token`` replaces the nonce at once (:meth:`NonceCache.adopt`), for every conversation
+and, through the store, every process.
+
+Every fetch is single-flight per event loop and fleet-wide (``chatbridge._state._singleflight``):
+however many conversations wait, one ``start_session`` (or page) per site per rotation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import aiohttp
+
+from .._constants import STATE_REFRESH_LOCK_TTL
+from .._exceptions import NotAIEngineSiteError, ResponseError
+from .._http._pages import candidate_pages, cut_page_error, fetch_page, parse_off_loop
+from .._http._session import StreamSession
+from .._json import json_object
+from .._state import StateStore
+from .._state._singleflight import SharedFetch
+from ._call import EngineCall, SiteStats
+from ._page import ChatConfig, parse_page
+from ._replies import rest_error
+from ._shared import SiteTokens, decode_tokens, encode_tokens
+from ._target import SiteTarget
+
+__all__ = ["START_SESSION", "NonceCache"]
+
+START_SESSION = "/mwai/v1/start_session"
+
+
+class NonceCache:
+    """The tokens of one site and the cookie jar its pages were fetched with."""
+
+    def __init__(
+        self,
+        target: SiteTarget,
+        stats: SiteStats,
+        store: StateStore | None = None,
+        *,
+        lock_ttl: float = STATE_REFRESH_LOCK_TTL,
+    ) -> None:
+        self.target = target
+        self.stats = stats
+        self.shared: SharedFetch[SiteTokens] = SharedFetch(
+            f"aiengine:tokens:{target.key}",
+            store,
+            encode=encode_tokens,
+            decode=decode_tokens,
+            is_fresh=self._fresh_since,
+            same=lambda a, b: a.nonce == b.nonce,
+            lock_ttl=lock_ttl,
+        )
+        #: The page's settings, once read (kept across nonce refreshes on G3).
+        self.config: ChatConfig | None = None
+        self._jar: aiohttp.CookieJar | None = None
+
+    @property
+    def tokens(self) -> SiteTokens | None:
+        return self.shared.value
+
+    @property
+    def jar(self) -> aiohttp.CookieJar:
+        """Cookies the site set while its pages were fetched (Cloudflare, security plugins)."""
+        if self._jar is None:
+            self._jar = aiohttp.CookieJar(unsafe=True)
+        return self._jar
+
+    def _fresh_since(self, fetched_at: float, now: float) -> bool:
+        tick = self.target.nonce_tick
+        ticks_passed = math.floor(now / tick) - math.floor(fetched_at / tick)
+        return now - fetched_at < self.target.refresh_age and ticks_passed < 2
+
+    def prime(self, config: ChatConfig) -> None:
+        """Settings read from a page fetched for another reason (finding the site's plugin):
+        one page fetch serves both."""
+        if self.config is None:
+            self.config = config
+
+    async def get(self, call: EngineCall) -> SiteTokens:
+        """Cached tokens while fresh; otherwise one shared fetch."""
+        return await self.shared.get(call.wait, lambda stale: self._fetch(call, stale))
+
+    async def refresh(self, call: EngineCall, stale: SiteTokens) -> SiteTokens:
+        """A new nonce after ``stale`` was refused; one some other caller already fetched
+        (or is fetching) is reused."""
+        return await self.shared.refresh(call.wait, lambda old: self._fetch(call, old), stale)
+
+    async def rediscover(self, call: EngineCall, stale: SiteTokens) -> SiteTokens:
+        """The page again (its chat moved, or the plugin changed), then a nonce."""
+        self.stats.rediscoveries += 1
+        if self.config == stale.config:
+            self.config = None
+        return await self.refresh(call, stale)
+
+    async def adopt(self, used: SiteTokens, new_token: str) -> None:
+        """A reply sent with ``used`` carried ``new_token``: it is the nonce from now on,
+        unless the nonce already moved on."""
+        current = self.shared.value
+        if new_token == used.nonce or (current is not None and current.nonce != used.nonce):
+            return
+        self.stats.new_tokens += 1
+        await self.shared.publish(dataclasses.replace(used, nonce=new_token))
+
+    async def _fetch(self, call: EngineCall, stale: SiteTokens | None) -> SiteTokens:
+        refreshing = self.shared.value is not None or stale is not None
+        if refreshing:
+            self.stats.nonce_refreshes += 1
+        session = await call.session()
+        call.site_jar = self.jar
+        config = self.config
+        if config is None or (config.generation == "g2" and refreshing):
+            config = self.config = await self._discover(session, call, bust=refreshing)
+        if config.generation == "g2" and config.nonce is not None:
+            return SiteTokens(config, config.nonce)
+        return SiteTokens(config, await self._start_session(session, call, config))
+
+    async def _discover(
+        self, session: StreamSession, call: EngineCall, *, bust: bool
+    ) -> ChatConfig:
+        target = self.target
+        for page in candidate_pages(target.base, target.chat_page):
+            self.stats.page_fetches += 1
+            fetched = await fetch_page(session, call, page, self.jar, busted=bust)
+            if fetched is None:
+                continue
+            text, final = fetched
+            config = await parse_off_loop(parse_page, text, final, target.bot_id)
+            if config is not None:
+                return config
+            cut = cut_page_error(text, final, call.provider)
+            if cut is not None:
+                raise cut
+        raise NotAIEngineSiteError(
+            f"No chat found: {target.url} is not an AI Engine site (no "
+            "div.mwai-chatbot-container with data-system in its pages)",
+            url=target.url,
+            provider=call.provider,
+        )
+
+    async def _start_session(
+        self, session: StreamSession, call: EngineCall, config: ChatConfig
+    ) -> str:
+        """G3's nonce for a guest. Its cookies are dropped: the nonce needs none, and each
+        conversation gets its own site session from its first reply."""
+        self.stats.session_starts += 1
+        url = config.endpoint(START_SESSION)
+        options = call.request_options(aiohttp.DummyCookieJar())
+        headers = {"Accept": "application/json", "Referer": config.page_url}
+        async with session.post(url, headers=headers, allow_redirects=False, **options) as reply:
+            body = await reply.text()
+            status, reply_headers = reply.status, reply.headers
+        error = rest_error(status, reply_headers, body, url=url)
+        if error is not None:
+            raise error
+        try:
+            data = json_object(body)
+        except ValueError:
+            data = None
+        nonce = None
+        if isinstance(data, dict) and data.get("success") is True:
+            nonce = data.get("new_token") or data.get("restNonce")
+        if not isinstance(nonce, str) or not 0 < len(nonce) <= 64:
+            raise ResponseError(
+                "The site's start_session reply holds no REST nonce",
+                url=url,
+                status=status,
+                body=body,
+            )
+        return nonce
