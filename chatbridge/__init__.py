@@ -59,7 +59,9 @@ if TYPE_CHECKING:
     from ._providers._base import AsyncGeneratorProvider, AsyncProvider, BaseProvider
     from ._providers._models import ProviderModelMixin
     from ._providers._registry import get_provider, list_providers
+    from ._providers.aiengine import AIEngine
     from ._providers.aipower import AIPower
+    from ._providers.anysite import AnySite
     from ._providers.chatgpt4o import Chatgpt4o
     from ._providers.chatgptt import ChatGptt
     from ._providers.openai_compatible import OpenAICompatible
@@ -67,8 +69,10 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AIEngine",
     "AIPower",
     "AllTargetsFailedError",
+    "AnySite",
     "AsyncClient",
     "AsyncGeneratorProvider",
     "AsyncProvider",
@@ -133,7 +137,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "AIEngine": "._providers.aiengine",
     "AIPower": "._providers.aipower",
+    "AnySite": "._providers.anysite",
     "AsyncClient": "._client._client",
     "AsyncGeneratorProvider": "._providers._base",
     "AsyncProvider": "._providers._base",

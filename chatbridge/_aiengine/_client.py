@@ -64,7 +64,8 @@ class SiteClient:
         self.tokens = NonceCache(target, self.stats, self.store)
 
     def prime(self, config: ChatConfig) -> None:
-        """Settings read from a page fetched to find the site's plugin."""
+        """Settings read from a page fetched to find the site's plugin (that fetch counts)."""
+        self.stats.page_fetches += 1
         self.tokens.prime(config)
 
     async def site_tokens(self, call: EngineCall) -> SiteTokens:

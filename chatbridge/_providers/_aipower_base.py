@@ -10,13 +10,13 @@ from collections.abc import AsyncGenerator
 from typing import Any, ClassVar
 
 from .._aipower._call import check_timeout
-from .._aipower._client import SiteClient, SiteTarget, _Call, site_client, site_stats
+from .._aipower._client import SiteClient, SiteTarget, _Call, site_client
 from .._aipower._conversation import Conversation
 from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import MissingSiteError
 from .._types import Messages
 
-__all__ = ["AIPowerSite", "wire_stats"]
+__all__ = ["AIPowerSite"]
 
 
 class AIPowerSite:
@@ -78,18 +78,3 @@ class AIPowerSite:
         )
         client = cls.site(site_url, chat_page, bot_id)
         return client.stream(messages, conversation=conversation, call=call)
-
-
-def wire_stats() -> dict[str, dict[str, int]]:
-    """Per AI Power site this process talks to: page fetches, nonce (token) refreshes,
-    re-discoveries, chat requests and answered messages, as plain counts."""
-    return {
-        url: {
-            "page_fetches": stats.page_fetches,
-            "token_refreshes": stats.nonce_refreshes,
-            "rediscoveries": stats.rediscoveries,
-            "chat_requests": stats.chat_requests,
-            "messages": stats.messages,
-        }
-        for url, stats in site_stats().items()
-    }

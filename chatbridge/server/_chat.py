@@ -57,7 +57,7 @@ async def _site_client(state: State, request: ChatRequest) -> AsyncClient:
         if isinstance(bot, bool) or not isinstance(bot, int | str):
             raise ApiError(400, "bot_id must be a number or a string", param="bot_id")
         options["bot_id"] = bot
-    return AsyncClient(provider="AIPower", policy=state.client.policy, **options)
+    return AsyncClient(provider="AnySite", policy=state.client.policy, **options)
 
 
 async def _limit(state: State, key: str) -> None:

@@ -1,0 +1,166 @@
+"""Which plugin a site's chat runs (AI Power or AI Engine), found from its page.
+
+One ``--url`` works for any supported site: the CLI, ``Client(site_url=...)``, a route
+target with only ``site_url`` and ``serve --site`` ask :func:`find_provider`, which fetches the
+chat page (or the home page) once per site, reads it with both engines' parsers, and hands the
+page to the engine it found (so the engine fetches it no second time). The answer is cached
+like the engines' tokens: per process, and through the state store for a fleet, with one fetch
+in flight per site.
+
+A page with the chats of both plugins is taken as AI Power's, unless its only sign of AI
+Power is the ``wpaicgParams`` script every page of an AI Power site carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+
+import aiohttp
+
+from .._aiengine._page import parse_page as parse_engine_page
+from .._aipower._page import PageTokens
+from .._aipower._page import parse_page as parse_power_page
+from .._constants import MAX_SITES, STATE_TOKENS_TTL
+from .._exceptions import UnsupportedSiteError
+from .._http._call import Call
+from .._http._pages import candidate_pages, cut_page_error, fetch_page, parse_off_loop
+from .._state import StateStore, current_store
+from .._state._singleflight import SharedFetch
+from ._aipower_base import AIPowerSite
+from ._base import BaseProvider
+from .aiengine import AIEngine
+from .aipower import AIPower
+
+__all__ = ["find_provider", "known_provider", "plugin_name"]
+
+#: The provider of each family, by the name the cache keeps.
+_FAMILIES: dict[str, type[BaseProvider]] = {"AIEngine": AIEngine, "AIPower": AIPower}
+_Key = tuple[str, str | None, str | None]
+
+
+def plugin_name(provider: type[BaseProvider]) -> str | None:
+    """The plugin a site provider speaks (``"AI Power"``, ``"AI Engine"``), else ``None``."""
+    if issubclass(provider, AIEngine):
+        return "AI Engine"
+    if issubclass(provider, AIPowerSite):
+        return "AI Power"
+    return None
+
+
+def _key(site_url: str, chat_page: str | None, bot_id: int | str | None) -> _Key:
+    return site_url.rstrip("/"), chat_page, None if bot_id is None else str(bot_id)
+
+
+def _encode(name: str, fetched_at: float) -> bytes:
+    return json.dumps([name, fetched_at]).encode()
+
+
+def _decode(raw: bytes | None) -> tuple[str, float] | None:
+    try:
+        name, fetched_at = json.loads(raw or b"")
+    except (ValueError, TypeError):
+        return None
+    if name not in _FAMILIES or not isinstance(fetched_at, int | float):
+        return None
+    return name, float(fetched_at)
+
+
+def _fresh(fetched_at: float, now: float) -> bool:
+    return now - fetched_at < STATE_TOKENS_TTL
+
+
+#: Per site: the store its finder was made for, and the finder.
+_finders: OrderedDict[_Key, tuple[StateStore, SharedFetch[str]]] = OrderedDict()
+
+
+def _finder(key: _Key) -> SharedFetch[str]:
+    store = current_store()
+    entry = _finders.get(key)
+    if entry is not None and entry[0] is store:
+        _finders.move_to_end(key)
+        return entry[1]
+    digest = hashlib.blake2b(json.dumps(key).encode(), digest_size=16).hexdigest()
+    finder: SharedFetch[str] = SharedFetch(
+        f"family:{digest}",
+        store,
+        encode=_encode,
+        decode=_decode,
+        is_fresh=_fresh,
+        same=lambda a, b: a == b,
+    )
+    _finders[key] = (store, finder)
+    while len(_finders) > MAX_SITES:
+        _finders.popitem(last=False)
+    return finder
+
+
+def known_provider(
+    site_url: str, chat_page: str | None = None, bot_id: int | str | None = None
+) -> type[BaseProvider] | None:
+    """The provider this process already found for the site, without asking it."""
+    entry = _finders.get(_key(site_url, chat_page, bot_id))
+    name = None if entry is None else entry[1].value
+    return None if name is None else _FAMILIES[name]
+
+
+async def find_provider(
+    site_url: str,
+    chat_page: str | None,
+    bot_id: int | str | None,
+    call: Call,
+    *,
+    wrong: type[BaseProvider] | None = None,
+) -> type[BaseProvider]:
+    """``AIPower`` or ``AIEngine``, whichever plugin the site's chat page runs; an
+    :class:`UnsupportedSiteError` naming both when it runs neither. ``wrong``: the provider
+    found before, whose engine no longer finds its chat (the site changed plugins): the page
+    is looked at again (once, however many callers found it wrong)."""
+    key = _key(site_url, chat_page, bot_id)
+    finder = _finder(key)
+
+    async def fetch(_stale: str | None) -> str:
+        return await _look(key, call)
+
+    if wrong is None:
+        return _FAMILIES[await finder.get(call.wait, fetch)]
+    return _FAMILIES[await finder.refresh(call.wait, fetch, wrong.get_name())]
+
+
+def _prefer_power(power: PageTokens | None, engine_found: bool) -> bool:
+    if power is None:
+        return False
+    script_only = power.generation == "legacy" and not power.legacy_version
+    return not (engine_found and script_only)
+
+
+async def _look(key: _Key, call: Call) -> str:
+    site_url, chat_page, bot_id = key
+    session = await call.session()
+    jar = aiohttp.CookieJar(unsafe=True)
+    for page in candidate_pages(site_url + "/", chat_page):
+        fetched = await fetch_page(session, call, page, jar)
+        if fetched is None:
+            continue
+        text, final = fetched
+        engine = await parse_off_loop(parse_engine_page, text, final, bot_id)
+        power = await parse_off_loop(parse_power_page, text, final, bot_id)
+        if _prefer_power(power, engine is not None):
+            assert power is not None
+            AIPower.site(site_url, chat_page, bot_id).prime(power)
+            return "AIPower"
+        if engine is not None:
+            AIEngine.site(site_url, chat_page, bot_id).prime(engine)
+            return "AIEngine"
+        cut = cut_page_error(text, final, call.provider)
+        if cut is not None:
+            raise cut
+    raise UnsupportedSiteError(
+        f"No chat found: {site_url} is neither an AI Power site nor an AI Engine site (no chat "
+        f"of either plugin in its pages). Check it with `chatbridge check --url {site_url}`; "
+        "if its chat is on another page, give that page's URL, or the home page and the "
+        "chat's path (--chat-page /chat/, chat_page='/chat/' from Python)",
+        url=site_url,
+        provider=call.provider,
+    )

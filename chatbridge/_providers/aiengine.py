@@ -1,0 +1,114 @@
+"""``AIEngine``: any WordPress site running the AI Engine chat plugin (Meow Apps), in either
+generation (the REST nonce in the page, or ``start_session``)."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any, ClassVar
+
+from .._aiengine._call import EngineCall
+from .._aiengine._client import SiteClient, SiteTarget, site_client
+from .._aiengine._thread import Thread
+from .._aipower._conversation import Conversation
+from .._constants import AIENGINE_TIMEOUT
+from .._exceptions import MissingSiteError
+from .._http._call import check_timeout
+from .._types import Chunk, Messages
+from ._base import AsyncGeneratorProvider
+from ._models import ProviderModelMixin
+
+__all__ = ["AIEngine"]
+
+#: The AI Engine side of each :class:`Conversation` a caller passes: its ``chatId`` and site
+#: session live as long as the conversation object does.
+_threads: weakref.WeakKeyDictionary[Conversation, Thread] = weakref.WeakKeyDictionary()
+
+
+def _thread(conversation: Conversation | None) -> Thread | None:
+    if conversation is None:
+        return None
+    thread = _threads.get(conversation)
+    if thread is None:
+        thread = _threads[conversation] = Thread()
+    return thread
+
+
+class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
+    """Point it at a site: ``AIEngine.create_async_generator(model="", messages=...,
+    site_url="https://example.org", chat_page="/chat/", bot_id=None)``.
+
+    The site's bot decides which model answers, so any model name is accepted and only labels
+    the request. ``bot_id`` picks a bot by its ``botId`` or ``customId`` (default: the page's
+    first chat); ``stream=False`` asks the site for its whole answer at once; ``conversation``
+    (a :class:`Conversation`) keeps one ``chatId`` across calls. The answer's token counts
+    follow the text as a :class:`Usage` chunk when the site says they are real.
+    """
+
+    url: ClassVar[str | None] = None
+    #: Path (or URL) of the page that holds the chat; ``None`` for the home page.
+    chat_path: ClassVar[str | None] = None
+    #: The bot to talk to when a page has several; ``None`` for the page's first chat.
+    bot_id: ClassVar[int | str | None] = None
+    working: ClassVar[bool] = True
+    supports_stream: ClassVar[bool] = True
+    supports_system_message: ClassVar[bool] = True
+    supports_message_history: ClassVar[bool] = True
+    default_model: ClassVar[str | None] = "site-default"
+    models: ClassVar[list[str]] = []
+
+    @classmethod
+    def site(
+        cls,
+        site_url: str | None = None,
+        chat_page: str | None = None,
+        bot_id: int | str | None = None,
+    ) -> SiteClient:
+        """The engine's client of the site (shared: one nonce cache per site)."""
+        url = site_url or cls.url
+        if not url:
+            raise MissingSiteError(
+                f"{cls.__name__} needs a site URL: pass site_url=... or set {cls.__name__}.url",
+                provider=cls.__name__,
+            )
+        return site_client(
+            SiteTarget(
+                url=url.rstrip("/"),
+                chat_page=chat_page if chat_page is not None else cls.chat_path,
+                bot_id=bot_id if bot_id is not None else cls.bot_id,
+            )
+        )
+
+    @classmethod
+    async def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str
+        cls,
+        model: str,
+        messages: Messages,
+        proxy: str | None = None,
+        timeout: float | None = AIENGINE_TIMEOUT,
+        site_url: str | None = None,
+        chat_page: str | None = None,
+        bot_id: int | str | None = None,
+        conversation: Conversation | None = None,
+        stream: bool = True,
+        cookies: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[Chunk]:
+        """``kwargs``: options other providers take (``temperature``…): the site's bot
+        decides those itself, so they are accepted and not sent. ``timeout`` is the deadline
+        of the whole call in seconds (``None``: none)."""
+        cls.get_model(model)
+        call = EngineCall(
+            proxy=proxy,
+            timeout=check_timeout(timeout),
+            cookies=cookies,
+            headers=headers,
+            provider=cls.__name__,
+        )
+        client = cls.site(site_url, chat_page, bot_id)
+        chunks = client.stream(messages, thread=_thread(conversation), call=call, stream=stream)
+        async with aclosing(chunks) as answer:
+            async for chunk in answer:
+                yield chunk
