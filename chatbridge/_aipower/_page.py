@@ -41,8 +41,9 @@ class PageTokens:
     post_id: str = ""
     chat_type: Literal["shortcode", "widget"] = "shortcode"
     data_url: str = ""
-    #: "1.7" when the container has the 1.7 attribute set; "1.8+" when it streams-capable;
-    #: "" when only wpaicgParams was found (no container to tell the version by).
+    #: The plugin versions the container's attribute set fits, as narrowly as it shows them
+    #: (rules 37 and 39): "1.7", "1.8–1.8.94", "1.8.95–1.9.3", "1.9.4–2.2", "1.9.16–2.2"
+    #: ("1.8+" for a container too bare to tell); "" when only wpaicgParams was found.
     legacy_version: str = ""
     stream_hint: bool | None = None
     assistant: bool = False
@@ -62,6 +63,19 @@ class PageTokens:
 
 def _digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
+
+
+def _legacy_version(container: dict[str, str]) -> str:
+    """Rules 37 and 39: which versions print this attribute set."""
+    if "data-openai_stream_nav" not in container:
+        one_seven = "data-ai-name" in container or "data-use-avatar" in container
+        return "1.7" if one_seven else "1.8+"  # a container too bare to tell
+    if "data-sidebar-enabled" in container:
+        stray = container.get("data-post-id", "").startswith("<")  # the 1.9.16+ widget
+        return "1.9.16–2.2" if stray else "1.9.4–2.2"
+    if "data-assistant-enabled" in container:
+        return "1.8.95–1.9.3"
+    return "1.8–1.8.94"
 
 
 def _legacy_container(tags: list[dict[str, str]], bot_id: str | None) -> dict[str, str] | None:
@@ -137,9 +151,6 @@ def parse_page(page: str, page_url: str, bot_id: int | str | None = None) -> Pag
 
     container = _legacy_container(tags, wanted)
     if container is not None:
-        is_17 = "data-openai_stream_nav" not in container and (
-            "data-ai-name" in container or "data-use-avatar" in container
-        )
         stream_nav = container.get("data-openai_stream_nav")
         return PageTokens(
             generation="legacy",
@@ -150,7 +161,7 @@ def parse_page(page: str, page_url: str, bot_id: int | str | None = None) -> Pag
             post_id=_digits(container.get("data-post-id", "")),
             chat_type="widget" if container.get("data-type") == "widget" else "shortcode",
             data_url=container.get("data-url", ""),
-            legacy_version="1.7" if is_17 else "1.8+",
+            legacy_version=_legacy_version(container),
             stream_hint=None if stream_nav is None else stream_nav.strip() == "1",
             assistant=container.get("data-assistant-enabled", "").strip() == "true",
         )

@@ -16,10 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import aiohttp
 
+from .._aiengine._call import EngineCall
 from .._aiengine._page import parse_page as parse_engine_page
+from .._aipower._call import _Call
 from .._aipower._page import PageTokens
 from .._aipower._page import parse_page as parse_power_page
 from .._constants import MAX_SITES, STATE_TOKENS_TTL
@@ -33,7 +36,14 @@ from ._base import BaseProvider
 from .aiengine import AIEngine
 from .aipower import AIPower
 
-__all__ = ["find_provider", "known_provider", "plugin_name"]
+__all__ = [
+    "SiteInfo",
+    "find_provider",
+    "known_provider",
+    "nonce_refreshes",
+    "plugin_name",
+    "site_info",
+]
 
 #: The provider of each family, by the name the cache keeps.
 _FAMILIES: dict[str, type[BaseProvider]] = {"AIEngine": AIEngine, "AIPower": AIPower}
@@ -164,3 +174,52 @@ async def _look(key: _Key, call: Call) -> str:
         url=site_url,
         provider=call.provider,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """What a site's page says of its chat: the plugin, its generation (as narrowly as the
+    page shows it) and whether it streams (the page's hint; ``None``: it does not say)."""
+
+    plugin: str
+    generation: str
+    streaming: bool | None
+
+
+async def site_info(
+    provider: type[BaseProvider],
+    site_url: str,
+    chat_page: str | None,
+    bot_id: int | str | None,
+    *,
+    proxy: str | None,
+    timeout: float | None,
+) -> SiteInfo:
+    """The chat of the site ``provider`` (``AIPower``, ``AIEngine`` or a seed provider) talks
+    to: its page read (and, for AI Engine's current generation, a nonce fetched), as a chat
+    would, through the same cache."""
+    name = provider.get_name()
+    if issubclass(provider, AIEngine):
+        config = (
+            await provider.site(site_url, chat_page, bot_id).site_tokens(
+                EngineCall(proxy=proxy, timeout=timeout, provider=name)
+            )
+        ).config
+        return SiteInfo("AI Engine", f"{config.generation.upper()} {config.version}", True)
+    assert issubclass(provider, AIPowerSite)
+    client = provider.site(site_url, chat_page, bot_id)
+    tokens = await client.page_tokens(_Call(proxy=proxy, timeout=timeout, provider=name))
+    if tokens.generation == "aipkit":
+        return SiteInfo("AI Power", "aipkit 2.3+", True)
+    version = f"legacy {tokens.legacy_version}" if tokens.legacy_version else "legacy"
+    return SiteInfo("AI Power", version, tokens.stream_hint)
+
+
+def nonce_refreshes(
+    provider: type[BaseProvider], site_url: str, chat_page: str | None, bot_id: int | str | None
+) -> int:
+    """How often this process fetched the site's nonce again (a refused or old one)."""
+    if issubclass(provider, AIEngine):
+        return provider.site(site_url, chat_page, bot_id).stats.nonce_refreshes
+    assert issubclass(provider, AIPowerSite)
+    return provider.site(site_url, chat_page, bot_id).stats.nonce_refreshes
