@@ -103,7 +103,7 @@ def _reply(state: EngineState, submit: Submit, text: str, fault: str | None) -> 
     final = final_reply(state.cfg, submit.history, submit.message, text)
     if fault == "end_differs":  # a filter on the site rewrote the model's text
         final["reply"] = text.replace("Echo:", "Echo (edited):", 1)
-    if submit.nonce_age == 2:  # the nonce is in the second half of its life
+    if state.g3 and submit.nonce_age == 2:  # 3.6: the nonce is in its second half-life
         state.stats.new_tokens += 1
         final["new_token"] = state.nonce()
     return final
