@@ -5,6 +5,7 @@ limits, the model, and the reply."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,6 +197,11 @@ async def handle_submit(
 ) -> web.StreamResponse:
     """The submit after WordPress accepted its nonce (``nonce_age``: 1 or 2 ticks old)."""
     state.stats.chat_requests += 1
+    if isinstance(body, dict):  # recorded as text, for tests: what the plugin was sent
+        call.record.fields = {
+            str(k): v if isinstance(v, str) else json.dumps(v) for k, v in body.items()
+        }
+    call.record.fields["cookie"] = call.request.cookies.get(SESSION_COOKIE, "")
     submit = _read(state, call, body, nonce_age)
     if submit is None:  # basics_security_check
         state.stats.errors += 1
