@@ -119,7 +119,7 @@ class Submit:
                     raise error
             self.thread.adopt_session(response.headers.getall("Set-Cookie", []))
             if response.content_type == "text/event-stream":
-                parser = FrameStream(url=url)
+                parser = FrameStream(url=url, status=response.status)
                 async for event in response.sse():
                     chunk = parser.feed(event)
                     if chunk:
@@ -129,7 +129,7 @@ class Submit:
                         break
                 self.final = parser.finish()
             else:
-                self.final = whole_reply(await response.text(), url=url)
+                self.final = whole_reply(await response.text(), url=url, status=response.status)
         tail = tail_of(self.text, self.final.reply)
         if tail is None:
             log.warning(

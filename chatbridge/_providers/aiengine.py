@@ -21,17 +21,20 @@ from ._models import ProviderModelMixin
 
 __all__ = ["AIEngine"]
 
-#: The AI Engine side of each :class:`Conversation` a caller passes: its ``chatId`` and site
-#: session live as long as the conversation object does.
-_threads: weakref.WeakKeyDictionary[Conversation, Thread] = weakref.WeakKeyDictionary()
+#: The AI Engine side of each :class:`Conversation` a caller passes, per site (a chatId and a
+#: session are one site's): they live as long as the conversation object does.
+_threads: weakref.WeakKeyDictionary[Conversation, dict[str, Thread]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _thread(conversation: Conversation | None) -> Thread | None:
+def _thread(conversation: Conversation | None, site: SiteClient) -> Thread | None:
     if conversation is None:
         return None
-    thread = _threads.get(conversation)
+    threads = _threads.setdefault(conversation, {})
+    thread = threads.get(site.target.key)
     if thread is None:
-        thread = _threads[conversation] = Thread()
+        thread = threads[site.target.key] = Thread()
     return thread
 
 
@@ -108,7 +111,8 @@ class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
             provider=cls.__name__,
         )
         client = cls.site(site_url, chat_page, bot_id)
-        chunks = client.stream(messages, thread=_thread(conversation), call=call, stream=stream)
+        thread = _thread(conversation, client)
+        chunks = client.stream(messages, thread=thread, call=call, stream=stream)
         async with aclosing(chunks) as answer:
             async for chunk in answer:
                 yield chunk
