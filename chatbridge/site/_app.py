@@ -12,7 +12,7 @@ from ._aiengine._config import AIEngineSiteConfig
 from ._aiengine._rest import handle_engine
 from ._aiengine._state import EngineState, EngineStats
 from ._config import POST_MAX_SIZE, SiteConfig
-from ._dispatch import AJAX_PATH, handle_ajax, handle_page
+from ._dispatch import AJAX_PATH, REST_NO_ROUTE, handle_ajax, handle_page, rest_request
 from ._log import request_logger
 from ._state import SiteState
 from ._stats import RecordedRequest, SiteStats
@@ -32,6 +32,8 @@ def _power(request: web.Request) -> SiteState:
 
 
 async def _page(request: web.Request) -> web.StreamResponse:
+    if rest_request(request):  # no REST route of this plugin's: WordPress's 404
+        return web.Response(status=404, body=REST_NO_ROUTE, content_type="application/json")
     if request.method not in ("GET", "HEAD"):
         return web.Response(status=405, text="Method Not Allowed")
     return await handle_page(_power(request), request)

@@ -28,6 +28,18 @@ def _page_kind(state: SiteState, path: str) -> str | None:
     return None
 
 
+#: WordPress's answer for a REST route no plugin registered (an AI Engine request, say).
+REST_NO_ROUTE = (
+    b'{"code":"rest_no_route","message":"No route was found matching the URL and request '
+    b'method.","data":{"status":404}}'
+)
+
+
+def rest_request(request: web.Request) -> bool:
+    """A request for WordPress's REST API (``/wp-json/…`` or ``?rest_route=``)."""
+    return "rest_route" in request.query or request.path.startswith("/wp-json")
+
+
 async def handle_page(state: SiteState, request: web.Request) -> web.StreamResponse:
     """GET of any front-end URL: home, the chat page, or WordPress's 404 page."""
     stats = state.stats

@@ -55,6 +55,8 @@ async def handle_engine(state: EngineState, request: web.Request) -> web.StreamR
     route = _route(state, request)
     if route is not None:
         return await _rest(state, request, route)
+    if request.path == "/wp-admin/admin-ajax.php":  # WordPress core: no such action here
+        return web.Response(status=400, text="0")
     if request.method not in ("GET", "HEAD"):
         return web.Response(status=405, text="Method Not Allowed")
     return await _page(state, request)
