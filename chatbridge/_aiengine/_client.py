@@ -63,10 +63,13 @@ class SiteClient:
         )
         self.tokens = NonceCache(target, self.stats, self.store)
 
-    def prime(self, config: ChatConfig) -> None:
-        """Settings read from a page fetched to find the site's plugin (that fetch counts)."""
+    async def prime(self, config: ChatConfig, call: EngineCall) -> None:
+        """Settings read from a page fetched to find the site's plugin (that fetch counts),
+        and the nonce that goes with them, fetched now and shared with the fleet: a process
+        that learns the plugin from the fleet finds the tokens there too."""
         self.stats.page_fetches += 1
         self.tokens.prime(config)
+        await self.tokens.get(call)
 
     async def site_tokens(self, call: EngineCall) -> SiteTokens:
         """The site's settings and nonce: cached while fresh, else fetched."""

@@ -96,9 +96,9 @@ class NonceCache:
     async def rediscover(self, call: EngineCall, stale: SiteTokens) -> SiteTokens:
         """The page again (its chat moved, or the plugin changed), then a nonce."""
         self.stats.rediscoveries += 1
-        if self.config == stale.config:
-            self.config = None
-        return await self.refresh(call, stale)
+        return await self.shared.refresh(
+            call.wait, lambda old: self._fetch(call, old, page=True), stale
+        )
 
     async def adopt(self, used: SiteTokens, new_token: str) -> None:
         """A reply sent with ``used`` carried ``new_token``: it is the nonce from now on,
@@ -109,13 +109,19 @@ class NonceCache:
         self.stats.new_tokens += 1
         await self.shared.publish(dataclasses.replace(used, nonce=new_token))
 
-    async def _fetch(self, call: EngineCall, stale: SiteTokens | None) -> SiteTokens:
-        refreshing = self.shared.value is not None or stale is not None
+    async def _fetch(
+        self, call: EngineCall, stale: SiteTokens | None, *, page: bool = False
+    ) -> SiteTokens:
+        """New tokens; the page is read again when asked (``page``), when its settings are
+        not known (not even from the fleet's tokens), or for G2's nonce."""
+        current = self.shared.value
+        refreshing = current is not None or stale is not None
         if refreshing:
             self.stats.nonce_refreshes += 1
         session = await call.session()
         call.site_jar = self.jar
-        config = self.config
+        known = stale or current  # tokens adopted from the fleet carry the page's settings
+        config = None if page else self.config or (known.config if known else None)
         if config is None or (config.generation == "g2" and refreshing):
             config = self.config = await self._discover(session, call, bust=refreshing)
         if config.generation == "g2" and config.nonce is not None:

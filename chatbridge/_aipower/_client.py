@@ -97,10 +97,10 @@ class SiteClient:
     def fetched_at(self, value: float) -> None:
         self._tokens.fetched_at = value
 
-    def prime(self, tokens: PageTokens) -> None:
+    async def prime(self, tokens: PageTokens) -> None:
         """Tokens read from a page fetched to find the site's plugin (that fetch counts)."""
         self.stats.page_fetches += 1
-        self._tokens.prime(tokens)
+        await self._tokens.prime(tokens)
 
     async def page_tokens(self, call: _Call) -> PageTokens:
         """The site's tokens: cached while fresh, else fetched (discovery)."""

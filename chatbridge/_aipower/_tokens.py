@@ -98,11 +98,12 @@ class TokenCache:
         ticks_passed = math.floor(now / tick) - math.floor(fetched_at / tick)
         return now - fetched_at < self.target.refresh_age and ticks_passed < 2
 
-    def prime(self, tokens: PageTokens) -> None:
+    async def prime(self, tokens: PageTokens) -> None:
         """Tokens read from a page fetched for another reason (finding the site's plugin),
-        kept unless this process already has some: one page fetch serves both."""
+        kept (and shared with the fleet) unless this process already has some: one page fetch
+        serves both."""
         if self.tokens is None:
-            self.shared.keep(tokens)
+            await self.shared.publish(tokens)
 
     async def get(self, call: _Call) -> PageTokens:
         """Cached tokens while fresh; otherwise one shared (re)fetch."""

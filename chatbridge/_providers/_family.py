@@ -156,12 +156,17 @@ async def _look(key: _Key, call: Call) -> str:
         text, final = fetched
         engine = await parse_off_loop(parse_engine_page, text, final, bot_id)
         power = await parse_off_loop(parse_power_page, text, final, bot_id)
+        # The engine found gets the page (and, in a fleet, shares its tokens) before the
+        # plugin's name is published, so no process fetches the page a second time.
         if _prefer_power(power, engine is not None):
             assert power is not None
-            AIPower.site(site_url, chat_page, bot_id).prime(power)
+            await AIPower.site(site_url, chat_page, bot_id).prime(power)
             return "AIPower"
         if engine is not None:
-            AIEngine.site(site_url, chat_page, bot_id).prime(engine)
+            engine_call = EngineCall(
+                proxy=call.proxy, timeout=call.remaining(), provider=call.provider
+            )
+            await AIEngine.site(site_url, chat_page, bot_id).prime(engine, engine_call)
             return "AIEngine"
         cut = cut_page_error(text, final, call.provider)
         if cut is not None:

@@ -75,11 +75,11 @@ async def test_a_site_that_changed_plugins_is_looked_at_again() -> None:
     assert known_provider(url).get_name() == "AIEngine"  # type: ignore[union-attr]
 
 
-def both_plugins(power: str) -> str:
+def both_plugins(power: str, host: str) -> str:
     engine = (
         "<div class='mwai-chatbot-container' data-params='{}' data-system='{&quot;botId&quot;:"
-        "&quot;default&quot;,&quot;restNonce&quot;:null,&quot;restUrl&quot;:&quot;"
-        "http:\\/\\/x.test\\/wp-json&quot;}'></div>"
+        f"&quot;default&quot;,&quot;restNonce&quot;:null,&quot;restUrl&quot;:&quot;"
+        f"http:\\/\\/{host}\\/wp-json&quot;}}'></div>"
     )
     return f"<html><body>{power}{engine}</body></html>"
 
@@ -94,10 +94,14 @@ def both_plugins(power: str) -> str:
 )
 async def test_a_page_with_both_plugins(app_server: AppServer, power: str, found: str) -> None:
     async def page(request: web.Request) -> web.Response:
-        return web.Response(text=both_plugins(power), content_type="text/html")
+        return web.Response(text=both_plugins(power, request.host), content_type="text/html")
+
+    async def start_session(request: web.Request) -> web.Response:
+        return web.json_response({"success": True, "sessionId": "x", "restNonce": "0123abcdef"})
 
     app = web.Application()
     app.router.add_get("/", page)
+    app.router.add_post("/wp-json/mwai/v1/start_session", start_session)
     async with app_server(app) as url:
         provider = await find_provider(url, None, None, Call(timeout=10))
     assert provider.get_name() == found
