@@ -89,14 +89,19 @@ class SiteClient:
         call.start()
         try:
             split = split_messages(messages)  # the caller's mistakes cost no request
-            conv = thread or await self.threads.take(messages)
-            conv.follow(continued_key(messages))
+            earlier = continued_key(messages)
+            conv = thread or await self.threads.take(messages, earlier)
+            conv.follow(earlier)
             tokens = await self.tokens.get(call)
+            session = await call.session()
+            call.site_jar = self.tokens.jar  # the page's cookies (Cloudflare…), in its jar
             retried: set[type[ChatbridgeError]] = set()
             while True:
                 attempt = Submit(tokens, prepare(split, tokens.config), conv, stream=stream)
                 try:
-                    async with aclosing(self._attempt(call, attempt)) as chunks:
+                    async with aclosing(
+                        attempt.run(session, call, self.stats, self.tokens.no_jar)
+                    ) as chunks:
                         async for chunk in chunks:
                             yield chunk
                     break
@@ -115,21 +120,15 @@ class SiteClient:
                 await self.tokens.adopt(tokens, final.new_token)
             self.stats.messages += 1
             answer = attempt.text
-            conv.answered(transcript_key([*messages, {"role": "assistant", "content": answer}]))
+            key = transcript_key([*messages, {"role": "assistant", "content": answer}])
+            conv.answered(key)
             if thread is None:
-                await self.threads.keep(messages, answer, conv)
+                await self.threads.keep(messages, answer, conv, key=key)
             if final.usage is not None:
                 yield final.usage
         except ChatbridgeError as error:
             error.with_context(provider=call.provider, url=self.target.url)
             raise
-
-    async def _attempt(self, call: EngineCall, attempt: Submit) -> AsyncGenerator[str, None]:
-        session = await call.session()
-        call.site_jar = self.tokens.jar  # the page's cookies (Cloudflare…), scoped by its jar
-        async with aclosing(attempt.run(session, call, self.stats)) as chunks:
-            async for chunk in chunks:
-                yield chunk
 
 
 _clients: OrderedDict[SiteTarget, SiteClient] = OrderedDict()

@@ -83,16 +83,20 @@ class Submit:
         }
         return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
-    def _options(self, call: EngineCall) -> dict[str, Any]:
+    def _options(self, call: EngineCall, no_jar: aiohttp.DummyCookieJar) -> dict[str, Any]:
         # The conversation keeps no jar (its one cookie is sent by name, to this request's
         # origin only); the site's page jar supplies the cookies of Cloudflare and the like.
-        options = call.request_options(aiohttp.DummyCookieJar())
+        options = call.request_options(no_jar)
         if self.thread.session is not None:
             options["cookies"] = {**options.get("cookies", {}), SESSION_COOKIE: self.thread.session}
         return options
 
     async def run(
-        self, session: StreamSession, call: EngineCall, stats: SiteStats
+        self,
+        session: StreamSession,
+        call: EngineCall,
+        stats: SiteStats,
+        no_jar: aiohttp.DummyCookieJar,
     ) -> AsyncGenerator[str, None]:
         config = self.tokens.config
         url = config.endpoint(SUBMIT)
@@ -104,7 +108,11 @@ class Submit:
         }
         stats.chat_requests += 1
         async with session.post(
-            url, data=self.body(), headers=headers, allow_redirects=False, **self._options(call)
+            url,
+            data=self.body(),
+            headers=headers,
+            allow_redirects=False,
+            **self._options(call, no_jar),
         ) as response:
             if 300 <= response.status < 400:
                 refuse_login_wall(response)

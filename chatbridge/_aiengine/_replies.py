@@ -257,6 +257,13 @@ def _frames_in(body: str, **context: Any) -> Final | None:
 def whole_reply(body: str, **context: Any) -> Final:
     """The reply of a request sent with ``"stream": false`` (or a stream the site answered
     whole): a JSON object, frames in a JSON-labelled body, or the typed error."""
+    if body[:1] == "{":  # the usual reply: one JSON object, nothing before it
+        try:
+            data = loads(body)
+        except ValueError:
+            data = None  # cut off, or followed by a notice: read it the careful way below
+        if isinstance(data, dict):
+            return _checked(final_reply(data, **context), context)
     framed = _frames_in(body, **context)
     if framed is not None:
         return framed
@@ -264,7 +271,10 @@ def whole_reply(body: str, **context: Any) -> Final:
         data = json_object(body)
     except ValueError as exc:
         raise unreadable_reply(body, "The site's reply", **context) from exc
-    final = final_reply(data, **context)
+    return _checked(final_reply(data, **context), context)
+
+
+def _checked(final: Final, context: dict[str, Any]) -> Final:
     if not final.reply.strip():
         raise EmptyResponseError("The site answered with an empty text", **context)
     return final

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import secrets
 import string
-from http.cookies import CookieError, SimpleCookie
 
 from .._constants import MAX_COOKIE_BYTES
 
@@ -33,9 +32,14 @@ _SESSION_CHARS = frozenset(string.ascii_letters + string.digits + "-_.")
 _IN_FLIGHT = b""
 
 
+#: Each byte value to one of the 36 characters (a slight bias towards the first ones is
+#: harmless: the id only has to differ from other conversations').
+_TO_ALPHABET = bytes(ord(_ID_ALPHABET[value % len(_ID_ALPHABET)]) for value in range(256))
+
+
 def _new_chat_id() -> str:
     """11 random lowercase letters and digits, the shape of the browser's chat ids."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+    return secrets.token_bytes(_ID_LENGTH).translate(_TO_ALPHABET).decode("ascii")
 
 
 def _valid_session(value: object) -> str | None:
@@ -70,25 +74,22 @@ class Thread:
         conversation, answer included."""
         self.seen = transcript
 
-    def adopt_session(self, set_cookie_headers: list[str]) -> None:
+    def adopt_session(self, set_cookie: list[str]) -> None:
         """Keep the site session a reply's ``Set-Cookie`` lines start (the first one only)."""
         if self.session is None:
-            self.session = session_cookie(set_cookie_headers)
+            self.session = session_cookie(set_cookie)
 
 
-def session_cookie(set_cookie_headers: list[str]) -> str | None:
-    """The value of ``mwai_session_id`` in ``Set-Cookie`` lines, if one sets it validly."""
-    for line in set_cookie_headers:
-        if SESSION_COOKIE not in line or len(line) > MAX_COOKIE_BYTES:
+def session_cookie(set_cookie: list[str]) -> str | None:
+    """The value of ``mwai_session_id`` that ``Set-Cookie`` lines set, if one sets a valid
+    one. Only that cookie's name and value are read (``name=value; attributes``): its value is
+    a bare token (checked), so no quoting rule applies."""
+    for line in set_cookie:
+        if len(line) > MAX_COOKIE_BYTES:
             continue
-        cookie: SimpleCookie = SimpleCookie()
-        try:
-            cookie.load(line)
-        except CookieError:
-            continue
-        morsel = cookie.get(SESSION_COOKIE)
-        if morsel is not None:
-            return _valid_session(morsel.value)
+        name, _, value = line.partition(";")[0].partition("=")
+        if name.strip() == SESSION_COOKIE:
+            return _valid_session(value.strip())
     return None
 
 

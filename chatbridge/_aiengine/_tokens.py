@@ -61,6 +61,7 @@ class NonceCache:
         #: The page's settings, once read (kept across nonce refreshes on G3).
         self.config: ChatConfig | None = None
         self._jar: aiohttp.CookieJar | None = None
+        self._no_jar: aiohttp.DummyCookieJar | None = None
 
     @property
     def tokens(self) -> SiteTokens | None:
@@ -72,6 +73,14 @@ class NonceCache:
         if self._jar is None:
             self._jar = aiohttp.CookieJar(unsafe=True)
         return self._jar
+
+    @property
+    def no_jar(self) -> aiohttp.DummyCookieJar:
+        """A jar that keeps nothing: for requests whose cookies are not kept (start_session)
+        or are kept by name (a conversation's session)."""
+        if self._no_jar is None:
+            self._no_jar = aiohttp.DummyCookieJar()
+        return self._no_jar
 
     def _fresh_since(self, fetched_at: float, now: float) -> bool:
         tick = self.target.nonce_tick
@@ -158,7 +167,7 @@ class NonceCache:
         conversation gets its own site session from its first reply."""
         self.stats.session_starts += 1
         url = config.endpoint(START_SESSION)
-        options = call.request_options(aiohttp.DummyCookieJar())
+        options = call.request_options(self.no_jar)
         headers = {"Accept": "application/json", "Referer": config.page_url}
         async with session.post(url, headers=headers, allow_redirects=False, **options) as reply:
             body = await reply.text()

@@ -59,12 +59,14 @@ async def request_with_jars(
     timeout: aiohttp.ClientTimeout = kwargs.get("timeout") or client.timeout
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout.total if timeout.total else None
-    target, origin = URL(url), URL(url).origin()
+    target = URL(url)
+    origin = target.origin() if given else None
+    hop = 0
     while True:
         cookies = _cookies_for(jar_list, target)
         if given and target.origin() == origin:
             cookies.update(given)
-        if deadline is not None:  # one total for every hop
+        if deadline is not None and hop:  # one total for every hop (the first has it whole)
             left = deadline - loop.time()
             if left <= 0:
                 raise TimeoutError
@@ -77,12 +79,14 @@ async def request_with_jars(
         raw = await client.request(
             method, target, allow_redirects=False, cookies=cookies or None, **kwargs
         )
-        if raw.cookies:
-            jar_list[0].update_cookies(raw.cookies, raw.url)
+        keeper = jar_list[0]
+        if not isinstance(keeper, aiohttp.DummyCookieJar) and raw.cookies:
+            keeper.update_cookies(raw.cookies, raw.url)  # (a jar that keeps none: no parsing)
         location = raw.headers.get("Location")
         if not follow or raw.status not in _REDIRECTS or not location:
             return raw
         raw.release()
+        hop += 1
         if hops_left <= 0:
             raise TransportError(f"Too many redirects from {url}", url=url)
         hops_left -= 1

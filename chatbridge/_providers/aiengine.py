@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any, ClassVar
 
 from .._aiengine._call import EngineCall
@@ -14,7 +13,6 @@ from .._aiengine._thread import Thread
 from .._aipower._conversation import Conversation
 from .._constants import AIENGINE_TIMEOUT
 from .._exceptions import MissingSiteError
-from .._http._call import check_timeout
 from .._types import Chunk, Messages
 from ._base import AsyncGeneratorProvider
 from ._models import ProviderModelMixin
@@ -23,9 +21,7 @@ __all__ = ["AIEngine"]
 
 #: The AI Engine side of each :class:`Conversation` a caller passes, per site (a chatId and a
 #: session are one site's): they live as long as the conversation object does.
-_threads: weakref.WeakKeyDictionary[Conversation, dict[str, Thread]] = (
-    weakref.WeakKeyDictionary()
-)
+_threads: weakref.WeakKeyDictionary[Conversation, dict[str, Thread]] = weakref.WeakKeyDictionary()
 
 
 def _thread(conversation: Conversation | None, site: SiteClient) -> Thread | None:
@@ -84,7 +80,7 @@ class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
         )
 
     @classmethod
-    async def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str
+    def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str
         cls,
         model: str,
         messages: Messages,
@@ -105,14 +101,13 @@ class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
         cls.get_model(model)
         call = EngineCall(
             proxy=proxy,
-            timeout=check_timeout(timeout),
+            timeout=timeout,  # (checked by the call: InvalidRequestError)
             cookies=cookies,
             headers=headers,
             provider=cls.__name__,
         )
         client = cls.site(site_url, chat_page, bot_id)
-        thread = _thread(conversation, client)
-        chunks = client.stream(messages, thread=thread, call=call, stream=stream)
-        async with aclosing(chunks) as answer:
-            async for chunk in answer:
-                yield chunk
+        # The engine's own stream, not a generator around it: one layer less per chunk.
+        return client.stream(
+            messages, thread=_thread(conversation, client), call=call, stream=stream
+        )

@@ -46,8 +46,7 @@ def transcript_key(messages: Messages) -> bytes:
     for message in messages:
         for part in (str(message.get("role", "user")), message_text(message)):
             data = part.encode("utf-8", "surrogatepass")
-            digest.update(len(data).to_bytes(8, "big"))
-            digest.update(data)
+            digest.update(len(data).to_bytes(8, "big") + data)
     return digest.digest()
 
 
@@ -84,12 +83,14 @@ class ConversationBook(Generic[C]):
         self._codec = codec
         self._site = site
 
-    async def take(self, messages: Messages) -> C:
-        """:meth:`find`, in the shared store when there is one."""
+    async def take(self, messages: Messages, key: bytes | None = None) -> C:
+        """:meth:`find`, in the shared store when there is one. ``key``: the digest of what
+        ``messages`` continue (:func:`continued_key`), when the caller has it already."""
+        if key is None:
+            key = continued_key(messages)
         if self._fleet is None or self._codec is None:
-            return self.find(messages)
+            return self.find(messages, key)
         decode = self._codec[1]
-        key = continued_key(messages)
         if key is None:
             return self._new()
         raw = await self._fleet.take(f"conv:{self._site}:{key.hex()}")
@@ -97,13 +98,17 @@ class ConversationBook(Generic[C]):
         found = decode(payload) if payload else None
         return found if found is not None else self._new()
 
-    async def keep(self, messages: Messages, answer: str, conversation: C) -> None:
-        """:meth:`file`, in the shared store when there is one."""
+    async def keep(
+        self, messages: Messages, answer: str, conversation: C, *, key: bytes | None = None
+    ) -> None:
+        """:meth:`file`, in the shared store when there is one. ``key``: the transcript's
+        digest with the answer, when the caller has it already."""
+        if key is None:
+            key = transcript_key([*messages, {"role": "assistant", "content": answer}])
         if self._fleet is None or self._codec is None:
-            self.file(messages, answer, conversation)
+            self.file(key, conversation)
             return
         encode = self._codec[0]
-        key = transcript_key([*messages, {"role": "assistant", "content": answer}])
         # Filed before the answer is complete, never behind it: a caller that asks its next
         # turn the moment it has this answer (on another process) must find it. (Written
         # behind the answer, a fast client beat the write under load: measured, reverted.)
@@ -114,10 +119,11 @@ class ConversationBook(Generic[C]):
             STATE_CONVERSATION_TTL,
         )
 
-    def find(self, messages: Messages) -> C:
+    def find(self, messages: Messages, key: bytes | None = None) -> C:
         """The conversation these messages continue (taken out of the book, so it is
         continued once), or a new one."""
-        key = continued_key(messages)
+        if key is None:
+            key = continued_key(messages)
         if key is None:
             return self._new()
         found = self._entries.get(key)
@@ -126,10 +132,10 @@ class ConversationBook(Generic[C]):
         del self._entries[key]
         return found
 
-    def file(self, messages: Messages, answer: str, conversation: C) -> None:
-        """File ``conversation`` under the transcript that now ends with ``answer``; a
-        transcript already in the book becomes ambiguous instead (neither is kept)."""
-        key = transcript_key([*messages, {"role": "assistant", "content": answer}])
+    def file(self, key: bytes, conversation: C) -> None:
+        """File ``conversation`` under the transcript (with its answer) whose digest is
+        ``key``; a transcript already in the book becomes ambiguous instead (neither is
+        kept)."""
         if key in self._entries and self._entries[key] is not conversation:
             self._entries[key] = None  # ambiguous: names no conversation any more
         else:

@@ -240,3 +240,26 @@ def test_whole_replies() -> None:
 )
 def test_what_the_end_reply_adds_to_the_stream(streamed: str, reply: str, tail: str | None) -> None:
     assert tail_of(streamed, reply) == tail
+
+
+@pytest.mark.parametrize(
+    ("lines", "session"),
+    [
+        (["mwai_session_id=64f0a1b2c3d4e; path=/; HttpOnly"], "64f0a1b2c3d4e"),
+        (["PHPSESSID=abc; path=/", "mwai_session_id = 65a0 ; Secure"], "65a0"),
+        (["mwai_session_id=\"quoted\"; path=/"], None),  # not a token: not kept
+        (["mwai_session_id=" + "x" * 200], None),
+        (["other=1"], None),
+        ([], None),
+    ],
+)
+def test_a_conversation_keeps_the_site_session_its_first_reply_sets(
+    lines: list[str], session: str | None
+) -> None:
+    from chatbridge._aiengine._thread import Thread, session_cookie
+
+    assert session_cookie(lines) == session
+    thread = Thread()
+    thread.adopt_session(lines)
+    thread.adopt_session(["mwai_session_id=later"])  # only the first one is kept
+    assert thread.session == (session or "later")
