@@ -107,6 +107,13 @@ SERVER_GRACE_SECONDS = 10.0
 #: Per API key: requests per minute and concurrent streams (0 = no limit).
 SERVER_REQUESTS_PER_MINUTE = 0
 SERVER_CONCURRENT_STREAMS = 0
+#: Open connections at most (a streamed answer holds two descriptors: the caller's and the
+#: upstream's); the process's descriptor limit is raised to fit, or the cap lowered to it.
+SERVER_MAX_CONNECTIONS = 4096
+#: Seconds a connection gets to send a request's headers (from its first byte, or from
+#: the connection's start), and seconds a kept-alive connection may sit with nothing asked.
+SERVER_HEADER_TIMEOUT = 10.0
+SERVER_IDLE_TIMEOUT = 60.0
 
 #: The chat page (``chatbridge serve``, ``/``): the longest answer text ``POST /ui/render``
 #: turns into HTML (characters; longer answers are shown as plain text), and how long a

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 
 from .._constants import MAX_SITES
@@ -31,7 +32,7 @@ from ._shared import SiteTokens
 from ._target import SiteTarget
 from ._thread import Thread, decode_thread, encode_thread
 from ._tokens import NonceCache
-from ._transcript import prepare, split_messages
+from ._transcript import Split, prepare, split_messages
 
 __all__ = ["SiteClient", "SiteTarget", "site_client", "site_stats"]
 
@@ -68,7 +69,7 @@ class SiteClient:
         and the nonce that goes with them, fetched now and shared with the fleet: a process
         that learns the plugin from the fleet finds the tokens there too."""
         self.stats.page_fetches += 1
-        self.tokens.prime(config)
+        self.tokens.prime(config, call)
         await self.tokens.get(call)
 
     async def site_tokens(self, call: EngineCall) -> SiteTokens:
@@ -92,34 +93,17 @@ class SiteClient:
             earlier = continued_key(messages)
             conv = thread or await self.threads.take(messages, earlier)
             conv.follow(earlier)
-            tokens = await self.tokens.get(call)
-            session = await call.session()
-            call.site_jar = self.tokens.jar  # the page's cookies (Cloudflare…), in its jar
-            retried: set[type[ChatbridgeError]] = set()
-            while True:
-                attempt = Submit(tokens, prepare(split, tokens.config), conv, stream=stream)
-                try:
-                    async with aclosing(
-                        attempt.run(session, call, self.stats, self.tokens.no_jar)
-                    ) as chunks:
-                        async for chunk in chunks:
-                            yield chunk
-                    break
-                except (NonceRefused, RouteGone) as signal:
-                    kind = type(signal)
-                    if attempt.parts or kind in retried:  # a signal never reaches the caller
-                        raise _final(signal) from signal
-                    retried.add(kind)
-                    if kind is NonceRefused:
-                        tokens = await self.tokens.refresh(call, tokens)
-                    else:
-                        tokens = await self.tokens.rediscover(call, tokens)
-            final = attempt.final
+            done = _Done()
+            async with aclosing(self._attempts(call, split, conv, stream, done)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+            assert done.attempt is not None and done.tokens is not None
+            final = done.attempt.final
             assert final is not None
             if final.new_token is not None:
-                await self.tokens.adopt(tokens, final.new_token)
+                await self.tokens.adopt(done.tokens, final.new_token)
             self.stats.messages += 1
-            answer = attempt.text
+            answer = done.attempt.text
             key = transcript_key([*messages, {"role": "assistant", "content": answer}])
             conv.answered(key)
             if thread is None:
@@ -129,6 +113,47 @@ class SiteClient:
         except ChatbridgeError as error:
             error.with_context(provider=call.provider, url=self.target.url)
             raise
+
+    async def _attempts(
+        self, call: EngineCall, split: Split, conv: Thread, stream: bool, done: _Done
+    ) -> AsyncGenerator[str, None]:
+        """One request, and one more after a signal the site gives before the model runs
+        (a refused nonce, a missing route); never after a chunk reached the caller."""
+        tokens = await self.tokens.get(call)
+        session = await call.session()
+        call.site_jar = self.tokens.jar  # the page's cookies (Cloudflare…), in its jar
+        retried: set[type[ChatbridgeError]] = set()
+        while True:
+            attempt = Submit(tokens, prepare(split, tokens.config), conv, stream=stream)
+            try:
+                async with aclosing(
+                    attempt.run(session, call, self.stats, self.tokens.no_jar)
+                ) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
+                done.attempt, done.tokens = attempt, tokens
+                return
+            except (NonceRefused, RouteGone) as signal:
+                kind = type(signal)
+                if attempt.parts or kind in retried:  # a signal never reaches the caller
+                    self.tokens.distrust(tokens)  # adopted tokens that failed: not kept
+                    raise _final(signal) from signal
+                retried.add(kind)
+                if kind is NonceRefused:
+                    tokens = await self.tokens.refresh(call, tokens)
+                else:
+                    tokens = await self.tokens.rediscover(call, tokens)
+            except ChatbridgeError:
+                self.tokens.distrust(tokens)
+                raise
+
+
+@dataclass
+class _Done:
+    """What the attempt that answered leaves for the end of the call."""
+
+    attempt: Submit | None = None
+    tokens: SiteTokens | None = None
 
 
 _clients: OrderedDict[SiteTarget, SiteClient] = OrderedDict()

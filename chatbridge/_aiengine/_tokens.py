@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from urllib.parse import urljoin
 
 import aiohttp
 
 from .._constants import STATE_REFRESH_LOCK_TTL
 from .._exceptions import NotAIEngineSiteError, ResponseError
-from .._http._pages import candidate_pages, cut_page_error, fetch_page, parse_off_loop
+from .._http._call import Call
+from .._http._guard import endpoint_allowed
+from .._http._pages import (
+    candidate_pages,
+    cut_page_error,
+    fetch_page,
+    origin_of,
+    parse_off_loop,
+)
 from .._http._session import StreamSession
 from .._json import json_object
 from .._state import StateStore
@@ -56,8 +65,13 @@ class NonceCache:
             decode=decode_tokens,
             is_fresh=self._fresh_since,
             same=lambda a, b: a.nonce == b.nonce,
+            trust=self._trusted,
             lock_ttl=lock_ttl,
         )
+        #: Origins this site's pages are on: the site's own, and where its pages were found.
+        self._pages = {origin_of(target.base)}
+        if target.chat_page:
+            self._pages.add(origin_of(urljoin(target.base, target.chat_page)))
         #: The page's settings, once read (kept across nonce refreshes on G3).
         self.config: ChatConfig | None = None
         self._jar: aiohttp.CookieJar | None = None
@@ -87,11 +101,38 @@ class NonceCache:
         ticks_passed = math.floor(now / tick) - math.floor(fetched_at / tick)
         return now - fetched_at < self.target.refresh_age and ticks_passed < 2
 
-    def prime(self, config: ChatConfig) -> None:
+    def prime(self, config: ChatConfig, call: Call) -> None:
         """Settings read from a page fetched for another reason (finding the site's plugin):
-        one page fetch serves both."""
+        one page fetch serves both. They obey the page rule as fetched ones do."""
+        self._check_endpoint(config, call)
+        self._pages.add(origin_of(config.page_url))
         if self.config is None:
             self.config = config
+
+    def _trusted(self, tokens: SiteTokens) -> bool:
+        """Tokens read back from the shared store obey the page rule too: the page on this
+        site's origin, the REST root on the page's (or a configured) origin."""
+        config = tokens.config
+        return origin_of(config.page_url) in self._pages and endpoint_allowed(
+            config.rest_url, config.page_url, self.target.endpoint_origins
+        )
+
+    def distrust(self, tokens: SiteTokens) -> None:
+        """A chat failed with ``tokens``: if another process gave them, drop them."""
+        self.shared.distrust(tokens)
+
+    def _check_endpoint(self, config: ChatConfig, call: Call) -> None:
+        """The page's REST root must be on the page's origin (or a configured one): the
+        nonce and the conversation's session go there."""
+        if not endpoint_allowed(config.rest_url, config.page_url, self.target.endpoint_origins):
+            where = origin_of(config.rest_url)
+            raise ResponseError(
+                f"The page {config.page_url} names a REST API on another origin "
+                f"({where[0]}://{where[1]}:{where[2]}): not used (a target's endpoint_origins "
+                "lists the origins it may use)",
+                url=config.page_url,
+                provider=call.provider,
+            )
 
     async def get(self, call: EngineCall) -> SiteTokens:
         """Cached tokens while fresh; otherwise one shared fetch."""
@@ -149,6 +190,8 @@ class NonceCache:
             text, final = fetched
             config = await parse_off_loop(parse_page, text, final, target.bot_id)
             if config is not None:
+                self._check_endpoint(config, call)
+                self._pages.add(origin_of(final))
                 return config
             cut = cut_page_error(text, final, call.provider)
             if cut is not None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from .._constants import MAX_SITES
 from .._exceptions import ChatbridgeError, NonceError, ResponseError, ResponseStatusError
+from .._http._call import Call
 from .._state import StateStore, current_store
 from .._state._book import ConversationBook
 from .._types import Messages
@@ -97,10 +98,10 @@ class SiteClient:
     def fetched_at(self, value: float) -> None:
         self._tokens.fetched_at = value
 
-    async def prime(self, tokens: PageTokens) -> None:
+    async def prime(self, tokens: PageTokens, call: Call) -> None:
         """Tokens read from a page fetched to find the site's plugin (that fetch counts)."""
         self.stats.page_fetches += 1
-        await self._tokens.prime(tokens)
+        await self._tokens.prime(tokens, call)
 
     async def page_tokens(self, call: _Call) -> PageTokens:
         """The site's tokens: cached while fresh, else fetched (discovery)."""
@@ -131,6 +132,8 @@ class SiteClient:
                     break
                 except ChatbridgeError as error:
                     reason = _retry_reason(error)
+                    if reason is None or yielded or reason in retried:
+                        self._tokens.distrust(tokens)  # adopted tokens failed: not kept
                     if reason is None:
                         raise
                     if yielded or reason in retried:  # a signal never reaches the caller

@@ -15,11 +15,14 @@ from urllib.parse import urljoin
 import aiohttp
 
 from .._constants import STATE_REFRESH_LOCK_TTL
-from .._exceptions import NotAIPowerSiteError
+from .._exceptions import NotAIPowerSiteError, ResponseError
+from .._http._call import Call
+from .._http._guard import endpoint_allowed
 from .._http._pages import (
     candidate_pages,
     cut_page_error,
     fetch_page,
+    origin_of,
     parse_off_loop,
     refuse_login_wall,
 )
@@ -62,8 +65,14 @@ class TokenCache:
             decode=decode_tokens,
             is_fresh=self._fresh_since,
             same=lambda a, b: a.nonce == b.nonce,
+            trust=self._trusted,
             lock_ttl=lock_ttl,
         )
+        #: Origins this site's pages are on: the site's own, and where its pages were
+        #: found when this process fetched them (a redirect to https or to www, say).
+        self._pages = {origin_of(target.base)}
+        if target.chat_page:
+            self._pages.add(origin_of(urljoin(target.base, target.chat_page)))
         self._jar: aiohttp.CookieJar | None = None
 
     @property
@@ -83,6 +92,23 @@ class TokenCache:
         self.shared.fetched_at = value
 
     @property
+    def adopted(self) -> bool:
+        """Whether the tokens came from the shared store (another process fetched them)."""
+        return self.shared.adopted
+
+    def _trusted(self, tokens: PageTokens) -> bool:
+        """Tokens read back from the shared store obey the page rule too: the page on this
+        site's origin, the endpoint on the page's (or a configured) origin."""
+        return origin_of(tokens.page_url) in self._pages and endpoint_allowed(
+            tokens.ajax_url, tokens.page_url, self.target.endpoint_origins
+        )
+
+    def distrust(self, tokens: PageTokens) -> None:
+        """A chat failed with ``tokens``: if another process gave them, drop them (and never
+        adopt them again); the next call fetches the page itself."""
+        self.shared.distrust(tokens)
+
+    @property
     def jar(self) -> aiohttp.CookieJar:
         """Cookies the site set while its pages were fetched (Cloudflare, security plugins)."""
         if self._jar is None:
@@ -98,10 +124,12 @@ class TokenCache:
         ticks_passed = math.floor(now / tick) - math.floor(fetched_at / tick)
         return now - fetched_at < self.target.refresh_age and ticks_passed < 2
 
-    async def prime(self, tokens: PageTokens) -> None:
+    async def prime(self, tokens: PageTokens, call: Call) -> None:
         """Tokens read from a page fetched for another reason (finding the site's plugin),
         kept (and shared with the fleet) unless this process already has some: one page fetch
-        serves both."""
+        serves both. They obey the page rule as fetched ones do."""
+        self._check_endpoint(tokens, call)
+        self._pages.add(origin_of(tokens.page_url))
         if self.tokens is None:
             await self.shared.publish(tokens)
 
@@ -140,6 +168,8 @@ class TokenCache:
             text, final = fetched
             tokens = await parse_page_off_loop(text, final, target.bot_id)
             if tokens is not None:
+                self._check_endpoint(tokens, call)
+                self._pages.add(origin_of(final))
                 return tokens
             cut = cut_page_error(text, final, call.provider)
             if cut is not None:
@@ -150,6 +180,18 @@ class TokenCache:
             url=target.url,
             provider=call.provider,
         )
+
+    def _check_endpoint(self, tokens: PageTokens, call: Call) -> None:
+        """The page's chat endpoint must be on the page's origin (or a configured one)."""
+        if not endpoint_allowed(tokens.ajax_url, tokens.page_url, self.target.endpoint_origins):
+            where = origin_of(tokens.ajax_url)
+            raise ResponseError(
+                f"The page {tokens.page_url} names a chat endpoint on another origin "
+                f"({where[0]}://{where[1]}:{where[2]}): not used (a target's endpoint_origins "
+                "lists the origins it may use)",
+                url=tokens.page_url,
+                provider=call.provider,
+            )
 
     async def _past_page_cache(
         self, session: StreamSession, call: _Call, tokens: PageTokens

@@ -118,6 +118,9 @@ def _setup_logging(debug: bool) -> None:
         logger.setLevel(level)
         logger.addHandler(handler)
         logger.propagate = False
+    from ..server._logs import own_library_loggers
+
+    own_library_loggers(sys.stderr)  # aiohttp's and asyncio's: one line each, no request bytes
 
 
 async def _main(args: argparse.Namespace) -> str:
@@ -130,16 +133,15 @@ async def _main(args: argparse.Namespace) -> str:
 
         args.site = check_site_url(args.site, "--site")
     redis = getattr(args, "redis", None)
-    async with open_client(args.config, args.site, redis_url=redis) as (client, settings, what):
-        settings = settings.with_keys(args.api_key)
+    opened = open_client(args.config, args.site, redis_url=redis, api_keys=args.api_key)
+    async with opened as (client, settings, what):
         if args.no_ui:
             settings = replace(settings, ui=False)
 
         def announce(url: str) -> None:
             print(f"Serving on {url}", flush=True)
             print(f"Serving {what}", flush=True)
-            keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API key"
-            print(f"Requests need {keys}.", flush=True)
+            print(settings.keys_line(), flush=True)
             if settings.ui:
                 print(f"Chat page: {url}/", flush=True)
 
@@ -172,14 +174,17 @@ def _worker_command(args: argparse.Namespace) -> Callable[[int], list[str]]:
 
 
 def _run_workers(args: argparse.Namespace) -> int:
+    from .._client._config import load_config
+    from ..server._namespace import state_namespace
     from ..server._settings import parse_settings
     from ..server._workers import supervise
 
-    redis = getattr(args, "redis", None)
-    if args.config and not redis:  # a config mistake is exit 2 here, before any worker
-        from .._client._config import load_config
-
-        redis = parse_settings(load_config(args.config).server, args.config).redis_url
+    # A config mistake (or an empty key) is exit 2 here, before any worker starts.
+    loaded = load_config(args.config) if args.config else None
+    source = args.config or "config"
+    settings = parse_settings(loaded.server if loaded else {}, source)
+    state_namespace(loaded.state if loaded else {}, source, {}, ())
+    redis = getattr(args, "redis", None) or settings.redis_url
     if not redis:
         print(
             f"warning: {args.workers} workers without Redis: site tokens, breakers, limits "
@@ -205,6 +210,9 @@ def _run_workers(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     _setup_logging(bool(getattr(args, "debug", False)))
+    from ..server._settings import check_keys
+
+    args.api_key = list(check_keys(args.api_key, "--api-key"))  # before anything starts
     if args.workers < 1:
         raise UsageError("--workers wants a whole number >= 1")
     if args.workers > 1:

@@ -51,6 +51,7 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
     "proxy": (str,),
     "continues_prefill": (bool,),
     "name": (str,),
+    "endpoint_origins": (list,),
 }
 _URL_FIELDS = ("site_url", "base_url", "proxy")
 _SECRET_FIELDS = frozenset({"api_key"})
@@ -153,6 +154,8 @@ class Config:
     source: str = "routes"
     #: The file's ``[server]`` table, untouched: the server reads its own settings.
     server: Mapping[str, Any] = field(default_factory=dict)
+    #: The file's ``[state]`` table (the shared store's namespace), untouched likewise.
+    state: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _resolve_env(value: Any, where: str) -> Any:
@@ -197,6 +200,10 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         if not isinstance(value, _TARGET_FIELDS[key]):
             kinds = " or ".join(t.__name__ for t in _TARGET_FIELDS[key])
             raise ConfigError(f"{here}: wants {kinds}, got {type(value).__name__}")
+        if isinstance(value, list):
+            if not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(f"{here}: wants a list of non-empty strings")
+            value = tuple(value)
         if key in _URL_FIELDS:
             value = _check_url(str(value), here)
             if key != "proxy" and (URL(value).user or URL(value).password):
@@ -299,14 +306,15 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError(f"{source}: cannot read it: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-    unknown = set(data) - {"routes", "policy", "server"}
+    unknown = set(data) - {"routes", "policy", "server", "state"}
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
     if "routes" not in data:
         raise ConfigError(f"{source}: no [routes.NAME] table")
     routes = parse_routes(data["routes"], source)
     policy = _parse_policy(data.get("policy", {}), source)
-    server = data.get("server", {})
-    if not isinstance(server, Mapping):
-        raise ConfigError(f"{source}, [server]: must be a table")
-    return Config(routes=routes, policy=policy, source=source, server=server)
+    server, state = data.get("server", {}), data.get("state", {})
+    for name, table in (("server", server), ("state", state)):
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{source}, [{name}]: must be a table")
+    return Config(routes=routes, policy=policy, source=source, server=server, state=state)

@@ -15,6 +15,7 @@ import aiohttp
 
 from .._constants import PARSE_IN_THREAD_CHARS
 from .._exceptions import CUT_OFF, BlockedError, TruncatedStreamError
+from ._guard import origin
 
 if TYPE_CHECKING:
     from ._call import Call
@@ -25,6 +26,7 @@ __all__ = [
     "candidate_pages",
     "cut_page_error",
     "fetch_page",
+    "origin_of",
     "parse_off_loop",
     "refuse_login_wall",
 ]
@@ -42,6 +44,15 @@ def candidate_pages(base: str, chat_page: str | None) -> list[str]:
     pages = [urljoin(base, chat_page)] if chat_page else []
     pages.append(base)
     return list(dict.fromkeys(pages))
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of ``url`` (``_guard.origin``); an empty one for text that is
+    not a URL: no page is on it."""
+    try:
+        return origin(url)
+    except (ValueError, TypeError):
+        return ("", "", None)
 
 
 def refuse_login_wall(response: StreamResponse) -> None:

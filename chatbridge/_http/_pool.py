@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
 from .._constants import DEFAULT_POOL_LIMIT_PER_HOST
 from .._exceptions import TransportError
+from ._guard import GuardedResolver, guarded, guarded_socket
 
 __all__ = ["close_pool", "get_connector", "shared"]
 
@@ -31,17 +32,29 @@ class Closable(Protocol):
     async def close(self) -> None: ...
 
 
+def _connector(**options: Any) -> aiohttp.TCPConnector:
+    return aiohttp.TCPConnector(
+        limit=0, limit_per_host=DEFAULT_POOL_LIMIT_PER_HOST, enable_cleanup_closed=False, **options
+    )
+
+
 class _LoopPool:
     def __init__(self) -> None:
-        self.direct = aiohttp.TCPConnector(
-            limit=0, limit_per_host=DEFAULT_POOL_LIMIT_PER_HOST, enable_cleanup_closed=False
-        )
+        self.direct = _connector()
+        #: For calls under ``no_inward_addresses`` (made when first needed).
+        self.guarded: aiohttp.TCPConnector | None = None
         self.socks: dict[str, aiohttp.BaseConnector] = {}
         self.sessions: dict[Hashable, Closable] = {}
         self.guard: AsyncGenerator[None, None] | None = None
 
+    def guarded_connector(self) -> aiohttp.TCPConnector:
+        if self.guarded is None or self.guarded.closed:
+            self.guarded = _connector(resolver=GuardedResolver(), socket_factory=guarded_socket)
+        return self.guarded
+
     def connectors(self) -> list[aiohttp.BaseConnector]:
-        return [self.direct, *self.socks.values()]
+        extra = [self.guarded] if self.guarded is not None else []
+        return [self.direct, *extra, *self.socks.values()]
 
     async def close(self) -> None:
         sessions = list(self.sessions.values())
@@ -99,8 +112,14 @@ async def get_connector(proxy: str | None) -> tuple[aiohttp.BaseConnector, str |
     """The shared connector for this loop, and the per-request ``proxy`` to pass to aiohttp.
 
     HTTP(S) proxies go per request on the direct pool; SOCKS proxies get their own pool.
+    Under ``no_inward_addresses`` the pool is one whose every address is checked (a SOCKS
+    proxy, which dials for us, is refused there: its addresses cannot be checked).
     """
     pool = await _pool()
+    if guarded():
+        if proxy and proxy.lower().startswith(("socks4", "socks5")):
+            raise TransportError("a caller-named site cannot be reached through a SOCKS proxy")
+        return pool.guarded_connector(), proxy or None
     if proxy and proxy.lower().startswith(("socks4", "socks5")):
         connector = pool.socks.get(proxy)
         if connector is None or connector.closed:
@@ -120,9 +139,11 @@ async def close_pool() -> None:
 
 
 async def shared(key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
-    """A long-lived object (a session) for this loop, made once per ``key``; it is closed
-    with the pool, before the connectors."""
+    """A long-lived object (a session) for this loop, made once per ``key`` (and apart
+    under ``no_inward_addresses``: its connections are checked); it is closed with the
+    pool, before the connectors."""
     pool = await _pool()
+    key = (key, guarded())
     found = pool.sessions.get(key)
     if found is None:
         made = await make()

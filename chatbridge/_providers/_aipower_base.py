@@ -6,17 +6,18 @@ and its models; the protocol engine (``chatbridge._aipower``) does everything el
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any, ClassVar
 
 from .._aipower._call import check_timeout
 from .._aipower._client import SiteClient, SiteTarget, _Call, site_client
 from .._aipower._conversation import Conversation
 from .._constants import AIPOWER_TIMEOUT
-from .._exceptions import MissingSiteError
+from .._exceptions import InvalidRequestError, MissingSiteError
+from .._http._guard import origin
 from .._types import Messages
 
-__all__ = ["AIPowerSite"]
+__all__ = ["AIPowerSite", "check_origins"]
 
 
 class AIPowerSite:
@@ -35,6 +36,7 @@ class AIPowerSite:
         site_url: str | None = None,
         chat_page: str | None = None,
         bot_id: int | str | None = None,
+        endpoint_origins: Sequence[str] = (),
     ) -> SiteClient:
         url = site_url or cls.url
         if not url:
@@ -47,6 +49,7 @@ class AIPowerSite:
                 url=url.rstrip("/"),
                 chat_page=chat_page if chat_page is not None else cls.chat_path,
                 bot_id=bot_id if bot_id is not None else cls.bot_id,
+                endpoint_origins=check_origins(endpoint_origins),
             )
         )
 
@@ -63,6 +66,7 @@ class AIPowerSite:
         site_url: str | None = None,
         chat_page: str | None = None,
         bot_id: int | str | None = None,
+        endpoint_origins: Sequence[str] = (),
         **ignored: Any,
     ) -> AsyncGenerator[str, None]:
         """``ignored``: options other providers take (``stream``, ``temperature``…). An AI
@@ -76,5 +80,24 @@ class AIPowerSite:
             headers=headers,
             provider=cls.__name__,
         )
-        client = cls.site(site_url, chat_page, bot_id)
+        client = cls.site(site_url, chat_page, bot_id, endpoint_origins)
         return client.stream(messages, conversation=conversation, call=call)
+
+
+def check_origins(origins: Sequence[str] | None) -> tuple[str, ...]:
+    """``endpoint_origins`` as a tuple of ``"*"`` or ``scheme://host[:port]`` strings; any
+    other value is the caller's mistake (``InvalidRequestError``)."""
+    if not origins:
+        return ()
+    if isinstance(origins, str) or not all(isinstance(o, str) and o for o in origins):
+        raise InvalidRequestError(
+            "endpoint_origins must be a list of origins like 'https://host' (or '*')",
+            param="endpoint_origins",
+        )
+    for item in origins:
+        if item != "*" and not (item.startswith(("http://", "https://")) and origin(item)[1]):
+            raise InvalidRequestError(
+                f"endpoint_origins: {item!r} is not an origin like 'https://host'",
+                param="endpoint_origins",
+            )
+    return tuple(origins)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -122,16 +123,18 @@ async def find_provider(
     call: Call,
     *,
     wrong: type[BaseProvider] | None = None,
+    endpoint_origins: Sequence[str] = (),
 ) -> type[BaseProvider]:
     """``AIPower`` or ``AIEngine``, whichever plugin the site's chat page runs; an
     :class:`UnsupportedSiteError` naming both when it runs neither. ``wrong``: the provider
     found before, whose engine no longer finds its chat (the site changed plugins): the page
-    is looked at again (once, however many callers found it wrong)."""
+    is looked at again (once, however many callers found it wrong). The page goes to the
+    engine's client of the site with ``endpoint_origins``, which checks it as it would."""
     key = _key(site_url, chat_page, bot_id)
     finder = _finder(key)
 
     async def fetch(_stale: str | None) -> str:
-        return await _look(key, call)
+        return await _look(key, call, tuple(endpoint_origins))
 
     if wrong is None:
         return _FAMILIES[await finder.get(call.wait, fetch)]
@@ -145,7 +148,7 @@ def _prefer_power(power: PageTokens | None, engine_found: bool) -> bool:
     return not (engine_found and script_only)
 
 
-async def _look(key: _Key, call: Call) -> str:
+async def _look(key: _Key, call: Call, origins: tuple[str, ...]) -> str:
     site_url, chat_page, bot_id = key
     session = await call.session()
     jar = aiohttp.CookieJar(unsafe=True)
@@ -160,13 +163,14 @@ async def _look(key: _Key, call: Call) -> str:
         # plugin's name is published, so no process fetches the page a second time.
         if _prefer_power(power, engine is not None):
             assert power is not None
-            await AIPower.site(site_url, chat_page, bot_id).prime(power)
+            await AIPower.site(site_url, chat_page, bot_id, origins).prime(power, call)
             return "AIPower"
         if engine is not None:
             engine_call = EngineCall(
                 proxy=call.proxy, timeout=call.remaining(), provider=call.provider
             )
-            await AIEngine.site(site_url, chat_page, bot_id).prime(engine, engine_call)
+            client = AIEngine.site(site_url, chat_page, bot_id, origins)
+            await client.prime(engine, engine_call)
             return "AIEngine"
         cut = cut_page_error(text, final, call.provider)
         if cut is not None:

@@ -55,6 +55,9 @@ _AUTH_CODES = frozenset(
     {"invalid_api_key", "authentication_error", "permission_error", "unauthorized"}
 )
 _REQUEST_STATUSES = frozenset({400, 413, 422})
+_KNOWN_CODES = _CONTEXT_CODES | _FILTER_CODES | _RATE_CODES | _AUTH_CODES
+#: Characters of an upstream message the context-length words are looked for in.
+_CLASSIFY_LIMIT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,14 @@ def _parse_body(body: str) -> Any:
         return None
 
 
+def _shown_code(code: str | None, secret: str | None) -> str | None:
+    """The upstream's code as shown: a code we know keeps its name (masking a short key
+    inside ``context_length_exceeded`` would change what it means); any other is scrubbed."""
+    if code is None or code in _KNOWN_CODES:
+        return code
+    return scrub(code, secret)
+
+
 def openai_error(
     status: int | None,
     headers: Mapping[str, str],
@@ -147,46 +158,72 @@ def openai_error(
     secret: str | None = None,
 ) -> ChatbridgeError:
     """The typed error for a failed reply (``status`` and ``body``) or an in-band error event
-    (``payload``, status usually ``None``). ``secret`` is masked wherever it would appear."""
-    body = scrub(body or "", secret)
+    (``payload``, status usually ``None``). The error is classified on what the upstream
+    sent; then ``secret`` is masked in everything the error shows (message, code, body)."""
+    raw = body or ""
     if payload is None:
-        payload = _parse_body(body)
-    fallback = excerpt(body, _MESSAGE_LIMIT) or ""
-    fields = error_fields(payload, fallback if payload is None else "")
-    message = excerpt(scrub(fields.message, secret), _MESSAGE_LIMIT) or "no error message"
+        payload = _parse_body(raw)
+    fields = error_fields(payload, raw[:_CLASSIFY_LIMIT] if payload is None else "")
+    kind = _classify(status, headers, raw, fields)
+    shown = scrub(raw, secret)
+    said = shown if payload is None else scrub(fields.message, secret)  # masked, then cut
+    message = excerpt(said, _MESSAGE_LIMIT) or "no error message"
     if status is None:
         status = fields.status
     context: dict[str, Any] = {
         "provider": provider,
         "url": url,
         "status": status,
-        "body": body or None,
+        "body": shown or None,
     }
-    labels = {label for label in (fields.code, fields.type) if label}
-    code = fields.code or fields.type
-    if status in (402, 429) or labels & _RATE_CODES:
+    code = _shown_code(fields.code or fields.type, secret)
+    param = scrub(fields.param, secret) if fields.param else None
+    if kind is RateLimitError:
         return RateLimitError(
             f"Rate limited: {message}", retry_after=retry_after(headers), **context
         )
-    if status in (401, 403) or labels & _AUTH_CODES:
-        if status == 403 and is_challenge(headers, body):
-            return ChallengeError("Cloudflare challenge: the site wants a browser", **context)
+    if kind is ChallengeError:
+        return ChallengeError("Cloudflare challenge: the site wants a browser", **context)
+    if kind is MissingAuthError:
         return MissingAuthError(f"Authentication failed: {message}", **context)
-    if labels & _FILTER_CODES:
-        return ContentFilterError(message, code=code, param=fields.param, **context)
-    request_like = status in _REQUEST_STATUSES or (
-        status is None and fields.type == "invalid_request_error"
-    )
-    if labels & _CONTEXT_CODES or (request_like and _CONTEXT_MESSAGE.search(message)):
-        return ContextLengthError(
-            message, code=fields.code or "context_length_exceeded", param=fields.param, **context
-        )
-    if request_like:
-        return InvalidRequestError(message, code=code, param=fields.param, **context)
+    if kind is ContentFilterError:
+        return ContentFilterError(message, code=code, param=param, **context)
+    if kind is ContextLengthError:
+        code = _shown_code(fields.code, secret) or "context_length_exceeded"
+        return ContextLengthError(message, code=code, param=param, **context)
+    if kind is InvalidRequestError:
+        return InvalidRequestError(message, code=code, param=param, **context)
     if status is not None and status >= 400:
-        error = classify_status(status, headers, body, url=url)
+        error = classify_status(status, headers, shown, url=url)
         if error is not None and type(error) is not ResponseStatusError:
             return error.with_context(provider=provider)  # a challenge or a firewall page
     label = f"HTTP {status}" if status is not None else "Upstream error"
-    kind = f" ({code})" if code else ""
-    return ResponseStatusError(f"{label}{kind}: {message}", **context)
+    kind_label = f" ({code})" if code else ""
+    return ResponseStatusError(f"{label}{kind_label}: {message}", **context)
+
+
+def _classify(
+    status: int | None, headers: Mapping[str, str], body: str, fields: ErrorFields
+) -> type[ChatbridgeError] | None:
+    """Which error the upstream's own words make (before anything is masked), or ``None``
+    for a plain status error."""
+    if status is None:
+        status = fields.status
+    labels = {label for label in (fields.code, fields.type) if label}
+    if status in (402, 429) or labels & _RATE_CODES:
+        return RateLimitError
+    if status in (401, 403) or labels & _AUTH_CODES:
+        if status == 403 and is_challenge(headers, body):
+            return ChallengeError
+        return MissingAuthError
+    if labels & _FILTER_CODES:
+        return ContentFilterError
+    request_like = status in _REQUEST_STATUSES or (
+        status is None and fields.type == "invalid_request_error"
+    )
+    message = fields.message[:_CLASSIFY_LIMIT]
+    if labels & _CONTEXT_CODES or (request_like and _CONTEXT_MESSAGE.search(message)):
+        return ContextLengthError
+    if request_like:
+        return InvalidRequestError
+    return None

@@ -4,7 +4,7 @@ generation (the REST nonce in the page, or ``start_session``)."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
 from .._aiengine._call import EngineCall
@@ -14,6 +14,7 @@ from .._aipower._conversation import Conversation
 from .._constants import AIENGINE_TIMEOUT
 from .._exceptions import MissingSiteError
 from .._types import Chunk, Messages
+from ._aipower_base import check_origins
 from ._base import AsyncGeneratorProvider
 from ._models import ProviderModelMixin
 
@@ -63,8 +64,10 @@ class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
         site_url: str | None = None,
         chat_page: str | None = None,
         bot_id: int | str | None = None,
+        endpoint_origins: Sequence[str] = (),
     ) -> SiteClient:
-        """The engine's client of the site (shared: one nonce cache per site)."""
+        """The engine's client of the site (shared: one nonce cache per site).
+        ``endpoint_origins``: origins besides the page's own its REST root may be on."""
         url = site_url or cls.url
         if not url:
             raise MissingSiteError(
@@ -76,6 +79,7 @@ class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
                 url=url.rstrip("/"),
                 chat_page=chat_page if chat_page is not None else cls.chat_path,
                 bot_id=bot_id if bot_id is not None else cls.bot_id,
+                endpoint_origins=check_origins(endpoint_origins),
             )
         )
 
@@ -91,6 +95,7 @@ class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
         bot_id: int | str | None = None,
         conversation: Conversation | None = None,
         stream: bool = True,
+        endpoint_origins: Sequence[str] = (),
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         **kwargs: Any,
@@ -106,7 +111,7 @@ class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
             headers=headers,
             provider=cls.__name__,
         )
-        client = cls.site(site_url, chat_page, bot_id)
+        client = cls.site(site_url, chat_page, bot_id, endpoint_origins)
         # The engine's own stream, not a generator around it: one layer less per chunk.
         return client.stream(
             messages, thread=_thread(conversation, client), call=call, stream=stream

@@ -3,7 +3,7 @@ from its page, once per site, and the call goes to that plugin's provider."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any, ClassVar
 
@@ -42,6 +42,7 @@ class AnySite(AsyncGeneratorProvider, ProviderModelMixin):
         site_url: str | None = None,
         chat_page: str | None = None,
         bot_id: int | str | None = None,
+        endpoint_origins: Sequence[str] = (),
         **kwargs: Any,
     ) -> AsyncIterator[Chunk]:
         """``timeout``: the deadline of the whole call, finding the plugin included."""
@@ -54,10 +55,12 @@ class AnySite(AsyncGeneratorProvider, ProviderModelMixin):
             )
         call = Call(proxy=proxy, timeout=check_timeout(timeout), provider=cls.__name__)
         call.start()
-        provider = await find_provider(url, chat_page, bot_id, call)
+        origins = tuple(endpoint_origins)
+        provider = await find_provider(url, chat_page, bot_id, call, endpoint_origins=origins)
         for last in (False, True):
             options = {**kwargs, "proxy": proxy, "timeout": call.remaining()}
             options.update(site_url=url, chat_page=chat_page, bot_id=bot_id)
+            options["endpoint_origins"] = origins
             stream = provider.create_async_generator(model, messages, **options)  # type: ignore[attr-defined]
             yielded = False
             try:
@@ -70,4 +73,6 @@ class AnySite(AsyncGeneratorProvider, ProviderModelMixin):
                 if yielded or last:
                     raise
                 # The site changed plugins since it was looked at: look again, once.
-                provider = await find_provider(url, chat_page, bot_id, call, wrong=provider)
+                provider = await find_provider(
+                    url, chat_page, bot_id, call, wrong=provider, endpoint_origins=origins
+                )

@@ -7,7 +7,7 @@ What the values mean belongs to their users: the engine's token cache and conver
 the client's health book and the server's limits. ``MemoryStore`` is the embedded default;
 ``RedisStore`` (``redis.asyncio``, imported only when a Redis URL is given) shares state across
 processes and hosts, and ``FallbackStore`` keeps serving from memory while Redis is away.
-Every key lives under ``chatbridge:v1:`` and expires.
+Every key lives under ``chatbridge:v1:NAMESPACE:`` (one per deployment) and expires.
 """
 
 from ._fallback import FallbackStore

@@ -8,12 +8,35 @@ them): their users validate them (``chatbridge._state._codec``) and treat a bad 
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
-__all__ = ["KEY_PREFIX", "MAX_VALUE_BYTES", "StateStore", "StateUnavailable"]
+__all__ = [
+    "KEY_PREFIX",
+    "MAX_VALUE_BYTES",
+    "NAMESPACE",
+    "StateStore",
+    "StateUnavailable",
+    "key_prefix",
+]
 
-#: Every key of every store starts with this (the version moves when a value's shape does).
+#: Every key of every store starts with this (the version moves when a value's shape does),
+#: then the deployment's namespace (:func:`key_prefix`).
 KEY_PREFIX = "chatbridge:v1:"
+#: What a namespace may be made of: it is part of every key.
+NAMESPACE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def key_prefix(namespace: str = "") -> str:
+    """``chatbridge:v1:NAMESPACE:``: two deployments on one Redis, with two namespaces, never
+    read or count each other's state."""
+    if not namespace:
+        return KEY_PREFIX
+    if not NAMESPACE.fullmatch(namespace):
+        raise ValueError(f"a namespace is 1 to 64 of A-Z a-z 0-9 . _ -, not {namespace!r}")
+    return f"{KEY_PREFIX}{namespace}:"
+
+
 #: A value longer than this is not written, and not believed when read.
 MAX_VALUE_BYTES = 256 * 1024
 

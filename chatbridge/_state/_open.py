@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from .._exceptions import ConfigError
 from ._fallback import FallbackStore
-from ._interface import StateStore
+from ._interface import StateStore, key_prefix
 from ._memory import MemoryStore
 
 __all__ = ["connect_store", "current_store", "install_store", "open_store"]
@@ -17,10 +17,10 @@ _SCHEMES = ("redis", "rediss", "unix")
 _current: StateStore | None = None
 
 
-def open_store(url: str | None = None) -> StateStore:
+def open_store(url: str | None = None, namespace: str = "") -> StateStore:
     """Memory without a URL; with ``redis://HOST:PORT/DB`` (or ``rediss://``, ``unix://``),
-    Redis, falling back to memory while it is away. A bad URL, or a missing ``redis``
-    package, is a :class:`ConfigError`."""
+    Redis, falling back to memory while it is away; its keys under ``namespace``. A bad URL
+    or namespace, or a missing ``redis`` package, is a :class:`ConfigError`."""
     if not url:
         return MemoryStore()
     parts = urlsplit(url)
@@ -33,17 +33,21 @@ def open_store(url: str | None = None) -> StateStore:
             "redis_url: the 'redis' package is not installed (pip install 'chatbridge[redis]')"
         ) from error
     try:
-        primary = RedisStore(url)
+        key_prefix(namespace)
+    except ValueError as error:
+        raise ConfigError(f"[state] namespace: {error}") from error
+    try:
+        primary = RedisStore(url, namespace=namespace)
     except ValueError as error:
         raise ConfigError(f"redis_url: {error}") from error
     shown = f"Redis at {parts.hostname or parts.path}" + (f":{parts.port}" if parts.port else "")
     return FallbackStore(primary, MemoryStore(), name=shown)
 
 
-async def connect_store(url: str | None = None) -> StateStore:
+async def connect_store(url: str | None = None, namespace: str = "") -> StateStore:
     """:func:`open_store`, and reach it now: a Redis that is away at start gets its one
     warning here (then the store serves from memory until Redis answers)."""
-    store = open_store(url)
+    store = open_store(url, namespace)
     if isinstance(store, FallbackStore):
         await store.check()
     return store

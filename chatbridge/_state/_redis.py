@@ -22,7 +22,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from .._constants import STATE_REDIS_TIMEOUT
 from . import _scripts
-from ._interface import KEY_PREFIX, MAX_VALUE_BYTES, StateUnavailable
+from ._interface import MAX_VALUE_BYTES, StateUnavailable, key_prefix
 
 __all__ = ["RedisStore"]
 
@@ -38,8 +38,12 @@ class RedisStore:
 
     shared = True
 
-    def __init__(self, url: str, *, timeout: float = STATE_REDIS_TIMEOUT) -> None:
+    def __init__(
+        self, url: str, *, namespace: str = "", timeout: float = STATE_REDIS_TIMEOUT
+    ) -> None:
         self.url = url
+        #: Every key of this store starts with it: ``chatbridge:v1:NAMESPACE:``.
+        self.prefix = key_prefix(namespace)
         self._timeout = timeout
         self._redis: Any = aioredis.Redis.from_url(
             url,
@@ -71,22 +75,22 @@ class RedisStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _script(self, name: str, key: str, *args: Any) -> Any:
-        full = KEY_PREFIX + key
+        full = self.prefix + key
         return await self._run((full,), lambda: self._scripts[name](keys=[full], args=args))
 
     async def get(self, key: str) -> bytes | None:
-        full = KEY_PREFIX + key
+        full = self.prefix + key
         value = await self._run((full,), lambda: self._redis.get(full))
         return value if isinstance(value, bytes) and len(value) <= MAX_VALUE_BYTES else None
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         if len(value) <= MAX_VALUE_BYTES:
-            full = KEY_PREFIX + key
+            full = self.prefix + key
             await self._run((full,), lambda: self._redis.set(full, value, px=_ms(ttl)))
 
     async def delete(self, *keys: str) -> None:
         if keys:
-            full = [KEY_PREFIX + key for key in keys]
+            full = [self.prefix + key for key in keys]
             await self._run((), lambda: self._redis.delete(*full))
 
     async def take(self, key: str) -> bytes | None:
@@ -103,7 +107,7 @@ class RedisStore:
         return count if isinstance(count, int) else 0
 
     async def ttls(self, *keys: str) -> list[float | None]:
-        full = [KEY_PREFIX + key for key in keys]
+        full = [self.prefix + key for key in keys]
         left = await self._run(tuple(full), lambda: self._scripts["TTLS"](keys=full))
         if not isinstance(left, list) or len(left) != len(keys):
             return [None] * len(keys)
@@ -112,7 +116,7 @@ class RedisStore:
 
     async def acquire(self, key: str, ttl: float) -> str | None:
         token = secrets.token_hex(8)
-        full = KEY_PREFIX + key
+        full = self.prefix + key
         done = await self._run((full,), lambda: self._redis.set(full, token, nx=True, px=_ms(ttl)))
         return token if done else None
 
@@ -132,7 +136,7 @@ class RedisStore:
         return slot if opened else None
 
     async def close_slot(self, key: str, slot: str) -> None:
-        full = KEY_PREFIX + key
+        full = self.prefix + key
         await self._run((full,), lambda: self._redis.zrem(full, slot))
 
     async def close(self) -> None:

@@ -44,7 +44,9 @@ class SharedFetch(Generic[T]):
     ``encode(value, fetched_at)`` / ``decode(raw)`` write and read the store's copy (``decode``
     returns ``None`` for anything not right: the value is then fetched); ``is_fresh(fetched_at,
     now)`` says whether a value fetched then may still be used; ``same(a, b)`` whether two
-    values are the same token (a refresh of ``stale`` must bring another one).
+    values are the same token (a refresh of ``stale`` must bring another one); ``trust(value)``
+    whether a value read back from the store may be used here at all (another process fetched
+    it under rules this one must check again).
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class SharedFetch(Generic[T]):
         decode: Callable[[bytes | None], tuple[T, float] | None],
         is_fresh: Callable[[float, float], bool],
         same: Callable[[T, T], bool],
+        trust: Callable[[T], bool] | None = None,
         lock_ttl: float = STATE_REFRESH_LOCK_TTL,
         ttl: float = STATE_TOKENS_TTL,
     ) -> None:
@@ -64,8 +67,13 @@ class SharedFetch(Generic[T]):
         self.lock_ttl = lock_ttl
         self.value: T | None = None
         self.fetched_at = 0.0
+        #: Whether ``value`` came from the shared store (another process fetched it).
+        self.adopted = False
+        #: A value a call failed with after it was adopted: never adopted again.
+        self._distrusted: T | None = None
         self._encode, self._decode = encode, decode
         self._is_fresh, self._same = is_fresh, same
+        self._trust = trust
         self._ttl = ttl
         self._inflight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[T]] = (
             weakref.WeakKeyDictionary()
@@ -76,9 +84,18 @@ class SharedFetch(Generic[T]):
 
     def keep(self, value: T, fetched_at: float | None = None) -> T:
         """Make ``value`` this process's (fetched now, unless ``fetched_at`` says when)."""
-        self.value = value
+        self.value, self.adopted = value, False
         self.fetched_at = time.time() if fetched_at is None else fetched_at
+        if value == self._distrusted:  # fetched here, the same: it was good after all
+            self._distrusted = None
         return value
+
+    def distrust(self, value: T) -> None:
+        """A call failed with ``value``: if another process gave it, drop it (and never adopt
+        it again); the next call fetches it itself."""
+        if self.adopted and value == self.value:
+            self._distrusted, self.value, self.fetched_at = value, None, 0.0
+            self.adopted = False
 
     async def publish(self, value: T) -> T:
         """:meth:`keep` ``value`` and write it to the fleet's store (a token the site handed
@@ -126,8 +143,10 @@ class SharedFetch(Generic[T]):
             return None
         if stale is not None and self._same(value, stale):
             return None
+        if value == self._distrusted or (self._trust is not None and not self._trust(value)):
+            return None  # fetched by this process instead
         if self.value is None or fetched_at >= self.fetched_at:
-            self.value, self.fetched_at = value, fetched_at
+            self.value, self.fetched_at, self.adopted = value, fetched_at, True
         return value
 
     def _pending(self) -> asyncio.Future[T] | None:

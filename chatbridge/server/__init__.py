@@ -1,12 +1,14 @@
 """The OpenAI-compatible HTTP server (``chatbridge serve``).
 
 It owns the HTTP face of the client: the endpoints (``/v1/chat/completions``,
-``/v1/models``, health, metrics), OpenAI's error objects and SSE framing, API keys and
-per-key limits (behind the :class:`LimitStore` interface), caps, CORS, the ``site_url``
-guard against SSRF, the access log and metrics, and draining on SIGTERM, and ``--workers``
-(several processes on one port). It calls the client only through ``AsyncClient``'s public
-API; the client knows nothing of it. Shared state (``--redis``) is a state store it opens
-from ``chatbridge._state`` and passes down: it never imports Redis itself.
+``/v1/models``, health, metrics), OpenAI's error objects and SSE framing, API and monitoring
+keys and per-key limits (behind the :class:`LimitStore` interface), caps, CORS, its
+connections (cap, timeouts, half-close), the ``site_url`` guard against SSRF (the first look
+here; every connection's address in ``chatbridge._http._guard``), the access log and
+metrics, draining on SIGTERM, and ``--workers`` (several processes on one port). It calls
+the client only through ``AsyncClient``'s public API; the client knows nothing of it.
+Shared state (``--redis``) is a state store it opens from ``chatbridge._state`` and passes
+down: it never imports Redis itself.
 
     app = build_app(AsyncClient(config="chatbridge.toml"), ServerSettings(api_keys=("k",)))
 """

@@ -16,8 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from .._client._client import AsyncChatStream, AsyncClient
+from .._client._models import ChatCompletionChunk
+from .._http._guard import no_inward_addresses
+from ._connections import PING
 from ._errors import ApiError, from_exception
-from ._record import Record
+from ._record import CANCELLED_BY_CLIENT, Record
 from ._request import ChatRequest, parse_chat
 from ._sites import check_site
 from ._sse import EventWriter
@@ -57,6 +60,9 @@ async def _site_client(state: State, request: ChatRequest) -> AsyncClient:
         if isinstance(bot, bool) or not isinstance(bot, int | str):
             raise ApiError(400, "bot_id must be a number or a string", param="bot_id")
         options["bot_id"] = bot
+    if settings.endpoint_origins:
+        options["endpoint_origins"] = settings.endpoint_origins
+    # AI Power or AI Engine: the site's page says which.
     return AsyncClient(provider="AnySite", policy=state.client.policy, **options)
 
 
@@ -80,28 +86,38 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         raise web.HTTPRequestEntityTooLarge(state.settings.max_body_bytes, length)
     chat = parse_chat(await request.read(), state.settings)
     record.route, record.stream = chat.model or "-", chat.stream
-    key = record.key
-    await _limit(state, key)
-    client = await _site_client(state, chat) if chat.site else state.client
+    await _limit(state, record.key)
+    if not chat.site:
+        return await _answer(request, state, state.client, chat, record)
+    client = await _site_client(state, chat)
     try:
-        if not chat.stream:
-            return await _whole(client, chat, record)
-        if not await state.limits.open_stream(key, state.settings.concurrent_streams):
-            raise ApiError(
-                429,
-                f"too many concurrent streams for this key (at most "
-                f"{state.settings.concurrent_streams})",
-                "requests",
-                "concurrent_streams_exceeded",
-                retry_after=1,
-            )
-        try:
-            return await _stream(request, state, client, chat, record)
-        finally:
-            await state.limits.close_stream(key)
+        if state.settings.allow_private_sites:
+            return await _answer(request, state, client, chat, record)
+        with no_inward_addresses():  # every connection of this call: its address is checked
+            return await _answer(request, state, client, chat, record)
     finally:
-        if client is not state.client:
-            await client.aclose()
+        await client.aclose()
+
+
+async def _answer(
+    request: web.Request, state: State, client: AsyncClient, chat: ChatRequest, record: Record
+) -> web.StreamResponse:
+    if not chat.stream:
+        return await _whole(client, chat, record)
+    key = record.key
+    if not await state.limits.open_stream(key, state.settings.concurrent_streams):
+        raise ApiError(
+            429,
+            f"too many concurrent streams for this key (at most "
+            f"{state.settings.concurrent_streams})",
+            "requests",
+            "concurrent_streams_exceeded",
+            retry_after=1,
+        )
+    try:
+        return await _stream(request, state, client, chat, record)
+    finally:
+        await state.limits.close_stream(key)
 
 
 async def _whole(client: AsyncClient, chat: ChatRequest, record: Record) -> web.Response:
@@ -124,18 +140,14 @@ async def _stream(
         **chat.options,
     )
     try:
-        try:
-            first = await stream.__anext__()
-        except StopAsyncIteration:  # the client always ends with a finish chunk; be safe
-            raise ApiError(
-                502, "the upstream sent nothing", "server_error", "empty_answer"
-            ) from None
+        first = await _first_chunk(stream)
         record.first_token()
         record.take_info(first.chatbridge)
         response = web.StreamResponse(headers=_SSE_HEADERS)
         await response.prepare(request)
         record.status = 200
         writer = EventWriter(response)
+        request[PING] = writer.ping
         try:
             # The first event goes out at once (time to first token); the rest in batches.
             await response.write(_event(first.model_dump_json()))
@@ -149,6 +161,7 @@ async def _stream(
             task = asyncio.current_task()
             if not state.draining or task is None:
                 await writer.abort()
+                record.error = CANCELLED_BY_CLIENT
                 raise  # the client left
             # Shutdown ran out of grace: say so in-band and end the body properly.
             task.uncancel()
@@ -159,7 +172,7 @@ async def _stream(
         except Exception as exc:
             if request.transport is None or request.transport.is_closing():
                 await writer.abort()
-                record.error = "client_disconnected"
+                record.error = CANCELLED_BY_CLIENT
                 return response  # the client left: nothing more to send to anyone
             await _flush(writer)
             api = from_exception(exc)
@@ -172,6 +185,13 @@ async def _stream(
         return response
     finally:
         await stream.aclose()
+
+
+async def _first_chunk(stream: AsyncChatStream) -> ChatCompletionChunk:
+    try:
+        return await stream.__anext__()
+    except StopAsyncIteration:  # the client always ends with a finish chunk; be safe
+        raise ApiError(502, "the upstream sent nothing", "server_error", "empty_answer") from None
 
 
 async def _flush(writer: EventWriter) -> None:

@@ -1,12 +1,10 @@
 """The middlewares, outermost first: the access log line and metrics (one per request), CORS
 (off unless origins are listed; error responses get its headers too), errors (every failure
-in OpenAI's shape), then API keys (compared in constant time)."""
+in OpenAI's shape), then keys (``_auth``)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import re
 import time
@@ -14,17 +12,16 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..web import OPEN_PATHS as PAGE_PATHS
+from ._auth import auth
 from ._errors import ApiError, from_exception
-from ._record import ACCESS_LOG, Record
+from ._logs import escape
+from ._record import ACCESS_LOG, CANCELLED_BY_CLIENT, Record
 from ._state import RECORD, STATE
 
 __all__ = ["MIDDLEWARES"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("chatbridge.server")
-#: Paths open without an API key: they show no secret and no text.
-_OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/metrics", *PAGE_PATHS})
 _CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
 _SHUTDOWN = ApiError(
     503, "the server is shutting down", "server_error", "server_shutdown", retry_after=1
@@ -68,6 +65,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except asyncio.CancelledError:
         if not state.draining or task is None or record.status:
             record.status = record.status or 499  # the client left
+            record.error = record.error or CANCELLED_BY_CLIENT
             raise
         task.uncancel()  # shutdown ran out of grace: answer 503 rather than drop the socket
         api = _SHUTDOWN
@@ -76,9 +74,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if api.status == 500:  # a bug: one line, the traceback only when debugging
             log.error(
                 "internal error on %s: %s: %s",
-                request.path,
+                escape(request.path, 256),
                 type(exc).__name__,
-                exc,
+                escape(exc, 300),
                 exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
             )
         attempts = getattr(exc, "attempts", None)
@@ -176,33 +174,6 @@ async def add_cors_headers(request: web.Request, response: web.StreamResponse) -
     if allowed:
         response.headers["Access-Control-Allow-Origin"] = allowed
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
-
-
-def key_id(key: str) -> str:
-    """A key's name in logs and limits: a short hash, never the key."""
-    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:10]
-
-
-@web.middleware
-async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    keys = request.app[STATE].settings.api_keys
-    if not keys or request.path in _OPEN_PATHS or request.method == "OPTIONS":
-        return await handler(request)
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    presented = given.strip().encode()
-    matched = None
-    for key in keys:  # every key is compared, each in constant time
-        if hmac.compare_digest(presented, key.encode()) and scheme.lower() == "bearer":
-            matched = key
-    if matched is None:
-        raise ApiError(
-            401,
-            "Incorrect or missing API key. Send it as 'Authorization: Bearer KEY'.",
-            code="invalid_api_key",
-        )
-    RECORD.get().key = key_id(matched)
-    return await handler(request)
 
 
 MIDDLEWARES = (access, cors, errors, auth)

@@ -8,9 +8,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ACCESS_LOG", "Record"]
+from ._logs import escape
+
+__all__ = ["ACCESS_LOG", "CANCELLED_BY_CLIENT", "Record"]
 
 ACCESS_LOG = logging.getLogger("chatbridge.server.access")
+#: The access log's ``error=`` for a request the client left before its end (a stream it
+#: stopped after its 200, or a 499 before any answer).
+CANCELLED_BY_CLIENT = "cancelled_by_client"
 
 
 @dataclass
@@ -48,11 +53,15 @@ class Record:
         ]
 
     def line(self) -> str:
+        """One line, whatever the caller sent: every field that holds a caller's (or a
+        site's) text is escaped and cut (``_logs.escape``)."""
         ttft = f"{self.ttft * 1000:.1f}ms" if self.ttft is not None else "-"
         tried = sum(1 for _, outcome in self.attempts if outcome != "skipped")
         text = (
-            f'{self.method} {self.path} {self.status} route={self.route} target="{self.target}" '
+            f"{escape(self.method, 16, spaces=True)} {escape(self.path, 256, spaces=True)} "
+            f"{self.status} "
+            f'route="{escape(self.route, 128)}" target="{escape(self.target, 256)}" '
             f"attempts={tried} ttft={ttft} duration={self.duration * 1000:.1f}ms "
             f"stream={'yes' if self.stream else 'no'} key={self.key}"
         )
-        return f"{text} error={self.error}" if self.error else text
+        return f"{text} error={escape(self.error, 64)}" if self.error else text

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -23,11 +23,14 @@ from .._providers.aipower import AIPower
 from .._providers.anysite import AnySite
 from .._state import connect_store, current_store, install_store
 from ._app import build_app
+from ._connections import ConnectionLimits, Listener
+from ._descriptors import descriptor_room
 from ._limits import LimitStore, limits_for
+from ._namespace import state_namespace
 from ._settings import ServerSettings, parse_settings
 from ._state import STATE
 
-__all__ = ["open_client", "serve"]
+__all__ = ["connection_limits", "make_runner", "open_client", "serve"]
 
 #: Seconds cancelled handlers get to write their last event and close.
 _CANCEL_WAIT = 2.0
@@ -39,18 +42,24 @@ async def open_client(
     site: str | None = None,
     *,
     redis_url: str | None = None,
+    api_keys: Sequence[str] = (),
 ) -> AsyncIterator[tuple[AsyncClient, ServerSettings, str]]:
     """The client and settings to serve, and one line saying what is served: the config's
     routes, one site (``site``) as route ``default``, or the built-in local site.
+    ``api_keys`` are added to the settings' (``--api-key``).
 
     State (site tokens, breakers, limits, conversations) lives in the store that
-    ``redis_url`` (or the config's ``redis_url``) names, else in this process's memory; the
-    store is installed as the process's current one while the client is open."""
+    ``redis_url`` (or the config's ``redis_url``) names, under the deployment's namespace
+    (``_namespace``), else in this process's memory; the store is installed as the
+    process's current one while the client is open."""
     loaded: Config | None = load_config(config) if config is not None else None
-    settings = parse_settings(loaded.server if loaded else {}, str(config or "config"))
+    source = str(config or "config")
+    settings = parse_settings(loaded.server if loaded else {}, source).with_keys(api_keys)
     if redis_url:
         settings = replace(settings, redis_url=redis_url)
-    store = await connect_store(settings.redis_url)  # Redis away: one warning, then memory
+    namespace = _namespace(loaded, site, settings, source)
+    # Redis away: one warning, then memory.
+    store = await connect_store(settings.redis_url, namespace)
     install_store(store)
     try:
         if loaded is not None:
@@ -83,6 +92,18 @@ async def open_client(
         await store.close()
 
 
+def _namespace(
+    loaded: Config | None, site: str | None, settings: ServerSettings, source: str
+) -> str:
+    """The deployment's namespace in the shared store (``_namespace``): named in
+    ``[state]``, else the fingerprint of the routes and keys."""
+    if loaded is not None:
+        routes = {name: [t.key for t in route.targets] for name, route in loaded.routes.items()}
+    else:
+        routes = {"default": [Target(AIPower, {"site_url": site}).key if site else "built-in"]}
+    return state_namespace(loaded.state if loaded else {}, source, routes, settings.api_keys)
+
+
 async def serve(
     client: AsyncClient,
     settings: ServerSettings,
@@ -108,30 +129,46 @@ async def serve(
 
         loop.add_signal_handler(signum, on_signal)
     app = build_app(client, settings, limits=limits or limits_for(current_store()))
-    runner = web.AppRunner(
-        app, handle_signals=False, access_log=None, handler_cancellation=True, shutdown_timeout=1
-    )
+    runner = make_runner(app)
     await runner.setup()
+    listener = Listener(runner, connection_limits(settings, room=descriptor_room))
     try:
-        site = web.TCPSite(runner, host, port, backlog=2048, reuse_port=reuse_port or None)
-        await site.start()
-        bound_host, bound_port = runner.addresses[0][:2]
+        bound_host, bound_port = await listener.start(host, port, reuse_port=reuse_port)
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         announce(f"http://{shown}:{bound_port}")
         await stop.wait()
-        await _drain(runner, app, settings.grace_seconds)
+        await _drain(runner, listener, app, settings.grace_seconds)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+        listener.close()
         await runner.cleanup()
     return why[0]
 
 
-async def _drain(runner: web.AppRunner, app: web.Application, grace: float) -> None:
+def make_runner(app: web.Application) -> web.AppRunner:
+    """The runner every server uses: handler cancellation on (a client that leaves cancels
+    its upstream call), aiohttp's own access log off (the app writes its own)."""
+    return web.AppRunner(
+        app, handle_signals=False, access_log=None, handler_cancellation=True, shutdown_timeout=1
+    )
+
+
+def connection_limits(
+    settings: ServerSettings, room: Callable[[int], int] | None = None
+) -> ConnectionLimits:
+    """The settings' connection limits; ``room`` may lower the cap to what the process's
+    descriptors allow (:func:`descriptor_room`)."""
+    most = settings.max_connections if room is None else room(settings.max_connections)
+    return ConnectionLimits(most, settings.header_timeout, settings.idle_timeout)
+
+
+async def _drain(
+    runner: web.AppRunner, listener: Listener, app: web.Application, grace: float
+) -> None:
     state = app[STATE]
     state.draining = True
-    for site in list(runner.sites):
-        await site.stop()  # no new connections
+    listener.close()  # no new connections
     if runner.server is not None:
         runner.server.pre_shutdown()  # keep-alive connections close after their request
     pending = set(state.tasks)

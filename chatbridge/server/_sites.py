@@ -1,39 +1,24 @@
 """``site_url`` as a request's extension field: only when the config allows it, and never a
 loopback, link-local, private or otherwise special address unless that is allowed too.
 
-Every address the host name resolves to is checked, so a public-looking name that points
-inward is refused (no SSRF through the server).
+Every address the host name resolves to is checked here, so a public-looking name that
+points inward is refused at once with a 400. This is the first look only: the call itself
+runs under ``no_inward_addresses`` (``chatbridge._http._guard``), which checks the address
+of every connection it makes (redirects, the page's chat endpoint, a second DNS answer).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from typing import Any
 
 from yarl import URL
 
+from .._http._guard import is_inward
 from ._errors import ApiError
 
 __all__ = ["check_site", "is_inward"]
-
-
-def is_inward(address: str) -> bool:
-    """An address this server must not be sent to by a caller: loopback, link-local,
-    private, unspecified, multicast or reserved (IPv4-mapped IPv6 included)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_loopback
-        or ip.is_link_local
-        or ip.is_private
-        or ip.is_unspecified
-        or ip.is_multicast
-        or ip.is_reserved
-        or not ip.is_global
-    )
 
 
 def _refuse(message: str) -> ApiError:

@@ -45,6 +45,14 @@ class EventWriter:
             self._waiters.append(waiter)
             await waiter
 
+    def ping(self) -> None:
+        """Queue an SSE comment line (readers skip it): a write that shows whether the reader
+        is still there, when its connection half-closed (``_connections``)."""
+        if not self._closing and not self._task.done():
+            self._parts.append(b": ping\n\n")
+            self._size += 8
+            self._ready.set()
+
     async def close(self) -> None:
         """Send what is pending and stop the writer (raises what it met)."""
         self._closing = True

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ._auth import DETAILS
 from ._errors import ApiError
 from ._metrics import CONTENT_TYPE
 from ._state import STATE, State
@@ -54,7 +55,8 @@ async def ready(request: web.Request) -> web.Response:
     """Ready (200) while some route has a target whose breaker is not open, so a load
     balancer keeps a server that can still answer: "ready" when every route can, "degraded"
     when only some can; 503 "unavailable" when none can. The body lists every target's
-    breaker (labels only, no secrets) and which routes can answer."""
+    breaker (labels only, no secrets) and which routes can answer, to a caller that may see
+    them (``_auth``); to anyone else, the status alone."""
     health = await request.app[STATE].client.ahealth()
     routes = {
         name: any(snapshot.get("state") != "open" for snapshot in targets.values())
@@ -66,8 +68,11 @@ async def ready(request: web.Request) -> web.Response:
         status = "degraded"
     else:
         status = "unavailable"
+    code = 503 if status == "unavailable" else 200
+    if not request.get(DETAILS, False):  # a caller without a monitoring key: the status only
+        return web.json_response({"status": status}, status=code)
     body = {"status": status, "answering": routes, "routes": health}
-    return web.json_response(body, status=503 if status == "unavailable" else 200)
+    return web.json_response(body, status=code)
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -181,7 +181,9 @@ async def test_every_key_is_namespaced_and_expires(fleet: Fleet, redis_server: R
     try:
         keys = [key.decode() async for key in client.scan_iter(count=1000)]
         assert keys, "the fleet wrote nothing to Redis"
-        kinds = {key.split(":")[2] for key in keys}
+        namespaces = {key.split(":")[2] for key in keys}  # one deployment: one namespace
+        assert len(namespaces) == 1 and namespaces.pop().startswith("auto-"), keys
+        kinds = {key.split(":")[3] for key in keys}
         assert {"tokens", "rpm", "conv", "health"} <= kinds, kinds
         for key in keys:
             assert key.startswith("chatbridge:v1:"), key

@@ -96,3 +96,24 @@ def test_the_secret_is_masked_everywhere() -> None:
 
     assert isinstance(error, MissingAuthError)
     assert "sk-secret" not in str(error) + (error.body or "") and "***" in str(error)
+
+
+@pytest.mark.parametrize("secret", ["x", "e", "context", "length", "sk-a"])
+def test_a_key_inside_the_error_words_does_not_change_the_error(secret: str) -> None:
+    body = json.dumps(
+        {
+            "error": {
+                "message": f"This model's maximum context length is 4096 tokens (key {secret})",
+                "type": "invalid_request_error",
+                "code": "context_length_exceeded",
+                "param": "messages",
+            }
+        }
+    )
+    for error in (
+        openai_error(400, {}, body, secret=secret),
+        openai_error(None, {}, body, payload=json.loads(body), secret=secret),  # in-band
+    ):
+        assert type(error) is ContextLengthError and error.code == "context_length_exceeded"
+        assert f"(key {secret})" not in str(error) and " ***)" in str(error)
+        assert f"(key {secret})" not in (error.body or "")

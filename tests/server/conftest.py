@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from aiohttp import web
 from chatbridge import AsyncClient, Policy
 from chatbridge._client._health import HealthBook
 from chatbridge.server import ServerSettings, build_app
+from chatbridge.server._connections import Listener
+from chatbridge.server._run import connection_limits, make_runner
 from chatbridge.site import LocalSite, SiteConfig
 from chatbridge.site._app import build_app as build_site_app
 from chatbridge.site._state import SiteState
@@ -46,6 +49,21 @@ async def running(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+@asynccontextmanager
+async def listening(app: web.Application, settings: ServerSettings) -> AsyncIterator[str]:
+    """The server ``app`` on 127.0.0.1 as ``serve`` runs it: its runner, and its connections
+    (cap, timeouts, half-close) under ``settings``."""
+    runner = make_runner(app)
+    await runner.setup()
+    listener = Listener(runner, connection_limits(settings))
+    host, port = await listener.start("127.0.0.1", 0)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        listener.close()
+        await runner.cleanup()
+
+
 ServeApp = Callable[..., AbstractAsyncContextManager[str]]
 
 
@@ -64,7 +82,7 @@ def serve_app() -> ServeApp:
         policy = policy or Policy()
         settings = settings or ServerSettings(**settings_fields)
         client = AsyncClient(routes=routes, policy=policy, health=HealthBook(policy))
-        async with client, running(build_app(client, settings)) as url:
+        async with client, listening(build_app(client, settings), settings) as url:
             yield url
 
     return start
@@ -149,14 +167,29 @@ class Served:
     url: str
     process: subprocess.Popen[str]
     lines: list[str]
+    #: Where the process's stderr goes (a file: a chatty server never blocks on a full pipe,
+    #: and a test can read the log while the server runs); else its stderr is a pipe.
+    log: Path | None = None
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 15) -> int:
         self.process.send_signal(signum)
         return self.process.wait(timeout)
 
     def stderr(self) -> str:
+        if self.log is not None:
+            return self.log.read_text(errors="replace")
         assert self.process.stderr is not None
         return self.process.stderr.read()
+
+    async def log_line(self, *words: str, seconds: float = 10) -> str:
+        """The first log line holding every one of ``words``, once it is written."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            for line in self.stderr().splitlines():
+                if all(word in line for word in words):
+                    return line
+            assert asyncio.get_running_loop().time() < deadline, (words, self.stderr()[-2000:])
+            await asyncio.sleep(0.02)
 
 
 Spawn = Callable[..., Awaitable[Served]]
@@ -165,36 +198,46 @@ Spawn = Callable[..., Awaitable[Served]]
 @pytest.fixture
 def spawn_server(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     """``spawn_server(*options, config=TOML text, env={...})``: ``chatbridge serve --port 0``
-    as a real process; returns once it printed ``Serving on http://HOST:PORT``."""
+    as a real process (stderr to a file: ``Served.stderr()``); returns once it printed
+    ``Serving on http://HOST:PORT``. ``launcher`` replaces ``python -m chatbridge`` (a
+    simulated network: ``tests.netsim``); other keywords go to ``Popen``."""
     processes: list[subprocess.Popen[str]] = []
+    numbers = itertools.count()
 
     def spawn(
-        *options: str, config: str | None = None, env: dict[str, str] | None = None
+        *options: str,
+        config: str | None = None,
+        env: dict[str, str] | None = None,
+        launcher: Sequence[str] = CLI,
+        **popen: Any,
     ) -> Served:
-        args = [*CLI, "serve", "--port", "0", *options]
+        args = [*launcher, "serve", "--port", "0", *options]
+        number = next(numbers)  # spawns may run at once, in threads
         if config is not None:
-            path = tmp_path / f"serve{len(processes)}.toml"
+            path = tmp_path / f"serve{number}.toml"
             path.write_text(config)
             args += ["--config", str(path)]
-        process = subprocess.Popen(
-            args,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**ENV, **(env or {})},
-        )
+        log = tmp_path / f"serve{number}.log"
+        with log.open("wb") as stderr:
+            process = subprocess.Popen(
+                args,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                env={**ENV, **(env or {})},
+                **popen,
+            )
         processes.append(process)
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert first.startswith("Serving on http://127.0.0.1:"), first
+        assert first.startswith("Serving on http://127.0.0.1:"), (first, log.read_text())
         lines = [process.stdout.readline(), process.stdout.readline()]
-        return Served(first.split()[-1], process, lines)
+        return Served(first.split()[-1], process, lines, log)
 
     yield spawn
     for process in processes:
         if process.poll() is None:
             process.kill()
             process.wait(10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        if process.stdout is not None:
+            process.stdout.close()

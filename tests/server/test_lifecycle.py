@@ -57,7 +57,7 @@ def test_bad_options_are_one_usage_line(args: list[str], says: str) -> None:
 
 def test_env_keys_and_config_errors(spawn_server: Spawn, tmp_path: object) -> None:
     served = spawn_server(env={"CHATBRIDGE_API_KEYS": "k1, k2"})
-    assert "2 API key(s)" in served.lines[1]
+    assert "an API key (2 configured)" in served.lines[1]
     assert served.stop() == 0
     bad = subprocess.run(
         [*CLI, "serve", "--port", "0", "--site", "ftp://x"],
@@ -97,7 +97,7 @@ grace_seconds = 5
             with pytest.raises(aiohttp.ClientConnectionError):
                 await post(session, served.url, {"model": "default", "messages": USER})
     log = served.stderr()
-    assert "POST /v1/chat/completions 200 route=default" in log
+    assert 'POST /v1/chat/completions 200 route="default"' in log
     assert "Hello" not in log
 
 

@@ -175,7 +175,7 @@ async def test_access_log_line_has_no_text_or_key(
     lines = [r.getMessage() for r in caplog.records if r.name == "chatbridge.server.access"]
     assert len(lines) == 3
     for line in lines[:2]:
-        assert line.startswith("POST /v1/chat/completions 200 route=default")
+        assert line.startswith('POST /v1/chat/completions 200 route="default"')
         assert 'target="the-site"' in line and "attempts=1" in line
         assert "ttft=" in line and "ttft=-" not in line and "duration=" in line
     assert "stream=no" in lines[0] and "stream=yes" in lines[1]

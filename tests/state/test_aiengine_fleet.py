@@ -100,3 +100,29 @@ async def test_a_shared_conversation_entry_that_is_not_right_starts_afresh(
         assert turns(await ask(SiteClient(target, fleet), messages)) == 2  # the transcript
     ids = [r.fields["chatId"] for r in site.requests if r.action == SUBMIT]
     assert ids[0] != ids[1]
+
+
+async def test_shared_tokens_naming_another_origin_are_not_adopted(fleet: StateStore) -> None:
+    """Tokens read back from the store obey the page rule: a REST root on another origin
+    (written by a hostile or confused process) is never sent the nonce or a session."""
+    import dataclasses
+    import time
+
+    from chatbridge._aiengine._shared import SiteTokens, encode_tokens
+
+    site = LocalSite(AIEngineSiteConfig())
+    async with site as url:
+        target = SiteTarget(url)
+        honest = SiteClient(target, fleet)
+        await ask(honest, [user("one")])
+        tokens = honest.tokens.tokens
+        assert tokens is not None
+        evil = dataclasses.replace(tokens.config, rest_url="http://127.0.0.1:9/wp-json")
+        await fleet.set(
+            f"aiengine:tokens:{target.key}",
+            encode_tokens(SiteTokens(evil, "f" * 10), time.time()),
+            60,
+        )
+        answer = await ask(SiteClient(target, fleet), [user("two")])
+    assert "Echo: two" in answer  # the page was read again instead
+    assert site.stats.page_fetches == 2
