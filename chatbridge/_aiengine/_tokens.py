@@ -14,26 +14,16 @@ however many conversations wait, one ``start_session`` (or page) per site per ro
 from __future__ import annotations
 
 import dataclasses
-import math
-from urllib.parse import urljoin
 
 import aiohttp
 
 from .._constants import STATE_REFRESH_LOCK_TTL
 from .._exceptions import NotAIEngineSiteError, ResponseError
 from .._http._call import Call
-from .._http._guard import endpoint_allowed
-from .._http._pages import (
-    candidate_pages,
-    cut_page_error,
-    fetch_page,
-    origin_of,
-    parse_off_loop,
-)
 from .._http._session import StreamSession
+from .._http._site import SiteCache
 from .._json import json_object
 from .._state import StateStore
-from .._state._singleflight import SharedFetch
 from ._call import EngineCall, SiteStats
 from ._page import ChatConfig, parse_page
 from ._replies import rest_error
@@ -45,7 +35,7 @@ __all__ = ["START_SESSION", "NonceCache"]
 START_SESSION = "/mwai/v1/start_session"
 
 
-class NonceCache:
+class NonceCache(SiteCache[SiteTokens]):
     """The tokens of one site and the cookie jar its pages were fetched with."""
 
     def __init__(
@@ -56,37 +46,21 @@ class NonceCache:
         *,
         lock_ttl: float = STATE_REFRESH_LOCK_TTL,
     ) -> None:
-        self.target = target
-        self.stats = stats
-        self.shared: SharedFetch[SiteTokens] = SharedFetch(
+        super().__init__(
+            target,
             f"aiengine:tokens:{target.key}",
             store,
             encode=encode_tokens,
             decode=decode_tokens,
-            is_fresh=self._fresh_since,
-            same=lambda a, b: a.nonce == b.nonce,
-            trust=self._trusted,
+            places=lambda tokens: (tokens.config.rest_url, tokens.config.page_url),
+            what="a REST API",
             lock_ttl=lock_ttl,
         )
-        #: Origins this site's pages are on: the site's own, and where its pages were found.
-        self._pages = {origin_of(target.base)}
-        if target.chat_page:
-            self._pages.add(origin_of(urljoin(target.base, target.chat_page)))
+        self.target: SiteTarget = target
+        self.stats = stats
         #: The page's settings, once read (kept across nonce refreshes on G3).
         self.config: ChatConfig | None = None
-        self._jar: aiohttp.CookieJar | None = None
         self._no_jar: aiohttp.DummyCookieJar | None = None
-
-    @property
-    def tokens(self) -> SiteTokens | None:
-        return self.shared.value
-
-    @property
-    def jar(self) -> aiohttp.CookieJar:
-        """Cookies the site set while its pages were fetched (Cloudflare, security plugins)."""
-        if self._jar is None:
-            self._jar = aiohttp.CookieJar(unsafe=True)
-        return self._jar
 
     @property
     def no_jar(self) -> aiohttp.DummyCookieJar:
@@ -96,43 +70,13 @@ class NonceCache:
             self._no_jar = aiohttp.DummyCookieJar()
         return self._no_jar
 
-    def _fresh_since(self, fetched_at: float, now: float) -> bool:
-        tick = self.target.nonce_tick
-        ticks_passed = math.floor(now / tick) - math.floor(fetched_at / tick)
-        return now - fetched_at < self.target.refresh_age and ticks_passed < 2
-
     def prime(self, config: ChatConfig, call: Call) -> None:
         """Settings read from a page fetched for another reason (finding the site's plugin):
-        one page fetch serves both. They obey the page rule as fetched ones do."""
-        self._check_endpoint(config, call)
-        self._pages.add(origin_of(config.page_url))
+        one page fetch serves both. They obey the page rule as fetched ones do (the nonce and
+        the conversation's session go to the REST root)."""
+        self.accept_page(config.rest_url, config.page_url, call.provider)
         if self.config is None:
             self.config = config
-
-    def _trusted(self, tokens: SiteTokens) -> bool:
-        """Tokens read back from the shared store obey the page rule too: the page on this
-        site's origin, the REST root on the page's (or a configured) origin."""
-        config = tokens.config
-        return origin_of(config.page_url) in self._pages and endpoint_allowed(
-            config.rest_url, config.page_url, self.target.endpoint_origins
-        )
-
-    def distrust(self, tokens: SiteTokens) -> None:
-        """A chat failed with ``tokens``: if another process gave them, drop them."""
-        self.shared.distrust(tokens)
-
-    def _check_endpoint(self, config: ChatConfig, call: Call) -> None:
-        """The page's REST root must be on the page's origin (or a configured one): the
-        nonce and the conversation's session go there."""
-        if not endpoint_allowed(config.rest_url, config.page_url, self.target.endpoint_origins):
-            where = origin_of(config.rest_url)
-            raise ResponseError(
-                f"The page {config.page_url} names a REST API on another origin "
-                f"({where[0]}://{where[1]}:{where[2]}): not used (a target's endpoint_origins "
-                "lists the origins it may use)",
-                url=config.page_url,
-                provider=call.provider,
-            )
 
     async def get(self, call: EngineCall) -> SiteTokens:
         """Cached tokens while fresh; otherwise one shared fetch."""
@@ -181,27 +125,17 @@ class NonceCache:
     async def _discover(
         self, session: StreamSession, call: EngineCall, *, bust: bool
     ) -> ChatConfig:
-        target = self.target
-        for page in candidate_pages(target.base, target.chat_page):
-            self.stats.page_fetches += 1
-            fetched = await fetch_page(session, call, page, self.jar, busted=bust)
-            if fetched is None:
-                continue
-            text, final = fetched
-            config = await parse_off_loop(parse_page, text, final, target.bot_id)
-            if config is not None:
-                self._check_endpoint(config, call)
-                self._pages.add(origin_of(final))
-                return config
-            cut = cut_page_error(text, final, call.provider)
-            if cut is not None:
-                raise cut
-        raise NotAIEngineSiteError(
-            f"No chat found: {target.url} is not an AI Engine site (no "
-            "div.mwai-chatbot-container with data-system in its pages)",
-            url=target.url,
-            provider=call.provider,
+        config = await self.read_pages(
+            session, call, parse_page, lambda found: found.rest_url, bust=bust, stats=self.stats
         )
+        if config is None:
+            raise NotAIEngineSiteError(
+                f"No chat found: {self.target.url} is not an AI Engine site (no "
+                "div.mwai-chatbot-container with data-system in its pages)",
+                url=self.target.url,
+                provider=call.provider,
+            )
+        return config
 
     async def _start_session(
         self, session: StreamSession, call: EngineCall, config: ChatConfig

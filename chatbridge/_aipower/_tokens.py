@@ -8,27 +8,19 @@ fetch time are shared by every process.
 from __future__ import annotations
 
 import dataclasses
-import math
 import secrets
 from urllib.parse import urljoin
 
-import aiohttp
-
 from .._constants import STATE_REFRESH_LOCK_TTL
-from .._exceptions import NotAIPowerSiteError, ResponseError
+from .._exceptions import NotAIPowerSiteError
 from .._http._call import Call
-from .._http._guard import endpoint_allowed
 from .._http._pages import (
-    candidate_pages,
-    cut_page_error,
-    fetch_page,
-    origin_of,
     parse_off_loop,
     refuse_login_wall,
 )
 from .._http._session import StreamSession
+from .._http._site import SiteCache
 from .._state import StateStore
-from .._state._singleflight import SharedFetch
 from ._call import ClientStats, _Call
 from ._page import PageTokens, parse_page
 from ._replies import json_object
@@ -45,7 +37,7 @@ async def parse_page_off_loop(
     return await parse_off_loop(parse_page, page, page_url, bot_id)
 
 
-class TokenCache:
+class TokenCache(SiteCache[PageTokens]):
     """The tokens of one site and the site-level cookie jar used to fetch them."""
 
     def __init__(
@@ -56,80 +48,23 @@ class TokenCache:
         *,
         lock_ttl: float = STATE_REFRESH_LOCK_TTL,
     ) -> None:
-        self.target = target
-        self.stats = stats
-        self.shared: SharedFetch[PageTokens] = SharedFetch(
+        super().__init__(
+            target,
             f"tokens:{site_key(target)}",
             store,
             encode=encode_tokens,
             decode=decode_tokens,
-            is_fresh=self._fresh_since,
-            same=lambda a, b: a.nonce == b.nonce,
-            trust=self._trusted,
+            places=lambda tokens: (tokens.ajax_url, tokens.page_url),
+            what="a chat endpoint",
             lock_ttl=lock_ttl,
         )
-        #: Origins this site's pages are on: the site's own, and where its pages were
-        #: found when this process fetched them (a redirect to https or to www, say).
-        self._pages = {origin_of(target.base)}
-        if target.chat_page:
-            self._pages.add(origin_of(urljoin(target.base, target.chat_page)))
-        self._jar: aiohttp.CookieJar | None = None
-
-    @property
-    def tokens(self) -> PageTokens | None:
-        return self.shared.value
-
-    @tokens.setter
-    def tokens(self, value: PageTokens | None) -> None:
-        self.shared.value = value
-
-    @property
-    def fetched_at(self) -> float:
-        return self.shared.fetched_at
-
-    @fetched_at.setter
-    def fetched_at(self, value: float) -> None:
-        self.shared.fetched_at = value
-
-    @property
-    def adopted(self) -> bool:
-        """Whether the tokens came from the shared store (another process fetched them)."""
-        return self.shared.adopted
-
-    def _trusted(self, tokens: PageTokens) -> bool:
-        """Tokens read back from the shared store obey the page rule too: the page on this
-        site's origin, the endpoint on the page's (or a configured) origin."""
-        return origin_of(tokens.page_url) in self._pages and endpoint_allowed(
-            tokens.ajax_url, tokens.page_url, self.target.endpoint_origins
-        )
-
-    def distrust(self, tokens: PageTokens) -> None:
-        """A chat failed with ``tokens``: if another process gave them, drop them (and never
-        adopt them again); the next call fetches the page itself."""
-        self.shared.distrust(tokens)
-
-    @property
-    def jar(self) -> aiohttp.CookieJar:
-        """Cookies the site set while its pages were fetched (Cloudflare, security plugins)."""
-        if self._jar is None:
-            self._jar = aiohttp.CookieJar(unsafe=True)
-        return self._jar
-
-    def fresh(self, now: float) -> bool:
-        """Rule 31: younger than the refresh age, and fewer than two tick boundaries ago."""
-        return self.shared.fresh(now)
-
-    def _fresh_since(self, fetched_at: float, now: float) -> bool:
-        tick = self.target.nonce_tick
-        ticks_passed = math.floor(now / tick) - math.floor(fetched_at / tick)
-        return now - fetched_at < self.target.refresh_age and ticks_passed < 2
+        self.stats = stats
 
     async def prime(self, tokens: PageTokens, call: Call) -> None:
         """Tokens read from a page fetched for another reason (finding the site's plugin),
         kept (and shared with the fleet) unless this process already has some: one page fetch
         serves both. They obey the page rule as fetched ones do."""
-        self._check_endpoint(tokens, call)
-        self._pages.add(origin_of(tokens.page_url))
+        self.accept_page(tokens.ajax_url, tokens.page_url, call.provider)
         if self.tokens is None:
             await self.shared.publish(tokens)
 
@@ -140,9 +75,7 @@ class TokenCache:
     async def refresh(self, call: _Call, stale: PageTokens) -> PageTokens:
         """New tokens after ``stale`` was rejected; a refresh some other caller already did
         (or is doing) for the same nonce is reused."""
-        return await self.shared.refresh(
-            call.wait, lambda old: self._fetch_site(call, old), stale
-        )
+        return await self.shared.refresh(call.wait, lambda old: self._fetch_site(call, old), stale)
 
     async def _fetch_site(self, call: _Call, stale: PageTokens | None) -> PageTokens:
         refreshing = self.tokens is not None
@@ -159,39 +92,22 @@ class TokenCache:
         return tokens
 
     async def _discover(self, session: StreamSession, call: _Call, *, bust: bool) -> PageTokens:
-        target = self.target
-        for page in candidate_pages(target.base, target.chat_page):
-            self.stats.page_fetches += 1
-            fetched = await fetch_page(session, call, page, self.jar, busted=bust)
-            if fetched is None:
-                continue
-            text, final = fetched
-            tokens = await parse_page_off_loop(text, final, target.bot_id)
-            if tokens is not None:
-                self._check_endpoint(tokens, call)
-                self._pages.add(origin_of(final))
-                return tokens
-            cut = cut_page_error(text, final, call.provider)
-            if cut is not None:
-                raise cut
-        raise NotAIPowerSiteError(
-            f"No nonce found: {target.url} is not an AI Power site (no chat container, "
-            "no wpaicgParams script, no AIPKit data-config in its pages)",
-            url=target.url,
-            provider=call.provider,
+        tokens = await self.read_pages(
+            session,
+            call,
+            parse_page,
+            lambda found: found.ajax_url,
+            bust=bust,
+            stats=self.stats,
         )
-
-    def _check_endpoint(self, tokens: PageTokens, call: Call) -> None:
-        """The page's chat endpoint must be on the page's origin (or a configured one)."""
-        if not endpoint_allowed(tokens.ajax_url, tokens.page_url, self.target.endpoint_origins):
-            where = origin_of(tokens.ajax_url)
-            raise ResponseError(
-                f"The page {tokens.page_url} names a chat endpoint on another origin "
-                f"({where[0]}://{where[1]}:{where[2]}): not used (a target's endpoint_origins "
-                "lists the origins it may use)",
-                url=tokens.page_url,
+        if tokens is None:
+            raise NotAIPowerSiteError(
+                f"No nonce found: {self.target.url} is not an AI Power site (no chat "
+                "container, no wpaicgParams script, no AIPKit data-config in its pages)",
+                url=self.target.url,
                 provider=call.provider,
             )
+        return tokens
 
     async def _past_page_cache(
         self, session: StreamSession, call: _Call, tokens: PageTokens
