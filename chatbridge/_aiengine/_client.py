@@ -13,16 +13,15 @@ nonce for everyone. It knows nothing about providers, CLIs, servers or the other
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-from .._constants import MAX_SITES
 from .._exceptions import ChatbridgeError, NonceError, ResponseStatusError
 from .._state import StateStore, current_store
 from .._state._book import ConversationBook, continued_key, transcript_key
+from .._state._sites import SiteClients
 from .._types import Messages, Usage
 from ._call import EngineCall, SiteStats
 from ._exchange import Submit
@@ -156,22 +155,15 @@ class _Done:
     tokens: SiteTokens | None = None
 
 
-_clients: OrderedDict[SiteTarget, SiteClient] = OrderedDict()
+_clients: SiteClients[SiteTarget, SiteClient] = SiteClients(SiteClient)
 
 
 def site_client(target: SiteTarget) -> SiteClient:
     """The shared client of a site: one nonce cache per site, whichever provider asks.
     The least recently used sites are forgotten past ``MAX_SITES``."""
-    client = _clients.get(target)
-    if client is None or client.store is not current_store():  # a new store: a new client
-        client = _clients[target] = SiteClient(target)
-        while len(_clients) > MAX_SITES:
-            _clients.popitem(last=False)
-    else:
-        _clients.move_to_end(target)
-    return client
+    return _clients.get(target)
 
 
 def site_stats() -> dict[str, SiteStats]:
     """What went over the wire per site this process talks to, by site URL."""
-    return {target.url: client.stats for target, client in list(_clients.items())}
+    return {target.url: client.stats for target, client in _clients.items()}

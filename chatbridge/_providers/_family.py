@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,12 +25,13 @@ from .._aiengine._page import parse_page as parse_engine_page
 from .._aipower._call import _Call
 from .._aipower._page import PageTokens
 from .._aipower._page import parse_page as parse_power_page
-from .._constants import MAX_SITES, STATE_TOKENS_TTL
+from .._constants import STATE_TOKENS_TTL
 from .._exceptions import UnsupportedSiteError
 from .._http._call import Call
 from .._http._pages import candidate_pages, cut_page_error, fetch_page, parse_off_loop
 from .._state import StateStore, current_store
 from .._state._singleflight import SharedFetch
+from .._state._sites import SiteClients
 from ._aipower_base import AIPowerSite
 from ._base import BaseProvider
 from .aiengine import AIEngine
@@ -82,18 +82,18 @@ def _fresh(fetched_at: float, now: float) -> bool:
     return now - fetched_at < STATE_TOKENS_TTL
 
 
-#: Per site: the store its finder was made for, and the finder.
-_finders: OrderedDict[_Key, tuple[StateStore, SharedFetch[str]]] = OrderedDict()
+@dataclass(frozen=True, slots=True)
+class _Finder:
+    """A site's family as this process knows it, shared through ``store``."""
+
+    store: StateStore
+    fetch: SharedFetch[str]
 
 
-def _finder(key: _Key) -> SharedFetch[str]:
+def _new_finder(key: _Key) -> _Finder:
     store = current_store()
-    entry = _finders.get(key)
-    if entry is not None and entry[0] is store:
-        _finders.move_to_end(key)
-        return entry[1]
     digest = hashlib.blake2b(json.dumps(key).encode(), digest_size=16).hexdigest()
-    finder: SharedFetch[str] = SharedFetch(
+    fetch: SharedFetch[str] = SharedFetch(
         f"family:{digest}",
         store,
         encode=_encode,
@@ -101,18 +101,18 @@ def _finder(key: _Key) -> SharedFetch[str]:
         is_fresh=_fresh,
         same=lambda a, b: a == b,
     )
-    _finders[key] = (store, finder)
-    while len(_finders) > MAX_SITES:
-        _finders.popitem(last=False)
-    return finder
+    return _Finder(store, fetch)
+
+
+_finders: SiteClients[_Key, _Finder] = SiteClients(_new_finder)
 
 
 def known_provider(
     site_url: str, chat_page: str | None = None, bot_id: int | str | None = None
 ) -> type[BaseProvider] | None:
     """The provider this process already found for the site, without asking it."""
-    entry = _finders.get(_key(site_url, chat_page, bot_id))
-    name = None if entry is None else entry[1].value
+    finder = _finders.peek(_key(site_url, chat_page, bot_id))
+    name = None if finder is None else finder.fetch.value
     return None if name is None else _FAMILIES[name]
 
 
@@ -131,7 +131,7 @@ async def find_provider(
     is looked at again (once, however many callers found it wrong). The page goes to the
     engine's client of the site with ``endpoint_origins``, which checks it as it would."""
     key = _key(site_url, chat_page, bot_id)
-    finder = _finder(key)
+    finder = _finders.get(key).fetch
 
     async def fetch(_stale: str | None) -> str:
         return await _look(key, call, tuple(endpoint_origins))

@@ -12,11 +12,10 @@ from .._aiengine._client import SiteClient, SiteTarget, site_client
 from .._aiengine._thread import Thread
 from .._aipower._conversation import Conversation
 from .._constants import AIENGINE_TIMEOUT
-from .._exceptions import MissingSiteError
 from .._types import Chunk, Messages
-from ._aipower_base import check_origins
 from ._base import AsyncGeneratorProvider
 from ._models import ProviderModelMixin
+from ._sites import SiteProvider
 
 __all__ = ["AIEngine"]
 
@@ -35,7 +34,7 @@ def _thread(conversation: Conversation | None, site: SiteClient) -> Thread | Non
     return thread
 
 
-class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
+class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
     """Point it at a site: ``AIEngine.create_async_generator(model="", messages=...,
     site_url="https://example.org", chat_page="/chat/", bot_id=None)``.
 
@@ -46,11 +45,6 @@ class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
     follow the text as a :class:`Usage` chunk when the site says they are real.
     """
 
-    url: ClassVar[str | None] = None
-    #: Path (or URL) of the page that holds the chat; ``None`` for the home page.
-    chat_path: ClassVar[str | None] = None
-    #: The bot to talk to when a page has several; ``None`` for the page's first chat.
-    bot_id: ClassVar[int | str | None] = None
     working: ClassVar[bool] = True
     supports_stream: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = True
@@ -68,20 +62,7 @@ class AIEngine(AsyncGeneratorProvider, ProviderModelMixin):
     ) -> SiteClient:
         """The engine's client of the site (shared: one nonce cache per site).
         ``endpoint_origins``: origins besides the page's own its REST root may be on."""
-        url = site_url or cls.url
-        if not url:
-            raise MissingSiteError(
-                f"{cls.__name__} needs a site URL: pass site_url=... or set {cls.__name__}.url",
-                provider=cls.__name__,
-            )
-        return site_client(
-            SiteTarget(
-                url=url.rstrip("/"),
-                chat_page=chat_page if chat_page is not None else cls.chat_path,
-                bot_id=bot_id if bot_id is not None else cls.bot_id,
-                endpoint_origins=check_origins(endpoint_origins),
-            )
-        )
+        return site_client(cls.target(SiteTarget, site_url, chat_page, bot_id, endpoint_origins))
 
     @classmethod
     def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str

@@ -8,23 +8,23 @@ from contextlib import aclosing
 from typing import Any, ClassVar
 
 from .._constants import AIPOWER_TIMEOUT
-from .._exceptions import MissingSiteError, NotAIEngineSiteError, NotAIPowerSiteError
+from .._exceptions import NotAIEngineSiteError, NotAIPowerSiteError
 from .._http._call import Call, check_timeout
 from .._types import Chunk, Messages
 from ._base import AsyncGeneratorProvider
 from ._family import find_provider
 from ._models import ProviderModelMixin
+from ._sites import SiteProvider
 
 __all__ = ["AnySite"]
 
 
-class AnySite(AsyncGeneratorProvider, ProviderModelMixin):
+class AnySite(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
     """``AnySite.create_async_generator(model="", messages=..., site_url="https://example.org")``:
     what ``AIPower`` or ``AIEngine`` would answer, whichever plugin the site runs. What a
     route target with only ``site_url``, ``Client(site_url=...)`` and ``serve --site`` use.
     A site that changed its plugin since it was looked at is looked at again, once."""
 
-    url: ClassVar[str | None] = None
     working: ClassVar[bool] = True
     supports_stream: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = True
@@ -47,12 +47,7 @@ class AnySite(AsyncGeneratorProvider, ProviderModelMixin):
     ) -> AsyncIterator[Chunk]:
         """``timeout``: the deadline of the whole call, finding the plugin included."""
         cls.get_model(model)
-        url = site_url or cls.url
-        if not url:
-            raise MissingSiteError(
-                f"{cls.__name__} needs a site URL: pass site_url=... or set {cls.__name__}.url",
-                provider=cls.__name__,
-            )
+        url = cls.require_url(site_url)
         call = Call(proxy=proxy, timeout=check_timeout(timeout), provider=cls.__name__)
         call.start()
         origins = tuple(endpoint_origins)

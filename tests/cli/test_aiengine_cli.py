@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -14,6 +15,7 @@ from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 from chatbridge.site._main import add_arguments, config_from_args
 
 from .conftest import run_cli
+from .test_routes import routes_file
 
 
 @pytest.fixture
@@ -88,6 +90,27 @@ async def test_check_of_a_site_that_is_neither() -> None:
     assert result.code == 1
     assert (probe["reachable"], probe["plugin"], probe["exit_code"]) == (True, None, 6)
     assert "neither an AI Power site nor an AI Engine site" in probe["error"]
+
+
+async def test_check_of_a_route_names_the_plugin_of_each_site_target(tmp_path: Path) -> None:
+    async with LocalSite(AIEngineSiteConfig()) as engine, LocalSite() as power:
+        config = routes_file(
+            tmp_path,
+            (
+                "default",
+                [
+                    f'{{ provider = "AIEngine", site_url = "{engine}" }}',
+                    f'{{ site_url = "{power}" }}',  # the page tells the plugin
+                ],
+            ),
+        )
+        result = await run_cli("check", "--config", config, "--json")
+    probes = json.loads(result.out)
+    assert result.code == 0, result.err
+    assert [(p["plugin"], p["generation"], p["answered"]) for p in probes] == [
+        ("AI Engine", "G3 3.5.2+", True),
+        ("AI Power", "legacy 1.9.4–2.2", True),
+    ]
 
 
 @pytest.mark.parametrize("generation", ["3.6", "2.4"])
