@@ -1,10 +1,12 @@
 """What every local site's state keeps, whichever plugin it speaks: the recorded requests
-(capped) and the fault counters."""
+(capped), the fault counters and the pages it rendered (a bounded page cache, and a memo
+that keeps the hot path cheap)."""
 
 from __future__ import annotations
 
 from typing import Generic, Protocol, TypeVar
 
+from ._config import PAGE_CACHE_ENTRIES
 from ._log import note_request
 from ._stats import RecordedRequest
 
@@ -33,6 +35,10 @@ class RecordingState(Generic[C, S]):
         self.cfg = cfg
         self.stats = stats
         self.requests: list[RecordedRequest] = []
+        #: Page cache: (host, path) -> (status, body) as first rendered.
+        self.page_cache: dict[tuple[str, str], tuple[int, bytes]] = {}
+        #: Rendered pages per (host, kind, path, tick, generation).
+        self.page_memo: dict[tuple[str, str, str, int, str], bytes] = {}
 
     def record(self, entry: RecordedRequest) -> None:
         self.requests.append(entry)
@@ -44,3 +50,9 @@ class RecordingState(Generic[C, S]):
     def count_fault(self, kind: str) -> None:
         self.stats.faults_injected += 1
         self.stats.faults_by_kind[kind] = self.stats.faults_by_kind.get(kind, 0) + 1
+
+    def cache_page(self, key: tuple[str, str], status: int, body: bytes) -> None:
+        """Keep a rendered page, dropping the oldest past ``PAGE_CACHE_ENTRIES``."""
+        self.page_cache[key] = (status, body)
+        while len(self.page_cache) > PAGE_CACHE_ENTRIES:
+            del self.page_cache[next(iter(self.page_cache))]

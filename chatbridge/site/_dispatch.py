@@ -7,25 +7,17 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ._aipkit import AIPKIT_ACTIONS, handle_aipkit
-from ._call import HTML, Call, read_post
-from ._faults import DAMAGING, PHP_WARNING, deliver, inject_fault
+from ._call import Call, read_post
+from ._faults import DAMAGING, deliver, inject_fault
 from ._lead import LEAD_ACTION, handle_lead
 from ._legacy import ACTIONS as LEGACY_ACTIONS
 from ._legacy import handle_legacy
 from ._pages import render_page
+from ._serving import serve_page
 from ._state import SiteState
 from ._stats import RecordedRequest
 
 AJAX_PATH = "/wp-admin/admin-ajax.php"
-
-
-def _page_kind(state: SiteState, path: str) -> str | None:
-    chat = state.cfg.chat_path
-    if path == chat:
-        return "chat"
-    if path == "/":
-        return "home"
-    return None
 
 
 #: WordPress's answer for a REST route no plugin registered (an AI Engine request, say).
@@ -42,51 +34,14 @@ def rest_request(request: web.Request) -> bool:
 
 async def handle_page(state: SiteState, request: web.Request) -> web.StreamResponse:
     """GET of any front-end URL: home, the chat page, or WordPress's 404 page."""
-    stats = state.stats
-    stats.requests += 1
-    stats.page_fetches += 1
-    path = request.path
-    record = RecordedRequest(request.method, path, "", dict(request.query), {})
-    state.record(record)
-    fault, replaced = await inject_fault(state, record, page=True)
-    if replaced is not None:
-        return replaced
-    kind = _page_kind(state, path)
-    if kind is None and path + "/" == state.cfg.chat_path:
-        record.status = 301
-        raise web.HTTPMovedPermanently(location=path + "/")
-    status = 200 if kind is not None else 404
-    host = request.host
-    cache_key = (host, path)
-    use_cache = state.cfg.page_cache and not request.query_string
-    cached = state.page_cache.get(cache_key) if use_cache else None
-    if cached is not None:
-        stats.page_cache_hits += 1
-        status, body = cached
-    else:
-        generation = state.generation
-        tick = state.clock.tick()
-        memo_key = (host, kind or "404", path if kind else "", tick, generation)
-        body_or_none = state.page_memo.get(memo_key)
-        if body_or_none is None:
-            if len(state.page_memo) > 64:
-                state.page_memo.clear()
-            body_or_none = render_page(
-                state.cfg, state.clock, generation=generation, base=f"{request.scheme}://{host}",
-                path=path if kind else "/", kind=kind or "404", streams=state.streams,
-            )
-            state.page_memo[memo_key] = body_or_none
-        body = body_or_none
-        if use_cache:
-            state.cache_page(cache_key, status, body)
-    if fault == "php_warning":
-        body = PHP_WARNING + body
-    elif fault == "truncate":
-        body = body[: len(body) // 2]
-    record.status = status
-    record.content_type = HTML
-    resp = web.Response(body=body, status=status, headers={"Content-Type": HTML})
-    return await deliver(request, resp, fault)
+
+    def render(base: str, path: str, kind: str) -> bytes:
+        return render_page(
+            state.cfg, state.clock, generation=state.generation, base=base, path=path,
+            kind=kind, streams=state.streams,
+        )
+
+    return await serve_page(state, request, render)
 
 
 def _cors(state: SiteState, request: web.Request) -> tuple[dict[str, str], bool]:

@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 
 from ._base import RecordingState
-from ._config import PAGE_CACHE_ENTRIES, SiteConfig
+from ._config import SiteConfig
 from ._faults import FaultPlan
 from ._history import Turn
 from ._nonce import NonceClock
@@ -47,10 +47,6 @@ class SiteState(RecordingState[SiteConfig, SiteStats]):
         self.upgraded = False
         #: Legacy chat requests ever received (drives ``upgrade_after``; not reset with stats).
         self.legacy_chats = 0
-        #: Page cache: (host, path) -> (status, body) as first rendered.
-        self.page_cache: dict[tuple[str, str], tuple[int, bytes]] = {}
-        #: Rendered pages per (host, kind, path, tick, generation), to keep the hot path cheap.
-        self.page_memo: dict[tuple[str, str, str, int, str], bytes] = {}
         self.aipkit_cache: dict[str, CachedMessage] = {}
         #: Leads sent through ``wpaicg_submit_lead`` (chat_id, name, email, phone).
         self.leads: list[dict[str, str]] = []
@@ -95,12 +91,6 @@ class SiteState(RecordingState[SiteConfig, SiteStats]):
         self.token_usage[client_id] = self.token_usage.get(client_id, 0) + estimate_tokens(
             message, answer
         )
-
-    def cache_page(self, key: tuple[str, str], status: int, body: bytes) -> None:
-        """Keep a rendered page, dropping the oldest past ``PAGE_CACHE_ENTRIES``."""
-        self.page_cache[key] = (status, body)
-        while len(self.page_cache) > PAGE_CACHE_ENTRIES:
-            del self.page_cache[next(iter(self.page_cache))]
 
     def upgrade(self) -> None:
         """The plugin is updated to 2.3+: pages and caches are rebuilt as AIPKit."""

@@ -9,8 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from .._call import JSON, Call, read_post
-from .._faults import DAMAGING, PHP_WARNING, deliver, inject_fault
+from .._faults import DAMAGING, deliver, inject_fault
 from .._php import wp_json
+from .._serving import serve_page
 from .._stats import RecordedRequest
 from ._markup import render_engine_page
 from ._state import EngineState
@@ -62,64 +63,11 @@ async def handle_engine(state: EngineState, request: web.Request) -> web.StreamR
     return await _page(state, request)
 
 
-def _page_kind(state: EngineState, path: str) -> str | None:
-    if path == state.cfg.chat_path:
-        return "chat"
-    return "home" if path == "/" else None
-
-
 async def _page(state: EngineState, request: web.Request) -> web.StreamResponse:
-    stats = state.stats
-    stats.requests += 1
-    stats.page_fetches += 1
-    path = request.path
-    record = RecordedRequest(request.method, path, "", dict(request.query), {})
-    state.record(record)
-    fault, replaced = await inject_fault(state, record, page=True)
-    if replaced is not None:
-        return replaced
-    kind = _page_kind(state, path)
-    if kind is None and path + "/" == state.cfg.chat_path:
-        record.status = 301
-        raise web.HTTPMovedPermanently(location=path + "/")
-    status = 200 if kind is not None else 404
-    cache_key = (request.host, path)
-    use_cache = state.cfg.page_cache and not request.query_string
-    cached = state.page_cache.get(cache_key) if use_cache else None
-    if cached is not None:
-        stats.page_cache_hits += 1
-        status, body = cached
-    else:
-        body = _rendered(state, request, path, kind)
-        if use_cache:
-            state.page_cache[cache_key] = (status, body)
-    if fault == "php_warning":
-        body = PHP_WARNING + body
-    elif fault == "truncate":
-        body = body[: len(body) // 2]
-    record.status = status
-    record.content_type = "text/html; charset=UTF-8"
-    response = web.Response(body=body, status=status, content_type="text/html", charset="UTF-8")
-    return await deliver(request, response, fault)
+    def render(base: str, path: str, kind: str) -> bytes:
+        return render_engine_page(state.cfg, base=base, path=path, kind=kind, nonce=state.nonce())
 
-
-def _rendered(state: EngineState, request: web.Request, path: str, kind: str | None) -> bytes:
-    host, tick = request.host, state.clock.tick()
-    memo_key = (host, kind or "404", path if kind else "", tick)
-    body = state.page_memo.get(memo_key)
-    if body is None:
-        if len(state.page_memo) > 64:
-            state.page_memo.clear()
-        base = f"{request.scheme}://{host}"
-        body = render_engine_page(
-            state.cfg,
-            base=base,
-            path=path if kind else "/",
-            kind=kind or "404",
-            nonce=state.nonce(),
-        )
-        state.page_memo[memo_key] = body
-    return body
+    return await serve_page(state, request, render)
 
 
 async def _json_body(request: web.Request) -> Any:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._base import RecordingState
 from .._faults import FaultPlan
 from .._nonce import NonceClock
+from .._stats import Counters
 from ._config import AIEngineSiteConfig
 
 __all__ = ["REST_NONCE_ACTION", "EngineState", "EngineStats"]
@@ -18,7 +19,7 @@ REST_NONCE_ACTION = "wp_rest"
 
 
 @dataclass(slots=True)
-class EngineStats:
+class EngineStats(Counters):
     """Counters since start or the last reset."""
 
     #: Every HTTP request, introspection routes excluded.
@@ -49,13 +50,6 @@ class EngineStats:
     last_history_turns: int = 0
     faults_by_kind: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def reset(self) -> None:
-        for f in fields(self):
-            setattr(self, f.name, {} if f.name == "faults_by_kind" else 0)
-
 
 @dataclass(slots=True)
 class Discussion:
@@ -75,8 +69,6 @@ class EngineState(RecordingState[AIEngineSiteConfig, EngineStats]):
         #: Messages answered per visitor session (the Pro limits count them).
         self.session_messages: dict[str, int] = {}
         self.discussions: dict[str, Discussion] = {}
-        self.page_cache: dict[tuple[str, str], tuple[int, bytes]] = {}
-        self.page_memo: dict[tuple[str, str, str, int], bytes] = {}
 
     @property
     def generation(self) -> str:
