@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .._state._fields import SHORT, URL_TEXT, fetched_at, optional_text
+from .._state._fields import text as _field
 from ._page import ChatConfig
 
 __all__ = ["SiteTokens", "decode_tokens", "encode_tokens"]
 
-_SHORT = 256
-_URL = 2048
 _TEXT = 64 * 1024
-#: A fetch time further in the future than this (seconds: clock skew between hosts) is a lie.
-_SKEW = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,26 +34,13 @@ def encode_tokens(tokens: SiteTokens, fetched_at: float) -> bytes:
     )
 
 
-def _text(data: dict[str, Any], name: str, most: int = _SHORT, *, url: bool = False) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or len(value) > most:
-        raise ValueError(name)
-    if url and not value.startswith(("http://", "https://")):
-        raise ValueError(name)
-    return value
-
-
-def _optional_text(data: dict[str, Any], name: str) -> str | None:
-    return None if data.get(name) is None else _text(data, name)
-
-
 def _id(data: dict[str, Any], name: str) -> str | int | float | None:
     value = data.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(name)
-    if isinstance(value, str) and len(value) > _SHORT:
+    if isinstance(value, str) and len(value) > SHORT:
         raise ValueError(name)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(name)
@@ -82,15 +66,15 @@ def _config(data: Any) -> ChatConfig:
     assert max_messages is not None
     return ChatConfig(
         generation=generation,
-        version=_text(data, "version"),
-        rest_url=_text(data, "rest_url", _URL, url=True),
-        page_url=_text(data, "page_url", _URL, url=True),
+        version=_field(data, "version"),
+        rest_url=_field(data, "rest_url", URL_TEXT, url=True),
+        page_url=_field(data, "page_url", URL_TEXT, url=True),
         bot_id=_id(data, "bot_id"),
         custom_id=_id(data, "custom_id"),
         context_id=_id(data, "context_id"),
-        session=_optional_text(data, "session"),
-        nonce=_optional_text(data, "nonce"),
-        start_sentence=_text(data, "start_sentence", _TEXT),
+        session=optional_text(data, "session"),
+        nonce=optional_text(data, "nonce"),
+        start_sentence=_field(data, "start_sentence", _TEXT),
         text_input_max_length=_count(data, "text_input_max_length", optional=True),
         max_messages=max_messages,
     )
@@ -104,18 +88,11 @@ def decode_tokens(raw: bytes | None) -> tuple[SiteTokens, float] | None:
         data = json.loads(raw.decode("utf-8", "surrogatepass"))
         if not isinstance(data, dict):
             return None
-        fetched_at = data.get("fetched_at")
-        if (
-            isinstance(fetched_at, bool)
-            or not isinstance(fetched_at, int | float)
-            or not math.isfinite(fetched_at)
-            or fetched_at > time.time() + _SKEW
-        ):
-            return None
-        nonce = _text(data, "nonce", 64)
+        when = fetched_at(data)
+        nonce = _field(data, "nonce", 64)
         if not nonce:
             return None
         tokens = SiteTokens(_config(data.get("config")), nonce)
     except (ValueError, RecursionError, UnicodeDecodeError):
         return None
-    return tokens, float(fetched_at)
+    return tokens, when
