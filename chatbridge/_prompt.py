@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from ._exceptions import InvalidRequestError
 from ._types import Message, Messages
 
-__all__ = ["check_sendable", "format_prompt", "message_text"]
+__all__ = ["check_sendable", "find_last_user", "format_prompt", "message_text"]
 
 
 def message_text(message: Message) -> str:
@@ -77,3 +77,15 @@ def check_sendable(messages: Messages) -> None:
                 f"(a lone surrogate at position {exc.start})",
                 param=f"messages[{index}].content",
             ) from None
+
+
+def find_last_user(messages: Messages) -> tuple[list[str], int]:
+    """The messages' roles and where the last user message is, once :func:`check_sendable`
+    passed; no user message at all is the caller's mistake (``InvalidRequestError``)."""
+    check_sendable(messages)
+    roles = [str(m.get("role", "user")) for m in messages]
+    if "user" not in roles:
+        raise InvalidRequestError(
+            "messages must contain at least one user message", param="messages"
+        )
+    return roles, len(roles) - 1 - roles[::-1].index("user")

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._exceptions import InvalidRequestError
-from .._prompt import check_sendable, message_text
+from .._prompt import find_last_user, message_text
 from .._types import Messages
 from ._page import ChatConfig
 
@@ -66,13 +66,7 @@ def _turn(role: str, text: str) -> dict[str, str]:
 def split_messages(messages: Messages) -> Split:
     """The earlier messages and the new one (the last user message's text); the caller's
     mistakes (no user message, an empty one, a prefill to continue) are refused here."""
-    check_sendable(messages)
-    roles = [str(m.get("role", "user")) for m in messages]
-    if "user" not in roles:
-        raise InvalidRequestError(
-            "messages must contain at least one user message", param="messages"
-        )
-    last = len(roles) - 1 - roles[::-1].index("user")
+    roles, last = find_last_user(messages)
     if any(role != "system" for role in roles[last + 1 :]):
         raise InvalidRequestError(
             "an AI Engine site answers the last user message: nothing but system messages "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .._constants import FLATTENED_MESSAGE_BUDGET
 from .._exceptions import InvalidRequestError
-from .._prompt import check_sendable, format_prompt, message_text
+from .._prompt import find_last_user, format_prompt, message_text
 from .._types import Messages
 
 __all__ = ["Split", "encode_history", "split_conversation"]
@@ -50,13 +50,7 @@ def split_conversation(messages: Messages) -> Split:
     travel in the message, ``format_prompt`` style. If anything follows the last user message,
     or a role other than user/assistant appears, the whole conversation is flattened.
     """
-    check_sendable(messages)
-    roles = [str(m.get("role", "user")) for m in messages]
-    if "user" not in roles:
-        raise InvalidRequestError(
-            "messages must contain at least one user message", param="messages"
-        )
-    last = len(roles) - 1 - roles[::-1].index("user")
+    roles, last = find_last_user(messages)
     last_user = message_text(messages[last])
     if not last_user.strip():
         raise InvalidRequestError("the last user message has no text", param="messages")
