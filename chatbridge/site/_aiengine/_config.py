@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from .._config import DEFAULT_SECRET, DEFAULT_TICK_SECONDS, FAULT_KINDS, FaultTarget
+from .._config import DEFAULT_SECRET, DEFAULT_TICK_SECONDS, FAULT_KINDS, FaultKind, FaultTarget
 
 __all__ = [
     "ENGINE_FAULT_KINDS",
@@ -21,22 +21,7 @@ EngineGeneration = Literal["2.4", "3.6"]
 Permalinks = Literal["pretty", "plain"]
 #: AI Engine's own faults, besides the AI Power site's (``FAULT_KINDS``).
 EngineOwnFault = Literal["bad_nonce", "session_down", "limit", "thinking", "no_end", "end_differs"]
-EngineFaultKind = Literal[
-    "http500",
-    "cloudflare",
-    "cloudflare503",
-    "maintenance",
-    "php_warning",
-    "truncate",
-    "reset",
-    "slow",
-    "bad_nonce",
-    "session_down",
-    "limit",
-    "thinking",
-    "no_end",
-    "end_differs",
-]
+EngineFaultKind = Literal[FaultKind, EngineOwnFault]
 UsageAccuracy = Literal["tokens", "full", "estimated"]
 
 ENGINE_GENERATIONS: tuple[EngineGeneration, ...] = get_args(EngineGeneration)

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from .._call import JSON, Call, read_post
+from .._config import FAULT_KINDS
 from .._faults import DAMAGING, deliver, inject_fault
 from .._php import wp_json
 from .._serving import serve_page
@@ -22,18 +23,7 @@ __all__ = ["handle_engine"]
 START_SESSION = "/mwai/v1/start_session"
 SUBMIT = "/mwai-ui/v1/chats/submit"
 #: Faults each kind of request can get.
-_GENERIC = frozenset(
-    {
-        "http500",
-        "cloudflare",
-        "cloudflare503",
-        "maintenance",
-        "php_warning",
-        "truncate",
-        "reset",
-        "slow",
-    }
-)
+_GENERIC = frozenset(FAULT_KINDS)
 _FAULTS = {
     START_SESSION: _GENERIC | {"session_down"},
     SUBMIT: _GENERIC | {"bad_nonce", "limit", "thinking", "no_end", "end_differs"},
