@@ -42,6 +42,28 @@ def _next_method(status: int, method: str) -> str:
     return method
 
 
+def _time_left(timeout: aiohttp.ClientTimeout, left: float) -> aiohttp.ClientTimeout:
+    if left <= 0:
+        raise TimeoutError
+    return aiohttp.ClientTimeout(
+        total=left,
+        connect=timeout.connect,
+        sock_connect=timeout.sock_connect,
+        sock_read=timeout.sock_read,
+    )
+
+
+def _drop_body(kwargs: dict[str, Any]) -> None:
+    """A redirect that turns the request into a GET: no body, no Content-Type."""
+    for body in ("data", "json"):
+        kwargs.pop(body, None)
+    kwargs["headers"] = {
+        key: value
+        for key, value in (kwargs.get("headers") or {}).items()
+        if key.lower() != "content-type"
+    }
+
+
 async def request_with_jars(
     client: aiohttp.ClientSession,
     method: str,
@@ -67,15 +89,7 @@ async def request_with_jars(
         if given and target.origin() == origin:
             cookies.update(given)
         if deadline is not None and hop:  # one total for every hop (the first has it whole)
-            left = deadline - loop.time()
-            if left <= 0:
-                raise TimeoutError
-            kwargs["timeout"] = aiohttp.ClientTimeout(
-                total=left,
-                connect=timeout.connect,
-                sock_connect=timeout.sock_connect,
-                sock_read=timeout.sock_read,
-            )
+            kwargs["timeout"] = _time_left(timeout, deadline - loop.time())
         raw = await client.request(
             method, target, allow_redirects=False, cookies=cookies or None, **kwargs
         )
@@ -95,12 +109,6 @@ async def request_with_jars(
             raise TransportError(f"{url} redirected to a non-HTTP URL: {location}", url=url)
         new_method = _next_method(raw.status, method)
         if new_method != method:
-            for body in ("data", "json"):
-                kwargs.pop(body, None)
-            kwargs["headers"] = {
-                key: value
-                for key, value in (kwargs.get("headers") or {}).items()
-                if key.lower() != "content-type"
-            }
+            _drop_body(kwargs)
         method = new_method
         kwargs.pop("params", None)  # already part of the Location the site gave

@@ -24,7 +24,16 @@ FAULTS_HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the site's options to ``parser``."""
+    """Add the site's options to ``parser``, group by group."""
+    _site_options(parser)
+    _refusal_options(parser)
+    _answer_options(parser)
+    _fault_options(parser)
+    add_engine_arguments(parser)
+    _serving_options(parser)
+
+
+def _site_options(parser: argparse.ArgumentParser) -> None:
     site = parser.add_argument_group("the site")
     site.add_argument(
         "--plugin",
@@ -69,6 +78,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the chat's bot. AI Power: its data-bot-id, a whole number (default 0, the default "
         "bot; AIPKit shows it as 101); AI Engine: its botId (default: default)",
     )
+    _site_more_options(site)
+
+
+def _site_more_options(site: argparse._ArgumentGroup) -> None:
     site.add_argument(
         "--aipkit-mode",
         choices=("popup", "inline"),
@@ -115,6 +128,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="switch to AIPKit after N legacy chat requests (a plugin upgrade mid-session)",
     )
+
+
+def _refusal_options(parser: argparse.ArgumentParser) -> None:
     limits = parser.add_argument_group("the plugin's refusals")
     limits.add_argument(
         "--banned-word",
@@ -154,6 +170,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='embeddings find nothing: "No results from Pinecone." (a pineconeError flag '
         "when streaming)",
     )
+
+
+def _answer_options(parser: argparse.ArgumentParser) -> None:
     answers = parser.add_argument_group("who answers")
     answers.add_argument(
         "--upstream",
@@ -187,6 +206,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how --upstream-error arrives: an API error body (json) or a PHP exception "
         "(streams end with [LIMITED]); default: json",
     )
+
+
+def _fault_options(parser: argparse.ArgumentParser) -> None:
     faults = parser.add_argument_group(
         "faults", "Faults hit every eligible request unless --fault-rate or --fault-every is set."
     )
@@ -234,7 +256,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="delay of the slow fault (default: 2)",
     )
-    add_engine_arguments(parser)
+
+
+def _serving_options(parser: argparse.ArgumentParser) -> None:
     serving = parser.add_argument_group("serving")
     serving.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
