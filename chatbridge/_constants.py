@@ -116,9 +116,11 @@ SERVER_HEADER_TIMEOUT = 10.0
 SERVER_IDLE_TIMEOUT = 60.0
 
 #: The chat page (``chatbridge serve``, ``/``): the longest answer text ``POST /ui/render``
-#: turns into HTML (characters; longer answers are shown as plain text), and how long a
-#: browser may keep an asset whose URL names its content hash (seconds).
+#: turns into HTML (characters; longer answers are shown as plain text), the time one
+#: rendering may spend highlighting code (CPU seconds; code after it is plain), and how long
+#: a browser may keep an asset whose URL names its content hash (seconds).
 UI_RENDER_MAX_CHARS = 200_000
+UI_HIGHLIGHT_SECONDS = 0.05
 UI_ASSET_MAX_AGE = 365 * 24 * 3600
 #: Shared state (``chatbridge._state``): the in-memory store's bound (keys), every Redis
 #: call's time limit (seconds: a stalled Redis must not stall requests), and how long a

@@ -3,7 +3,11 @@
     {"error": {"message": ..., "type": ..., "param": ..., "code": ...}}
 
 Before the first byte it is the response (with ``Retry-After`` on a 429); after it, the same
-object is the one in-band ``data:`` event that ends a stream.
+object is the one in-band ``data:`` event that ends a stream. An error that ends a route's call
+also lists its tries, as the answers' ``chatbridge`` extension does (the chat page shows one
+line per target from them; OpenAI clients ignore the extra member)::
+
+    {"error": {..., "chatbridge": {"attempts": [{"target", "outcome", "error", "message"}]}}}
 """
 
 from __future__ import annotations
@@ -40,19 +44,22 @@ class ApiError(Exception):
     param: str | None = None
     retry_after: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: The route's tries (target, outcome, error class, message), when the error ends a call.
+    attempts: list[dict[str, Any]] = field(default_factory=list)
 
     def __str__(self) -> str:
         return self.message
 
     def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.type,
-                "param": self.param,
-                "code": self.code,
-            }
+        error: dict[str, Any] = {
+            "message": self.message,
+            "type": self.type,
+            "param": self.param,
+            "code": self.code,
         }
+        if self.attempts:
+            error["chatbridge"] = {"attempts": self.attempts}
+        return {"error": error}
 
     def json(self) -> str:
         return json.dumps(self.body(), ensure_ascii=False)
@@ -91,7 +98,20 @@ def _all_failed(error: AllTargetsFailedError) -> ApiError:
 
 
 def from_exception(error: BaseException) -> ApiError:
-    """The API error for any exception; unknown ones are a 500 that says nothing inside."""
+    """The API error for any exception; unknown ones are a 500 that says nothing inside. A
+    route's tries go with it (see the module's docstring)."""
+    api = _from_exception(error)
+    tries = getattr(error, "attempts", None)
+    if isinstance(error, ChatbridgeError) and tries and not api.attempts:
+        api.attempts = [_attempt(a) for a in tries]
+    return api
+
+
+def _attempt(record: Any) -> dict[str, Any]:
+    return {name: getattr(record, name, None) for name in ("target", "outcome", "error", "message")}
+
+
+def _from_exception(error: BaseException) -> ApiError:
     if isinstance(error, ApiError):
         return error
     if isinstance(error, AllTargetsFailedError):

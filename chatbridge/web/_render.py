@@ -1,8 +1,12 @@
 """Markdown to HTML for untrusted answer text, with markdown-it-py (no hand-written parser).
 
 The ``js-default`` preset has raw HTML off (``<script>`` comes out as text) and validates
-links (no ``javascript:``, ``vbscript:``, ``file:`` or non-image ``data:`` URLs). On top of
-it, three things keep the page inside its Content-Security-Policy and its own origin:
+links (no ``javascript:``, ``vbscript:``, ``file:`` or non-image ``data:`` URLs). A single
+line break is a line break (``breaks``), as a chat user expects and the CLI shows it. Fenced
+code in a common language is highlighted with Pygments (see ``_highlight``) for at most
+``UI_HIGHLIGHT_SECONDS`` of CPU per rendering (later code is plain), so the cost of a rendering
+stays linear in its length. Three more things keep the page inside its
+Content-Security-Policy and its own origin:
 
 - an image is never loaded: it becomes a link to its source (a ``data:image/...`` one, which
   the policy allows, is kept), so an answer cannot make the browser fetch another origin;
@@ -15,20 +19,27 @@ This is pure: text in, HTML out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml as _escape
+from markdown_it.common.utils import unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+
+from .. import _constants as defaults
+from ._highlight import HighlightBudget
 
 __all__ = ["render_markdown"]
 
 _REL = "noopener noreferrer nofollow"
 _NEW_TAB = f' target="_blank" rel="{_REL}"'
 _ALIGN = {f"text-align:{side}": f"align-{side}" for side in ("left", "center", "right")}
+#: The ``env`` key of a rendering's highlighting budget.
+_BUDGET = "chatbridge_highlight"
 
 
 def _image(
@@ -64,9 +75,24 @@ def _table_cell(
     return self.renderToken(tokens, idx, options, env)
 
 
+def _fence(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """A fenced block: highlighted while the rendering's time lasts, else markdown-it's."""
+    token = tokens[idx]
+    info = unescapeAll(token.info).strip()
+    language = info.split(maxsplit=1)[0] if info else ""
+    budget: HighlightBudget = env[_BUDGET]
+    html = budget.highlight(token.content, language) if language else None
+    if html is None:
+        return self.fence(tokens, idx, options, env)
+    return f'<pre><code class="language-{_escape(language)}">{html}</code></pre>\n'
+
+
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("js-default")
+    md = MarkdownIt("js-default", {"breaks": True})
     rules: dict[str, Any] = {
+        "fence": _fence,
         "image": _image,
         "link_open": _link_open,
         "th_open": _table_cell,
@@ -80,7 +106,9 @@ def _parser() -> MarkdownIt:
 _MD = _parser()
 
 
-def render_markdown(text: str) -> str:
-    """``text`` (untrusted Markdown) as HTML safe to insert into the chat page."""
-    html: str = _MD.render(text)
+def render_markdown(text: str, *, clock: Callable[[], float] = time.thread_time) -> str:
+    """``text`` (untrusted Markdown) as HTML safe to insert into the chat page. ``clock``
+    times the highlighting (``UI_HIGHLIGHT_SECONDS`` of this thread's CPU per call)."""
+    budget = HighlightBudget(defaults.UI_HIGHLIGHT_SECONDS, clock)
+    html: str = _MD.render(text, {_BUDGET: budget})
     return html

@@ -1,7 +1,10 @@
-"""Every parser of site-controlled text is linear in its input (issue 8, items 1 and 6).
+"""Every parser of site-controlled text is linear in its input (issue 8, items 1 and 6), and
+so is the chat page's rendering of an answer (issue 22, item 13).
 
 The shapes are the review's: each made the old patterns retry from every start (×4 time per
-doubling), freezing the event loop for seconds at 64 KB and for hours at the size caps.
+doubling), freezing the event loop for seconds at 64 KB and for hours at the size caps. The
+code shapes are ones on which Pygments lexers take time growing with the square of the
+block (seconds at 64 KB): the rendering's highlighting budget must cut them off.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from chatbridge._aipower._page import parse_page
 from chatbridge._aipower._replies import LegacyStream, interpret_legacy_json
 from chatbridge._http._decoders import ServerSentEvent
 from chatbridge._http._status import classify_status
+from chatbridge.web import render_markdown
 from tests.fuzz._timing import assert_linear
 
 PAGE_SHAPES = [
@@ -123,3 +127,35 @@ def test_ai_engine_replies_are_read_in_linear_time(unit: str) -> None:
         return run
 
     assert_linear(make, 16_000)
+
+
+MARKDOWN_SHAPES = ["a\n", "*", "**a", "[", "[a](", "`", "``a", "- ", "<", "&", "![", "_a", "|-|\n",
+                   "a  \n", "```\n", "    x\n"]  # fmt: skip
+
+
+@pytest.mark.parametrize("unit", MARKDOWN_SHAPES)
+def test_rendering_markdown_is_linear(unit: str) -> None:
+    def make(n: int) -> Callable[[], object]:
+        text = unit * n
+        return lambda: render_markdown(text)
+
+    assert_linear(make, 2_000)
+
+
+#: (language, unit): an unterminated HTML comment, long lines of Java and of a Makefile, and
+#: a garbage mix for CSS: ×16 time or worse for ×4 code without the budget.
+CODE_SHAPES = [
+    ("html", "<!--\n"),
+    ("java", "x" * 79 + "\n"),
+    ("makefile", "x"),
+    ("css", "\"'`/*{[(\\#$x1. -\n"),
+]
+
+
+@pytest.mark.parametrize(("language", "unit"), CODE_SHAPES)
+def test_highlighting_code_is_linear(language: str, unit: str) -> None:
+    def make(n: int) -> Callable[[], object]:
+        text = f"```{language}\n{unit * n}\n```\n"
+        return lambda: render_markdown(text)
+
+    assert_linear(make, 16_000 // len(unit))

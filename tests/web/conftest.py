@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from tests.server.conftest import CLI, ENV, Served
 from tests.server.conftest import serve_app as serve_app  # the in-process server fixture
@@ -29,6 +30,8 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: The last answer of the conversation shown.
+LAST = "article.message.assistant >> nth=-1"
 _RESOURCE = re.compile(
     r"^Failed to load resource: (?:the server responded with a status of )?(\S+)"
 )
@@ -146,3 +149,62 @@ base_url = "{base_url}"
 model = "fake-model"
 name = "up0"
 """
+
+
+# --- driving the page ------------------------------------------------------------------
+
+
+async def open_page(
+    browser: Any, url: str, *, width: int = 1000, height: int = 700, dark: bool = False
+) -> tuple[Any, Any, Watch]:
+    context = await browser.new_context(
+        viewport={"width": width, "height": height},
+        color_scheme="dark" if dark else "light",
+        reduced_motion="reduce",  # the phone drawer opens without a transition
+    )
+    page, watch = await open_tab(context, url)
+    return context, page, watch
+
+
+async def open_tab(context: Any, url: str) -> tuple[Any, Watch]:
+    """The page in another tab of ``context`` (the same browser profile), once it is ready."""
+    page = await context.new_page()
+    watch = Watch(url)
+    watch.attach(page)
+    await page.goto(url + "/")
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    return page, watch
+
+
+async def ask(page: Any, text: str) -> None:
+    box = page.locator("#input")
+    lines = text.split("\n")
+    await box.click()
+    for i, line in enumerate(lines):
+        await box.type(line) if len(line) < 40 else await box.fill(await box.input_value() + line)
+        if i < len(lines) - 1:
+            await box.press("Shift+Enter")
+    await box.press("Enter")
+
+
+async def answered(page: Any, state: str = "done") -> Any:
+    last = page.locator(LAST)
+    await expect(last).to_have_attribute("data-state", state, timeout=15_000)
+    return last
+
+
+async def shown(message: Any) -> str:
+    """An answer's text as shown: rendered, then any tail not rendered yet (as text)."""
+    text: str = await message.evaluate(
+        "e => e.querySelector('.md').textContent + e.querySelector('.raw').textContent"
+    )
+    return text
+
+
+async def until_words(message: Any, count: int) -> None:
+    """Wait (at most 10 s) until ``message`` shows ``count`` words."""
+    for _ in range(200):
+        if len((await shown(message)).split()) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} words shown within 10 s")

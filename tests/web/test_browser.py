@@ -12,60 +12,18 @@ from typing import Any
 from playwright.async_api import expect
 
 from chatbridge.upstream import Behaviour, LocalUpstream, UpstreamConfig, expected_answer
-from tests.web.conftest import Watch, fake_route
+from tests.web.conftest import (
+    LAST,
+    answered,
+    ask,
+    fake_route,
+    open_page,
+    open_tab,
+    shown,
+    until_words,
+)
 
 DOCS_SCREENSHOT = Path(__file__).parents[2] / "docs" / "chat-page.png"
-LAST = "article.message.assistant >> nth=-1"
-
-
-async def open_page(
-    browser: Any, url: str, *, width: int = 1000, height: int = 700, dark: bool = False
-) -> tuple[Any, Any, Watch]:
-    context = await browser.new_context(
-        viewport={"width": width, "height": height},
-        color_scheme="dark" if dark else "light",
-        reduced_motion="reduce",  # the phone drawer opens without a transition
-    )
-    page = await context.new_page()
-    watch = Watch(url)
-    watch.attach(page)
-    await page.goto(url + "/")
-    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    return context, page, watch
-
-
-async def ask(page: Any, text: str) -> None:
-    box = page.locator("#input")
-    lines = text.split("\n")
-    await box.click()
-    for i, line in enumerate(lines):
-        await box.type(line) if len(line) < 40 else await box.fill(await box.input_value() + line)
-        if i < len(lines) - 1:
-            await box.press("Shift+Enter")
-    await box.press("Enter")
-
-
-async def answered(page: Any, state: str = "done") -> Any:
-    last = page.locator(LAST)
-    await expect(last).to_have_attribute("data-state", state, timeout=15_000)
-    return last
-
-
-async def shown(message: Any) -> str:
-    """An answer's text as shown: rendered, then any tail not rendered yet (as text)."""
-    text: str = await message.evaluate(
-        "e => e.querySelector('.md').textContent + e.querySelector('.raw').textContent"
-    )
-    return text
-
-
-async def _until_words(message: Any, count: int) -> None:
-    """Wait (at most 10 s) until ``message`` shows ``count`` words."""
-    for _ in range(200):
-        if len((await shown(message)).split()) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"fewer than {count} words shown within 10 s")
 
 
 async def _until(condition: Callable[[], bool], seconds: float = 5) -> None:
@@ -113,11 +71,15 @@ async def test_stop_mid_answer_keeps_the_partial_answer_and_cancels_upstream(
         context, page, watch = await open_page(browser, served.url)
         await ask(page, "tell me a long story")
         last = page.locator(LAST)
-        await _until_words(last, 3)
+        await until_words(last, 3)
         await expect(page.locator("#stop")).to_be_visible()
         await page.locator("#stop").click()
         await answered(page, "stopped")
         await expect(last.locator(".badge")).to_have_text("stopped")
+        # not "answered by": what happened, and who was answering
+        await expect(last.locator(".target")).to_have_text(
+            "partial answer from up0, stopped by you"
+        )
         await expect(page.locator("#send")).to_be_visible()
         await _until(lambda: upstream.stats.disconnected == 1)
         assert upstream.stats.completed == 0
@@ -131,6 +93,9 @@ async def test_stop_mid_answer_keeps_the_partial_answer_and_cancels_upstream(
         kept = page.locator(LAST)
         await expect(kept).to_have_attribute("data-state", "stopped")
         await expect(kept).to_contain_text(partial)
+        await expect(kept.locator(".target")).to_have_text(
+            "partial answer from up0, stopped by you"
+        )
         await page.screenshot(path=tmp_path / "stopped.png")
         watch.assert_clean()
         await context.close()
@@ -145,10 +110,11 @@ async def test_a_server_that_dies_mid_answer_leaves_it_marked_incomplete(
         context, page, watch = await open_page(browser, served.url)
         await ask(page, "a long answer please")
         last = page.locator(LAST)
-        await _until_words(last, 3)
+        await until_words(last, 3)
         served.process.kill()  # no [DONE], no in-band error: the connection just ends
         await answered(page, "incomplete")
         await expect(last.locator(".badge")).to_have_text("incomplete")
+        await expect(last.locator(".target")).to_have_text("partial answer from up0, cut off")
         await expect(last.locator(".error-message")).to_contain_text("before the answer was")
         await expect(last.locator(".error-hint")).to_contain_text("chatbridge serve is still")
         assert len((await shown(last)).split()) >= 3  # what arrived stays
@@ -168,10 +134,7 @@ async def test_reload_keeps_conversations_and_rename_and_delete(
 ) -> None:
     served = await serve()  # the built-in local site: it echoes, with the history it got
     context, page, watch = await open_page(browser, served.url)
-    other = await context.new_page()  # a second tab of the same browser profile
-    other_watch = Watch(served.url)
-    other_watch.attach(other)
-    await other.goto(served.url + "/")
+    other, other_watch = await open_tab(context, served.url)
     await ask(page, "first question")
     await expect((await answered(page)).locator(".md")).to_contain_text("Echo: first question")
     # the other tab follows the stored conversations (the storage event)
@@ -296,17 +259,34 @@ targets = [{ provider = "AIPower", site_url = "http://127.0.0.1:9", name = "dead
         last = await answered(page, "error")
         error = last.locator(".error")
         await expect(error).to_be_visible()
-        await expect(error.locator(".error-message")).to_contain_text("HTTP 502")
-        await expect(error.locator(".error-message")).to_contain_text("dead-one")
-        await expect(error.locator(".error-hint")).to_contain_text("No target")
+        # plain words, one line per target, though the server tried it twice
+        await expect(error.locator(".error-message")).to_have_text(
+            "No target of this route could answer."
+        )
+        await expect(error.locator(".error-targets li")).to_have_text(
+            ["dead-one (tried twice): could not be reached: is the site up, and its URL right?"]
+        )
+        await expect(error.locator(".error-hint")).to_contain_text("Try again in a moment")
+        # the server's own text is behind the toggle
+        raw = error.locator(".error-raw")
+        await expect(raw).to_be_hidden()
+        await error.locator(".error-details summary").click()
+        await expect(raw).to_be_visible()
+        await expect(raw).to_contain_text("HTTP 502, upstream_failed")
+        assert (await raw.text_content() or "").count("dead-one: ConnectError") == 2
         await page.locator("#model").select_option("fake")
         await ask(page, "hello fake")  # after the first bytes: the in-band error
         last = await answered(page, "incomplete")
-        # the server's in-band error object, as it sent it
         await expect(last.locator(".error-message")).to_have_text(
-            "Error (stream_truncated): The answer was cut off and no target could continue it"
+            "The answer was cut off, and no other target could continue it."
+        )
+        await expect(last.locator(".error-targets li")).to_have_text(
+            ["up0: sent an error: Upstream error (server_error): the quota is used up"]
         )
         await expect(last.locator(".error-hint")).to_contain_text("broke off")
+        await expect(last.locator(".error-raw")).to_have_text(
+            "stream_truncated\nThe answer was cut off and no target could continue it"
+        )
         first3 = "".join(expected_answer([{"role": "user", "content": "hello fake"}], 20)[:3])
         await expect(last.locator(".md")).to_have_text(first3.strip())
         await page.screenshot(path=tmp_path / "errors.png")

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from chatbridge import _constants as defaults
 from chatbridge.server import ServerSettings, parse_settings
 from chatbridge.web import OPEN_PATHS
 from tests.server.conftest import CLI, ENV, ServeApp
@@ -120,7 +121,10 @@ def test_the_readme_shows_the_page() -> None:
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) < 200_000
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1000, 700)
-    assert "](docs/chat-page.png)" in (root / "README.md").read_text()
+    readme = (root / "README.md").read_text()
+    assert "](docs/chat-page.png)" in readme
+    budget = round(defaults.UI_HIGHLIGHT_SECONDS * 1000)
+    assert f"at most {budget} ms of CPU per rendering" in " ".join(readme.split())  # as set
 
 
 def test_serve_no_ui_serves_the_api_only() -> None:

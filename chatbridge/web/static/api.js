@@ -21,9 +21,18 @@ function headers(json) {
   return result;
 }
 
+// A route's tries as the server lists them (error.chatbridge.attempts), strings only.
+export function readAttempts(list) {
+  if (!Array.isArray(list)) return [];
+  const text = (value) => (typeof value === "string" ? value : null);
+  return list.filter((a) => a && typeof a === "object" && typeof a.target === "string")
+    .map((a) => ({ target: a.target, outcome: text(a.outcome), error: text(a.error),
+      message: text(a.message) }));
+}
+
 export class ApiError extends Error {
   // status: the HTTP status (0: the server was not reached); inBand: the error arrived
-  // inside a stream that had already begun.
+  // inside a stream that had already begun; attempts: the route's tries, if it got that far.
   constructor(status, error, { retryAfter = null, inBand = false } = {}) {
     super(String((error && error.message) || "request failed"));
     this.status = status;
@@ -32,6 +41,7 @@ export class ApiError extends Error {
     this.param = (error && error.param) || null;
     this.retryAfter = retryAfter;
     this.inBand = inBand;
+    this.attempts = readAttempts(error && error.chatbridge && error.chatbridge.attempts);
   }
 }
 

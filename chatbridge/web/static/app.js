@@ -1,9 +1,11 @@
 // The chat page: conversations on the left, the chosen one on the right, a composer below.
 import * as api from "./api.js";
+import { Follower } from "./follow.js";
 import { Renderer } from "./renderer.js";
 import * as sidebar from "./sidebar.js";
 import * as store from "./store.js";
-import { MessageView, el, hintFor } from "./view.js";
+import { hintFor } from "./errors.js";
+import { MessageView, el } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 const page = {
@@ -12,12 +14,46 @@ const page = {
   models: [],
   streaming: null, // {controller, conversation, message}
   views: new Map(), // message object -> MessageView (of the conversation shown)
+  changed: new Set(), // ids of the conversations this tab changed and has not stored yet
+  removed: new Set(), // ids of the conversations this tab deleted and has not stored yet
+  follower: null, // keeps the view at the end of the conversation (see follow.js)
 };
 
-function persist() {
-  if (!store.saveConversations(page.conversations)) {
+// Store the conversations this tab changed (`changed`, and any it removed), merged with
+// what other tabs stored meanwhile: two tabs answering at once each keep their answer.
+function persist(...changed) {
+  for (const conversation of changed) page.changed.add(conversation.id);
+  const moved = sync();
+  sortConversations();
+  if (store.saveConversations(page.conversations)) {
+    page.changed.clear();
+    page.removed.clear();
+  } else {
     notice("This browser refused to store the conversations (storage full or disabled).");
   }
+  renderList();
+  if (moved) renderConversation();
+}
+
+// Take in what other tabs stored: each conversation this tab has not changed (nor is
+// answering in) becomes the stored version; an unchanged one keeps its object (and view).
+// Returns true when the conversation shown is another object now (to be drawn again).
+function sync() {
+  const stored = store.loadConversations({ live: true });
+  if (!stored.available) return false; // storage disabled: this tab's list is all there is
+  const mine = new Set(page.changed);
+  if (page.streaming) mine.add(page.streaming.conversation.id);
+  const before = new Map(page.conversations.map((c) => [c.id, c]));
+  page.conversations = store.merge(stored.conversations, page.conversations, mine, page.removed)
+    .map((c) => {
+      const old = before.get(c.id);
+      return old && JSON.stringify(old) === JSON.stringify(c) ? old : c;
+    });
+  sortConversations();
+  const shown = page.current;
+  const id = shown && shown.id;
+  page.current = page.conversations.find((c) => c.id === id) || page.conversations[0] || null;
+  return page.current !== shown;
 }
 
 function notice(text) {
@@ -38,18 +74,17 @@ function renderList() {
     rename(conversation, title) {
       conversation.title = title;
       conversation.renamed = true;
-      persist();
       if (conversation === page.current) $("title").textContent = title;
-      renderList();
+      persist(conversation);
     },
     remove(conversation) {
       if (page.streaming && page.streaming.conversation === conversation) {
         page.streaming.controller.abort();
       }
       page.conversations = page.conversations.filter((c) => c !== conversation);
-      persist();
+      page.removed.add(conversation.id);
       if (page.current === conversation) page.current = page.conversations[0] || null;
-      renderList();
+      persist();
       renderConversation();
     },
     cancel: () => renderList(),
@@ -70,9 +105,10 @@ function select(conversation) {
 function renderConversation() {
   const box = $("messages");
   page.views.clear();
+  page.follower.reset();
   box.replaceChildren();
   const conversation = page.current;
-  $("title").textContent = conversation ? conversation.title : "New chat";
+  $("title").textContent = conversation ? conversation.title : store.NEW_TITLE;
   if (conversation && conversation.model) chooseModel(conversation.model);
   if (!conversation || conversation.messages.length === 0) {
     box.append(el("p", "empty", "Ask anything. Answers stream in from the route you pick."));
@@ -82,7 +118,7 @@ function renderConversation() {
     const view = showMessage(message);
     if (message.role === "assistant" && message.content) renderInto(view, message.content);
   }
-  box.scrollTop = box.scrollHeight;
+  page.follower.toEnd();
 }
 
 function showMessage(message) {
@@ -93,7 +129,8 @@ function showMessage(message) {
   view.retry.addEventListener("click", () => retry(message));
   page.views.set(message, view);
   box.append(view.root);
-  box.scrollTop = box.scrollHeight;
+  page.follower.watch(view.root);
+  page.follower.toEnd();
   return view;
 }
 
@@ -104,10 +141,6 @@ async function renderInto(view, text) {
   } catch {
     // not rendered (too long, or the server is away): the text stays shown as text
   }
-}
-
-function keepScrolled(box, wasAtBottom) {
-  if (wasAtBottom) box.scrollTop = box.scrollHeight;
 }
 
 function describeTarget(info) {
@@ -123,27 +156,22 @@ async function answer(conversation) {
     error: null };
   conversation.messages.push(message);
   conversation.updated = Date.now();
-  sortConversations();
-  persist();
-  renderList();
-  if (conversation === page.current) showMessage(message);
   const controller = new AbortController();
   page.streaming = { controller, conversation, message };
+  persist(conversation);
+  if (conversation === page.current) showMessage(message);
   setStreaming(true);
   const renderer = new Renderer(message, (html, text) => {
     const view = page.views.get(message);
     if (view) view.setHtml(html, text, message.content);
   });
-  const box = $("messages");
   try {
     for await (const event of api.streamChat(conversation.model, messages, controller.signal)) {
-      const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
       if (event.info) message.target = describeTarget(event.info);
       if (event.delta) message.content += event.delta;
       const view = page.views.get(message);
       if (view) view.update(message);
       renderer.poke();
-      keepScrolled(box, atBottom);
     }
     message.state = "done";
   } catch (error) {
@@ -153,14 +181,15 @@ async function answer(conversation) {
       const known = error instanceof api.ApiError ? error : new api.ApiError(0, {
         message: String(error && error.message || error) });
       message.state = known.inBand && message.content ? "incomplete" : "error";
-      message.error = { message: known.message, status: known.inBand ? 0 : known.status,
-        code: known.code, hint: hintFor(known) };
+      message.error = { message: known.message, status: known.status, code: known.code,
+        inBand: known.inBand, retryAfter: known.retryAfter, attempts: known.attempts,
+        hint: null };
       if (known.status === 401) showKeyPanel("The server refused the key: enter another one.");
     }
   } finally {
     page.streaming = null;
     setStreaming(false);
-    persist();
+    persist(conversation);
     if (message.content) await renderer.finish();
     // the final state shows once the final text is rendered (tests wait for it)
     const view = page.views.get(message);
@@ -186,13 +215,28 @@ async function send() {
   }
   conversation.model = model;
   conversation.messages.push({ role: "user", content: text });
-  if (!conversation.renamed && conversation.messages.filter((m) => m.role === "user").length === 1) {
-    conversation.title = store.titleFrom(text);
-    $("title").textContent = conversation.title;
-  }
+  if (!conversation.renamed && conversation.title === store.NEW_TITLE) name(conversation, text);
   input.value = "";
   showMessage(conversation.messages[conversation.messages.length - 1]);
   await answer(conversation);
+}
+
+// A conversation is named after the words of its first question: its Markdown rendered
+// (by the server, raw HTML off) and read back as plain text, never the Markdown itself.
+// Without the server it stays "New chat" and the next question names it.
+async function name(conversation, question) {
+  let html;
+  try {
+    html = await api.renderMarkdown(question);
+  } catch {
+    return;
+  }
+  const named = page.conversations.find((c) => c.id === conversation.id);
+  if (!named || named.renamed) return;
+  // an inert document: nothing in it runs or loads
+  named.title = store.titleFrom(new DOMParser().parseFromString(html, "text/html").body.textContent);
+  if (named === page.current) $("title").textContent = named.title;
+  persist(named);
 }
 
 function retry(message) {
@@ -273,29 +317,32 @@ function bind() {
     if (page.current && page.current.messages.length === 0) { select(page.current); return; }
     const conversation = store.newConversation($("model").value);
     page.conversations.unshift(conversation);
-    persist();
+    persist(conversation);
     select(conversation);
   });
   $("model").addEventListener("change", () => {
     const model = $("model").value;
     store.rememberModel(model);
-    if (page.current) { page.current.model = model; persist(); }
+    if (page.current) { page.current.model = model; persist(page.current); }
   });
   $("toggle-sidebar").addEventListener("click", () => {
     const open = document.body.classList.toggle("sidebar-open");
     $("toggle-sidebar").setAttribute("aria-expanded", open ? "true" : "false");
   });
   $("backdrop").addEventListener("click", () => document.body.classList.remove("sidebar-open"));
-  // Another tab of this page changed the conversations: show its version (unless this tab
-  // is streaming an answer, whose end will store this tab's version).
+  // A tab closed mid-answer stores what arrived, marked incomplete (other tabs show it).
+  window.addEventListener("pagehide", () => {
+    if (!page.streaming) return;
+    page.streaming.message.state = "incomplete";
+    persist(page.streaming.conversation);
+  });
+  // Another tab of this page stored its conversations: take in its changes (this tab's own,
+  // such as an answer streaming in, stay).
   window.addEventListener("storage", (event) => {
-    if (event.key !== store.STORAGE_ITEM || page.streaming) return;
-    const id = page.current && page.current.id;
-    page.conversations = store.loadConversations();
-    sortConversations();
-    page.current = page.conversations.find((c) => c.id === id) || page.conversations[0] || null;
+    if (event.key !== null && event.key !== store.STORAGE_ITEM) return;
+    const moved = sync();
     renderList();
-    renderConversation();
+    if (moved) renderConversation();
   });
   $("key-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -306,13 +353,18 @@ function bind() {
 }
 
 async function main() {
+  page.follower = new Follower($("messages"));
   bind();
-  page.conversations = store.loadConversations();
+  const stored = store.loadConversations();
+  page.conversations = stored.conversations;
   sortConversations();
   page.current = page.conversations[0] || null;
   renderList();
   renderConversation();
   await loadModels();
+  if (stored.skipped && $("notice").hidden) {
+    notice("Some stored conversations could not be read and were skipped; the rest are here.");
+  }
   document.body.dataset.ready = "true";
 }
 

@@ -1,5 +1,6 @@
 // Building the page's elements. Answer text only ever reaches the page as text
 // (textContent) or as the HTML that the server's /ui/render made from it (raw HTML off).
+import { describeError } from "./errors.js";
 
 export function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -14,36 +15,6 @@ const BADGES = {
   incomplete: "incomplete",
   error: "failed",
 };
-
-// What to do about an error, from its status and code (the server's OpenAI error object).
-export function hintFor(error) {
-  const code = error.code || "";
-  if (error.status === 0 && code === "network_error") {
-    return "Check that chatbridge serve is still running, then press Retry.";
-  }
-  if (error.inBand && error.status === 0) {
-    return "The connection to the server broke: the text above is incomplete. Check that "
-      + "chatbridge serve is still running, then press Retry.";
-  }
-  if (error.inBand) {
-    return "The answer broke off: the text above is incomplete. Press Retry to ask again.";
-  }
-  if (error.status === 401) return "Enter a valid API key for this server, then press Retry.";
-  if (error.status === 404) return "Pick another model from the list at the top, then press Retry.";
-  if (error.status === 413) return "The conversation is too long for this server: start a new chat.";
-  if (code === "context_length_exceeded") {
-    return "The conversation is too long for this model: start a new chat.";
-  }
-  if (code.startsWith("content")) return "The service refused this request: rephrase it.";
-  if (error.status === 429) {
-    const wait = error.retryAfter ? ` ${error.retryAfter} s` : " a moment";
-    return `Too many requests: wait${wait}, then press Retry.`;
-  }
-  if (error.status >= 500) {
-    return "No target of this route could answer. Try again in a moment, or pick another model.";
-  }
-  return "Check the message above, then press Retry.";
-}
 
 function copyText(text, button) {
   const done = () => {
@@ -66,18 +37,32 @@ function copyText(text, button) {
   }
 }
 
-// A copy button on every code block of rendered HTML (added here, never taken from answers).
-export function addCopyButtons(container) {
+// Every code block of rendered HTML gets a bar above it (never over its text): the
+// language the answer named, if any, and a Copy button (made here, never taken from answers).
+export function addCodeBars(container) {
   for (const pre of container.querySelectorAll("pre")) {
     const code = pre.querySelector("code") || pre;
+    const named = [...code.classList].find((name) => name.startsWith("language-"));
     const wrap = el("div", "code-block");
-    pre.replaceWith(wrap);
+    const bar = el("div", "code-bar");
     const button = el("button", "copy", "Copy");
     button.type = "button";
     button.setAttribute("aria-label", "Copy code");
     button.addEventListener("click", () => copyText(code.textContent, button));
-    wrap.append(button, pre);
+    bar.append(el("span", "code-lang", named ? named.slice("language-".length) : "text"), button);
+    pre.replaceWith(wrap);
+    wrap.append(bar, pre);
   }
+}
+
+// What an answer's line says about its target, by the answer's state: only a finished
+// answer was "answered by" it.
+function targetText(state, label) {
+  if (state === "done") return "answered by " + label;
+  if (state === "stopped") return "partial answer from " + label + ", stopped by you";
+  if (state === "incomplete") return "partial answer from " + label + ", cut off";
+  if (state === "streaming") return "from " + label;
+  return "";
 }
 
 export class MessageView {
@@ -94,10 +79,15 @@ export class MessageView {
     this.error.setAttribute("role", "alert");
     this.error.hidden = true;
     this.errorMessage = el("p", "error-message");
+    this.errorTargets = el("ul", "error-targets");
     this.errorHint = el("p", "error-hint");
+    this.errorDetails = el("details", "error-details");
+    this.errorRaw = el("pre", "error-raw");
+    this.errorDetails.append(el("summary", "", "Details"), this.errorRaw);
     this.retry = el("button", "retry", "Retry");
     this.retry.type = "button";
-    this.error.append(this.errorMessage, this.errorHint, this.retry);
+    this.error.append(this.errorMessage, this.errorTargets, this.errorHint, this.errorDetails,
+      this.retry);
     this.root.append(meta, this.md, this.raw, this.error);
     this.renderedText = "";
     this.update(message);
@@ -114,7 +104,7 @@ export class MessageView {
 
   setHtml(html, forText, text) {
     this.md.innerHTML = html; // the server's escaped rendering (see web/_render.py)
-    addCopyButtons(this.md);
+    addCodeBars(this.md);
     this.renderedText = forText;
     this.setText(text);
   }
@@ -126,18 +116,21 @@ export class MessageView {
       this.badge.hidden = true;
       return;
     }
-    this.target.textContent = message.target ? "answered by " + message.target.label : "";
+    this.target.textContent = message.target ? targetText(this.root.dataset.state,
+      message.target.label) : "";
     this.target.title = message.target ? message.target.detail : "";
     this.badge.textContent = BADGES[message.state] || "";
     this.badge.hidden = !this.badge.textContent;
     this.setText(message.content);
-    const error = message.error;
-    this.error.hidden = !error;
-    if (error) {
-      const said = [error.status && "HTTP " + error.status, error.code].filter(Boolean).join(", ");
-      const status = said ? ` (${said})` : "";
-      this.errorMessage.textContent = "Error" + status + ": " + error.message;
-      this.errorHint.textContent = error.hint;
-    }
+    this.error.hidden = !message.error;
+    if (message.error) this.showError(describeError(message.error));
+  }
+
+  showError({ headline, lines, hint, details }) {
+    this.errorMessage.textContent = headline;
+    this.errorTargets.replaceChildren(...lines.map((line) => el("li", "", line)));
+    this.errorTargets.hidden = lines.length === 0;
+    this.errorHint.textContent = hint;
+    this.errorRaw.textContent = details;
   }
 }
