@@ -38,7 +38,7 @@ from chatbridge._constants import (  # noqa: E402
 SUBMIT = "/mwai-ui/v1/chats/submit"
 START = "/mwai/v1/start_session"
 
-__all__ = ["engine_cpu", "engine_crowd", "engine_requests", "engine_site"]
+__all__ = ["engine_cpu", "engine_crowd", "engine_instructions", "engine_requests", "engine_site"]
 
 
 def engine_site(*options: str) -> str:

@@ -2,7 +2,7 @@
 and the same for AI Engine with 1,000 concurrent conversations (``_aiengine``).
 
 Run: .venv/bin/python bench/bench_providers.py [--messages 300] [--rounds 3] [--soak 2000]
-     [--skip-g4f] [--only ai-power|ai-engine] [--crowd 1000]
+     [--skip-g4f] [--only ai-power|ai-engine] [--crowd 1000] [--instructions 100]
 
 Every site runs in its own process (``python -m chatbridge.site``), so only client work is
 measured. Prints, from one run:
@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import aiohttp  # noqa: E402
 
-from bench._aiengine import engine_cpu, engine_crowd, engine_requests  # noqa: E402
+from bench._aiengine import engine_cpu, engine_crowd, engine_instructions, engine_requests  # noqa: E402
 from bench._common import median, server_process  # noqa: E402
 from chatbridge import Chatgpt4o, close_pool  # noqa: E402
 from chatbridge._aipower._page import parse_page  # noqa: E402
@@ -230,6 +230,13 @@ def main() -> None:
     parser.add_argument("--skip-g4f", action="store_true")
     parser.add_argument("--only", choices=("ai-power", "ai-engine"))
     parser.add_argument("--crowd", type=int, default=1000)
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count AI Engine's instructions per message under valgrind (N messages a way)",
+    )
     args = parser.parse_args()
     if args.only != "ai-engine":
         cpu_ratio(args.messages, args.rounds)
@@ -239,6 +246,8 @@ def main() -> None:
         soak(args.soak)
     if args.only != "ai-power":
         engine_cpu(args.messages, args.rounds)
+        if args.instructions:
+            engine_instructions(args.instructions)
         engine_requests(5)
         engine_crowd(args.crowd)
 
