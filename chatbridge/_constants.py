@@ -43,7 +43,8 @@ DEFAULT_HEADERS: dict[str, str] = {
 }
 
 #: AI Power calls: the plugin's own upstream timeout is 200 s and a non-streamed reply sends
-#: nothing until it is done (rule 12), so the gap and the total allow for that and a margin.
+#: nothing until it is done (docs/protocol-ai-power.md, "Time limits"), so the gap and the
+#: total allow for that and a margin.
 AIPOWER_TIMEOUT = 240.0
 #: ``Chatgpt4o.create_async``'s default deadline: the seed's own signature says 120, and the
 #: seed API is kept. (``ChatGptt`` takes no ``timeout`` of its own, so AIPOWER_TIMEOUT applies.)
@@ -77,7 +78,8 @@ AIENGINE_MAX_MESSAGES = 15
 #: encoded twice, on one line, so a line may be as long as a reply.
 AIENGINE_MAX_LINE_BYTES = DEFAULT_MAX_RESPONSE_BYTES
 
-#: A nonce is refreshed proactively after this age (seconds): protocol rule 31 (10 h).
+#: A nonce is refreshed proactively after this age (seconds), before a site can refuse it
+#: (docs/protocol-ai-power.md, "Nonce lifetime").
 NONCE_REFRESH_AGE = 10 * 3600.0
 #: WordPress nonce half-life with the default nonce_life of one day (seconds).
 WORDPRESS_TICK = 43200.0

@@ -20,6 +20,8 @@
     ├── TransportError                   the request did not complete (connect, proxy, reset)
     │   ├── ConnectError                 no connection was made: nothing was sent
     │   ├── RequestTimeoutError          also the builtin TimeoutError
+    │   │   ├── FirstTokenTimeout        a route's target sent no text in time (the policy's)
+    │   │   └── StallTimeout             a route's target went silent too long mid-answer
     │   └── ResponseTooLargeError        the body passed the size cap
     ├── ResponseStatusError              the site answered with a failure status (`.status`)
     │   ├── RateLimitError               429/402, Cloudflare 1015, token limits (`.retry_after`)
@@ -53,6 +55,7 @@ __all__ = [
     "ContentFilterError",
     "ContextLengthError",
     "EmptyResponseError",
+    "FirstTokenTimeout",
     "InvalidRequestError",
     "MissingAuthError",
     "MissingSiteError",
@@ -69,6 +72,7 @@ __all__ = [
     "ResponseStatusError",
     "ResponseTooLargeError",
     "RouteNotFoundError",
+    "StallTimeout",
     "TransportError",
     "TruncatedStreamError",
     "UnsupportedSiteError",
@@ -230,6 +234,16 @@ class ConnectError(TransportError):
 
 class RequestTimeoutError(TransportError, builtins.TimeoutError):
     """A connect, read-gap or total deadline passed."""
+
+
+class FirstTokenTimeout(RequestTimeoutError):
+    """A route's target sent no text within the failure policy's time-to-first-token limit
+    (while another target could take over)."""
+
+
+class StallTimeout(RequestTimeoutError):
+    """A route's target went silent between two chunks for longer than the failure policy's
+    stall limit (while another target could take over)."""
 
 
 class ResponseTooLargeError(TransportError):

@@ -1,4 +1,5 @@
-"""One message, one attempt: ``POST {restUrl}/mwai-ui/v1/chats/submit`` (protocol 3–5).
+"""One message, one attempt: ``POST {restUrl}/mwai-ui/v1/chats/submit``
+(docs/protocol-ai-engine.md, "Sending a message", "Replies" and "The end frame").
 
 The request carries the JSON body the plugin's browser sends (without its UI-only keys), the
 REST nonce in ``X-WP-Nonce`` and the conversation's site session cookie, and never follows a

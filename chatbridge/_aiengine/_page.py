@@ -1,12 +1,13 @@
 """Reading an AI Engine page: which generation it speaks and what its chat needs. Pure.
 
 The chat is a ``div.mwai-chatbot-container`` whose ``data-system`` and ``data-params`` hold
-JSON, HTML-escaped (protocol section 1). The bot and its REST URL come from the page, never
-from a default; a site-wide bot injected in the footer is one more container in the page.
-The generation is told by ``data-system.restNonce``: a nonce in the page (G2, plugin
-1.6.76–2.4.3), or ``null`` for a guest, who asks ``start_session`` (G3, 2.4.4 and later).
-Later keys of ``data-system`` narrow the G3 version down (``eventLogs`` came in 2.8.5,
-``crossSite`` in 2.9.9, a ``null`` guest ``sessionId`` in 3.5.2).
+JSON, HTML-escaped (docs/protocol-ai-engine.md, "Finding the chat" and "Generations"). The bot
+and its REST URL come from the page, never from a default; a site-wide bot injected in the
+footer is one more container in the page. The generation is told by ``data-system.restNonce``:
+a nonce in the page (G2, plugin 1.6.76–2.4.3), or ``null`` for a guest, who asks
+``start_session`` (G3, 2.4.4 and later). Later keys of ``data-system`` narrow the G3 version
+down (``eventLogs`` came in 2.8.5, ``crossSite`` in 2.9.9, a ``null`` guest ``sessionId`` in
+3.5.2).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Interpreting AI Engine replies: REST refusals, the JSON reply, and the event stream. Pure.
 
-Protocol sections 4 and 5. Every failure becomes a typed error. Two signal classes tell the
-client what it may safely do again: a refused nonce (401 ``rest_forbidden``, 403
-``rest_cookie_invalid_nonce``) and a missing route (404 ``rest_no_route``) both come before the
-plugin runs the model, so one refresh and one retry cost nothing. Anything after that (an
-error frame, a stream that stops) is never a signal: the model may have run.
+docs/protocol-ai-engine.md, "Replies", "Usage" and "Failures a client meets". Every failure
+becomes a typed error. Two signal classes tell the client what it may safely do again: a
+refused nonce (401 ``rest_forbidden``, 403 ``rest_cookie_invalid_nonce``) and a missing route
+(404 ``rest_no_route``) both come before the plugin runs the model, so one refresh and one
+retry cost nothing. Anything after that (an error frame, a stream that stops) is never a
+signal: the model may have run.
 
 The stream: ``live`` frames whose ``subtype`` is absent or ``content`` are the answer; every
 other subtype (thinking, status, tool calls, debug…) is the plugin talking about its work and

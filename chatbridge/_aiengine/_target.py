@@ -8,13 +8,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from .._http import _site
+from .. import _wordpress
 
 __all__ = ["SiteTarget"]
 
 
 @dataclass(frozen=True, slots=True)
-class SiteTarget(_site.SiteTarget):
+class SiteTarget(_wordpress.SiteTarget):
     @property
     def key(self) -> str:
         """A short, stable name for the site (its URL, chat page and bot)."""

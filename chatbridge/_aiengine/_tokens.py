@@ -1,4 +1,5 @@
-"""A site's chat settings and REST nonce: discovery, caching, refreshing (protocol 1–2).
+"""A site's chat settings and REST nonce: discovery, caching, refreshing
+(docs/protocol-ai-engine.md, "Finding the chat", "Getting a nonce" and "Nonce rotation").
 
 G3 (2.4.4+): the page holds no nonce for a guest; ``POST {restUrl}/mwai/v1/start_session``
 hands one out (its cookies are not kept: the nonce is WordPress's ``wp_rest`` nonce for user
@@ -21,9 +22,9 @@ from .._constants import STATE_REFRESH_LOCK_TTL
 from .._exceptions import NotAIEngineSiteError, ResponseError
 from .._http._call import Call
 from .._http._session import StreamSession
-from .._http._site import SiteCache
 from .._json import json_object
 from .._state import StateStore
+from .._wordpress import SiteCache
 from ._call import EngineCall, SiteStats
 from ._page import ChatConfig, parse_page
 from ._replies import rest_error

@@ -1,6 +1,7 @@
 """What an AI Engine chat request carries: the transcript and the new message. Pure.
 
-Every turn sends the whole transcript in ``messages`` (protocol 3) and never
+Every turn sends the whole transcript in ``messages`` (docs/protocol-ai-engine.md,
+"Conversation history" and "The bot's limits") and never
 ``previousResponseId``: the browser of the current generation chains the model provider's
 stored response instead, which needs state at the model provider, on the site and in the
 client; the transcript needs none, so it survives a fail-over to another site, a fleet of

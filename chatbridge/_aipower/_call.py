@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .._constants import AIPOWER_READ_GAP, AIPOWER_TIMEOUT
-from .._http._call import Call, check_timeout
+from .._http._call import Call
 
-__all__ = ["ClientStats", "_Call", "check_timeout"]
+__all__ = ["CallOptions", "ClientStats"]
 
 
 @dataclass
@@ -24,9 +24,10 @@ class ClientStats:
 
 
 @dataclass
-class _Call(Call):
-    """A call to an AI Power site: the plugin's own upstream timeout is 200 s and a
-    non-streamed reply sends nothing until it is done, hence the long defaults."""
+class CallOptions(Call):
+    """Per-call options a provider passes through (:class:`Call`), with AI Power's defaults:
+    the plugin's own upstream timeout is 200 s and a non-streamed reply sends nothing until
+    it is done, hence the long ones."""
 
     namespace: ClassVar[str] = "aipower"
 

@@ -1,4 +1,5 @@
-"""One message, one attempt: the legacy exchange (rules 7–29) and AIPKit's (rules 41–45).
+"""One message, one attempt: the legacy exchange and AIPKit's (docs/protocol-ai-power.md,
+"Asking (legacy)", "Legacy replies" and "AIPKit"; below, ``protocol:`` names its sections).
 
 Chat requests never follow redirects: the AJAX URL comes from discovery (the site's final
 origin), so a redirect here is a login wall or a misconfiguration, and following it would
@@ -23,7 +24,7 @@ from .._exceptions import BlockedError, ResponseError, ResponseStatusError
 from .._http._decoders import SSEDecoder
 from .._http._session import StreamResponse, StreamSession
 from .._http._status import classify_status
-from ._call import ClientStats, _Call
+from ._call import CallOptions, ClientStats
 from ._conversation import Conversation
 from ._history import Split, encode_history
 from ._page import PageTokens
@@ -47,8 +48,9 @@ _HISTORY_LIMITS = {"1.7": LEGACY17_HISTORY_LIMIT, "assistant": ASSISTANT_HISTORY
 
 
 async def check_status(response: StreamResponse) -> None:
-    """Rule 13, status first: 3xx = login wall or a stray redirect; 403 with the short
-    expired-link text = nonce; 400 ``0`` = action gone; other failures typed."""
+    """The status decides first (protocol: "Status and content type first"): 3xx = login
+    wall or a stray redirect; 403 with the short expired-link text = nonce; 400 ``0`` =
+    action gone; other failures typed."""
     if 300 <= response.status < 400:
         refuse_login_wall(response)
         location = response.headers.get("Location", "?")
@@ -74,7 +76,7 @@ async def check_status(response: StreamResponse) -> None:
 
 
 def _escape_message(message: str, cookie_history: bool) -> str:
-    """Rule 10: escape ``<``/``>`` as the browser does, so tag-like text survives
+    """Escape ``<``/``>`` as the browser does (protocol: "Message text"), so tag-like text survives
     ``sanitize_text_field``. On 1.7, which stores the magic-quoted message in its history
     cookie, also escape quotes (as the browser does) and swap backslashes for a look-alike:
     a slashed quote or backslash breaks the serialised cookie and loses the whole history."""
@@ -108,7 +110,7 @@ async def _relay(
 
 async def legacy_exchange(
     session: StreamSession,
-    call: _Call,
+    call: CallOptions,
     tokens: PageTokens,
     split: Split,
     conv: Conversation,
@@ -182,7 +184,7 @@ def _cookies_fit(response: StreamResponse, conv: Conversation) -> bool:
 
 async def aipkit_exchange(
     session: StreamSession,
-    call: _Call,
+    call: CallOptions,
     tokens: PageTokens,
     split: Split,
     conv: Conversation,
@@ -222,7 +224,8 @@ async def _aipkit_cache(
     options: dict[str, Any],
     stats: ClientStats,
 ) -> str:
-    """Rule 42: cache the message; the reply carries the one-shot key for the stream."""
+    """Cache the message; the reply carries the one-shot key for the stream (protocol:
+    "Caching the message")."""
     form = {
         "action": "aipkit_cache_sse_message",
         "_ajax_nonce": tokens.nonce,

@@ -1,5 +1,6 @@
 """Splitting a conversation into "history + current message", and encoding the history the
-way the legacy server can read it (rule 33, section 6.3). Pure.
+way the legacy server can read it (docs/protocol-ai-power.md, "History the client sends" and
+"Encoding history safely"). Pure.
 
 The 1.8+ server deletes every backslash from ``wpaicg_chat_history`` before decoding it, so
 the encoded JSON must contain none: no escaped quotes, no ``\\n``, no ``\\u`` escapes.

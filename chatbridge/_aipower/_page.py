@@ -1,6 +1,6 @@
 """Reading an AI Power page: which protocol it speaks and the tokens it carries. Pure.
 
-Rules 2–6 and 37–40 of the protocol document: anchor on the chat container (never "the first
+docs/protocol-ai-power.md, "Finding the chat": anchor on the chat container (never "the first
 data-nonce in the page": other plugins use that attribute too), fall back to the
 ``wpaicgParams`` inline script, and recognise AIPKit's ``data-config``.
 """
@@ -42,8 +42,9 @@ class PageTokens:
     chat_type: Literal["shortcode", "widget"] = "shortcode"
     data_url: str = ""
     #: The plugin versions the container's attribute set fits, as narrowly as it shows them
-    #: (rules 37 and 39): "1.7", "1.8–1.8.94", "1.8.95–1.9.3", "1.9.4–2.2", "1.9.16–2.2"
-    #: ("1.8+" for a container too bare to tell); "" when only wpaicgParams was found.
+    #: (protocol-ai-power.md, "Telling versions apart"): "1.7", "1.8–1.8.94",
+    #: "1.8.95–1.9.3", "1.9.4–2.2", "1.9.16–2.2" ("1.8+" for a container too bare to tell);
+    #: "" when only wpaicgParams was found.
     legacy_version: str = ""
     stream_hint: bool | None = None
     assistant: bool = False
@@ -66,7 +67,8 @@ def _digits(value: str) -> str:
 
 
 def _legacy_version(container: dict[str, str]) -> str:
-    """Rules 37 and 39: which versions print this attribute set."""
+    """Which versions print this attribute set (protocol-ai-power.md, "Telling versions
+    apart")."""
     if "data-openai_stream_nav" not in container:
         one_seven = "data-ai-name" in container or "data-use-avatar" in container
         return "1.7" if one_seven else "1.8+"  # a container too bare to tell

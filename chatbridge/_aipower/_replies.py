@@ -1,6 +1,7 @@
 """Interpreting AI Power replies: legacy JSON, legacy SSE and AIPKit SSE. Pure.
 
-Rules 13–29 and 42–45 of the protocol document. Every failure becomes a typed error; the
+docs/protocol-ai-power.md, "Legacy replies" and "The AIPKit stream" (below, ``protocol:``
+names its sections). Every failure becomes a typed error; the
 three signal classes below tell the client what it may safely do again (refresh the nonce,
 re-discover the site, redo the cache step): each is a refusal the site gives *before* it runs
 the model. A reply that is cut off, empty or not JSON is never a signal: the site may already
@@ -88,7 +89,8 @@ _CONTENT_END = re.compile(r'"\s*\}')
 
 
 def _content_tail(payload: str) -> str:
-    """The word of a word-split error line whose quotes were not escaped (rule 27)."""
+    """The word of a word-split error line whose quotes were not escaped (protocol:
+    "Errors inside a legacy stream")."""
     head = _CONTENT_HEAD.search(payload)
     if head is None:
         return payload
@@ -105,7 +107,7 @@ def is_nonce_failure_text(body: str) -> bool:
 
 
 def plugin_error(message: str, **context: Any) -> ChatbridgeError:
-    """The typed error for a plugin ``msg`` (HTML-unescaped first, rule 19)."""
+    """The typed error for a plugin ``msg`` (HTML-unescaped first: the plugin escapes it)."""
     text = html.unescape(message).strip() or "The site reported an error without a message"
     lowered = text.lower()
     if lowered == "nonce verification failed" or lowered.startswith("invalid nonce"):
@@ -133,7 +135,8 @@ def sse_body_start(body: str) -> int | None:
 
 
 def interpret_legacy_json(body: str, **context: Any) -> tuple[str, str | None]:
-    """``(answer, thread_id)`` from a legacy JSON reply, or the typed error (rules 14–19)."""
+    """``(answer, thread_id)`` from a legacy JSON reply, or the typed error (protocol: "JSON
+    replies")."""
     try:
         data = json_object(body)
     except ValueError as exc:
@@ -147,7 +150,7 @@ def interpret_legacy_json(body: str, **context: Any) -> tuple[str, str | None]:
     status = data.get("status")
     if status == "error":
         raise plugin_error(str(data.get("msg") or ""), body=body, **context)
-    if status != "success":  # rule 17: no status, no token flag: an unknown error
+    if status != "success":  # no status and no quota flag: an error of unknown kind
         if isinstance(data.get("msg"), str):
             raise PluginError(html.unescape(data["msg"]), body=body, **context)
         raise ResponseError(
@@ -170,7 +173,8 @@ def _first_choice(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class LegacyStream:
-    """The legacy SSE state machine (rules 20–29). Feed events; read ``done`` and ``text``.
+    """The legacy SSE state machine (protocol: "Legacy streams", "Errors inside a legacy
+    stream", "Assistants streams"). Feed events; read ``done`` and ``text``.
 
     ``feed`` returns answer text to pass on (``""`` for none) and raises the typed error of a
     terminal error event. After the last event call ``finish()``.
@@ -214,12 +218,12 @@ class LegacyStream:
         try:
             data = loads(payload)
         except ValueError:
-            if name == "message":  # word-split error text with unescaped quotes (rule 27)
+            if name == "message":  # word-split error text with unescaped quotes
                 self.error_words.append(_content_tail(payload))
             return ""
         if not isinstance(data, dict):
             return ""
-        if not _CONTROL_KEYS.isdisjoint(data):  # rare: flags and errors (rules 22, 23)
+        if not _CONTROL_KEYS.isdisjoint(data):  # rare: flags and upstream error objects
             self._raise_for_control(data)
         if name == "thread.message.delta":
             return self._append(_assistant_delta(data))
@@ -233,7 +237,7 @@ class LegacyStream:
                 raise self._fail(plugin_error(self._error_text(), **self.context))
             return ""
         if choice.get("finish_reason") and "id" not in data and "object" not in data:
-            if self.error_words:  # the word-splitter's terminator (rule 25)
+            if self.error_words:  # the word-splitter's terminator: a bare finish, no [DONE]
                 raise self._fail(plugin_error(self._error_text(), **self.context))
             self.done = True
             return ""
@@ -297,7 +301,8 @@ _AIPKIT_CACHE_ERRORS = ("cached message has expired", "message not found in cach
 
 
 class AIPKitStream:
-    """AIPKit's stream (rules 44–45): unnamed ``{"delta"}`` events, named control events."""
+    """AIPKit's stream (protocol: "The AIPKit stream"): unnamed ``{"delta"}`` events, named
+    control events."""
 
     def __init__(self, **context: Any) -> None:
         self.context = context

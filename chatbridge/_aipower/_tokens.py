@@ -1,5 +1,6 @@
-"""Page tokens of one site: discovery, caching with the fetch time, and refreshing (rules
-1–6, 30–32, 37–40). Every fetch is single-flight per event loop and, given a shared state
+"""Page tokens of one site: discovery, caching with the fetch time, and refreshing
+(docs/protocol-ai-power.md, "Finding the chat", "Nonce lifetime", "Refreshing a nonce" and
+"The page cache"). Every fetch is single-flight per event loop and, given a shared state
 store (Redis), fleet-wide (``chatbridge._state._singleflight``): concurrent callers that need
 tokens, or a refresh of the same rejected nonce, share one request, and the tokens and their
 fetch time are shared by every process.
@@ -19,9 +20,9 @@ from .._http._pages import (
     refuse_login_wall,
 )
 from .._http._session import StreamSession
-from .._http._site import SiteCache
 from .._state import StateStore
-from ._call import ClientStats, _Call
+from .._wordpress import SiteCache
+from ._call import CallOptions, ClientStats
 from ._page import PageTokens, parse_page
 from ._replies import json_object
 from ._shared import decode_tokens, encode_tokens, site_key
@@ -68,16 +69,16 @@ class TokenCache(SiteCache[PageTokens]):
         if self.tokens is None:
             await self.shared.publish(tokens)
 
-    async def get(self, call: _Call) -> PageTokens:
+    async def get(self, call: CallOptions) -> PageTokens:
         """Cached tokens while fresh; otherwise one shared (re)fetch."""
         return await self.shared.get(call.wait, lambda stale: self._fetch_site(call, stale))
 
-    async def refresh(self, call: _Call, stale: PageTokens) -> PageTokens:
+    async def refresh(self, call: CallOptions, stale: PageTokens) -> PageTokens:
         """New tokens after ``stale`` was rejected; a refresh some other caller already did
         (or is doing) for the same nonce is reused."""
         return await self.shared.refresh(call.wait, lambda old: self._fetch_site(call, old), stale)
 
-    async def _fetch_site(self, call: _Call, stale: PageTokens | None) -> PageTokens:
+    async def _fetch_site(self, call: CallOptions, stale: PageTokens | None) -> PageTokens:
         refreshing = self.tokens is not None
         if refreshing:
             self.stats.nonce_refreshes += 1
@@ -91,7 +92,9 @@ class TokenCache(SiteCache[PageTokens]):
             tokens = await self._past_page_cache(session, call, tokens)
         return tokens
 
-    async def _discover(self, session: StreamSession, call: _Call, *, bust: bool) -> PageTokens:
+    async def _discover(
+        self, session: StreamSession, call: CallOptions, *, bust: bool
+    ) -> PageTokens:
         tokens = await self.read_pages(
             session,
             call,
@@ -110,10 +113,11 @@ class TokenCache(SiteCache[PageTokens]):
         return tokens
 
     async def _past_page_cache(
-        self, session: StreamSession, call: _Call, tokens: PageTokens
+        self, session: StreamSession, call: CallOptions, tokens: PageTokens
     ) -> PageTokens:
         """The re-fetched page held the same, rejected nonce: a page cache. Ask URLs that
-        caches do not hold (rule 30): the post by id, and a page that does not exist."""
+        caches do not hold (docs/protocol-ai-power.md, "The page cache"): the post by id, and
+        a page that does not exist."""
         candidates = [f"/?p={tokens.post_id}"] if tokens.post_id else []
         candidates.append(f"/chatbridge-{secrets.token_hex(4)}/")
         options = call.request_options(self.jar)
@@ -129,7 +133,7 @@ class TokenCache(SiteCache[PageTokens]):
         return tokens
 
     async def _aipkit_nonce(
-        self, session: StreamSession, call: _Call, stale: PageTokens
+        self, session: StreamSession, call: CallOptions, stale: PageTokens
     ) -> PageTokens | None:
         """AIPKit 2.3.41+ hands out a fresh nonce on request; older versions answer 400."""
         form = {"action": "aipkit_get_frontend_chat_nonce", "bot_id": stale.bot_id}

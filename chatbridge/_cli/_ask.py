@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._aipower._conversation import Conversation
+from .._aipower import Conversation
 from .._providers._base import AsyncGeneratorProvider, AsyncProvider
 from .._providers._sync import aclose
 from .._types import Messages
-from ._options import Target
+from ._options import Destination
 
 __all__ = ["Reply", "ask"]
 
@@ -35,7 +35,7 @@ class Reply:
 
 
 async def ask(
-    target: Target,
+    target: Destination,
     messages: Messages,
     *,
     stream: bool,
@@ -45,7 +45,9 @@ async def ask(
     timeout: float | None = None,
 ) -> Reply:
     """The answer to the last user message in ``messages``; ``on_chunk`` sees each piece as it
-    arrives (one piece, the whole answer, when the provider or ``stream=False`` says so)."""
+    arrives (one piece, the whole answer, when the provider or ``stream=False`` says so).
+    A route and a provider get their deadline by one rule (:meth:`Destination.deadline`)."""
+    timeout = target.deadline(timeout)
     if target.route is not None:
         return await _ask_route(target, messages, stream, on_chunk, timeout)
     kwargs: dict[str, Any] = dict(target.options)
@@ -85,13 +87,15 @@ async def ask(
 
 
 async def _ask_route(
-    target: Target,
+    target: Destination,
     messages: Messages,
     stream: bool,
     on_chunk: Callable[[str], None],
     timeout: float | None,
 ) -> Reply:
     """Through the client: the route's targets in order, under its failure policy."""
+    if target.client is None or target.route is None:
+        raise TypeError(f"{target.name} is not a route")
     completions = target.client.chat.completions
     started = time.perf_counter()
     if not stream:
@@ -108,12 +112,12 @@ async def _ask_route(
         async for chunk in chunks:
             if chunk.chatbridge is not None:
                 who = _who(chunk.chatbridge, chunk.model)
-            text = chunk.choices[0].delta.content if chunk.choices else None
-            if text:
+            piece = chunk.choices[0].delta.content if chunk.choices else None
+            if piece:
                 if first is None:
                     first = time.perf_counter() - started
-                parts.append(text)
-                on_chunk(text)
+                parts.append(piece)
+                on_chunk(piece)
     finally:
         await chunks.aclose()
     return Reply("".join(parts), len(parts), first, time.perf_counter() - started, who)

@@ -8,10 +8,10 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from .._aipower._conversation import Conversation
+from .._aipower import Conversation
 from ._errors import ALWAYS, UsageError
 from ._options import (
-    Target,
+    Destination,
     add_connection_options,
     add_page_options,
     check_proxy,
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--config asks a route; --provider and --url name one site: use one")
         target = route_target(args.config, args.model)
     else:
-        target = Target.resolve(args.provider, args.url, args.model)
+        target = Destination.resolve(args.provider, args.url, args.model)
         target = replace(target, chat_page=args.chat_page, bot_id=args.bot_id)
     check_proxy(args.proxy)
     opening = [{"role": "system", "content": args.system}] if args.system else []

@@ -14,7 +14,7 @@ from .._providers.anysite import AnySite
 from ._errors import ALWAYS, UsageError
 from ._options import (
     CHECK_TIMEOUT,
-    Target,
+    Destination,
     add_connection_options,
     add_page_options,
     check_proxy,
@@ -91,18 +91,18 @@ _HOW_TO_CHECK_A_SITE = (
 )
 
 
-def default_targets() -> list[Target]:
+def default_targets() -> list[Destination]:
     """What ``check`` probes when given no NAME and no ``--url``: everything that can work,
     that is every provider marked working that has a site of its own. (Configured routes
     belong here too once they exist.)"""
     return [
-        Target(provider, None, _default_model(provider))
+        Destination(provider, None, _default_model(provider))
         for provider in list_providers(working_only=True)
         if provider.url and plugin_name(provider) is not None  # what a probe can check
     ]
 
 
-def _targets(args: argparse.Namespace) -> list[Target]:
+def _targets(args: argparse.Namespace) -> list[Destination]:
     """Everything is validated before the first probe, so a typo costs no timeout."""
     urls = [check_site_url(url) for url in args.url]
     providers = [_checkable(get_provider(name)) for name in args.names]
@@ -114,8 +114,8 @@ def _targets(args: argparse.Namespace) -> list[Target]:
                 f"providers' sites are gone), so {_HOW_TO_CHECK_A_SITE}"
             )
         return targets
-    targets = [Target(p, None, _default_model(p)) for p in providers]
-    targets += [Target(AnySite, url, _default_model(AnySite)) for url in urls]
+    targets = [Destination(p, None, _default_model(p)) for p in providers]
+    targets += [Destination(AnySite, url, _default_model(AnySite)) for url in urls]
     return [replace(t, chat_page=args.chat_page, bot_id=args.bot_id) for t in targets]
 
 
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all(probe.answered for probe in probes) else 1
 
 
-async def _check_all(targets: list[Target], args: argparse.Namespace) -> list[Probe]:
+async def _check_all(targets: list[Destination], args: argparse.Namespace) -> list[Probe]:
     probes = []
     decorate = not args.json and stderr_is_terminal()
     with Spinner("Checking…", enabled=decorate) as spinner:

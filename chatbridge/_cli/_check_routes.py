@@ -8,10 +8,12 @@ from typing import Any
 
 from .._client._client import AsyncClient
 from .._client._config import Target as RouteTarget
+from .._client._config import load_config
+from .._client._health import HealthBook
 from .._exceptions import RateLimitError
 from .._providers._sites import SiteProvider
 from ._errors import exit_code
-from ._options import Target
+from ._options import Destination
 from ._probe import Probe, probe_chat, probe_site
 
 __all__ = ["RouteProbe", "check_routes"]
@@ -23,14 +25,14 @@ class RouteProbe(Probe):
     breaker: dict[str, Any] = field(default_factory=dict)
 
 
-def _cli_target(target: RouteTarget) -> Target:
+def _cli_target(target: RouteTarget) -> Destination:
     options = dict(target.options)
     site_url = options.pop("site_url", None)
     chat_page = options.pop("chat_page", None)
     bot_id = options.pop("bot_id", None)
     options.pop("proxy", None)  # passed apart: --proxy, else the target's own
     model = target.model or str(getattr(target.provider, "default_model", None) or "")
-    return Target(
+    return Destination(
         target.provider,
         site_url,
         model,
@@ -43,8 +45,9 @@ def _cli_target(target: RouteTarget) -> Target:
 async def check_routes(
     config: str, proxy: str | None, timeout: float, progress: Any
 ) -> list[RouteProbe]:
-    client = AsyncClient(config=config)
-    book = client._engine.health_book  # the probes' outcomes step the same breakers
+    routes = load_config(config)
+    book = HealthBook(routes.policy)  # the probes' outcomes step the client's breakers
+    client = AsyncClient(config=routes, health=book)
     results: list[RouteProbe] = []
     for name, route in client.routes.items():
         for target in route.targets:

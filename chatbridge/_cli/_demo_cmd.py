@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from .._aipower._client import ClientStats
+from .._aipower import ClientStats
 from .._exceptions import ChatbridgeError
 from .._providers._aipower_base import AIPowerSite
 from .._providers.chatgpt4o import Chatgpt4o

@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .._checks import check_timeout
 from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import RouteNotFoundError
 from .._providers._aipower_base import AIPowerSite
@@ -19,10 +20,13 @@ from .._providers.aipower import AIPower
 from .._providers.anysite import AnySite
 from ._errors import UsageError
 
+if TYPE_CHECKING:
+    from .._client._client import AsyncClient
+
 __all__ = [
     "CHECK_TIMEOUT",
     "NO_SITE_HINT",
-    "Target",
+    "Destination",
     "add_connection_options",
     "add_page_options",
     "check_proxy",
@@ -179,8 +183,11 @@ def check_proxy(proxy: str | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
-    """A provider and the site to reach it at (``site_url=None``: the provider's own)."""
+class Destination:
+    """Where a command's questions go: a provider and the site to reach it at
+    (``site_url=None``: the provider's own), or a route of a routes file (``route``), asked
+    through ``client``, which fails over. (Not the client's ``Target``: one target of a
+    route.)"""
 
     provider: type[BaseProvider]
     site_url: str | None
@@ -192,7 +199,7 @@ class Target:
     options: tuple[tuple[str, Any], ...] = ()
     #: A route of a routes file (``--config``): asked through the client, which fails over.
     route: str | None = None
-    client: Any = None
+    client: AsyncClient | None = None
     config: str | None = None
 
     @property
@@ -201,6 +208,17 @@ class Target:
             return self.config
         base_url = dict(self.options).get("base_url")
         return self.site_url or base_url or self.provider.url
+
+    def deadline(self, timeout: float | None) -> float | None:
+        """The deadline of one question (seconds), the same rule for both kinds: ``timeout``
+        (``--timeout``) when given; else a route's, from its failure policy; else the
+        provider's own default (``None``: it has none)."""
+        timeout = check_timeout(timeout)
+        if timeout is not None:
+            return timeout
+        if self.client is not None:
+            return self.client.policy.timeout
+        return default_timeout(self.provider)
 
     @property
     def name(self) -> str:
@@ -213,7 +231,7 @@ class Target:
         return self.provider.get_name()
 
     @classmethod
-    def resolve(cls, provider: str | None, url: str | None, model: str | None) -> Target:
+    def resolve(cls, provider: str | None, url: str | None, model: str | None) -> Destination:
         """Validate everything a chat needs before any request: URL, provider, model."""
         site_url = check_site_url(url) if url is not None else None
         if provider is None and site_url is None:
@@ -238,7 +256,7 @@ def _model(provider: type[BaseProvider], model: str | None) -> str:
     return resolved
 
 
-def route_target(config: str, model: str | None) -> Target:
+def route_target(config: str, model: str | None) -> Destination:
     """The ``--config`` route that ``--model`` names (default: ``default``, or the only one)."""
     from .._client._client import AsyncClient  # the client only for commands that use routes
 
@@ -253,4 +271,4 @@ def route_target(config: str, model: str | None) -> Target:
             )
     if model not in names:
         raise RouteNotFoundError(f"{config} has no route {model!r} (routes: {', '.join(names)})")
-    return Target(AIPower, None, model, route=model, client=client, config=config)
+    return Destination(AIPower, None, model, route=model, client=client, config=config)

@@ -18,12 +18,11 @@ from .._exceptions import (
     TransportError,
     TruncatedStreamError,
 )
-from .._http._call import Call
-from .._providers._family import find_provider, nonce_refreshes, site_info
+from .._providers._family import nonce_refreshes, site_info, site_provider
 from .._providers.anysite import AnySite
 from ._ask import Reply, ask
 from ._errors import exit_code
-from ._options import Target
+from ._options import Destination
 
 __all__ = ["Probe", "ask_once", "probe_chat", "probe_site"]
 
@@ -49,7 +48,7 @@ class Probe:
     exit_code: int = 0
 
 
-async def ask_once(target: Target, proxy: str | None, timeout: float) -> Reply:
+async def ask_once(target: Destination, proxy: str | None, timeout: float) -> Reply:
     """The probe's one short message, streamed where the target can."""
     return await ask(
         target,
@@ -61,7 +60,7 @@ async def ask_once(target: Target, proxy: str | None, timeout: float) -> Reply:
     )
 
 
-async def probe_chat(target: Target, proxy: str | None, timeout: float) -> Probe:
+async def probe_chat(target: Destination, proxy: str | None, timeout: float) -> Probe:
     """Any provider (no page to discover): one short message, answered or not."""
     probe = Probe(target.name, target.url)
     started = time.perf_counter()
@@ -80,7 +79,7 @@ async def probe_chat(target: Target, proxy: str | None, timeout: float) -> Probe
     return probe
 
 
-async def probe_site(target: Target, proxy: str | None, timeout: float) -> Probe:
+async def probe_site(target: Destination, proxy: str | None, timeout: float) -> Probe:
     """Probe ``target``: every chatbridge error ends up in the result, never raised."""
     probe = Probe(target.name, target.url)
     try:
@@ -97,15 +96,16 @@ async def probe_site(target: Target, proxy: str | None, timeout: float) -> Probe
 
 
 def _nonce_verdict(error: ChatbridgeError, generation: str) -> bool | None:
-    """What a failed chat request tells about the nonce. The plugin checks it before anything
-    else (protocol 4.5), so a reply of the plugin's own (its error message, a token limit or
-    ban notice, a stream that started) means the nonce passed; a transport failure, or an HTTP
-    error status from whatever stands in front of the plugin, tells nothing."""
+    """What a failed chat request tells about the nonce. Both plugins check it before
+    anything else (docs/protocol-ai-power.md, "Processing order"; docs/protocol-ai-engine.md,
+    "Failures a client meets"), so a reply of the plugin's own (its error message, a limit
+    or ban notice, a stream that started) means the nonce passed; a transport failure, or an
+    HTTP error status from whatever stands in front of the plugin, tells nothing."""
     if isinstance(error, NonceError):
         return False
     if isinstance(error, PluginError) and error.status in (None, 200):
         if generation == "legacy 1.7" and "Missing API Setting" in error.message:
-            return None  # 1.7 checks its API key before the nonce (4.3)
+            return None  # 1.7 checks its API key first (protocol: "Nonce checks by version")
         return True
     if isinstance(error, RateLimitError | BlockedError) and error.status in (None, 200):
         return True  # the plugin's limit or ban message, not an HTTP 429/403
@@ -117,13 +117,13 @@ def _nonce_verdict(error: ChatbridgeError, generation: str) -> bool | None:
 
 
 async def _discover_and_ask(
-    probe: Probe, target: Target, proxy: str | None, timeout: float
+    probe: Probe, target: Destination, proxy: str | None, timeout: float
 ) -> None:
     url, page, bot = target.site_url or target.provider.url or "", target.chat_page, target.bot_id
     if target.provider is AnySite:  # --url: the page tells which plugin it runs
-        call = Call(proxy=proxy, timeout=timeout, provider=AnySite.get_name())
-        target = replace(target, provider=await find_provider(url, page, bot, call))
-        probe.provider = target.provider.get_name()
+        found = await site_provider(url, page, bot, proxy=proxy, timeout=timeout)
+        target = replace(target, provider=found)
+        probe.provider = found.get_name()
     info = await site_info(target.provider, url, page, bot, proxy=proxy, timeout=timeout)
     probe.reachable = True
     probe.plugin, probe.generation, probe.streaming = info.plugin, info.generation, info.streaming
@@ -139,6 +139,7 @@ async def _discover_and_ask(
     probe.answered = True
     probe.nonce_accepted = True
     # The page's stream hint is only a hint (a widget page says 0 and streams); the reply
-    # itself tells (rule 13): a streamed answer arrives in several pieces, a JSON reply in
-    # one (AIPKit always streams). Without an answer, the hint stands.
+    # itself tells (its Content-Type, or the pieces it came in): a streamed answer arrives in
+    # several pieces, a JSON reply in one (AIPKit always streams). Without an answer, the
+    # hint stands.
     probe.streaming = reply.streamed or info.generation == "aipkit 2.3+"

@@ -14,10 +14,10 @@ import asyncio
 import contextlib
 import sys
 
-from .._aipower._conversation import Conversation
+from .._aipower import Conversation
 from .._exceptions import ChatbridgeError
 from ._errors import INTERRUPTED, error_json, exit_code
-from ._options import Target
+from ._options import Destination
 from ._output import print_json_line
 from ._spinner import stderr_is_terminal
 from ._turn import answer, reply_json
@@ -36,7 +36,7 @@ def _note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def converse(args: argparse.Namespace, target: Target, opening: list[dict[str, str]]) -> int:
+def converse(args: argparse.Namespace, target: Destination, opening: list[dict[str, str]]) -> int:
     _enable_line_editing()
     if not args.json and stderr_is_terminal():
         model = f", model {target.model}" if target.model else ""

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .._aipower._conversation import Conversation
+from .._aipower import Conversation
 from ._ask import Reply, ask
-from ._options import Target
+from ._options import Destination
 from ._output import write
 from ._spinner import Spinner, stderr_is_terminal
 
@@ -17,7 +17,7 @@ __all__ = ["answer", "reply_json"]
 
 async def answer(
     args: argparse.Namespace,
-    target: Target,
+    target: Destination,
     messages: list[dict[str, str]],
     conversation: Conversation,
 ) -> Reply:
@@ -48,7 +48,7 @@ async def answer(
                 write("\n")
 
 
-def reply_json(target: Target, reply: Reply) -> dict[str, Any]:
+def reply_json(target: Destination, reply: Reply) -> dict[str, Any]:
     provider, site, model = reply.answered_by or (target.name, target.url, target.model)
     route = {"route": target.route} if target.route is not None else {}
     return {

@@ -1,18 +1,28 @@
 """A target's circuit breaker and rate-limit cool-down as a small state machine with no
-I/O (``TargetHealth``), what a gate says (``Gate``), and a call's admission (``Ticket``).
-The book that holds them (``_health``) and the fleet's shared version (``_fleet``) both build
-on this module; it imports neither."""
+I/O (``TargetHealth``), what a gate says (``Gate``), a call's admission (``Ticket``), and
+the interface a health book asks its breakers through (``Breakers``), with this process's own
+behind it (``LocalBreakers``). The book that holds them (``_health``) and the fleet's shared
+breakers (``_fleet``) both build on this module; it imports neither."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from ._policy import Policy
 
-__all__ = ["MAX_COOLDOWN", "BreakerState", "Clock", "Gate", "TargetHealth", "Ticket"]
+__all__ = [
+    "MAX_COOLDOWN",
+    "BreakerState",
+    "Breakers",
+    "Clock",
+    "Gate",
+    "LocalBreakers",
+    "TargetHealth",
+    "Ticket",
+]
 
 Clock = Callable[[], float]
 #: The longest cool-down a Retry-After may impose (an absurd or infinite value is capped).
@@ -147,7 +157,7 @@ class TargetHealth:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Ticket:
     """One call's admission to a target: what the gate said, and what to report with."""
 
@@ -160,3 +170,65 @@ class Ticket:
     dirty: bool = True
     #: The process's failure count for the target when admitted (fleet books).
     epoch: int = 0
+
+
+class Breakers(Protocol):
+    """What a health book asks its breakers, whichever kind: this process's own
+    (:class:`LocalBreakers`) or the fleet's in a shared store (``FleetHealth``)."""
+
+    #: Is the breaker state shared with other processes?
+    shared: bool
+
+    async def admit(self, key: str, lease: float | None) -> Ticket:
+        """The gate of ``key`` for one call (``lease``: how long a probe it takes may last)."""
+
+    async def available(self, key: str) -> bool:
+        """Could a call be let through now? A look: it takes no probe."""
+
+    async def passing(self, ticket: Ticket) -> bool:
+        """Is the target open to a plain call now? A look: it takes no probe."""
+
+    async def success(self, ticket: Ticket) -> None: ...
+
+    async def failure(self, ticket: Ticket, retry_after: float | None, rate_limited: bool) -> None:
+        """A failed attempt (a rate limit only cools the target down)."""
+
+    async def release(self, ticket: Ticket) -> None:
+        """A probe ended with neither verdict: let another try."""
+
+    async def refresh(self, key: str) -> None:
+        """Bring this process's mirror of ``key`` up to date (for reports)."""
+
+
+class LocalBreakers:
+    """This process's own breakers: every answer at once, with no I/O. ``health_of`` is the
+    book's table of :class:`TargetHealth` by target key."""
+
+    shared = False
+
+    def __init__(self, health_of: Callable[[str], TargetHealth]) -> None:
+        self.health_of = health_of
+
+    async def admit(self, key: str, lease: float | None) -> Ticket:
+        health = self.health_of(key)
+        gate = health.gate()
+        return Ticket(key, health, gate, health.available_at())
+
+    async def available(self, key: str) -> bool:
+        return self.health_of(key).available()
+
+    async def passing(self, ticket: Ticket) -> bool:
+        return ticket.health.available()
+
+    async def success(self, ticket: Ticket) -> None:
+        ticket.health.success()
+
+    async def failure(self, ticket: Ticket, retry_after: float | None, rate_limited: bool) -> None:
+        probe = ticket.gate is Gate.PROBE
+        ticket.health.failure(retry_after=retry_after, rate_limited=rate_limited, probe=probe)
+
+    async def release(self, ticket: Ticket) -> None:
+        ticket.health.release()
+
+    async def refresh(self, key: str) -> None:
+        """Nothing to do: the breakers are this process's own."""

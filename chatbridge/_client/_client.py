@@ -13,20 +13,22 @@ The synchronous :class:`Client` is in ``_sync_client``.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Generator, Mapping
-from typing import Any, Literal, overload
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Mapping
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from .._providers._base import BaseProvider
 from .._providers._sync import aclose
 from .._providers._wire import wire_stats
 from .._types import Messages
 from ._config import Config, Route
-from ._engine import Engine
+from ._core import ClientCore
 from ._health import HealthBook
-from ._models import ChatCompletionChunk
+from ._models import ChatCompletion, ChatCompletionChunk
 from ._policy import Policy
 
-__all__ = ["AsyncChatStream", "AsyncClient", "ClientBase"]
+__all__ = ["AsyncChatStream", "AsyncClient", "AsyncCompletions", "Chat", "ClientBase"]
+
+C = TypeVar("C")
 
 
 class AsyncChatStream:
@@ -59,8 +61,8 @@ class AsyncChatStream:
 
 
 class AsyncCompletions:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, core: ClientCore) -> None:
+        self._core = core
 
     @overload
     def create(
@@ -71,7 +73,7 @@ class AsyncCompletions:
         stream: Literal[False] = ...,
         timeout: float | None = ...,
         **options: Any,
-    ) -> Any: ...
+    ) -> Coroutine[Any, Any, ChatCompletion]: ...
     @overload
     def create(
         self,
@@ -82,6 +84,16 @@ class AsyncCompletions:
         timeout: float | None = ...,
         **options: Any,
     ) -> AsyncChatStream: ...
+    @overload
+    def create(
+        self,
+        *,
+        model: str = ...,
+        messages: Messages,
+        stream: bool,
+        timeout: float | None = ...,
+        **options: Any,
+    ) -> Coroutine[Any, Any, ChatCompletion] | AsyncChatStream: ...
     def create(
         self,
         *,
@@ -90,23 +102,28 @@ class AsyncCompletions:
         stream: bool = False,
         timeout: float | None = None,
         **options: Any,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, ChatCompletion] | AsyncChatStream:
         """A coroutine of a :class:`ChatCompletion`, or with ``stream=True`` an
         :class:`AsyncChatStream`. ``timeout`` is the deadline of the whole call (every
         attempt and wait); other keyword arguments go to the providers that take them."""
-        result = self._engine.call(model, messages, stream, timeout, options)
-        return AsyncChatStream(result) if stream else result
+        if stream:
+            return AsyncChatStream(self._core.stream_call(model, messages, timeout, options))
+        return self._core.complete_call(model, messages, timeout, options)
 
 
-class _Chat:
-    def __init__(self, completions: Any) -> None:
+class Chat(Generic[C]):
+    """``client.chat``: holds ``completions``, as in the OpenAI SDK."""
+
+    def __init__(self, completions: C) -> None:
         self.completions = completions
 
 
-class ClientBase:
-    """What both clients share: construction from the same arguments, and the read-outs."""
+class ClientBase(Generic[C]):
+    """What both clients share: construction from the same arguments, and the read-outs.
+    ``C`` is the client's ``completions`` class (async or not)."""
 
-    _completions: Callable[[Engine], Any]
+    _completions: Callable[[ClientCore], C]
+    chat: Chat[C]
 
     def __init__(
         self,
@@ -118,28 +135,36 @@ class ClientBase:
         health: HealthBook | None = None,
         **provider_options: Any,
     ) -> None:
-        self._engine = Engine(provider, routes, config, policy, health, provider_options)
-        self.chat = _Chat(type(self)._completions(self._engine))
+        self._core = ClientCore(provider, routes, config, policy, health, provider_options)
+        self.chat = Chat(type(self)._completions(self._core))
 
     @property
     def routes(self) -> dict[str, Route]:
-        return dict(self._engine.routes)
+        return dict(self._core.routes)
 
     @property
     def policy(self) -> Policy:
-        return self._engine.policy
+        return self._core.policy
 
     def route_names(self) -> list[str]:
-        return self._engine.route_names()
+        return self._core.route_names()
 
     def health(self) -> dict[str, Any]:
         """Every target's breaker, as this process last saw it, by route then target."""
-        return self._engine.health()
+        return self._core.health()
 
 
-class AsyncClient(ClientBase):
+class AsyncClient(ClientBase[AsyncCompletions]):
     """The asynchronous client. Use one per application; ``await client.aclose()`` (or
-    ``async with``) when done."""
+    ``async with``) when done.
+
+    What it owns, and what it does not: connections are not the client's. Every request of
+    every provider goes through one connection pool per event loop, shared by every client
+    and provider on that loop; the pool closes with its loop (``asyncio.run`` closes it on
+    the way out) or on ``await chatbridge.close_pool()``. A client's own are its routes, its
+    breakers' state (unless given a shared ``HealthBook``), and, with no provider, routes or
+    config, the built-in local site it starts on first use. :meth:`aclose` stops that site;
+    it leaves the loop's pool open for the other clients on the loop."""
 
     _completions = AsyncCompletions
 
@@ -151,10 +176,12 @@ class AsyncClient(ClientBase):
 
     async def ahealth(self) -> dict[str, Any]:
         """:meth:`health`, read from the fleet when breakers are shared through Redis."""
-        return await self._engine.ahealth()
+        return await self._core.ahealth()
 
     async def aclose(self) -> None:
-        await self._engine.aclose()
+        """Stop what this client started: the built-in local site of its default route, if
+        it started one. Connections stay in the loop's shared pool (see the class)."""
+        await self._core.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self

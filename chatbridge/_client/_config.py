@@ -21,7 +21,6 @@ never appear in a target's label, its ``repr`` or any message.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -32,10 +31,11 @@ from typing import Any
 
 from yarl import URL
 
+from .._checks import resolve_env
 from .._exceptions import ConfigError, ProviderNotFoundError
 from .._providers._base import AsyncGeneratorProvider, BaseProvider
 from .._providers._registry import get_provider
-from ._policy import Policy
+from ._policy import Policy, PolicyFieldError
 
 __all__ = ["Config", "Route", "Target", "check_site_known", "load_config", "parse_routes"]
 
@@ -87,11 +87,6 @@ class Target:
     def streams(self) -> bool:
         """Does the provider stream (``create_async_generator``), or answer whole?"""
         return issubclass(self.provider, AsyncGeneratorProvider)
-
-    @cached_property
-    def skip_records(self) -> dict[str, Any]:
-        """The attempt record of each reason this target was skipped for (frozen, shared)."""
-        return {}
 
     @cached_property
     def default_answer_model(self) -> str:
@@ -158,16 +153,6 @@ class Config:
     state: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _resolve_env(value: Any, where: str) -> Any:
-    if isinstance(value, str) and value.startswith("env:"):
-        name = value[4:]
-        resolved = os.environ.get(name)
-        if not name or resolved is None:
-            raise ConfigError(f"{where}: the environment variable {name!r} is not set")
-        return resolved
-    return value
-
-
 def _check_url(value: str, where: str) -> str:
     try:
         url = URL(value)
@@ -194,7 +179,7 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         if key not in _TARGET_FIELDS:
             known = ", ".join(sorted(_TARGET_FIELDS))
             raise ConfigError(f"{here}: unknown field (known: {known})")
-        value = _resolve_env(raw, here)
+        value = resolve_env(raw, here)
         if value is not raw:
             secret.add(key)
         if not isinstance(value, _TARGET_FIELDS[key]):
@@ -279,19 +264,15 @@ def _parse_policy(table: Any, source: str) -> Policy:
     if not isinstance(table, Mapping):
         raise ConfigError(f"{source}, [policy]: must be a table")
     known = {f.name: f for f in fields(Policy)}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
+    for key in table:
         if key not in known:
             raise ConfigError(
                 f"{source}, [policy], field {key!r}: unknown (known: {', '.join(known)})"
             )
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{source}, [policy], field {key!r}: wants a number")
-        if not math.isfinite(value) or value < 0:
-            raise ConfigError(f"{source}, [policy], field {key!r}: wants a finite number ≥ 0")
-        values[key] = value
     try:
-        return Policy(**values)
+        return Policy(**table)
+    except PolicyFieldError as exc:  # the policy's own check, worded for a file
+        raise ConfigError(f"{source}, [policy], field {exc.field!r}: wants {exc.wants}") from exc
     except ValueError as exc:
         raise ConfigError(f"{source}, [policy]: {exc}") from exc
 

@@ -36,10 +36,24 @@ __all__ = ["FleetHealth"]
 
 
 class FleetHealth:
-    def __init__(self, store: StateStore, policy: Policy, clock: Callable[[], float]) -> None:
+    """The fleet's breakers, behind the health book's one interface (``Breakers``).
+    ``health_of`` is the book's table of this process's mirrors by target key."""
+
+    shared = True
+
+    def __init__(
+        self,
+        store: StateStore,
+        policy: Policy,
+        clock: Callable[[], float],
+        rand: Callable[[], float],
+        health_of: Callable[[str], TargetHealth],
+    ) -> None:
         self.store = store
         self.policy = policy
         self.clock = clock
+        self.rand = rand
+        self.health_of = health_of
         #: target key -> until when its last all-clear gate is trusted.
         self._clear: dict[str, float] = {}
         #: target key -> failures this process recorded (a ticket admitted before one of
@@ -54,8 +68,9 @@ class FleetHealth:
             for part in ("cool", "open", "trips", "fail", "rl", "probe")
         }
 
-    async def admit(self, key: str, health: TargetHealth, lease: float | None = None) -> Ticket:
+    async def admit(self, key: str, lease: float | None = None) -> Ticket:
         """``lease``: the call's remaining time, how long a probe it takes may last."""
+        health = self.health_of(key)
         epoch = self._epoch.get(key, 0)
         if self._clear.get(key, 0.0) > self.clock():
             return Ticket(key, health, Gate.PASS, self.clock(), dirty=False, epoch=epoch)
@@ -106,9 +121,9 @@ class FleetHealth:
         cool, opened, probing = await self.store.ttls(keys["cool"], keys["open"], keys["probe"])
         return cool is None and opened is None and probing is None
 
-    async def passing(self, key: str) -> bool:
-        self._clear.pop(key, None)
-        keys = self._keys(key)
+    async def passing(self, ticket: Ticket) -> bool:
+        self._clear.pop(ticket.key, None)
+        keys = self._keys(ticket.key)
         cool, opened, trips = await self.store.ttls(keys["cool"], keys["open"], keys["trips"])
         return cool is None and opened is None and trips is None
 
@@ -122,14 +137,13 @@ class FleetHealth:
                 keys["fail"], keys["trips"], keys["open"], keys["probe"], keys["rl"]
             )
 
-    async def failure(
-        self, ticket: Ticket, retry_after: float | None, rate_limited: bool, rand: float
-    ) -> None:
+    async def failure(self, ticket: Ticket, retry_after: float | None, rate_limited: bool) -> None:
         """As :meth:`TargetHealth.failure`, fleet-wide: a rate limit only cools the target
         down; a failed probe re-opens the breaker with a longer cooldown; other failures
         count while the breaker is closed, and the one that reaches the threshold trips it
         (once: a burst of failures across processes trips it once). Failures of calls that
         were already under way when it opened (anywhere) do not count."""
+        rand = self.rand()  # the jitter of a rate limit that gave no Retry-After
         health, policy = ticket.health, self.policy
         health.counts["attempts"] += 1
         health.counts["failures"] += 1
@@ -179,8 +193,9 @@ class FleetHealth:
         if ticket.probe_token is not None:
             await self.store.release(self._keys(ticket.key)["probe"], ticket.probe_token)
 
-    async def refresh(self, key: str, health: TargetHealth) -> None:
+    async def refresh(self, key: str) -> None:
         """Bring the local mirror of ``key`` up to the fleet's state (for reports)."""
+        health = self.health_of(key)
         keys = self._keys(key)
         cool, opened, trips = await self.store.ttls(keys["cool"], keys["open"], keys["trips"])
         now = self.clock()

@@ -15,7 +15,8 @@ backoff that doubles with each rate limit in a row. A cooling target is skipped,
 Given a shared state store (``state=``, Redis), the book keeps the breaker in the store
 instead (``_fleet``): failures seen by any process count together, an open breaker is open
 everywhere, and one probe runs fleet-wide. Without one (or with the memory store) it is this
-process's alone, as above. The router goes through the book's async methods either way.
+process's alone, as above (``LocalBreakers``). The router goes through the book's async
+methods either way: one interface, two kinds of breakers behind it.
 """
 
 from __future__ import annotations
@@ -26,17 +27,40 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._breaker import MAX_COOLDOWN, BreakerState, Clock, Gate, TargetHealth, Ticket
+from ._breaker import (
+    MAX_COOLDOWN,
+    Breakers,
+    BreakerState,
+    Clock,
+    Gate,
+    LocalBreakers,
+    TargetHealth,
+    Ticket,
+)
 from ._policy import Policy
 
 if TYPE_CHECKING:
     from .._state import StateStore
 
-__all__ = ["MAX_COOLDOWN", "BreakerState", "Gate", "HealthBook", "TargetHealth", "Ticket"]
+__all__ = [
+    "MAX_COOLDOWN",
+    "BreakerState",
+    "Breakers",
+    "Gate",
+    "HealthBook",
+    "TargetHealth",
+    "Ticket",
+]
 
 
 class HealthBook:
-    """Every target's health, by ``Target.key``. The process shares one by default."""
+    """Every target's health, by ``Target.key``. The process shares one by default.
+
+    Its breakers are this process's own (:class:`LocalBreakers`, answering at once) or the
+    fleet's in a shared store (``FleetHealth``, which keeps the local ``TargetHealth`` as a
+    mirror, so a look stays cheap and ``snapshot`` has something to show); either way they are
+    asked through one interface, :attr:`breakers` (the router's way), or through the book's
+    async methods that pass each question on."""
 
     def __init__(
         self,
@@ -52,96 +76,50 @@ class HealthBook:
         self.rand = rand
         self._targets: dict[str, TargetHealth] = {}
         self._max = max_targets
-        self._passes: dict[str, Ticket] = {}
         # The synchronous client's private loop and the caller's loops may share a book.
         self._lock = threading.Lock()
-        self._fleet = None
+        #: Every target's breaker, this process's own or the fleet's, behind one interface.
+        self.breakers: Breakers = LocalBreakers(self.get)
         if state is not None and state.shared:
             from ._fleet import FleetHealth
 
-            self._fleet = FleetHealth(state, self.policy, clock)
+            self.breakers = FleetHealth(state, self.policy, clock, rand, self.get)
 
     @property
     def shared(self) -> bool:
         """Is the breaker state shared with other processes?"""
-        return self._fleet is not None
-
-    # A book of this process's own breakers answers at once: the router asks these without
-    # an ``await`` when the book is not shared.
-
-    def admit_now(self, key: str) -> Ticket:
-        """:meth:`admit` for a book that is not shared. A passing target's ticket is made
-        once and reused (a local book reads only its gate and health)."""
-        health = self.get(key)
-        gate = health.gate()
-        if gate is Gate.PASS:
-            ticket = self._passes.get(key)
-            if ticket is None or ticket.health is not health:
-                ticket = self._passes[key] = Ticket(key, health, gate)
-            return ticket
-        return Ticket(key, health, gate, health.available_at())
-
-    def succeeded_now(self, ticket: Ticket) -> None:
-        """:meth:`succeeded` for a book that is not shared."""
-        ticket.health.success()
-
-    def available_now(self, key: str) -> bool:
-        """:meth:`available` for a book that is not shared."""
-        return self.get(key).available()
-
-    # The router reports through these, whichever kind of book it has: this process's own
-    # breakers (``TargetHealth``), or the fleet's in a shared store (``FleetHealth``, which
-    # keeps the local ``TargetHealth`` as a mirror, so ``available()`` stays a cheap look).
+        return self.breakers.shared
 
     async def admit(self, key: str, lease: float | None = None) -> Ticket:
         """May a call ask the target ``key`` now? (A ``PROBE`` ticket must be reported.)
         ``lease``: the call's remaining time, how long a probe it takes may last."""
-        health = self.get(key)
-        if self._fleet is not None:
-            return await self._fleet.admit(key, health, lease)
-        gate = health.gate()
-        return Ticket(key, health, gate, health.available_at())
+        return await self.breakers.admit(key, lease)
 
     async def available(self, key: str) -> bool:
         """Could a call be let through to ``key`` now? A look: it takes no probe."""
-        if self._fleet is not None:
-            return await self._fleet.available(key)
-        return self.get(key).available()
+        return await self.breakers.available(key)
 
     async def refreshed(self, keys: list[str]) -> None:
         """Read the fleet's state of ``keys`` into the local mirror, so a snapshot taken
         next reports what the fleet knows, not only this process (no-op when not shared)."""
-        if self._fleet is not None:
-            for key in keys:
-                await self._fleet.refresh(key, self.get(key))
+        for key in keys:
+            await self.breakers.refresh(key)
 
     async def passing(self, ticket: Ticket) -> bool:
         """Is the target open to a plain call now (a look: no probe taken)?"""
-        if self._fleet is not None:
-            return await self._fleet.passing(ticket.key)
-        return ticket.health.available()
+        return await self.breakers.passing(ticket)
 
     async def succeeded(self, ticket: Ticket) -> None:
-        if self._fleet is not None:
-            await self._fleet.success(ticket)
-        else:
-            ticket.health.success()
+        await self.breakers.success(ticket)
 
     async def failed(
         self, ticket: Ticket, retry_after: float | None = None, rate_limited: bool = False
     ) -> None:
-        if self._fleet is not None:
-            await self._fleet.failure(ticket, retry_after, rate_limited, self.rand())
-        else:
-            probe = ticket.gate is Gate.PROBE
-            ticket.health.failure(retry_after=retry_after, rate_limited=rate_limited, probe=probe)
+        await self.breakers.failure(ticket, retry_after, rate_limited)
 
     async def released(self, ticket: Ticket) -> None:
         """The probe ended with neither verdict: let another try."""
-        if self._fleet is not None:
-            await self._fleet.release(ticket)
-        else:
-            ticket.health.release()
+        await self.breakers.release(ticket)
 
     def get(self, key: str) -> TargetHealth:
         health = self._targets.get(key)
@@ -155,7 +133,6 @@ class HealthBook:
                 for old, entry in self._targets.items():
                     if entry.state is BreakerState.CLOSED and not entry.probing:
                         del self._targets[old]
-                        self._passes.pop(old, None)
                         break
             health = self._targets[key] = TargetHealth(self.policy, self.clock, self.rand)
             return health

@@ -210,34 +210,18 @@ def _chunk(
 
 
 def content_chunk(ident: str, created: int, model: str, text: str) -> ChatCompletionChunk:
-    """A chunk of answer text (every streamed piece after the first): the path every streamed
-    piece takes, so its three objects are made in line."""
-    delta = _new(ChoiceDelta)
-    _set_dict(delta, {"role": None, "content": text})
-    _set_given(delta, {"content"})
-    _set_extra(delta, None)
-    _set_private(delta, None)
-    choice = _new(ChunkChoice)
-    _set_dict(choice, {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None})
-    _set_given(choice, {"delta"})
-    _set_extra(choice, None)
-    _set_private(choice, None)
-    chunk: ChatCompletionChunk = _new(ChatCompletionChunk)
-    _set_dict(
-        chunk,
+    """A chunk of answer text (every streamed piece after the first)."""
+    choice = _trusted(
+        ChunkChoice,
         {
-            "id": ident,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "choices": [choice],
-            "usage": None,
+            "index": 0,
+            "delta": _delta(None, text, {"content"}),
+            "logprobs": None,
+            "finish_reason": None,
         },
+        {"delta"},
     )
-    _set_given(chunk, {"id", "created", "model", "choices"})
-    _set_extra(chunk, {})
-    _set_private(chunk, None)
-    return chunk
+    return _chunk(ident, created, model, choice)
 
 
 def role_chunk(

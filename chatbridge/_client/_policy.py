@@ -7,10 +7,10 @@ test keeps the two equal). :class:`Policy` holds the timings.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from enum import Enum
 
+from .._checks import is_finite_at_least_zero, is_number
 from .._exceptions import (
     BlockedError,
     ChallengeError,
@@ -19,6 +19,7 @@ from .._exceptions import (
     ContentFilterError,
     ContextLengthError,
     EmptyResponseError,
+    FirstTokenTimeout,
     InvalidRequestError,
     MissingAuthError,
     MissingSiteError,
@@ -27,22 +28,23 @@ from .._exceptions import (
     NonceError,
     PluginError,
     RateLimitError,
-    RequestTimeoutError,
     ResponseError,
     ResponseStatusError,
+    StallTimeout,
     TransportError,
     TruncatedStreamError,
 )
 
-__all__ = ["RULES", "Action", "FirstTokenTimeout", "Policy", "Rule", "StallTimeout", "classify"]
-
-
-class FirstTokenTimeout(RequestTimeoutError):
-    """A target sent no text within the time-to-first-token limit."""
-
-
-class StallTimeout(RequestTimeoutError):
-    """A target went silent between two chunks for longer than the stall limit."""
+__all__ = [
+    "RULES",
+    "Action",
+    "FirstTokenTimeout",  # (defined with every other error in ``_exceptions``)
+    "Policy",
+    "PolicyFieldError",
+    "Rule",
+    "StallTimeout",
+    "classify",
+]
 
 
 class Action(Enum):
@@ -108,6 +110,16 @@ def classify(error: BaseException, retryable_statuses: frozenset[int] = frozense
     return Action.STOP
 
 
+class PolicyFieldError(ValueError):
+    """A :class:`Policy` field is not the number it must be (``wants`` says what it must be)."""
+
+    def __init__(self, field: str, wants: str, value: object = None) -> None:
+        shown = f", not {value!r}" if value is not None else ""
+        super().__init__(f"{field} must be {wants}{shown}")
+        self.field = field
+        self.wants = wants
+
+
 @dataclass(frozen=True)
 class Policy:
     """The failure policy's timings and thresholds (seconds). Every field can be set in a
@@ -135,10 +147,10 @@ class Policy:
     def __post_init__(self) -> None:
         for item in fields(self):
             value = getattr(self, item.name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{item.name} must be a number")
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{item.name} must be a finite number ≥ 0, not {value!r}")
+            if not is_number(value):
+                raise PolicyFieldError(item.name, "a number")
+            if not is_finite_at_least_zero(value):
+                raise PolicyFieldError(item.name, "a finite number ≥ 0", value)
         if self.timeout <= 0:
             raise ValueError("timeout must be > 0")
         if self.failure_threshold < 1:

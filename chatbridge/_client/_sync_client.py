@@ -5,15 +5,15 @@ outside a running loop, and Ctrl-C cancels the call."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator, Iterator
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from .._providers._sync import iterate_sync, run_sync
 from .._types import Messages
 from ._client import ClientBase
-from ._engine import Engine
-from ._models import ChatCompletionChunk
+from ._core import ClientCore
+from ._models import ChatCompletion, ChatCompletionChunk
 
-__all__ = ["ChatStream", "Client"]
+__all__ = ["ChatStream", "Client", "Completions"]
 
 
 class ChatStream:
@@ -40,9 +40,39 @@ class ChatStream:
 
 
 class Completions:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, core: ClientCore) -> None:
+        self._core = core
 
+    @overload
+    def create(
+        self,
+        *,
+        model: str = ...,
+        messages: Messages,
+        stream: Literal[False] = ...,
+        timeout: float | None = ...,
+        **options: Any,
+    ) -> ChatCompletion: ...
+    @overload
+    def create(
+        self,
+        *,
+        model: str = ...,
+        messages: Messages,
+        stream: Literal[True],
+        timeout: float | None = ...,
+        **options: Any,
+    ) -> ChatStream: ...
+    @overload
+    def create(
+        self,
+        *,
+        model: str = ...,
+        messages: Messages,
+        stream: bool,
+        timeout: float | None = ...,
+        **options: Any,
+    ) -> ChatCompletion | ChatStream: ...
     def create(
         self,
         *,
@@ -51,21 +81,22 @@ class Completions:
         stream: bool = False,
         timeout: float | None = None,
         **options: Any,
-    ) -> Any:
+    ) -> ChatCompletion | ChatStream:
         """A :class:`ChatCompletion`, or with ``stream=True`` a :class:`ChatStream`. Runs on
         chatbridge's private event loop, so it works inside and outside a running loop;
         Ctrl-C cancels the call."""
-        result = self._engine.call(model, messages, stream, timeout, options)
-        return ChatStream(result) if stream else run_sync(result)
+        if stream:
+            return ChatStream(self._core.stream_call(model, messages, timeout, options))
+        return run_sync(self._core.complete_call(model, messages, timeout, options))
 
 
-class Client(ClientBase):
+class Client(ClientBase[Completions]):
     """The synchronous client, same arguments as :class:`AsyncClient`."""
 
     _completions = Completions
 
     def close(self) -> None:
-        run_sync(self._engine.aclose())
+        run_sync(self._core.aclose())
 
     def __enter__(self) -> Client:
         return self

@@ -7,6 +7,15 @@ is pending does it cancel the task doing it, then turns that cancellation into a
 the same bookkeeping as ``asyncio.timeout`` (an outside cancellation that arrives meanwhile
 wins).
 
+It is the context manager of each await it guards::
+
+    dog = Watchdog(deadline)
+    dog.limit = 30               # each wait: at most 30 s, never past the deadline
+    with dog:
+        item = await stream.__anext__()       # still pending then: Expired (a TimeoutError)
+    ...
+    dog.close()
+
 The watchdogs of one event loop share one timer (:class:`_Alarm`): a watchdog files its due
 time in the alarm's heap, and the loop's single timer handle is moved only when a due time
 earlier than every other arrives. A call costs one heap push instead of a timer handle made
@@ -22,9 +31,10 @@ import heapq
 import itertools
 import weakref
 from collections.abc import Awaitable
+from types import TracebackType
 from typing import Any, TypeVar
 
-__all__ = ["Watchdog"]
+__all__ = ["Expired", "Watchdog"]
 
 T = TypeVar("T")
 _current_task = asyncio.current_task
@@ -128,7 +138,17 @@ def _alarm(loop: asyncio.AbstractEventLoop) -> _Alarm:
     return alarm
 
 
+class Expired(TimeoutError):
+    """A wait under a watchdog was still pending at its due time (the watchdog's own
+    cancellation, taken back from the task; a timeout the awaited code raised is not this)."""
+
+
 class Watchdog:
+    """One deadline over many awaits. ``with dog:`` guards one await in the current task:
+    still pending at its due time (``limit`` seconds after it started, never past the
+    deadline; no ``limit``: the deadline), the await is cancelled and :class:`Expired` raised
+    instead; a cancellation from outside passes on unchanged. :meth:`close` when done."""
+
     __slots__ = (
         "__weakref__",
         "_alarm",
@@ -136,18 +156,24 @@ class Watchdog:
         "_loop",
         "_task",
         "closed",
+        "deadline",
         "due",
         "filed",
+        "limit",
         "now",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float = _INF) -> None:
         loop = self._loop = asyncio.get_running_loop()
         alarm = self._alarm = _alarm(loop)
         alarm.open += 1
         self._task: asyncio.Task[Any] | None = None
         self._fired = False
-        #: Loop time at which a pending wait gives up.
+        #: Loop time past which no wait lasts (the call's deadline).
+        self.deadline = deadline
+        #: How long one wait may last (``None``: until the deadline).
+        self.limit: float | None = None
+        #: Loop time at which the pending wait gives up.
         self.due = _INF
         #: The earliest due time this watchdog has in the alarm's heap.
         self.filed = _INF
@@ -155,8 +181,10 @@ class Watchdog:
         #: The loop's clock.
         self.now = loop.time
 
-    def enter(self, due: float) -> None:
-        """An await is about to start in the current task; it may last until ``due``."""
+    def __enter__(self) -> None:
+        """An await is about to start in the current task."""
+        limit = self.limit
+        due = self.deadline if limit is None else min(self.deadline, self.now() + limit)
         self.due = due
         if due < self.filed:
             self.filed = due
@@ -164,34 +192,38 @@ class Watchdog:
         self._task = _current_task(self._loop)  # with the loop: no look-up of the running loop
         self._fired = False
 
-    def aim(self, due: float) -> None:
-        """Move the due time of the wait in progress in the same task (no task look-up)."""
-        self.due = due
-        if due < self.filed:
-            self.filed = due
-            self._alarm.file(self, due, self._loop)
-
-    def leave(self) -> None:
-        """The await ended (whichever way)."""
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        """The await ended, whichever way: a cancellation that was this watchdog's alone is
+        taken back from the task and becomes :class:`Expired`."""
+        if kind is not None and issubclass(kind, asyncio.CancelledError) and self._expired():
+            self._task = None
+            raise Expired from None
         self._task = None
 
-    def expired(self) -> bool:
-        """Call on ``CancelledError`` before :meth:`leave`: whether the cancellation was this
-        watchdog's alone (then it is a timeout and has been taken back from the task)."""
+    def _expired(self) -> bool:
         task = self._task
         return self._fired and task is not None and task.uncancel() == 0
 
+    # One wait until a given time, for callers without a deadline of their own.
+
+    def enter(self, due: float) -> None:
+        """``with`` entered by hand, the wait lasting until ``due``: the deadline from now."""
+        self.deadline, self.limit = due, None
+        self.__enter__()
+
+    def leave(self) -> None:
+        self._task = None
+
     async def wait(self, awaitable: Awaitable[T], due: float) -> T:
-        """``await awaitable``, raising :class:`TimeoutError` if it is still pending at ``due``."""
-        self.enter(due)
-        try:
+        """``await awaitable``, raising :class:`Expired` if it is still pending at ``due``."""
+        self.deadline, self.limit = due, None
+        with self:
             return await awaitable
-        except asyncio.CancelledError:
-            if self.expired():
-                raise TimeoutError from None
-            raise
-        finally:
-            self.leave()
 
     def _ring(self, filed: float, now: float) -> None:
         """The alarm reached an entry of this watchdog, filed for ``filed``."""

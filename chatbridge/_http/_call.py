@@ -9,40 +9,21 @@ and per-request cookie jars (``request_options``) so cookies stay scoped to thei
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 
+from .._checks import check_timeout
 from .._constants import DEFAULT_MAX_LINE_BYTES, DEFAULT_READ_GAP, DEFAULT_TIMEOUT
-from .._exceptions import InvalidRequestError, RequestTimeoutError
+from .._exceptions import RequestTimeoutError
 from ._pool import shared
 from ._session import StreamSession
 
-__all__ = ["Call", "check_timeout"]
+__all__ = ["Call"]
 
 T = TypeVar("T")
-
-
-def check_timeout(timeout: object) -> float | None:
-    """A provider's ``timeout=``: seconds (a positive, finite number), or ``None`` for no
-    deadline. Anything else is the caller's mistake: ``InvalidRequestError`` (a ValueError)."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise InvalidRequestError(
-            f"timeout must be a number of seconds or None, not {timeout!r}", param="timeout"
-        )
-    seconds = float(timeout)
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise InvalidRequestError(
-            f"timeout must be a positive, finite number of seconds (None for no deadline), "
-            f"not {timeout!r}",
-            param="timeout",
-        )
-    return seconds
 
 
 @dataclass

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
-from .._aipower._call import check_timeout
-from .._aipower._client import SiteClient, SiteTarget, _Call, site_client
-from .._aipower._conversation import Conversation
+from .._aipower import CallOptions, Conversation, SiteClient, SiteTarget, site_client
+from .._checks import check_timeout
 from .._constants import AIPOWER_TIMEOUT
 from .._types import Messages
 from ._sites import SiteProvider, check_origins  # check_origins: re-exported
@@ -49,10 +48,11 @@ class AIPowerSite(SiteProvider):
         **ignored: Any,
     ) -> AsyncGenerator[str, None]:
         """``ignored``: options other providers take (``stream``, ``temperature``…). An AI
-        Power site decides those itself (rule 35), so they are accepted and not sent.
+        Power site decides those itself (its own model, settings and prompt), so they are
+        accepted and not sent.
         ``timeout`` is the deadline of the whole call in seconds (``None``: none); ``0``,
         negative, NaN, infinite or non-numeric values raise ``InvalidRequestError``."""
-        call = _Call(
+        call = CallOptions(
             proxy=proxy,
             timeout=check_timeout(timeout),
             cookies=cookies,

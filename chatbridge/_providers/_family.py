@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from .._aiengine._call import EngineCall
-from .._aiengine._page import parse_page as parse_engine_page
-from .._aipower._call import _Call
+from .._aiengine import EngineCall
+from .._aiengine import parse_page as parse_engine_page
+from .._aipower import CallOptions
 from .._aipower._page import PageTokens
 from .._aipower._page import parse_page as parse_power_page
 from .._constants import STATE_TOKENS_TTL
@@ -44,6 +44,7 @@ __all__ = [
     "nonce_refreshes",
     "plugin_name",
     "site_info",
+    "site_provider",
 ]
 
 #: The provider of each family, by the name the cache keeps.
@@ -141,6 +142,20 @@ async def find_provider(
     return _FAMILIES[await finder.refresh(call.wait, fetch, wrong.get_name())]
 
 
+async def site_provider(
+    site_url: str,
+    chat_page: str | None,
+    bot_id: int | str | None,
+    *,
+    proxy: str | None,
+    timeout: float | None,
+) -> type[BaseProvider]:
+    """:func:`find_provider` for a caller with no call of its own (the command line's check):
+    one with these options and deadline."""
+    call = Call(proxy=proxy, timeout=timeout, provider="AnySite")
+    return await find_provider(site_url, chat_page, bot_id, call)
+
+
 def _prefer_power(power: PageTokens | None, engine_found: bool) -> bool:
     if power is None:
         return False
@@ -217,7 +232,7 @@ async def site_info(
         return SiteInfo("AI Engine", f"{config.generation.upper()} {config.version}", True)
     assert issubclass(provider, AIPowerSite)
     client = provider.site(site_url, chat_page, bot_id)
-    tokens = await client.page_tokens(_Call(proxy=proxy, timeout=timeout, provider=name))
+    tokens = await client.page_tokens(CallOptions(proxy=proxy, timeout=timeout, provider=name))
     if tokens.generation == "aipkit":
         return SiteInfo("AI Power", "aipkit 2.3+", True)
     version = f"legacy {tokens.legacy_version}" if tokens.legacy_version else "legacy"

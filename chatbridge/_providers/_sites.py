@@ -9,7 +9,7 @@ from typing import ClassVar, TypeVar
 
 from .._exceptions import InvalidRequestError, MissingSiteError
 from .._http._guard import origin
-from .._http._site import SiteTarget
+from .._wordpress import SiteTarget
 
 __all__ = ["SiteProvider", "check_origins"]
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from .._aiengine._client import site_stats as engine_stats
-from .._aipower._client import site_stats as power_stats
+from .._aiengine import site_stats as engine_stats
+from .._aipower import site_stats as power_stats
 
 __all__ = ["wire_stats"]
 

@@ -7,10 +7,8 @@ import weakref
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
-from .._aiengine._call import EngineCall
-from .._aiengine._client import SiteClient, SiteTarget, site_client
-from .._aiengine._thread import Thread
-from .._aipower._conversation import Conversation
+from .._aiengine import EngineCall, SiteClient, SiteTarget, Thread, site_client
+from .._aipower import Conversation
 from .._constants import AIENGINE_TIMEOUT
 from .._types import Chunk, Messages
 from ._base import AsyncGeneratorProvider

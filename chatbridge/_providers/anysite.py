@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any, ClassVar
 
+from .._checks import check_timeout
 from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import NotAIEngineSiteError, NotAIPowerSiteError
-from .._http._call import Call, check_timeout
+from .._http._call import Call
 from .._types import Chunk, Messages
 from ._base import AsyncGeneratorProvider
 from ._family import find_provider

@@ -3,7 +3,9 @@
 Keys are short relative names (``tokens:<site>``); a store puts them under :data:`KEY_PREFIX`.
 Every write gives a lifetime in seconds: nothing is kept for ever. Values are bytes and are
 *untrusted* when read back (another process, another version, or a person may have written
-them): their users validate them (``chatbridge._state._codec``) and treat a bad one as absent.
+them): their users validate them and treat a bad one as absent (the protocol engine's site
+tokens and conversations: ``chatbridge._aipower._shared``; the health book reads its records
+only as lifetimes and counters).
 """
 
 from __future__ import annotations

@@ -8,7 +8,11 @@ here; every connection's address in ``chatbridge._http._guard``), the access log
 metrics, draining on SIGTERM, and ``--workers`` (several processes on one port). It calls
 the client only through ``AsyncClient``'s public API; the client knows nothing of it.
 Shared state (``--redis``) is a state store it opens from ``chatbridge._state`` and passes
-down: it never imports Redis itself.
+down: it never imports Redis itself. ``open_client`` also *installs* that store as the
+process-wide current one (``install_store``) for as long as the client is open, and
+uninstalls it after: the protocol engine's token cache and conversations, which no argument
+reaches, find it there, so while a server runs every client in its process shares that
+state.
 
     app = build_app(AsyncClient(config="chatbridge.toml"), ServerSettings(api_keys=("k",)))
 """

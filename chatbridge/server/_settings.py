@@ -23,13 +23,13 @@ command line, checked once into one frozen :class:`ServerSettings`.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .. import _constants as defaults
+from .._checks import is_finite_at_least_zero, is_number, resolve_env
 from .._exceptions import ConfigError
 
 __all__ = ["ServerSettings", "parse_settings"]
@@ -106,15 +106,6 @@ def check_keys(
     return tuple(checked)
 
 
-def _env(value: Any, where: str) -> Any:
-    if isinstance(value, str) and value.startswith("env:"):
-        resolved = os.environ.get(value[4:])
-        if resolved is None:
-            raise ConfigError(f"{where}: the environment variable {value[4:]!r} is not set")
-        return resolved
-    return value
-
-
 def _count(value: Any, where: str, *, positive: bool) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < (1 if positive else 0):
         raise ConfigError(f"{where}: wants a whole number {'> 0' if positive else '≥ 0'}")
@@ -128,9 +119,9 @@ _POSITIVE_COUNTS = frozenset(
 
 
 def _seconds(value: Any, where: str, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_number(value):
         raise ConfigError(f"{where}: wants a number of seconds")
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+    if not is_finite_at_least_zero(value) or (positive and value == 0):
         raise ConfigError(f"{where}: wants a finite number {'> 0' if positive else '≥ 0'}")
     return float(value)
 
@@ -138,7 +129,7 @@ def _seconds(value: Any, where: str, *, positive: bool) -> float:
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{where}: wants a list of non-empty strings")
-    return tuple(str(_env(v, where)) for v in value)
+    return tuple(str(resolve_env(v, where)) for v in value)
 
 
 def _origins(value: Any, where: str) -> tuple[str, ...]:
@@ -179,12 +170,12 @@ def parse_settings(
             values[key] = _strings(value, where)
         elif key == "endpoint_origins":
             values[key] = _origins(value, where)
-        elif key in ("allow_site_url", "allow_private_sites", "log_messages", "ui"):
+        elif key in ("allow_site_url", "allow_private_sites", "ui"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: wants true or false")
             values[key] = value
         elif key == "redis_url":
-            resolved = _env(value, where)
+            resolved = resolve_env(value, where)
             if not isinstance(resolved, str) or not resolved:
                 raise ConfigError(f"{where}: wants a Redis URL (redis://HOST:PORT/DB)")
             values[key] = resolved

@@ -1,5 +1,5 @@
 """AIPKit (plugin 2.3+): nonce refresh, the message cache step and the GET SSE stream
-(protocol sections 8 and 13)."""
+(docs/protocol-ai-power.md, "AIPKit" and "Seen on real sites")."""
 
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ async def _stream(state: SiteState, call: Call, foreign: bool) -> web.StreamResp
         stats.errors += 1
         text = f"API Error: {err.message} (Code: {err.code or 'api_error'})"
         await es.send(_event("error", {"error": text}, f"err-{int(state.clock.now())}"))
-        return await es.finish()  # upstream errors end without `done` (section 13)
+        return await es.finish()  # upstream errors end without `done`, as on real sites
     stored.extend([("user", message), ("assistant", answer)])
     stats.answers += 1
     state.token_usage[session] = state.token_usage.get(session, 0) + estimate_tokens(

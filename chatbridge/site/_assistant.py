@@ -1,4 +1,4 @@
-"""Assistants mode (the ``assistant`` option, protocol sections 4.7 and 5.5).
+"""Assistants mode (the ``assistant`` option; docs/protocol-ai-power.md, "Assistants streams").
 
 The conversation is the server-side thread named by the request's ``thread_id``; the client's
 ``wpaicg_chat_history`` is not used. Replies:

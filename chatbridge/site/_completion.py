@@ -1,5 +1,6 @@
 """How a legacy chat-model bot answers: a whole text (JSON replies) or OpenAI chunk lines
-(streams, section 5.3), and the plugin's word-splitter for upstream errors (section 5.4)."""
+(docs/protocol-ai-power.md, "Legacy streams"), and the plugin's word-splitter for upstream
+errors ("Errors inside a legacy stream")."""
 
 from __future__ import annotations
 

@@ -138,7 +138,7 @@ class SiteConfig:
     page_size: int = 67 * 1024
     #: Keep at most this many recorded requests (older ones are dropped).
     max_recorded_requests: int = 10000
-    #: The bot is an OpenAI Assistant (an ``asst_…`` model, plugin 1.8.95+, section 5.5): the
+    #: The bot is an OpenAI Assistant (an ``asst_…`` model, plugin 1.8.95+): the
     #: container says ``data-assistant-enabled="true"``, the conversation lives in a server-side
     #: thread (``wpaicg_chat_history`` is ignored; "history turns" counts the thread's turns),
     #: JSON successes carry ``thread_id`` and streams use the Assistants events (``thread_id``,

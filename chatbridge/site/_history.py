@@ -1,4 +1,5 @@
-"""Conversation history as the plugin reads it (protocol section 6).
+"""Conversation history as the plugin reads it (docs/protocol-ai-power.md, "Conversation
+history (legacy)").
 
 * 1.8.79–1.8.90: ``sanitize_text_field`` on the slashed field, every backslash deleted,
   ``json_decode``.

@@ -1,5 +1,6 @@
 """The legacy chat handler (``wpaicg_chat_shortcode_message`` / ``wpaicg_chatbox_message``),
-plugin 1.7 to 2.2, following the processing order of protocol section 4.5."""
+plugin 1.7 to 2.2, following the plugin's processing order (docs/protocol-ai-power.md,
+"Processing order")."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ NONCE_EXPIRED = "The link you followed has expired."
 EMPTY_MESSAGE = "It appears that nothing was inputted."
 BANNED_IP = "You are not allowed to access this feature."
 BANNED_WORD = "Your message contains prohibited words. Please modify your message and try again."
-#: No API key (the ``misconfigured`` option): 1.8+ and 1.7 texts (section 4.5, step 4).
+#: No API key (the ``misconfigured`` option): 1.8+ and 1.7 texts (the AI client step).
 NO_AI_INSTANCE = "Unable to initialize the AI instance. Please make sure the API key is valid."
 MISSING_API_SETTING = "Missing API Setting"
 NO_PINECONE_RESULTS = "No results from Pinecone."
@@ -70,7 +71,7 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
         if not client_id:
             client_id = "t_" + secrets.token_hex(15)
             call.cookies.append(("wpaicg_chat_client_id", client_id, 7 * 86400))
-        if cfg.misconfigured:  # 1.7.x checks the API key before the nonce (section 4.3)
+        if cfg.misconfigured:  # 1.7.x checks the API key before the nonce
             stats.errors += 1
             return call.json({"status": "error", "msg": MISSING_API_SETTING})
     if not state.clock.verify(both.get("_wpnonce"), CHAT_ACTION):
@@ -83,7 +84,7 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
     fields = call.post if gen == "2.2" else both
     if gen != "1.7":
         client_id = fields.get("wpaicg_chat_client_id", "")
-    if cfg.misconfigured:  # decided before streaming: plain JSON (section 5.4)
+    if cfg.misconfigured:  # decided before streaming: plain JSON
         stats.errors += 1
         return call.json({"status": "error", "msg": NO_AI_INSTANCE})
     bot_id = intval(fields.get("bot_id", ""))
@@ -97,7 +98,7 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
         stats.errors += 1
         if es is None:
             return call.json({"status": "error", "msg": BANNED_IP})
-        await es.send(flag_line(BANNED_IP, "ipBanned"))  # the plugin carries on (section 5.4)
+        await es.send(flag_line(BANNED_IP, "ipBanned"))  # the plugin carries on after the flag
     raw = fields.get("message", "")
     message = clean_utf8(raw) if gen == "2.2" else sanitize_text_field(add_slashes(raw))
     if raw in ("", "0") or message == "":
@@ -127,7 +128,7 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
             return call.json({"status": "error", "msg": NO_PINECONE_RESULTS})
         await es.send(flag_line(NO_PINECONE_RESULTS, "pineconeError"))
         return await es.finish()
-    if cfg.assistant:  # the thread holds the history (section 5.5)
+    if cfg.assistant:  # the thread holds the history
         return await assistant_reply(
             state, call, es, sent_thread=fields.get("thread_id"), message=message,
             client_id=client_id, log_id=state.next_log_id(),

@@ -1,4 +1,5 @@
-"""Chat container markup of each plugin generation (protocol sections 4.2, 8 and 13)."""
+"""Chat container markup of each plugin generation (docs/protocol-ai-power.md, "Legacy
+containers", "AIPKit configuration" and "Seen on real sites")."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ _V1918 = _names(
     "data-enable-lead-phone data-bg_text_field data-bg_text_field_font_color "
     "data-bg_text_field_border_color data-assistant-enabled data-sidebar-enabled"
 )
-#: Attributes the real templates print as ``name = "value"`` (section 13: 18 of them in 1.9.18).
+#: Attributes the real templates print as ``name = "value"`` (18 of them in 1.9.18).
 _SPACED = frozenset(_names(
     "data-memory-limit data-voice_service data-voice_language data-voice_name data-voice_device "
     "data-voice_speed data-voice_pitch data-openai_model data-openai_voice "
@@ -99,7 +100,7 @@ def legacy_container(
     values["data-post-id"] = f"<{post_id}" if stray else post_id
     values["data-url"] = url
     values["data-bot-id"] = str(cfg.bot_id)
-    # The widget template defaults to "0" even where the server streams (section 4.2).
+    # The widget template defaults to "0" even where the server streams.
     values["data-openai_stream_nav"] = "1" if streams and not widget else "0"
     values["data-type"] = "widget" if widget else "shortcode"
     # Only the 1.8.95+ attribute set (generation "2.2") has the attribute at all.

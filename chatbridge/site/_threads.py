@@ -1,5 +1,6 @@
-"""OpenAI Assistants threads of the ``assistant`` option (protocol section 5.5): the
-conversation lives on the server, keyed by the ``thread_id`` the client sends back."""
+"""OpenAI Assistants threads of the ``assistant`` option (docs/protocol-ai-power.md,
+"Assistants streams"): the conversation lives on the server, keyed by the ``thread_id`` the
+client sends back."""
 
 from __future__ import annotations
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal, get_args
+
+from .._checks import is_finite_at_least_zero
 
 __all__ = ["BEHAVIOUR_KINDS", "Behaviour", "BehaviourKind", "Plan"]
 
@@ -69,7 +70,7 @@ class Behaviour:
             raise ValueError(f"unknown behaviour kind {self.kind!r}; known: {BEHAVIOUR_KINDS}")
         if not 200 <= self.status <= 599:  # a 1xx is not a final reply
             raise ValueError(f"status must be a final HTTP status (200 to 599), not {self.status}")
-        if self.seconds is not None and not (math.isfinite(self.seconds) and self.seconds >= 0):
+        if self.seconds is not None and not is_finite_at_least_zero(self.seconds):
             raise ValueError("seconds must be a finite number >= 0")
         if self.tokens < 0:
             raise ValueError("tokens must be >= 0")
@@ -125,7 +126,7 @@ class Plan:
         then: Sequence[Behaviour] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if for_seconds is not None and not (math.isfinite(for_seconds) and for_seconds >= 0):
+        if for_seconds is not None and not is_finite_at_least_zero(for_seconds):
             raise ValueError("for_seconds must be a finite number >= 0")
         self.steps = tuple(steps) or (Behaviour(),)
         self.for_seconds = for_seconds

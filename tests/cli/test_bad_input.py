@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from chatbridge._cli._errors import UsageError
-from chatbridge._cli._options import Target, check_site_url, positive_seconds
+from chatbridge._cli._options import Destination, check_site_url, positive_seconds
 from chatbridge._providers._registry import list_providers
 from chatbridge.site import LocalSite, SiteConfig
 from chatbridge.site._main import add_arguments, port_number
@@ -111,8 +111,8 @@ def test_every_provider_that_is_not_working_needs_a_url() -> None:
     assert gone  # the seed sites
     for provider in gone:
         with pytest.raises(UsageError, match="is gone"):
-            Target.resolve(provider.get_name(), None, None)
-        assert Target.resolve(provider.get_name(), "http://a.test", None).url == "http://a.test"
+            Destination.resolve(provider.get_name(), None, None)
+        assert Destination.resolve(provider.get_name(), "http://a.test", None).url == "http://a.test"
 
 
 async def test_malformed_proxy(site_url: str) -> None:

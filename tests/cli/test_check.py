@@ -197,11 +197,11 @@ async def test_check_reports_what_a_failed_chat_said_about_the_nonce(
     config: SiteConfig, accepted: bool | None, code: int
 ) -> None:
     from chatbridge import AIPower
-    from chatbridge._cli._options import Target
+    from chatbridge._cli._options import Destination
     from chatbridge._cli._probe import probe_site
 
     async with LocalSite(config) as url:
-        probe = await probe_site(Target(AIPower, url, "site-default"), None, 30.0)
+        probe = await probe_site(Destination(AIPower, url, "site-default"), None, 30.0)
 
     assert probe.reachable is True and probe.answered is False
     assert probe.exit_code == code, probe
@@ -209,7 +209,7 @@ async def test_check_reports_what_a_failed_chat_said_about_the_nonce(
 
 
 async def test_check_reads_streaming_from_the_reply_not_the_page_hint() -> None:
-    # The widget template prints data-openai_stream_nav="0" while the server streams (§13).
+    # The widget template prints data-openai_stream_nav="0" while the server streams.
     async with LocalSite(SiteConfig(generation="2.2", placement="widget")) as url:
         result = await run_cli("check", "--url", url, "--json")
 

@@ -143,3 +143,25 @@ async def test_an_idle_loop_is_woken_at_most_once() -> None:
     await asyncio.sleep(0.1)  # past every entry: at most one ring happened
     assert _live_alarm_timers(loop) == 0
     assert _alarm(loop)._heap == []
+
+
+async def test_used_as_a_context_manager_it_times_out_one_await() -> None:
+    from chatbridge._client._watchdog import Expired
+
+    dog = Watchdog(deadline=asyncio.get_running_loop().time() + 60)
+    with dog:  # no limit: until the deadline
+        assert await asyncio.sleep(0, "ok") == "ok"
+    assert dog.due == dog.deadline
+    dog.limit = 0.05
+    started = dog.now()
+    with pytest.raises(Expired), dog:
+        await asyncio.sleep(10)
+    assert 0.04 <= dog.now() - started < 0.5
+    assert issubclass(Expired, TimeoutError)
+    with dog:  # time outside a wait fires nothing
+        pass
+    await asyncio.sleep(0.1)
+    dog.limit = 1e9
+    with dog:
+        assert dog.due == dog.deadline  # never past the deadline
+    dog.close()

@@ -1,4 +1,5 @@
-"""Reading an AI Engine page (protocol section 1): pure, on plain strings."""
+"""Reading an AI Engine page (docs/protocol-ai-engine.md, "Finding the chat"): pure, on
+plain strings."""
 
 from __future__ import annotations
 

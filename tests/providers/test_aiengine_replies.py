@@ -1,4 +1,5 @@
-"""Interpreting AI Engine replies (protocol sections 4 and 5): pure, on plain strings."""
+"""Interpreting AI Engine replies (docs/protocol-ai-engine.md, "Replies" and "Failures a
+client meets"): pure, on plain strings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every failure of the spec's section 11 ends in a typed error with a clear message."""
+"""Every failure a client meets (docs/protocol-ai-power.md, "Failures a client meets") ends
+in a typed error with a clear message."""
 
 from __future__ import annotations
 

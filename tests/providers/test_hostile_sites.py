@@ -22,7 +22,7 @@ from chatbridge import (
     TruncatedStreamError,
     format_prompt,
 )
-from chatbridge._aipower._call import _Call
+from chatbridge._aipower._call import CallOptions
 from chatbridge._aipower._history import split_conversation
 from chatbridge._aipower._page import parse_page
 from chatbridge._constants import FLATTENED_MESSAGE_BUDGET
@@ -302,5 +302,5 @@ def test_the_engine_refuses_a_bad_deadline_too(timeout: float) -> None:
     """Whoever builds a call (a provider, the CLI's check) gets the same typed refusal,
     never aiohttp's OverflowError for an infinite deadline."""
     with pytest.raises(InvalidRequestError, match="timeout"):
-        _Call(timeout=timeout)
-    assert _Call(timeout=None).remaining() is None
+        CallOptions(timeout=timeout)
+    assert CallOptions(timeout=None).remaining() is None

@@ -86,7 +86,7 @@ async def test_nonce_rejected_twice_is_a_clear_error() -> None:
         with pytest.raises(NonceError, match="freshly fetched nonce") as caught:
             await AIPower.create_async("", [user("hi")], site_url=url)
     assert caught.value.url == url
-    # first fetch, one cache-busting refetch, then the two cache-proof URLs of rule 30
+    # first fetch, one cache-busting refetch, then the two URLs a page cache does not hold
     assert fetched[0] == "/" and "?_=" in fetched[1]
     assert len(fetched) <= 4
 

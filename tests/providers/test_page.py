@@ -1,4 +1,4 @@
-"""Token discovery on plain HTML (rules 2–6, 37–40)."""
+"""Token discovery on plain HTML (docs/protocol-ai-power.md, "Finding the chat")."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def test_nonce_anchored_on_the_container_not_the_first_in_page() -> None:
 def test_the_legacy_version_is_as_narrow_as_the_attributes_show(
     extra: dict[str, str], version: str
 ) -> None:
-    """Issue 22 item 10: a 2.2 page is not just "1.8+" (rules 37 and 39)."""
+    """Issue 22 item 10: a 2.2 page is not just "1.8+" (docs/protocol-ai-power.md, "Telling
+    versions apart")."""
     attributes = {"data-nonce": "0123456789", "data-openai_stream_nav": "1", **extra}
     tokens = parse_page(container(**attributes), PAGE)
     assert tokens is not None and tokens.legacy_version == version

@@ -1,5 +1,6 @@
 """The library against the site's extra modes: Assistants threads, a site without an API key,
-and the Pinecone flag (protocol rules 14, 16, 22 and 29)."""
+and the Pinecone flag (docs/protocol-ai-power.md, "JSON replies", "Errors inside a legacy
+stream" and "Assistants streams")."""
 
 from __future__ import annotations
 

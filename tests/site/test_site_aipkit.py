@@ -1,4 +1,5 @@
-"""AIPKit 2.3+: nonce refresh, cache step, GET stream, server-side history (sections 8, 13)."""
+"""AIPKit 2.3+: nonce refresh, cache step, GET stream, server-side history
+(docs/protocol-ai-power.md, "AIPKit")."""
 
 from __future__ import annotations
 

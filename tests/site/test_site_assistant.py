@@ -1,5 +1,5 @@
 """Assistants mode (the ``assistant`` option): container flag, threads, JSON and stream shapes
-(protocol sections 4.2, 4.7 and 5.5)."""
+(docs/protocol-ai-power.md, "Assistants streams")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Injected faults (protocol section 11) and the legacy → AIPKit upgrade."""
+"""Injected faults (docs/protocol-ai-power.md, "Failures a client meets") and the legacy →
+AIPKit upgrade."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Bad input gets WordPress's answer, never a server crash (task rule 7, section 4.1)."""
+"""Bad input gets WordPress's answer, never a server crash (docs/protocol-ai-power.md,
+"admin-ajax")."""
 
 from __future__ import annotations
 

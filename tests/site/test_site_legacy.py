@@ -1,4 +1,6 @@
-"""Legacy chat handler: reply shapes, streaming, flags, limits, history (sections 4–6)."""
+"""Legacy chat handler: reply shapes, streaming, flags, limits, history
+(docs/protocol-ai-power.md, "Legacy replies", "Conversation history (legacy)", "Inside the
+legacy server")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Legacy server rules (sections 4, 6.1, 6.2): 1.7 cookies, where the nonce may come from, Origin
+"""Legacy server rules (docs/protocol-ai-power.md, "Inside the legacy server", "Conversation
+history (legacy)"): 1.7 cookies, where the nonce may come from, Origin
 handling, banned-word matching, PHP ``strip_tags`` in the sanitisers."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The ``misconfigured`` (no API key) and ``pinecone_error`` options (sections 4.3, 4.5, 4.7
-and 5.4)."""
+"""The ``misconfigured`` (no API key) and ``pinecone_error`` options (docs/protocol-ai-power.md,
+"Inside the legacy server" and "Errors inside a legacy stream")."""
 
 from __future__ import annotations
 

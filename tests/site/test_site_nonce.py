@@ -1,4 +1,5 @@
-"""WordPress nonce semantics and the page cache (protocol sections 4.3, 7, 10 rule 30)."""
+"""WordPress nonce semantics and the page cache (docs/protocol-ai-power.md,
+"Nonce checks by version", "Nonce lifetime", "Refreshing a nonce")."""
 
 from __future__ import annotations
 

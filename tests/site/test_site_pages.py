@@ -1,4 +1,5 @@
-"""Front-end pages and where the tokens sit in them (sections 4.2 and 13)."""
+"""Front-end pages and where the tokens sit in them (docs/protocol-ai-power.md, "Finding the
+chat" and "Seen on real sites")."""
 
 from __future__ import annotations
 

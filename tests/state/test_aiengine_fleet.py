@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from chatbridge._aiengine._client import SiteClient, SiteTarget
+from chatbridge._aiengine import SiteClient, SiteTarget
 from chatbridge._state import StateStore
 from chatbridge.site import AIEngineSiteConfig, LocalSite
 

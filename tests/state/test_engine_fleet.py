@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from chatbridge._aipower._client import SiteClient, SiteTarget
 from chatbridge._aipower._shared import site_key
+from chatbridge._aipower._site_client import SiteClient, SiteTarget
 from chatbridge._aipower._tokens import TokenCache
 from chatbridge._state import StateStore
 from chatbridge.site import LocalSite, SiteConfig

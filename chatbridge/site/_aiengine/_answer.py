@@ -1,4 +1,5 @@
-"""What the AI Engine site answers: the local echo, and the frames it streams (protocol 4).
+"""What the AI Engine site answers: the local echo, and the frames it streams
+(docs/protocol-ai-engine.md, "Streamed replies").
 
     [local AI Engine site] Echo: <message> | history turns: 3 (user 1, assistant 2)
 

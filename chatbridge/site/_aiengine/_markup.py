@@ -1,7 +1,7 @@
 """Front-end pages of the AI Engine site: a WordPress theme page with the plugin's chat
-container where the plugin puts it (protocol section 1): ``div.mwai-chatbot-container`` with
-``data-params``, ``data-system`` and ``data-theme`` in single quotes, each PHP's JSON
-(``/`` as ``\\/``, numbers printed as floats) HTML-escaped."""
+container where the plugin puts it (docs/protocol-ai-engine.md, "Finding the chat"):
+``div.mwai-chatbot-container`` with ``data-params``, ``data-system`` and ``data-theme`` in
+single quotes, each PHP's JSON (``/`` as ``\\/``, numbers printed as floats) HTML-escaped."""
 
 from __future__ import annotations
 

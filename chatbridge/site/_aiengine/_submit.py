@@ -1,7 +1,7 @@
 """``POST …/mwai-ui/v1/chats/submit``: the chat, in the order the plugin checks things
-(protocol sections 3–5): the REST nonce (WordPress, before the plugin), the body, the bot,
-the message length, then (streaming headers already sent) the Security module and the Pro
-limits, the model, and the reply."""
+(docs/protocol-ai-engine.md, "Sending a message" and "Failures a client meets"): the REST nonce
+(WordPress, before the plugin), the body, the bot, the message length, then (streaming headers
+already sent) the Security module and the Pro limits, the model, and the reply."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Regressions from a cold review of the client layer: each failed before its fix."""
+"""How the client conducts fail-over: probes given back, limits whichever task pulls,
+breakers per endpoint and key, only a target's own failures judged, deadlines, waits for
+Retry-After, continuations, credentials never shown (regressions from a cold review of the
+client layer: each failed before its fix)."""
 
 from __future__ import annotations
 
@@ -100,7 +103,7 @@ async def test_what_is_not_the_targets_fault_does_not_open_its_breaker() -> None
                 await client.chat.completions.create(model="r", messages=QUESTION, timeout=0.1)
         on_site = AsyncClient(
             routes={"s": [{"provider": "AIPower", "site_url": site}]},
-            health=client._engine.health_book,
+            health=client._core.health_book,
         )
         for _ in range(3):  # a caller's bad argument, raised inside the provider
             with pytest.raises(AttributeError):
@@ -128,7 +131,7 @@ async def test_the_last_hope_gets_the_whole_deadline() -> None:
     async with slow as a, healthy as b:
         slow.set_plan([Behaviour("first_token_delay", seconds=0.4)])
         client = client_for([openai(a), openai(b)], first_token_timeout=0.1, failure_threshold=1)
-        client._engine.health_book.get(client.routes["r"].targets[1].key).failure()  # B open
+        client._core.health_book.get(client.routes["r"].targets[1].key).failure()  # B open
         answer = await client.chat.completions.create(model="r", messages=QUESTION)
     assert answer.chatbridge is not None and answer.chatbridge.site == a
 
@@ -284,6 +287,6 @@ async def test_cancelling_a_judged_probe_in_its_retry_pause_frees_no_other_probe
     first.cancel()
     await asyncio.gather(first, return_exceptions=True)
     assert health.probing  # still the second call's
-    assert book.admit_now(route.targets[0].key).gate is Gate.BUSY
+    assert (await book.admit(route.targets[0].key)).gate is Gate.BUSY
     second.cancel()
     await asyncio.gather(second, return_exceptions=True)

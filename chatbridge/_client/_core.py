@@ -1,13 +1,14 @@
-"""What both clients share: routes, the router, and how one call becomes a completion or
-a stream of chunks. The client classes (``_client``, ``_sync_client``) are thin over it."""
+"""The core both clients share: routes, the router, and how one call becomes a completion
+or a stream of chunks. The client classes (``_client``, ``_sync_client``) are thin over it.
+(Not to be confused with the protocol engines under it, such as ``chatbridge._aipower``.)"""
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from typing import Any
 
+from .._checks import check_timeout
 from .._exceptions import ConfigError, InvalidRequestError, RouteNotFoundError
 from .._providers._base import BaseProvider
 from .._providers._registry import get_provider
@@ -35,7 +36,7 @@ from ._models import (
 from ._policy import Policy
 from ._router import CallReport, Router
 
-__all__ = ["Engine", "check_messages", "check_timeout", "shared_health", "split_options"]
+__all__ = ["ClientCore", "check_messages", "shared_health", "split_options"]
 
 #: One health book per policy, shared by every client in the process that uses that policy.
 _BOOKS: dict[Policy, HealthBook] = {}
@@ -48,23 +49,11 @@ def shared_health(policy: Policy) -> HealthBook:
     return book
 
 
-def check_timeout(timeout: Any) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise InvalidRequestError(f"timeout must be a number of seconds, not {timeout!r}")
-    if not math.isfinite(timeout) or timeout <= 0:
-        raise InvalidRequestError(
-            f"timeout must be a finite number of seconds > 0, not {timeout!r}"
-        )
-    return float(timeout)
-
-
 def check_messages(messages: Any) -> Messages:
     if not isinstance(messages, list | tuple) or not messages:
         raise InvalidRequestError("messages must be a non-empty list", param="messages")
     for index, message in enumerate(messages):
-        if (type(message) is dict or isinstance(message, Mapping)) and "role" in message:
+        if isinstance(message, Mapping) and "role" in message:
             continue
         raise InvalidRequestError(
             f"messages[{index}] must be a mapping with a 'role'", param=f"messages[{index}]"
@@ -72,7 +61,7 @@ def check_messages(messages: Any) -> Messages:
     return messages
 
 
-class Engine:
+class ClientCore:
     """What both clients share: routes, the router, and how one call becomes chunks."""
 
     def __init__(
@@ -120,23 +109,26 @@ class Engine:
             names.append(DEFAULT_ROUTE)
         return names
 
-    def call(
-        self,
-        model: str,
-        messages: Any,
-        stream: bool,
-        timeout: Any,
-        options: dict[str, Any],
-    ) -> Any:
-        """One ``create`` call, checked: the stream of chunks (``stream=True``; an unknown
-        route raises now), else the coroutine of the whole completion. Both clients use it."""
-        messages = check_messages(messages)
-        timeout = check_timeout(timeout)
+    def complete_call(
+        self, model: str, messages: Any, timeout: Any, options: dict[str, Any]
+    ) -> Coroutine[Any, Any, ChatCompletion]:
+        """One ``create`` call for a whole answer, its arguments checked now: the coroutine of
+        the completion. Both clients use it."""
+        checked = check_messages(messages)
+        seconds = check_timeout(timeout)
+        _, options = split_options(options)
+        return self.complete(model, checked, seconds, options)
+
+    def stream_call(
+        self, model: str, messages: Any, timeout: Any, options: dict[str, Any]
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        """One ``create(stream=True)`` call, its arguments checked now (an unknown route
+        raises now too): the stream of chunks. Both clients use it."""
+        checked = check_messages(messages)
+        seconds = check_timeout(timeout)
         include_usage, options = split_options(options)
-        if stream:
-            self.check_route(model)
-            return self.stream(model, messages, timeout, options, include_usage)
-        return self.complete(model, messages, timeout, options)
+        self.check_route(model)
+        return self.stream(model, checked, seconds, options, include_usage)
 
     def check_route(self, model: str) -> None:
         """Raise :class:`RouteNotFoundError` now if ``model`` can name nothing (a stream

@@ -18,14 +18,20 @@ import aiohttp
 
 from .._constants import NONCE_REFRESH_AGE, STATE_REFRESH_LOCK_TTL, WORDPRESS_TICK
 from .._exceptions import ResponseError
+from .._http._call import Call
+from .._http._guard import endpoint_allowed
+from .._http._pages import (
+    candidate_pages,
+    cut_page_error,
+    fetch_page,
+    origin_of,
+    parse_off_loop,
+)
+from .._http._session import StreamSession
 from .._state import StateStore
 from .._state._singleflight import SharedFetch
-from ._call import Call
-from ._guard import endpoint_allowed
-from ._pages import candidate_pages, cut_page_error, fetch_page, origin_of, parse_off_loop
-from ._session import StreamSession
 
-__all__ = ["SiteCache", "SiteTarget"]
+__all__ = ["PageStats", "SiteCache", "SiteTarget"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +135,8 @@ class SiteCache(Generic[V]):
         return self._jar
 
     def fresh(self, now: float) -> bool:
-        """Younger than the refresh age, and fewer than two tick boundaries ago."""
+        """Younger than the refresh age, and fewer than two tick boundaries ago (a WordPress
+        nonce: docs/protocol-ai-power.md, "Nonce lifetime")."""
         return self.shared.fresh(now)
 
     def _fresh_since(self, fetched_at: float, now: float) -> bool:

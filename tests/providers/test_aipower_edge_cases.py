@@ -1,4 +1,7 @@
-"""Regression tests for defects found in review: each failed before its fix."""
+"""Edge cases of the AI Power engine: conversations apart per user, quotas, history across
+an upgrade and in long cookies, connections released at once, odd charsets and JSON, AIPKit's
+cache step and nonce refresh (regression tests for defects found in review: each failed
+before its fix)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from .._state import StateStore, current_store
 from .._state._book import ConversationBook
 from .._state._sites import SiteClients
 from .._types import Messages
-from ._call import ClientStats, _Call
+from ._call import CallOptions, ClientStats
 from ._conversation import Conversation
 from ._exchange import aipkit_exchange, legacy_exchange
 from ._history import Split, split_conversation
@@ -38,7 +38,7 @@ from ._shared import decode_conversation, encode_conversation, site_key
 from ._target import SiteTarget
 from ._tokens import TokenCache
 
-__all__ = ["ClientStats", "SiteClient", "SiteTarget", "_Call", "site_client", "site_stats"]
+__all__ = ["SiteClient", "site_client", "site_stats"]
 
 
 def _retry_reason(error: ChatbridgeError) -> str | None:
@@ -102,7 +102,7 @@ class SiteClient:
         self.stats.page_fetches += 1
         await self._tokens.prime(tokens, call)
 
-    async def page_tokens(self, call: _Call) -> PageTokens:
+    async def page_tokens(self, call: CallOptions) -> PageTokens:
         """The site's tokens: cached while fresh, else fetched (discovery)."""
         return await self._tokens.get(call)
 
@@ -111,10 +111,10 @@ class SiteClient:
         messages: Messages,
         *,
         conversation: Conversation | None = None,
-        call: _Call | None = None,
+        call: CallOptions | None = None,
     ) -> AsyncGenerator[str, None]:
         """The answer to the last user message, in chunks as the site sends them."""
-        call = call or _Call()
+        call = call or CallOptions()
         call.start()
         try:
             split = split_conversation(messages)
@@ -151,7 +151,7 @@ class SiteClient:
             raise
 
     async def _attempt(
-        self, call: _Call, tokens: PageTokens, split: Split, conv: Conversation
+        self, call: CallOptions, tokens: PageTokens, split: Split, conv: Conversation
     ) -> AsyncGenerator[str, None]:
         session = await call.session()
         # Cookies from the page fetch (Cloudflare, security plugins) go along from the site's

@@ -1,0 +1,174 @@
+"""One routed call's bookkeeping: what was asked, its deadline, what it handed over, which
+targets it left behind, and the report the client turns into the ``chatbridge`` field.
+
+The router (``_router``) and its attempts (``_attempt``) both write here; every attempt
+record of the call is made here, and so is the error that ends a call no target answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._exceptions import AllTargetsFailedError, TruncatedStreamError
+from .._types import FinishReason, Messages, Usage
+from ._config import Route, Target
+from ._models import Attempt, attempt
+
+__all__ = ["CallReport", "CallState"]
+
+log = logging.getLogger("chatbridge.client")
+
+_INF = float("inf")
+
+
+@dataclass(slots=True)
+class CallReport:
+    """What happened during one call; the client turns it into the ``chatbridge`` field."""
+
+    route: str
+    #: Each try (and each target skipped), in order.
+    attempts: list[Attempt] = field(default_factory=list)
+    target: Target | None = None
+    #: The target of the attempt in progress (the one streaming now).
+    current: Target | None = None
+    finish: FinishReason | None = None
+    usage: Usage | None = None
+    continued: bool = False
+
+
+class CallState:
+    """One call across its attempts. ``buffered``: nothing is handed over before an attempt
+    completes (a non-streamed call), so any failure can fail over."""
+
+    __slots__ = (
+        "buffered",
+        "deadline",
+        "delivered",
+        "earliest",
+        "errors",
+        "failed",
+        "messages",
+        "model",
+        "now",
+        "options",
+        "report",
+        "route",
+        "skipped",
+        "stop",
+        "waits",
+    )
+
+    def __init__(
+        self,
+        route: Route,
+        messages: Messages,
+        report: CallReport,
+        timeout: float,
+        *,
+        model: str | None,
+        options: dict[str, Any] | None,
+        buffered: bool,
+    ) -> None:
+        self.route = route
+        self.messages = messages
+        self.report = report
+        self.model = model
+        self.options = options
+        self.buffered = buffered
+        #: The event loop's clock, which the deadline and every limit are read on.
+        self.now = asyncio.get_running_loop().time
+        self.deadline = self.now() + timeout
+        #: The text handed to the caller so far (a stream's continuation prefill).
+        self.delivered: list[str] = []
+        #: Indexes of the route's targets this call failed over from (never asked again).
+        self.failed: set[int] = set()
+        #: The skips recorded so far, by target and reason (each is recorded once).
+        self.skipped: set[tuple[int, str]] = set()
+        self.errors: list[Exception] = []
+        #: How often this call has waited for a target to cool down.
+        self.waits = 0
+        #: A target refused the request after text was handed over: no continuation.
+        self.stop = False
+        #: This round's earliest time a skipped or rate-limited target may be asked again.
+        self.earliest = _INF
+
+    def late(self) -> bool:
+        """Has the call's deadline passed?"""
+        return self.now() >= self.deadline
+
+    # The attempt records. Each is frozen: shared by every chunk and error that reports it.
+
+    def skip(self, target: Target, why: str) -> None:
+        """Record ``target`` skipped for ``why``, once per call and reason."""
+        if (id(target), why) in self.skipped:
+            return
+        self.skipped.add((id(target), why))
+        self.report.attempts.append(
+            attempt(target.label, target.provider_name, "skipped", message=why)
+        )
+
+    def failed_attempt(self, target: Target, error: Exception, seconds: float) -> None:
+        self.errors.append(error)
+        log.info(
+            "target %s failed after %.3f s: %s: %s",
+            target.label,
+            seconds,
+            type(error).__name__,
+            _message(error),
+        )
+        self.report.attempts.append(
+            attempt(
+                target.label,
+                target.provider_name,
+                "failed",
+                round(seconds, 4),
+                type(error).__name__,
+                _message(error),
+            )
+        )
+
+    def answered(self, target: Target, seconds: float, continued: bool) -> None:
+        report = self.report
+        report.target = target
+        report.continued = continued
+        if continued:
+            report.usage = None  # the first part's usage is unknown: report none
+        outcome = "continued" if continued else "answered"
+        report.attempts.append(
+            attempt(target.label, target.provider_name, outcome, round(seconds, 4))
+        )
+
+    def failure(self) -> Exception:
+        """The error that ends a call no target answered: a stream cut after some text, or
+        every target failed (with the soonest time one may be asked again)."""
+        attempts = list(self.report.attempts)
+        if self.delivered:
+            cut = TruncatedStreamError(
+                "The answer was cut off and no target could continue it",
+                partial="".join(self.delivered),
+            )
+            cut.attempts = attempts
+            cut.__cause__ = self.errors[-1] if self.errors else None  # as ``raise … from``
+            cut.__suppress_context__ = True
+            return cut
+        now = self.now()
+        reasons = "; ".join(
+            f"{a.target}: {a.error + ': ' if a.error else ''}{a.message}" for a in attempts
+        )
+        if now >= self.deadline:
+            reasons = f"the call's deadline passed; {reasons}" if reasons else "the deadline passed"
+        wait = self.earliest - now
+        return AllTargetsFailedError(
+            f"Every target of route {self.route.name!r} failed: {reasons or 'none could be asked'}",
+            attempts=attempts,
+            errors=list(self.errors),
+            retry_after=round(wait, 3) if wait != _INF and wait > 0 else None,
+        )
+
+
+def _message(error: BaseException) -> str:
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
