@@ -126,7 +126,7 @@ def test_ai_engine_replies_are_read_in_linear_time(unit: str) -> None:
 
         return run
 
-    assert_linear(make, 16_000)
+    assert_linear(make, 64_000)  # a few ms a call: large enough to stand above the noise
 
 
 MARKDOWN_SHAPES = ["a\n", "*", "**a", "[", "[a](", "`", "``a", "- ", "<", "&", "![", "_a", "|-|\n",
