@@ -13,8 +13,10 @@ import pytest
 from aiohttp import web
 
 from chatbridge import close_pool
-from chatbridge._aipower._site_client import _clients as _site_clients
+from chatbridge._aiengine._site_client import _clients as _engine_sites
+from chatbridge._aipower._site_client import _clients as _power_sites
 from chatbridge._client._core import _BOOKS as _health_books
+from chatbridge._providers._family import _finders as _family_finders
 from chatbridge.upstream import LocalUpstream, UpstreamConfig
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -56,7 +58,8 @@ def _forget_sites() -> Iterator[None]:
     get an earlier one's port (under load it does): it must not inherit that site's nonce,
     generation or breaker."""
     yield
-    _site_clients.clear()
+    for registry in (_power_sites, _engine_sites, _family_finders):  # (which plugin, too)
+        registry._clients.clear()
     _health_books.clear()
 
 

@@ -3,10 +3,10 @@
 The examples live in ``examples/``, one file each: every ``python`` and ``toml`` block of the
 README and of docs/ is one of those files, character for character (checked here), so the
 file is the one source and the page shows it. Each Python example runs in its own
-interpreter against the local AI Power site (the OpenAICompatible one: the local fake
-upstream), as written except for the import path, the site URL (and a local proxy in place
-of proxy.example.com), and must print a real answer from the server. The TOML examples are
-loaded by tests/test_docs_config.py.
+interpreter against the local AI Power site (the AI Engine one: the local AI Engine site; the
+OpenAICompatible one: the local fake upstream), as written except for the import path, the
+site URL (and a local proxy in place of proxy.example.com), and must print a real answer from
+the server. The TOML examples are loaded by tests/test_docs_config.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 from chatbridge.upstream import LocalUpstream, expected_answer
 from tests.conftest import local_proxy
 
@@ -40,6 +40,7 @@ DOCS_UPSTREAM = "http://127.0.0.1:8000/v1"
 #: The question the OpenAICompatible page asks (the test checks it is still there).
 UPSTREAM_QUESTION = "Name three trees."
 ANSWER = "[local AI Power site] Echo:"
+ENGINE_ANSWER = "[local AI Engine site] Echo:"
 
 
 def page_blocks() -> list[tuple[str, str]]:
@@ -102,10 +103,11 @@ async def run(code: str) -> tuple[int, str, str]:
 def test_the_examples_were_found() -> None:
     assert len(SEEDS) == 4
     assert {name for name, _ in docs_examples()} == {
-        "aipower_conversation", "chatgpt4o", "chatgptt_stream", "client_failover",
-        "hello_providers", "openai_compatible", "openai_sdk",
+        "aiengine_conversation", "aipower_conversation", "anysite", "chatgpt4o",
+        "chatgptt_stream", "client_failover", "hello_providers", "openai_compatible",
+        "openai_sdk",
     }  # fmt: skip
-    assert len(page_blocks()) == 12
+    assert len(page_blocks()) == 14
 
 
 @pytest.mark.parametrize(
@@ -148,6 +150,9 @@ async def test_docs_example_runs(name: str, code: str) -> None:
     if name == "openai_compatible":
         await run_upstream_example(code)
         return
+    if name == "aiengine_conversation":
+        await run_engine_example(code)
+        return
     site = LocalSite(SiteConfig(generation="2.2"))
     async with site as url, local_proxy() as (proxy, _):
         if "from openai import" in code:  # the server section: a real `chatbridge serve`
@@ -164,6 +169,19 @@ async def test_docs_example_runs(name: str, code: str) -> None:
     if name == "client_failover":  # the route's first target is dead: the second answered
         assert f"answered by {url} ['failed', 'failed', 'answered']" in out
         assert out.count(ANSWER) == 2
+
+
+async def run_engine_example(code: str) -> None:
+    """The AIEngine page: against the local AI Engine site, a conversation of two turns."""
+    site = LocalSite(AIEngineSiteConfig())
+    async with site as url, local_proxy() as (proxy, _):
+        status, out, err = await run(runnable(code, url, proxy))
+    assert status == 0, err
+    assert out.count(ENGINE_ANSWER) == 1  # the first answer is kept, the second printed
+    assert "history turns: 2" in out  # the first turn reached the site with the second
+    assert re.search(r"\((\d+) tokens, as the site counted them\)", out)
+    chats = [r.fields["chatId"] for r in site.requests if r.action.endswith("/submit")]
+    assert len(chats) == 2 and chats[0] == chats[1]  # one conversation, one chatId
 
 
 async def run_upstream_example(code: str) -> None:
