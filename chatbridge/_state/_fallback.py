@@ -12,15 +12,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from .._constants import STATE_RETRY_AFTER, STATE_RETRY_AFTER_MAX
+from .._constants import STATE_REDIS_CONNECT_TIMEOUT, STATE_RETRY_AFTER, STATE_RETRY_AFTER_MAX
 from ._interface import StateStore, StateUnavailable
 from ._memory import MemoryStore
 
 __all__ = ["FallbackStore"]
 
 _log = logging.getLogger("chatbridge.state")
+
+
+class Reachable(StateStore, Protocol):
+    """A shared store that can be reached ahead of its first call (:meth:`FallbackStore.check`)."""
+
+    async def connect(self, timeout: float) -> None:
+        """Open what the calls need, within ``timeout``; :class:`StateUnavailable` if not."""
 
 
 class FallbackStore:
@@ -30,7 +37,7 @@ class FallbackStore:
 
     def __init__(
         self,
-        primary: StateStore,
+        primary: Reachable,
         local: StateStore | None = None,
         *,
         name: str = "the shared store",
@@ -58,35 +65,50 @@ class FallbackStore:
         try:
             result = await getattr(self.primary, name)(*args)
         except StateUnavailable as error:
-            if self.degraded and started < self._retry_at:
-                # Began before the outage was known (concurrent calls all fail together):
-                # neither a second warning nor a longer back-off.
-                return await getattr(self.local, name)(*args)
-            if not self.degraded:
-                self.degraded = True
-                self.outages += 1
-                self._backoff = self._first
-                _log.warning(
-                    "%s is unavailable (%s): serving from this process's memory (state is "
-                    "per process) and trying it again every %g-%g s",
-                    self.name,
-                    error,
-                    self._first,
-                    self._most,
-                )
-            else:
-                self._backoff = min(self._backoff * 2, self._most)
-            self._retry_at = self._clock() + self._backoff
+            self._away(error, started)
             return await getattr(self.local, name)(*args)
+        self._answered()
+        return result
+
+    def _away(self, error: StateUnavailable, started: float) -> None:
+        """The primary failed a call begun at ``started``: memory answers from now on."""
+        if self.degraded and started < self._retry_at:
+            # Began before the outage was known (concurrent calls all fail together):
+            # neither a second warning nor a longer back-off.
+            return
+        if not self.degraded:
+            self.degraded = True
+            self.outages += 1
+            self._backoff = self._first
+            _log.warning(
+                "%s is unavailable (%s): serving from this process's memory (state is "
+                "per process) and trying it again every %g-%g s",
+                self.name,
+                error,
+                self._first,
+                self._most,
+            )
+        else:
+            self._backoff = min(self._backoff * 2, self._most)
+        self._retry_at = self._clock() + self._backoff
+
+    def _answered(self) -> None:
         if self.degraded:
             self.degraded = False
             self.recoveries += 1
             _log.warning("%s is back: state is shared again", self.name)
-        return result
 
-    async def check(self) -> bool:
-        """Reach the primary now (at start): ``True`` if it answered."""
-        await self._call("ttls", "ping")
+    async def check(self, timeout: float = STATE_REDIS_CONNECT_TIMEOUT) -> bool:
+        """Reach the primary now (at start), allowing it ``timeout`` seconds rather than one
+        call's limit (a first reach costs many calls' time; a busy machine's slow start is
+        not an outage): ``True`` if it answered."""
+        started = self._clock()
+        try:
+            await self.primary.connect(timeout)
+        except StateUnavailable as error:
+            self._away(error, started)
+        else:
+            self._answered()
         return not self.degraded
 
     async def get(self, key: str) -> bytes | None:
