@@ -84,7 +84,9 @@ class SiteClient:
         stream: bool = True,
     ) -> AsyncGenerator[str | Usage, None]:
         """The answer to the last user message: text chunks as the site sends them (one,
-        whole, with ``stream=False``), then its :class:`Usage` when the site counted it."""
+        whole, with ``stream=False``), then its :class:`Usage` when the site counted it.
+        When the transcript had to be folded to fit the bot's ``maxMessages``,
+        ``call.on_history`` hears of it before the first chunk."""
         call = call or EngineCall()
         call.start()
         try:
@@ -95,7 +97,9 @@ class SiteClient:
             done = _Done()
             async with aclosing(self._attempts(call, split, conv, stream, done)) as chunks:
                 async for chunk in chunks:
+                    call.tell()  # what the transcript folded, before the text (once)
                     yield chunk
+            call.tell()  # (an answer with no text)
             assert done.attempt is not None and done.tokens is not None
             final = done.attempt.final
             assert final is not None
@@ -123,7 +127,9 @@ class SiteClient:
         call.site_jar = self.tokens.jar  # the page's cookies (Cloudflare…), in its jar
         retried: set[type[ChatbridgeError]] = set()
         while True:
-            attempt = Submit(tokens, prepare(split, tokens.config), conv, stream=stream)
+            prepared = prepare(split, tokens.config)
+            call.left_out(prepared.trimmed, tokens.config.page_url)
+            attempt = Submit(tokens, prepared, conv, stream=stream)
             try:
                 async with aclosing(
                     attempt.run(session, call, self.stats, self.tokens.no_jar)

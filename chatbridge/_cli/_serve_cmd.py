@@ -116,6 +116,7 @@ def _setup_logging(debug: bool) -> None:
         ("chatbridge.client", logging.WARNING),
         ("chatbridge.state", logging.WARNING),
         ("chatbridge.aipower", logging.WARNING),  # a conversation shortened to fit a site
+        ("chatbridge.aiengine", logging.WARNING),  # ... or folded to fit its bot
     ):
         logger = logging.getLogger(name)
         logger.setLevel(level)

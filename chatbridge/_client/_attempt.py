@@ -193,7 +193,8 @@ class TargetAttempt:
         """Ask the target: the conversation, plus the text handed over so far as a prefill to
         continue. With nothing to watch (no limit, and a buffered call) a provider that can
         answer in one piece is asked to (``stream=False``): cheaper than parsing a stream;
-        providers that cannot choose ignore the option."""
+        providers that cannot choose ignore the option. Every provider is given
+        ``on_history`` (those that never shorten a conversation ignore it)."""
         call, target = self.call, self.target
         messages = call.messages
         if self.prefill:
@@ -203,6 +204,7 @@ class TargetAttempt:
         kwargs["timeout"] = max(call.deadline - self.started, 0.001)
         if call.buffered and self.first_limit is None and self.stall_limit is None:
             kwargs["stream"] = False
+        kwargs["on_history"] = self._history
         name = target.model or call.model or ""
         provider: Any = target.provider
         if target.streams:
@@ -212,14 +214,16 @@ class TargetAttempt:
         return self.stream
 
     def _note(self, item: Any) -> None:
-        """An item of the answer that is not text: the finish reason, the usage, or what the
-        site was not sent of the conversation."""
+        """An item of the answer that is not text: the finish reason or the usage."""
         if isinstance(item, FinishReason):
             self.call.report.finish = item
         elif isinstance(item, Usage):
             self.call.report.usage = item
-        elif isinstance(item, HistoryTrimmed):
-            self.call.report.history = item
+
+    def _history(self, trimmed: HistoryTrimmed) -> None:
+        """The provider's ``on_history``: what this try's site was not sent of the
+        conversation (told before the answer's text)."""
+        self.call.report.history = trimmed
 
     async def _stopped(self, error: BaseException) -> Exception:
         """A try ended with ``error``: its stream is closed, which releases its connection.

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from .._aiengine import EngineCall, SiteClient, SiteTarget, Thread, site_client
 from .._aipower import Conversation
 from .._constants import AIENGINE_TIMEOUT
-from .._types import Chunk, Messages
+from .._types import Chunk, HistoryListener, Messages
 from ._base import AsyncGeneratorProvider
 from ._models import ProviderModelMixin
 from ._sites import SiteProvider
@@ -77,11 +77,15 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
         endpoint_origins: Sequence[str] = (),
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        on_history: HistoryListener | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Chunk]:
         """``kwargs``: options other providers take (``temperature``…): the site's bot
         decides those itself, so they are accepted and not sent. ``timeout`` is the deadline
-        of the whole call in seconds (``None``: none)."""
+        of the whole call in seconds (``None``: none). ``on_history``: called with a
+        :class:`HistoryTrimmed`, before the text, when the conversation had more messages
+        than the bot keeps and its oldest were folded into one (a warning is logged either
+        way)."""
         cls.get_model(model)
         call = EngineCall(
             proxy=proxy,
@@ -89,6 +93,7 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
             cookies=cookies,
             headers=headers,
             provider=cls.__name__,
+            on_history=on_history,
         )
         client = cls.site(site_url, chat_page, bot_id, endpoint_origins)
         # The engine's own stream, not a generator around it: one layer less per chunk.
