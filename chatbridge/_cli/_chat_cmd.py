@@ -132,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             )
         target = replace(target, chat_page=args.chat_page, bot_id=args.bot_id)
     check_proxy(args.proxy)
+    args.deadline_said = target.deadline_said(args.timeout)  # for a timeout's message
     opening = [{"role": "system", "content": args.system}] if args.system else []
     if args.jsonl:
         if args.message:
