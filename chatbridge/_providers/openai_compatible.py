@@ -47,20 +47,23 @@ def completions_url(base_url: str | None, provider: str) -> str:
     return base if base.endswith("/chat/completions") else f"{base}/chat/completions"
 
 
-async def _session(proxy: str | None, timeout: float | None) -> StreamSession:
-    """The loop's shared session for these options (connections are pooled either way)."""
+async def _session(proxy: str | None) -> StreamSession:
+    """The loop's shared session for this proxy (connections are pooled either way). Each
+    request carries its own deadline: a call's timeout is what is left of its route's
+    deadline, a different number every time, so it must not pick the session (one session
+    per number kept one more session alive per request, for as long as the loop ran)."""
 
     async def make() -> StreamSession:
         session = StreamSession(
             proxy=proxy,
-            timeout=timeout,
+            timeout=None,
             read_gap=OPENAI_READ_GAP,
             cookie_jar=aiohttp.DummyCookieJar(),
         )
         await session.open()
         return session
 
-    return await shared(("openai", proxy, timeout), make)
+    return await shared(("openai", proxy), make)
 
 
 class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
@@ -119,8 +122,8 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         }
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        session = await _session(proxy, timeout)
-        request: dict[str, Any] = {"data": body, "headers": headers}
+        session = await _session(proxy)
+        request: dict[str, Any] = {"data": body, "headers": headers, "timeout": timeout}
         if not stream:  # nothing arrives until the whole answer is generated
             request["timeout"] = aiohttp.ClientTimeout(
                 total=timeout, connect=DEFAULT_CONNECT_TIMEOUT, sock_read=timeout
