@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from .._checks import check_timeout
-from .._constants import AIPOWER_READ_GAP, AIPOWER_TIMEOUT
+from .._checks import check_connections, check_timeout
+from .._constants import AIPOWER_CONNECTIONS_PER_HOST, AIPOWER_READ_GAP, AIPOWER_TIMEOUT
 from .._exceptions import RequestTimeoutError
 from .._http._pool import shared
 from .._http._session import StreamSession
@@ -43,6 +43,8 @@ class CallOptions:
     cookies: dict[str, str] | None = None
     headers: dict[str, str] | None = None
     provider: str | None = None
+    #: Requests to the site in flight at once from this process (more wait their turn).
+    connections_per_host: int = AIPOWER_CONNECTIONS_PER_HOST
     #: The site's page-fetch jar, once the engine knows the site (see ``request_options``).
     site_jar: aiohttp.abc.AbstractCookieJar | None = None
 
@@ -50,6 +52,9 @@ class CallOptions:
 
     def __post_init__(self) -> None:
         self.timeout = check_timeout(self.timeout)
+        self.connections_per_host = check_connections(
+            self.connections_per_host, AIPOWER_CONNECTIONS_PER_HOST
+        )
 
     def start(self) -> None:
         """Start the clock (once; later calls keep the first deadline)."""
@@ -108,7 +113,10 @@ class CallOptions:
         too, each scoped by its own jar) and ``timeout=`` (what is left of the deadline)."""
         site_jar = self.site_jar
         jars = (jar, site_jar) if site_jar is not None and site_jar is not jar else jar
-        options: dict[str, Any] = {"cookie_jar": jars}
+        options: dict[str, Any] = {
+            "cookie_jar": jars,
+            "connections_per_host": self.connections_per_host,
+        }
         left = self.remaining()
         if left is not None:
             options["timeout"] = left

@@ -112,6 +112,8 @@ class TargetAttempt:
             if self.others:  # another target could take over: limits apply
                 self.first_limit, self.stall_limit = await self._limits()
                 self.dog.limit = self.first_limit
+                # (a queue for a connection in this process is not the target's slowness)
+                self.dog.watch_queue = self.first_limit is not None
             dog, text, delivered = self.dog, self.text, self.call.delivered
             hand_over = not self.call.buffered
             try:
@@ -131,7 +133,7 @@ class TargetAttempt:
                     if not item:
                         continue
                     if not text:  # the first text: from now on the stall limit applies
-                        dog.limit = self.stall_limit
+                        dog.limit, dog.watch_queue = self.stall_limit, False
                     text.append(item)
                     if hand_over:
                         delivered.append(item)
@@ -161,6 +163,7 @@ class TargetAttempt:
         report.current = self.target
         report.finish = report.usage = None
         self.first_limit = self.stall_limit = self.dog.limit = None
+        self.dog.watch_queue = False
         return True
 
     async def _limits(self) -> tuple[float | None, float | None]:

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 from .._aipower import CallOptions, SiteClient, SiteTarget, site_client, site_stats
 from .._aipower._conversation import Conversation
-from .._checks import check_timeout
-from .._constants import AIPOWER_TIMEOUT
+from .._checks import check_connections, check_timeout
+from .._constants import AIPOWER_CONNECTIONS_PER_HOST, AIPOWER_TIMEOUT
 from .._exceptions import InvalidRequestError, MissingSiteError
 from .._http._guard import origin
 from .._types import Messages
@@ -67,19 +67,25 @@ class AIPowerSite:
         chat_page: str | None = None,
         bot_id: int | str | None = None,
         endpoint_origins: Sequence[str] = (),
+        connections_per_host: int | None = None,
         **ignored: Any,
     ) -> AsyncGenerator[str, None]:
         """``ignored``: options other providers take (``stream``, ``temperature``…). An AI
         Power site decides those itself (its own model, settings and prompt), so they are
         accepted and not sent.
         ``timeout`` is the deadline of the whole call in seconds (``None``: none); ``0``,
-        negative, NaN, infinite or non-numeric values raise ``InvalidRequestError``."""
+        negative, NaN, infinite or non-numeric values raise ``InvalidRequestError``.
+        ``connections_per_host``: requests to the site at once from this process (default
+        ``AIPOWER_CONNECTIONS_PER_HOST``: a WordPress site runs few PHP workers)."""
         call = CallOptions(
             proxy=proxy,
             timeout=check_timeout(timeout),
             cookies=cookies,
             headers=headers,
             provider=cls.__name__,
+            connections_per_host=check_connections(
+                connections_per_host, AIPOWER_CONNECTIONS_PER_HOST
+            ),
         )
         client = cls.site(site_url, chat_page, bot_id, endpoint_origins)
         return client.stream(messages, conversation=conversation, call=call)

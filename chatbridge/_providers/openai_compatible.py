@@ -10,8 +10,10 @@ from typing import Any, ClassVar
 
 import aiohttp
 
+from .._checks import check_connections
 from .._constants import (
     DEFAULT_CONNECT_TIMEOUT,
+    OPENAI_CONNECTIONS_PER_HOST,
     OPENAI_FINISH_GRACE,
     OPENAI_READ_GAP,
     OPENAI_TIMEOUT,
@@ -79,6 +81,8 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
     ``stop``, ``presence_penalty``, ``frequency_penalty``, ``seed``, ``user``,
     ``response_format``; ``n`` may only be 1; anything else is ignored. The model is sent as
     given. ``url`` may be set on a subclass instead of passing ``base_url``.
+    ``connections_per_host``: requests to the endpoint's host at once from this process
+    (default ``OPENAI_CONNECTIONS_PER_HOST``); more wait their turn within their deadline.
     """
 
     url: ClassVar[str | None] = None
@@ -107,6 +111,7 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         proxy: str | None = None,
         timeout: float | None = OPENAI_TIMEOUT,
         stream: bool = True,
+        connections_per_host: int | None = None,
         **options: Any,
     ) -> AsyncIterator[Chunk]:
         name = cls.get_name()
@@ -114,6 +119,7 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         endpoint = completions_url(base_url or cls.url, name)
         try:
             body = request_body(model, messages, stream, options)
+            connections = check_connections(connections_per_host, OPENAI_CONNECTIONS_PER_HOST)
         except ChatbridgeError as error:
             raise error.with_context(provider=name, url=endpoint) from error.__cause__
         headers = {
@@ -123,7 +129,12 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         session = await _session(proxy)
-        request: dict[str, Any] = {"data": body, "headers": headers, "timeout": timeout}
+        request: dict[str, Any] = {
+            "data": body,
+            "headers": headers,
+            "timeout": timeout,
+            "connections_per_host": connections,
+        }
         if not stream:  # nothing arrives until the whole answer is generated
             request["timeout"] = aiohttp.ClientTimeout(
                 total=timeout, connect=DEFAULT_CONNECT_TIMEOUT, sock_read=timeout
