@@ -30,6 +30,8 @@
     ├── PluginError                      the chat plugin answered with an error message
     │   └── UpstreamError                the plugin's own AI backend failed (quota, key, model)
     └── AllTargetsFailedError            every target of a route failed; `.attempts` says how
+        └── RouteUnavailableError        none could be asked: every one open or cooling down
+                                         (`.retry_after`: when the first may be asked again)
 
 Every error carries where it came from: `provider`, `url`, and where known `status`, a short
 `body` excerpt and the `attempt` number. `str(err)` starts with the message itself, so texts
@@ -69,6 +71,7 @@ __all__ = [
     "ResponseStatusError",
     "ResponseTooLargeError",
     "RouteNotFoundError",
+    "RouteUnavailableError",
     "StallTimeout",
     "TransportError",
     "TruncatedStreamError",
@@ -291,3 +294,10 @@ class AllTargetsFailedError(ChatbridgeError):
         self.attempts = list(attempts or [])
         self.errors = list(errors or [])
         self.retry_after = retry_after
+
+
+class RouteUnavailableError(AllTargetsFailedError):
+    """No target of a route could be asked at all: each one's circuit breaker was open (or
+    half-open with its one probe in flight), or it was cooling down after a rate limit. The
+    call fails at once instead of waiting; ``retry_after`` says in how many seconds the first
+    target may be asked again (``None`` when only a probe's verdict will tell)."""

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._exceptions import AllTargetsFailedError, TruncatedStreamError
+from .._exceptions import AllTargetsFailedError, RouteUnavailableError, TruncatedStreamError
 from .._types import FinishReason, Messages, Usage
 from ._config import Route, Target
 from ._models import Attempt, attempt
@@ -142,9 +142,12 @@ class CallState:
         )
 
     def failure(self) -> Exception:
-        """The error that ends a call no target answered: a stream cut after some text, or
-        every target failed (with the soonest time one may be asked again)."""
+        """The error that ends a call no target answered: a stream cut after some text, no
+        target could be asked at all, or every target failed (with the soonest time one may
+        be asked again)."""
         attempts = list(self.report.attempts)
+        if not self.errors and attempts and not self.late():
+            return self._unavailable(attempts)
         if self.delivered:
             cut = TruncatedStreamError(
                 "The answer was cut off and no target could continue it",
@@ -166,6 +169,20 @@ class CallState:
             attempts=attempts,
             errors=list(self.errors),
             retry_after=round(wait, 3) if wait != _INF and wait > 0 else None,
+        )
+
+    def _unavailable(self, attempts: list[Attempt]) -> RouteUnavailableError:
+        """Every target was skipped at its gate (breaker open or probing, or cooling down):
+        the call ends now, saying when the first may be asked again."""
+        wait = self.earliest - self.now()
+        retry_after = round(max(wait, 0.0), 3) if wait != _INF else None
+        reasons = "; ".join(f"{a.target}: {a.message}" for a in attempts)
+        when = f"try again in {retry_after:g} s" if retry_after is not None else "try again soon"
+        return RouteUnavailableError(
+            f"No target of route {self.route.name!r} can answer now, every one is resting "
+            f"({reasons}): {when}",
+            attempts=attempts,
+            retry_after=retry_after,
         )
 
 
