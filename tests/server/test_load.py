@@ -1,5 +1,6 @@
 """Load and faults through a real ``chatbridge serve``: a full connection pool is a queue
-inside the call's deadline, never a dead site (issue 17, item 8)."""
+inside the call's deadline, never a dead site (issue 17, item 8); a route with nothing that
+can answer says so at once (item 9)."""
 
 from __future__ import annotations
 
@@ -92,4 +93,37 @@ async def test_a_full_pool_is_a_queue_not_a_dead_site(spawn_server: Spawn) -> No
     assert fallback.stats.requests == 0
     assert all([a["outcome"] for a in attempts] == ["answered"] for _, attempts in answers)
     assert breaker["state"] == "closed" and breaker.get("failures", 0) == 0, breaker
+    assert served.stop() == 0
+
+
+async def test_a_route_whose_every_target_rests_is_a_503_at_once(spawn_server: Spawn) -> None:
+    """Both targets' breakers open for 20 s: the next request, plain or streamed, is a 503
+    with Retry-After at once (it used to wait for a breaker to reopen, then probe it, and
+    come back a 502 20 s later)."""
+    config = (
+        "[routes.r]\ntargets = [\n"
+        '  { provider = "OpenAICompatible", base_url = "http://127.0.0.1:9/v1", model = "m",'
+        ' name = "gone" },\n'
+        '  { provider = "OpenAICompatible", base_url = "http://127.0.0.1:9/v2", model = "m",'
+        ' name = "also-gone" },\n]\n'
+        "[policy]\nfailure_threshold = 1\ncooldown = 20\ncooldown_max = 20\n"
+    )
+    served = await asyncio.to_thread(spawn_server, "--no-ui", config=config)
+    async with aiohttp.ClientSession() as session:
+        first = {"model": "r", "messages": USER}
+        async with session.post(served.url + "/v1/chat/completions", json=first) as response:
+            assert response.status == 502, await response.text()
+        for stream in (False, True):
+            body = {"model": "r", "messages": USER, "stream": stream}
+            async with session.post(served.url + "/v1/chat/completions", json=body) as response:
+                reply = await response.json()
+                assert response.status == 503, reply
+                wait = int(response.headers["Retry-After"])
+        error = reply["error"]
+        assert error["code"] == "upstream_unavailable" and 15 <= wait <= 20
+        assert "can answer now, every one is resting" in error["message"]
+        assert "gone: circuit breaker open" in error["message"]
+        assert "also-gone: circuit breaker open" in error["message"]
+        outcomes = [(a["target"], a["outcome"]) for a in error["chatbridge"]["attempts"]]
+        assert outcomes == [("gone", "skipped"), ("also-gone", "skipped")]
     assert served.stop() == 0
