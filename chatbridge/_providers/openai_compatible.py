@@ -188,7 +188,7 @@ async def _relay(
             if not parser.parts:
                 raise
             raise TruncatedStreamError(
-                f"The stream broke after {len(parser.parts)} chunks: {exc.message}",
+                f"The stream broke after {parser.parts} chunks: {exc.message}",
                 partial=parser.text,
             ) from exc
         if parser.finish_reason is None and not parser.done:
