@@ -203,7 +203,8 @@ class EmptyResponseError(ResponseError):
 
 
 class TruncatedStreamError(ResponseError):
-    """The stream ended before its terminator; `partial` holds the text received."""
+    """The stream ended before its terminator; `partial` holds the text received (a route's
+    stream keeps it only when a target of the route could continue it, else it is empty)."""
 
     def __init__(self, message: str, *, partial: str = "", **context: Any) -> None:
         super().__init__(message, **context)

@@ -1,6 +1,11 @@
 """One routed call's bookkeeping: what was asked, its deadline, what it handed over, which
 targets it left behind, and the report the client turns into the ``chatbridge`` field.
 
+What a stream keeps of its answer: only what a continuation needs. A target that continues a
+prefill is sent the text handed over so far, so a route that has one keeps that text (in one
+growing buffer, not a piece per chunk); a route that has none keeps nothing of it (the caller
+has it), so an open stream costs the same memory at its first chunk as at its ten-thousandth.
+
 The router (``_router``) and its attempts (``_attempt``) both write here; every attempt
 record of the call is made here, and so is the error that ends a call no target answered.
 """
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import AllTargetsFailedError, RouteUnavailableError, TruncatedStreamError
+from .._text import TextBuffer
 from .._types import FinishReason, Messages, Usage
 from ._config import Route, Target
 from ._models import Attempt, attempt
@@ -46,10 +52,11 @@ class CallState:
     __slots__ = (
         "buffered",
         "deadline",
-        "delivered",
         "earliest",
         "errors",
         "failed",
+        "handed",
+        "kept",
         "messages",
         "model",
         "now",
@@ -81,8 +88,11 @@ class CallState:
         #: The event loop's clock, which the deadline and every limit are read on.
         self.now = asyncio.get_running_loop().time
         self.deadline = self.now() + timeout
-        #: The text handed to the caller so far (a stream's continuation prefill).
-        self.delivered: list[str] = []
+        #: Has text been handed to the caller (from then on, only a continuation can help)?
+        self.handed = False
+        #: The text handed to the caller so far, kept only when a continuation could need it
+        #: (a stream of a route with a target that continues a prefill; else ``None``).
+        self.kept = TextBuffer() if not buffered and route.can_continue else None
         #: Indexes of the route's targets this call failed over from (never asked again).
         self.failed: set[int] = set()
         #: The skips recorded so far, by target and reason (each is recorded once).
@@ -94,6 +104,11 @@ class CallState:
         self.stop = False
         #: This round's earliest time a skipped or rate-limited target may be asked again.
         self.earliest = _INF
+
+    def prefill(self) -> str:
+        """The text handed over so far, as kept for a continuation ("" if none is kept)."""
+        kept = self.kept
+        return kept.text() if kept is not None and self.handed else ""
 
     def late(self) -> bool:
         """Has the call's deadline passed?"""
@@ -148,10 +163,10 @@ class CallState:
         attempts = list(self.report.attempts)
         if not self.errors and attempts and not self.late():
             return self._unavailable(attempts)
-        if self.delivered:
+        if self.handed:
             cut = TruncatedStreamError(
                 "The answer was cut off and no target could continue it",
-                partial="".join(self.delivered),
+                partial=self.prefill(),  # (none kept when no target could continue)
             )
             cut.attempts = attempts
             cut.__cause__ = self.errors[-1] if self.errors else None  # as ``raise … from``

@@ -143,6 +143,12 @@ class Route:
     name: str
     targets: tuple[Target, ...]
 
+    @cached_property
+    def can_continue(self) -> bool:
+        """Has the route a target that continues a partial answer (a stream must then keep
+        the text it handed over)?"""
+        return any(target.continues_prefill for target in self.targets)
+
 
 @dataclass(frozen=True)
 class Config:

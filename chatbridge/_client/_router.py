@@ -15,8 +15,9 @@ The streaming contract: until the first text has been handed to the caller, a fa
 over invisibly. After that the answer can only be rescued by continuation: a target that
 declares ``continues_prefill`` is sent the conversation plus the partial answer and streams
 only the rest. Targets that did not declare it are never tried then, and if no continuation
-works the call raises :class:`TruncatedStreamError` with ``.partial``: never a truncated
-answer reported as complete, never a repeated prefix. With ``buffered=True`` (non-streamed
+works the call raises :class:`TruncatedStreamError` (with ``.partial``, the text handed over,
+when the route kept it for a continuation): never a truncated answer reported as complete,
+never a repeated prefix. With ``buffered=True`` (non-streamed
 calls) nothing is handed over before an attempt completes, so any failure can fail over.
 """
 
@@ -89,7 +90,7 @@ class Router:
                 if call.stop or call.late():
                     break
             else:
-                if not call.delivered and await self._waited(call):
+                if not call.handed and await self._waited(call):
                     continue  # a new round
             raise call.failure()
 
@@ -103,7 +104,7 @@ class Router:
         for index, target in enumerate(call.route.targets):
             if index in call.failed:
                 continue
-            if call.delivered and not target.continues_prefill:
+            if call.handed and not target.continues_prefill:
                 call.skip(target, "cannot continue a partial answer")
                 continue
             yield index, target
