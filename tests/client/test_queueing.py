@@ -19,7 +19,7 @@ from chatbridge import (
     Policy,
 )
 from chatbridge._client._health import HealthBook
-from chatbridge._constants import AIPOWER_CONNECTIONS_PER_HOST
+from chatbridge._constants import SITE_CONNECTIONS_PER_HOST
 from chatbridge.site import SiteConfig
 from chatbridge.site._app import build_app
 from chatbridge.site._state import SiteState
@@ -66,7 +66,7 @@ async def test_a_site_gets_no_more_connections_than_its_target_allows(allowed: i
         ]
         answers = await asyncio.gather(*calls)
     assert all(answer.choices[0].message.content for answer in answers)
-    assert counts["most"] == (allowed or AIPOWER_CONNECTIONS_PER_HOST)
+    assert counts["most"] == (allowed or SITE_CONNECTIONS_PER_HOST)
 
 
 async def test_a_call_out_of_time_in_the_queue_costs_the_target_nothing() -> None:
