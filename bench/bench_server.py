@@ -1,7 +1,8 @@
 """``chatbridge serve`` measured against the least a gateway can do, in one interleaved run:
 two minimal aiohttp gateways over the same upstream (one relays the upstream's bytes
 untouched, one parses each SSE ``data`` line with ``json.loads`` and writes it back with
-``json.dumps``: ``_relays.py``), and optionally LiteLLM's proxy.
+``json.dumps``), a third that goes through chatbridge's client and does nothing else (the
+floor of any gateway over the library: ``_relays.py``), and optionally LiteLLM's proxy.
 
 Run: .venv/bin/python bench/bench_server.py [--rounds 5] [--requests 200] [--streams 60]
                                             [--many 2000] [--no-litellm]
@@ -249,11 +250,19 @@ def ratios_of_round(gateways: dict[str, Gateway], index: int) -> dict[str, float
     def at(gateway: Gateway, key: str) -> float:
         return gateway.figures[key][index]
 
+    floor = gateways["client floor"]
     return {
         "paced stream CPU, serve / parse relay": at(ours, "cpu_stream_paced")
         / at(parse, "cpu_stream_paced"),
         "request CPU, serve / byte relay": at(ours, "cpu_plain") / at(byte, "cpu_plain"),
         "requests/s, serve / byte relay": at(ours, "rps50") / at(byte, "rps50"),
+        "paced stream CPU, client floor / parse relay": at(floor, "cpu_stream_paced")
+        / at(parse, "cpu_stream_paced"),
+        "request CPU, client floor / byte relay": at(floor, "cpu_plain") / at(byte, "cpu_plain"),
+        "requests/s, client floor / byte relay": at(floor, "rps50") / at(byte, "rps50"),
+        "request CPU, serve / client floor": at(ours, "cpu_plain") / at(floor, "cpu_plain"),
+        "paced stream CPU, serve / client floor": at(ours, "cpu_stream_paced")
+        / at(floor, "cpu_stream_paced"),
     }
 
 
@@ -291,6 +300,11 @@ GOALS = {
     "paced stream CPU, serve / parse relay": "<= 1.15",
     "request CPU, serve / byte relay": "<= 1.5",
     "requests/s, serve / byte relay": ">= 0.6",
+    "paced stream CPU, client floor / parse relay": "(floor)",
+    "request CPU, client floor / byte relay": "(floor)",
+    "requests/s, client floor / byte relay": "(floor)",
+    "request CPU, serve / client floor": "(server)",
+    "paced stream CPU, serve / client floor": "(server)",
 }
 
 
@@ -305,7 +319,7 @@ def report(gateways: dict[str, Gateway], rounds: int) -> None:
     for name, goal in GOALS.items():
         values = [r[name] for r in per_round]
         shown = ", ".join(f"{v:.2f}" for v in values)
-        print(f"   {name:40s} {statistics.median(values):5.2f}x  goal {goal:8s} ({shown})")
+        print(f"   {name:45s} {statistics.median(values):5.2f}x  goal {goal:8s} ({shown})")
 
 
 def many_figures(gateways: dict[str, Gateway], count: int) -> None:
@@ -351,6 +365,9 @@ def gateways_over(upstreams: dict[str, str], folder: Path, litellm: bool) -> dic
     found = {
         "byte relay": Gateway("byte relay", relay("bytes"), at_prefix),
         "parse relay": Gateway("parse relay", relay("parse"), at_prefix),
+        "client floor": Gateway(
+            "client floor", relay("client"), lambda url, case: (url + "/v1", case)
+        ),
         "serve": Gateway(
             "serve",
             lambda: process(serve, first_line="Serving on"),
