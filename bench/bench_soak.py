@@ -34,18 +34,17 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from bench_server import process
 
 from chatbridge.site._responder import local_answer
 from chatbridge.upstream import expected_answer
@@ -98,34 +97,6 @@ class Sample:
     threads: int
     per_second: float
     census: dict[str, int] = field(default_factory=dict)
-
-
-@contextmanager
-def process(args: list[str], first_line: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """Start ``args``; wait for a stdout line containing ``first_line``; its last word is the
-    URL. Stopped on the way out."""
-    proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        url = ""
-        for _ in range(20):
-            line = proc.stdout.readline()
-            if first_line in line:
-                url = line.split()[-1].strip()
-                break
-        if not url:
-            raise RuntimeError(f"{args[:4]} did not say {first_line!r}")
-        yield proc, url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def status_of(pid: int) -> tuple[float, int]:
@@ -262,13 +233,13 @@ def start_all(stack: ExitStack, args: argparse.Namespace, folder: Path) -> tuple
     """Every process; returns the server's pid, its URL and the primary upstream's URL."""
     py = sys.executable
     upstream = [py, "-m", "chatbridge.upstream", "--port", "0"]
-    _, primary = stack.enter_context(process(upstream, "Serving on"))
-    _, fallback = stack.enter_context(process(upstream, "Serving on"))
+    _, primary = stack.enter_context(process(upstream, first_line="Serving on"))
+    _, fallback = stack.enter_context(process(upstream, first_line="Serving on"))
     site = [py, "-m", "chatbridge", "site", "--port", "0", "--quiet"]
     faults = [word for kind in SITE_FAULTS for word in ("--fault", kind)]
     faulty = [*site, *faults, "--fault-rate", "0.03", "--fault-seed", str(args.seed)]
-    _, faulty_site = stack.enter_context(process(faulty, "listening on"))
-    _, good_site = stack.enter_context(process(site, "listening on"))
+    _, faulty_site = stack.enter_context(process(faulty, first_line="listening on"))
+    _, good_site = stack.enter_context(process(site, first_line="listening on"))
     path = folder / "soak.toml"
     path.write_text(config(primary, fallback, faulty_site, good_site))
     serve = ["serve", "--port", "0", "--config", str(path), "--no-ui"]
@@ -276,7 +247,7 @@ def start_all(stack: ExitStack, args: argparse.Namespace, folder: Path) -> tuple
         command = [py, "-c", CENSUS_CODE, str(folder / "census.json"), *serve]
     else:
         command = [py, "-m", "chatbridge", *serve]
-    server, url = stack.enter_context(process(command, "Serving on"))
+    server, url = stack.enter_context(process(command, first_line="Serving on"))
     return server.pid, url, primary
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -10,6 +11,16 @@ from aiohttp import web
 from chatbridge.server._sse import LIMIT, EventWriter
 
 from ..conftest import serve_app
+
+
+async def _body_of(handler: Any) -> str:
+    """The body ``handler`` streams to a real client."""
+    app = web.Application()
+    app.router.add_get("/", handler)
+    CountingResponse.writes = 0
+    async with serve_app(app) as url, aiohttp.ClientSession() as session:
+        async with session.get(url + "/") as reply:
+            return await reply.text()
 
 
 class CountingResponse(web.StreamResponse):
@@ -37,12 +48,7 @@ async def test_a_burst_is_gathered_and_order_is_kept() -> None:
         await writer.close()
         return response
 
-    app = web.Application()
-    app.router.add_get("/", handler)
-    CountingResponse.writes = 0
-    async with serve_app(app) as url, aiohttp.ClientSession() as session:
-        async with session.get(url + "/") as reply:
-            body = await reply.text()
+    body = await _body_of(handler)
     assert body == "".join(f"data: {index}\n\n" for index in range(110))
     assert CountingResponse.writes == 4  # two bursts: each its first event, then the rest
 
@@ -64,12 +70,7 @@ async def test_an_event_that_comes_alone_is_written_at_once() -> None:
         await writer.close()
         return response
 
-    app = web.Application()
-    app.router.add_get("/", handler)
-    CountingResponse.writes = 0
-    async with serve_app(app) as url, aiohttp.ClientSession() as session:
-        async with session.get(url + "/") as reply:
-            body = await reply.text()
+    body = await _body_of(handler)
     assert body == "".join(f"data: {index}\n\n" for index in range(5))
     assert written_on_return == [1, 2, 3, 4, 5]
 
