@@ -23,7 +23,7 @@ from .._exceptions import (
     StallTimeout,
 )
 from .._providers._sync import aclose
-from .._types import FinishReason, Usage
+from .._types import FinishReason, HistoryTrimmed, Usage
 from ._call_state import CallState
 from ._config import Target
 from ._health import Breakers, Gate, HealthBook, Ticket
@@ -143,10 +143,10 @@ class TargetAttempt:
                     if not had_text:  # the first text: from now on the stall limit applies
                         had_text = self.had_text = True
                         dog.limit, dog.watch_queue = self.stall_limit, False
-                        call.handed = call.handed or hand_over
                     if not hand_over:
                         text.append(item)
                         continue
+                    call.handed += len(item)
                     if keep is not None:
                         keep(item)
                     yield item
@@ -175,6 +175,8 @@ class TargetAttempt:
         report = call.report
         report.current = self.target
         report.finish = report.usage = None
+        if not call.handed:  # a note of text already handed over stays
+            report.history = None
         self.first_limit = self.stall_limit = self.dog.limit = None
         self.dog.watch_queue = False
         return True
@@ -226,11 +228,14 @@ class TargetAttempt:
         return self.stream
 
     def _note(self, item: Any) -> None:
-        """An item of the answer that is not text: the finish reason, or the usage."""
+        """An item of the answer that is not text: the finish reason, the usage, or what the
+        site was not sent of the conversation."""
         if isinstance(item, FinishReason):
             self.call.report.finish = item
         elif isinstance(item, Usage):
             self.call.report.usage = item
+        elif isinstance(item, HistoryTrimmed):
+            self.call.report.history = item
 
     async def _stopped(self, error: BaseException) -> Exception:
         """A try ended with ``error``: its stream is closed, which releases its connection.
