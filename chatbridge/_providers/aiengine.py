@@ -78,6 +78,7 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         on_history: HistoryListener | None = None,
+        connections_per_host: int | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Chunk]:
         """``kwargs``: options other providers take (``temperature``…): the site's bot
@@ -85,7 +86,8 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
         of the whole call in seconds (``None``: none). ``on_history``: called with a
         :class:`HistoryTrimmed`, before the text, when the conversation had more messages
         than the bot keeps and its oldest were folded into one (a warning is logged either
-        way)."""
+        way). ``connections_per_host``: requests to the site at once from this process
+        (default ``SITE_CONNECTIONS_PER_HOST``)."""
         cls.get_model(model)
         call = EngineCall(
             proxy=proxy,
@@ -94,6 +96,7 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
             headers=headers,
             provider=cls.__name__,
             on_history=on_history,
+            connections_per_host=connections_per_host,
         )
         client = cls.site(site_url, chat_page, bot_id, endpoint_origins)
         # The engine's own stream, not a generator around it: one layer less per chunk.
