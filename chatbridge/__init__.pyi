@@ -51,6 +51,7 @@ from ._exceptions import (
     ResponseTooLargeError as ResponseTooLargeError,
     RouteNotFoundError as RouteNotFoundError,
     StallTimeout as StallTimeout,
+    ToolsNotSupportedError as ToolsNotSupportedError,
     TransportError as TransportError,
     TruncatedStreamError as TruncatedStreamError,
     UpstreamError as UpstreamError,
@@ -104,5 +105,6 @@ from ._types import (
     FinishReason as FinishReason,
     Message as Message,
     Messages as Messages,
+    ToolCallDelta as ToolCallDelta,
     Usage as Usage,
 )
