@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import AllTargetsFailedError, TruncatedStreamError
-from .._types import FinishReason, Messages, Usage
+from .._types import FinishReason, Messages, ToolCallDelta, Usage
 from ._config import Route, Target
 from ._models import Attempt, attempt
+from ._tools import carries_tools
 
 __all__ = ["CallReport", "CallState"]
 
@@ -37,6 +38,8 @@ class CallReport:
     finish: FinishReason | None = None
     usage: Usage | None = None
     continued: bool = False
+    #: The pieces of the answer's tool calls (a buffered call's; a stream hands them over).
+    tool_calls: list[ToolCallDelta] | None = None
 
 
 class CallState:
@@ -45,6 +48,7 @@ class CallState:
 
     __slots__ = (
         "buffered",
+        "called",
         "deadline",
         "delivered",
         "earliest",
@@ -58,6 +62,7 @@ class CallState:
         "route",
         "skipped",
         "stop",
+        "tools",
         "waits",
     )
 
@@ -94,6 +99,10 @@ class CallState:
         self.stop = False
         #: This round's earliest time a skipped or rate-limited target may be asked again.
         self.earliest = _INF
+        #: The request carries tools: only targets that can call them may take it.
+        self.tools = carries_tools(messages, options)
+        #: A piece of a tool call was handed to the caller: the answer cannot be continued.
+        self.called = False
 
     def late(self) -> bool:
         """Has the call's deadline passed?"""
@@ -145,7 +154,7 @@ class CallState:
         """The error that ends a call no target answered: a stream cut after some text, or
         every target failed (with the soonest time one may be asked again)."""
         attempts = list(self.report.attempts)
-        if self.delivered:
+        if self.delivered or self.called:
             cut = TruncatedStreamError(
                 "The answer was cut off and no target could continue it",
                 partial="".join(self.delivered),
