@@ -6,19 +6,22 @@ from aiohttp import web
 
 from .._client._client import AsyncClient
 from ..web import add_page
-from ._chat import chat_completions
+from ._dialects import CHAT
 from ._limits import LimitStore, MemoryLimits
 from ._metrics import Metrics
 from ._middleware import MIDDLEWARES, add_cors_headers
+from ._pipeline import handler
 from ._settings import ServerSettings
 from ._state import STATE, State
 from ._views import live, metrics, model, models, ready
 
 __all__ = ["ROUTES", "build_app"]
 
+_chat = handler(CHAT)
+
 ROUTES = (
-    web.post("/v1/chat/completions", chat_completions),
-    web.post("/chat/completions", chat_completions),
+    web.post("/v1/chat/completions", _chat),
+    web.post("/chat/completions", _chat),
     web.get("/v1/models", models),
     web.get("/v1/models/{model}", model),
     web.get("/health/live", live),

@@ -8,8 +8,8 @@ for benchmarks.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
