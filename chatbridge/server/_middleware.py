@@ -118,7 +118,9 @@ def _allowed_origin(origins: tuple[str, ...], origin: str) -> str | None:
     return origin if origin in origins else None
 
 
-_BASE_HEADERS = "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project"
+_BASE_HEADERS = (
+    "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project, X-Api-Key, Anthropic-Version"
+)
 #: A header name a preflight may ask for (an HTTP token), and at most this many of them.
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")
 _MAX_REQUESTED_HEADERS = 32

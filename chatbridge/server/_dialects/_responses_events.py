@@ -1,0 +1,213 @@
+"""A Responses stream, in OpenAI's event order, each event with its ``sequence_number``::
+
+    response.created, response.in_progress,
+    response.output_item.added (message), response.content_part.added,
+    response.output_text.delta …, response.output_text.done, response.content_part.done,
+    response.output_item.done,
+    response.output_item.added (function_call), response.function_call_arguments.delta …,
+    response.function_call_arguments.done, response.output_item.done,
+    response.completed (or response.incomplete)
+
+Nothing goes out before the route's first text or tool call (the pipeline awaits it, so any
+failure until then is an HTTP status and the route fails over invisibly). A failure after
+that is one ``response.failed`` event, and nothing after it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..._client._models import (
+    ChatCompletionChunk,
+    ChatCompletionMessageToolCall,
+    ChoiceDeltaToolCall,
+    Function,
+)
+from .._errors import ApiError
+from ._responses_objects import (
+    call_item,
+    message_item,
+    new_id,
+    response_object,
+    status_of,
+    text_part,
+    usage_of,
+)
+
+if TYPE_CHECKING:
+    from ._responses import ResponsesExchange
+
+__all__ = ["ResponsesEvents"]
+
+_dumps = json.dumps
+
+
+class ResponsesEvents:
+    """One stream's events; it also keeps what the final ``response`` object holds."""
+
+    def __init__(self, exchange: ResponsesExchange) -> None:
+        self.exchange = exchange
+        self.sequence = 0
+        self.model = exchange.echo.model
+        #: Finished output items; the item being streamed is ``message`` or ``call``.
+        self.items: list[dict[str, Any]] = []
+        self.message: dict[str, Any] | None = None
+        self.text: list[str] = []
+        self.call: dict[str, Any] | None = None
+        self.arguments: list[str] = []
+        self.calls: list[Any] = []
+        self.finish: str | None = None
+        self.usage: Any = None
+        self.info: Any = None
+        self._delta_head = b""
+
+    def _event(self, kind: str, **fields: Any) -> bytes:
+        payload = _dumps({"type": kind, "sequence_number": self.sequence, **fields})
+        self.sequence += 1
+        return b"event: " + kind.encode() + b"\ndata: " + payload.encode() + b"\n\n"
+
+    def _object(self, status: str, **extra: Any) -> dict[str, Any]:
+        x = self.exchange
+        return response_object(
+            x.ident, x.created, x.echo, model=self.model, status=status, output=self.items,
+            info=self.info, **extra,
+        )  # fmt: skip
+
+    def start(self, first: ChatCompletionChunk) -> bytes:
+        self.model = first.model
+        self.info = first.chatbridge
+        opened = self._event("response.created", response=self._object("in_progress"))
+        opened += self._event("response.in_progress", response=self._object("in_progress"))
+        return opened + self.chunk(first)
+
+    def chunk(self, chunk: ChatCompletionChunk) -> bytes:
+        if chunk.chatbridge is not None:
+            self.info = chunk.chatbridge
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        if not chunk.choices:
+            return b""
+        choice = chunk.choices[0]
+        delta = choice.delta
+        out = b""
+        if delta.content:
+            out = self._text(delta.content)
+        if delta.tool_calls:
+            for piece in delta.tool_calls:
+                out += self._piece(piece)
+        if choice.finish_reason is not None:
+            self.finish = choice.finish_reason
+        return out
+
+    # Text.
+
+    def _text(self, text: str) -> bytes:
+        out = b"" if self.message is not None else self._open_message()
+        self.text.append(text)
+        sequence = self.sequence
+        self.sequence += 1
+        return (
+            out + self._delta_head + str(sequence).encode() + b',"delta":'
+            + _dumps(text).encode() + b',"logprobs":[]}\n\n'
+        )  # fmt: skip
+
+    def _open_message(self) -> bytes:
+        out = self._close()
+        index = len(self.items)
+        self.message = message_item(new_id("msg"), None, "in_progress")
+        ident = self.message["id"]
+        out += self._event("response.output_item.added", output_index=index, item=self.message)
+        out += self._event(
+            "response.content_part.added", item_id=ident, output_index=index, content_index=0,
+            part=text_part(""),
+        )  # fmt: skip
+        self._delta_head = (
+            b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta",'
+            b'"item_id":"' + ident.encode() + b'","output_index":' + str(index).encode()
+            + b',"content_index":0,"sequence_number":'
+        )  # fmt: skip
+        return out
+
+    def _close_message(self) -> bytes:
+        message, self.message = self.message, None
+        assert message is not None
+        text = "".join(self.text)
+        self.text = []
+        index, ident = len(self.items), message["id"]
+        where = {"item_id": ident, "output_index": index, "content_index": 0}
+        out = self._event("response.output_text.done", **where, text=text, logprobs=[])
+        out += self._event("response.content_part.done", **where, part=text_part(text))
+        done = {**message, "status": "completed", "content": [text_part(text)]}
+        self.items.append(done)
+        return out + self._event("response.output_item.done", output_index=index, item=done)
+
+    # Tool calls.
+
+    def _piece(self, piece: ChoiceDeltaToolCall) -> bytes:
+        function = piece.function
+        out = b""
+        if piece.id is not None or self.call is None:
+            out = self._close()
+            name = function.name if function is not None and function.name else ""
+            self.call = call_item(new_id("fc"), piece.id or "", name, "", "in_progress")
+            self.calls.append(self.call)
+            out += self._event(
+                "response.output_item.added", output_index=len(self.items), item=self.call
+            )
+        fragment = function.arguments if function is not None else None
+        if fragment:
+            self.arguments.append(fragment)
+            out += self._event(
+                "response.function_call_arguments.delta",
+                item_id=self.call["id"], output_index=len(self.items), delta=fragment,
+            )  # fmt: skip
+        return out
+
+    def _close_call(self) -> bytes:
+        call, self.call = self.call, None
+        assert call is not None
+        call["arguments"], call["status"] = "".join(self.arguments), "completed"
+        self.arguments = []
+        index = len(self.items)
+        out = self._event(
+            "response.function_call_arguments.done",
+            item_id=call["id"], output_index=index, name=call["name"],
+            arguments=call["arguments"],
+        )  # fmt: skip
+        self.items.append(call)
+        return out + self._event("response.output_item.done", output_index=index, item=call)
+
+    def _close(self) -> bytes:
+        if self.message is not None:
+            return self._close_message()
+        if self.call is not None:
+            return self._close_call()
+        return b""
+
+    # The end.
+
+    async def end(self) -> bytes:
+        out = b""
+        if not self.items and self.message is None and self.call is None:
+            out = self._open_message()  # an empty answer is still one message
+        out += self._close()
+        status, incomplete = status_of(self.finish)
+        response = self._object(status, usage=usage_of(self.usage), incomplete=incomplete)
+        text = "".join(i["content"][0]["text"] for i in self.items if i["type"] == "message")
+        await self.exchange.keep(response, text, _as_calls(self.calls))
+        kind = "response.completed" if status == "completed" else "response.incomplete"
+        return out + self._event(kind, response=response)
+
+    def error(self, error: ApiError) -> bytes:
+        failure = {"code": error.code or error.type, "message": error.message}
+        return self._event("response.failed", response=self._object("failed", error=failure))
+
+
+def _as_calls(items: list[dict[str, Any]]) -> list[ChatCompletionMessageToolCall]:
+    return [
+        ChatCompletionMessageToolCall(
+            id=item["call_id"], function=Function(name=item["name"], arguments=item["arguments"])
+        )
+        for item in items
+    ]
