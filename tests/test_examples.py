@@ -151,3 +151,29 @@ async def run_upstream_example(code: str) -> None:
     assert "(finish reason: stop)" in out and "tokens:" in out
     assert upstream.stats.completed == 2
     assert upstream.stats.recent[0].options["temperature"] == 0.2
+
+
+def server_examples() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "server.md").read_text(), re.S)
+
+
+@pytest.mark.parametrize("code", server_examples(), ids=["responses", "messages"])
+async def test_server_doc_examples_run(code: str) -> None:
+    """docs/server.md's Responses and Messages examples, through a real ``chatbridge serve``
+    (the official SDKs; the local site answers)."""
+    site = LocalSite(SiteConfig(generation="2.2"))
+    async with site as url, served(url) as server:
+        status, out, err = await run(code.replace(SERVE_URL, server))
+    assert status == 0, err
+    assert out.count(ANSWER) == 2  # the whole answer, then the streamed one
+    assert site.stats.answers == (3 if "previous_response_id" in code else 2)
+
+
+def test_the_agent_settings_in_the_docs_are_the_ones_the_bench_runs() -> None:
+    """bench/agents.py runs Codex CLI and Claude Code with exactly what docs/server.md says."""
+    from bench.agents import CLAUDE_ENV, CODEX_CONFIG
+
+    page = (ROOT / "docs" / "server.md").read_text()
+    assert CODEX_CONFIG.format(base_url=f"{SERVE_URL}/v1") in page
+    for name, value in CLAUDE_ENV.items():
+        assert f"export {name}={value.format(url=SERVE_URL, key='sk-local')}\n" in page

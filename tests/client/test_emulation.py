@@ -205,3 +205,11 @@ async def test_the_round_trip_reaches_the_site_as_text(
     answer = await client.chat.completions.create(model="r", messages=messages, tools=[WEATHER])
     assert answer.choices[0].message.content == "It is sunny."
     assert upstream.stats.recent[-1].roles[-1] == "user"  # the site sent it all as text
+
+
+def test_the_contract_in_the_docs_is_the_one_sent() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "routing.md").read_text()
+    quoted = [line[2:] for line in page.splitlines() if line.startswith("> ")]
+    assert " ".join(quoted).replace("`", "") == CONTRACT
