@@ -64,13 +64,15 @@ grace_seconds = 0.3
 """
         served = await asyncio.to_thread(spawn_server, config=toml)
         text = b""
+        stopped = False
         async with aiohttp.ClientSession() as session:
             async with session.post(served.url + path, json=BODIES[path]()) as response:
                 assert response.status == 200
                 async for piece in response.content.iter_any():
                     text += piece
-                    if text.count(b'"delta"') >= 3 and served.process.poll() is None:
+                    if text.count(b'"delta"') >= 3 and not stopped:
                         served.process.terminate()  # the upstream is stalled: shut down
+                        stopped = True
         assert await asyncio.to_thread(served.process.wait, 10) == 0
         assert upstream.stats.disconnected == 1 and upstream.stats.active == 0
     events = named_events(text.decode())
