@@ -1,7 +1,7 @@
 """``chatbridge serve`` measured: what the server adds over its upstream, side by side with
 LiteLLM's proxy over the same local OpenAI-compatible fake upstream, in one run.
 
-Run: .venv/bin/python bench/bench_server.py [--requests 300] [--no-litellm]
+Run: .venv/bin/python bench/bench_server.py [--requests 300] [--no-litellm] [--doors]
 
 Every server runs in its own process on 127.0.0.1; the load comes from this process.
   1. added latency, p50 of sequential requests, server minus the upstream asked directly:
@@ -10,7 +10,9 @@ Every server runs in its own process on 127.0.0.1; the load comes from this proc
   3. requests/s with 50 concurrent clients (non-streamed, a few seconds);
   4. 1,000 concurrent streaming requests: how many complete, peak server RSS (VmHWM);
   5. start-up: process start to the first answered request;
-  6. against the local AI Power site: what the server adds to a direct ``AsyncClient`` call.
+  6. against the local AI Power site: what the server adds to a direct ``AsyncClient`` call;
+  7. the three front doors (chat completions, responses, messages) on one route, streamed
+     and not: added latency p50 and CPU per request (``_doors``; ``--doors``: this alone).
 LiteLLM 1.108.7 (``litellm[proxy]``, one worker, no database) lives in its own virtualenv,
 ``bench/.venv-litellm``, made on first use (needs PyPI; ``--no-litellm`` skips it).
 """
@@ -261,8 +263,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--no-litellm", action="store_true")
+    parser.add_argument("--doors", action="store_true", help="only the three doors' figures")
     args = parser.parse_args()
     n = args.requests
+    if args.doors:
+        doors(n)
+        return
     upstream_cmd = [sys.executable, "-m", "chatbridge.upstream", "--port", "0"]
     with process(upstream_cmd, first_line="Serving on") as (_, upstream), \
             tempfile.TemporaryDirectory() as tmp:  # fmt: skip
@@ -308,6 +314,35 @@ def main() -> None:
             print("LiteLLM's virtualenv could not be made: measured ours only")
         report(results, base)
     site_figures(n)
+    doors(n)
+
+
+def doors(n: int) -> None:
+    """The three front doors on one route, over the fake upstream (``_doors``)."""
+    from bench import _doors
+
+    upstream_cmd = [sys.executable, "-m", "chatbridge.upstream", "--port", "0"]
+    with process(upstream_cmd, first_line="Serving on") as (_, upstream), \
+            tempfile.TemporaryDirectory() as tmp:  # fmt: skip
+        base = {
+            stream: asyncio.run(sequential(upstream, "fake-model", n, stream, None))["last_ms"]
+            / 1000
+            for stream in (False, True)
+        }
+        config = Path(tmp) / "serve.toml"
+        config.write_text(
+            "[routes.fake]\n"
+            f'targets = [{{ provider = "OpenAICompatible", base_url = "{upstream}", '
+            'model = "fake-model" }]\n'
+        )
+        args_ = [sys.executable, "-m", "chatbridge", "serve", "--port", "0", "--no-ui",
+                 "--config", str(config), "--api-key", KEY]  # fmt: skip
+        with process(args_, first_line="Serving on") as (proc, url):
+            figures = _doors.door_figures(
+                url + "/v1", HEADERS, lambda: cpu_seconds(proc.pid), base, n
+            )
+    _doors.report(figures)
+    print(json.dumps({"doors": figures}))
 
 
 @contextmanager

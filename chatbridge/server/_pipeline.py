@@ -164,11 +164,18 @@ async def _answer(
         await state.limits.close_stream(key)
 
 
-async def _whole(client: AsyncClient, exchange: Exchange, record: Record) -> web.Response:
-    chat = exchange.call
-    completion = await client.chat.completions.create(
-        model=chat.model, messages=chat.messages, **chat.options
+def _create(client: AsyncClient, chat: ChatRequest, stream: bool) -> Any:
+    """The client call ``chat`` asks for: a coroutine of the completion, or the stream."""
+    extra: dict[str, Any] = (
+        {"stream_options": {"include_usage": chat.include_usage}} if stream else {}
     )
+    return client.chat.completions.create(
+        model=chat.model, messages=chat.messages, stream=stream, **extra, **chat.options
+    )
+
+
+async def _whole(client: AsyncClient, exchange: Exchange, record: Record) -> web.Response:
+    completion: ChatCompletion = await _create(client, exchange.call, False)
     record.first_token()
     record.take_info(completion.chatbridge)
     body = await exchange.whole(completion)
@@ -182,14 +189,7 @@ async def _stream(
     exchange: Exchange,
     record: Record,
 ) -> web.StreamResponse:
-    chat = exchange.call
-    stream: AsyncChatStream = client.chat.completions.create(
-        model=chat.model,
-        messages=chat.messages,
-        stream=True,
-        stream_options={"include_usage": chat.include_usage},
-        **chat.options,
-    )
+    stream: AsyncChatStream = _create(client, exchange.call, True)
     try:
         first = await _first_chunk(stream)
         record.first_token()

@@ -153,6 +153,20 @@ async def post(
         return response.status, headers, text
 
 
+def fake_and_site(base: str, site: str, *keys: str) -> str:
+    """A routes file: ``fake`` (the fake upstream at ``base``), ``site`` (an AI Power site),
+    and the API ``keys``."""
+    listed = ", ".join(f'"{key}"' for key in keys)
+    return f"""
+[routes.fake]
+targets = [{{ provider = "OpenAICompatible", base_url = "{base}", model = "fake-model" }}]
+[routes.site]
+targets = [{{ provider = "AIPower", site_url = "{site}" }}]
+[server]
+api_keys = [{listed}]
+"""
+
+
 def sse_events(text: str) -> list[str]:
     """The ``data:`` payloads of an SSE body, checking OpenAI's framing on the way."""
     assert text.endswith("\n\n"), text[-80:]

@@ -10,7 +10,7 @@ import anthropic
 import pytest
 
 from chatbridge.upstream import LocalUpstream, expected_answer
-from tests.server.conftest import Served
+from tests.server.conftest import Served, fake_and_site
 
 Spawn = Callable[..., Served]
 KEY = "sk-test-messages-1"
@@ -29,14 +29,7 @@ WEATHER = {
 async def served(spawn_server: Spawn, site_url: str) -> AsyncIterator[tuple[Served, LocalUpstream]]:
     upstream = LocalUpstream()
     async with upstream as base:
-        config = f"""
-[routes.fake]
-targets = [{{ provider = "OpenAICompatible", base_url = "{base}", model = "fake-model" }}]
-[routes.site]
-targets = [{{ provider = "AIPower", site_url = "{site_url}" }}]
-[server]
-api_keys = ["{KEY}"]
-"""
+        config = fake_and_site(base, site_url, KEY)
         server = await asyncio.to_thread(spawn_server, "--no-ui", config=config)
         yield server, upstream
         assert await asyncio.to_thread(server.stop) == 0

@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from chatbridge.upstream import LocalUpstream, expected_answer
-from tests.server.conftest import Served
+from tests.server.conftest import Served, fake_and_site
 
 Spawn = Callable[..., Served]
 KEY, OTHER = "sk-test-responses-1", "sk-test-responses-2"
@@ -36,14 +36,7 @@ def text_of(*messages: dict[str, str]) -> str:
 async def served(spawn_server: Spawn, site_url: str) -> AsyncIterator[tuple[Served, LocalUpstream]]:
     upstream = LocalUpstream()
     async with upstream as base:
-        config = f"""
-[routes.fake]
-targets = [{{ provider = "OpenAICompatible", base_url = "{base}", model = "fake-model" }}]
-[routes.site]
-targets = [{{ provider = "AIPower", site_url = "{site_url}" }}]
-[server]
-api_keys = ["{KEY}", "{OTHER}"]
-"""
+        config = fake_and_site(base, site_url, KEY, OTHER)
         server = await asyncio.to_thread(spawn_server, config=config)
         yield server, upstream
         assert await asyncio.to_thread(server.stop) == 0

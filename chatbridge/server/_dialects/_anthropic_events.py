@@ -19,6 +19,7 @@ from typing import Any
 from ..._client._models import ChatCompletionChunk, ChoiceDeltaToolCall
 from .._errors import ApiError
 from ._anthropic_objects import error_json, extension, message_object, stop_reason, usage
+from ._chunks import ChunkEvents
 
 __all__ = ["MessagesEvents"]
 
@@ -30,19 +31,17 @@ def _event(kind: str, payload: dict[str, Any]) -> bytes:
     return b"event: " + kind.encode() + b"\ndata: " + _dumps(payload).encode() + b"\n\n"
 
 
-class MessagesEvents:
+class MessagesEvents(ChunkEvents):
     """One stream's events; it keeps the block being streamed and what message_delta says."""
 
     def __init__(self, ident: str, ignored_tools: list[str]) -> None:
+        super().__init__()
         self.ident = ident
         self.ignored = ignored_tools
         #: Index of the open block (-1: none yet), and whether it is text.
         self.index = -1
         self.open = False
         self.text = False
-        self.finish: str | None = None
-        self.usage: Any = None
-        self.info: Any = None
         self._delta_head = b""
 
     def start(self, first: ChatCompletionChunk) -> bytes:
@@ -52,25 +51,6 @@ class MessagesEvents:
         return _event("message_start", {"type": "message_start", "message": message}) + self.chunk(
             first
         )
-
-    def chunk(self, chunk: ChatCompletionChunk) -> bytes:
-        if chunk.chatbridge is not None:
-            self.info = chunk.chatbridge
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        if not chunk.choices:
-            return b""
-        choice = chunk.choices[0]
-        delta = choice.delta
-        out = b""
-        if delta.content:
-            out = self._text(delta.content)
-        if delta.tool_calls:
-            for piece in delta.tool_calls:
-                out += self._piece(piece)
-        if choice.finish_reason is not None:
-            self.finish = choice.finish_reason
-        return out
 
     def _text(self, text: str) -> bytes:
         out = b"" if self.open and self.text else self._begin({"type": "text", "text": ""})

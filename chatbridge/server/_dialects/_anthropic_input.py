@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from .._request import bad
+from ._tools import translate_tools
 
 __all__ = ["anthropic_messages", "anthropic_tool_choice", "anthropic_tools", "system_text"]
 
@@ -145,28 +146,14 @@ def anthropic_messages(value: Any) -> list[dict[str, Any]]:
     return messages
 
 
+def _kind(tool: dict[str, Any], where: str) -> str | None:
+    kind = tool.get("type")
+    return None if kind in (None, "custom") else str(kind)
+
+
 def anthropic_tools(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """The client tools as function tools, and the types of the server tools left out."""
-    if value is None:
-        return [], []
-    if not isinstance(value, list):
-        raise bad("'tools' must be a list", "tools")
-    functions: list[dict[str, Any]] = []
-    ignored: list[str] = []
-    for index, tool in enumerate(value):
-        where = f"tools[{index}]"
-        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
-            raise bad(f"{where} must be an object with a name", where)
-        if tool.get("type") not in (None, "custom"):
-            ignored.append(str(tool["type"]))
-            continue
-        function: dict[str, Any] = {"name": tool["name"]}
-        if isinstance(tool.get("description"), str):
-            function["description"] = tool["description"]
-        if tool.get("input_schema") is not None:
-            function["parameters"] = tool["input_schema"]
-        functions.append({"type": "function", "function": function})
-    return functions, ignored
+    return translate_tools(value, "input_schema", _kind)
 
 
 def anthropic_tool_choice(value: Any) -> tuple[Any, bool | None]:

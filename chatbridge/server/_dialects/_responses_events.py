@@ -25,6 +25,7 @@ from ..._client._models import (
     Function,
 )
 from .._errors import ApiError
+from ._chunks import ChunkEvents
 from ._responses_objects import (
     call_item,
     message_item,
@@ -43,10 +44,11 @@ __all__ = ["ResponsesEvents"]
 _dumps = json.dumps
 
 
-class ResponsesEvents:
+class ResponsesEvents(ChunkEvents):
     """One stream's events; it also keeps what the final ``response`` object holds."""
 
     def __init__(self, exchange: ResponsesExchange) -> None:
+        super().__init__()
         self.exchange = exchange
         self.sequence = 0
         self.model = exchange.echo.model
@@ -57,9 +59,6 @@ class ResponsesEvents:
         self.call: dict[str, Any] | None = None
         self.arguments: list[str] = []
         self.calls: list[Any] = []
-        self.finish: str | None = None
-        self.usage: Any = None
-        self.info: Any = None
         self._delta_head = b""
 
     def _event(self, kind: str, **fields: Any) -> bytes:
@@ -80,25 +79,6 @@ class ResponsesEvents:
         opened = self._event("response.created", response=self._object("in_progress"))
         opened += self._event("response.in_progress", response=self._object("in_progress"))
         return opened + self.chunk(first)
-
-    def chunk(self, chunk: ChatCompletionChunk) -> bytes:
-        if chunk.chatbridge is not None:
-            self.info = chunk.chatbridge
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        if not chunk.choices:
-            return b""
-        choice = chunk.choices[0]
-        delta = choice.delta
-        out = b""
-        if delta.content:
-            out = self._text(delta.content)
-        if delta.tool_calls:
-            for piece in delta.tool_calls:
-                out += self._piece(piece)
-        if choice.finish_reason is not None:
-            self.finish = choice.finish_reason
-        return out
 
     # Text.
 

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from .._request import bad
+from ._tools import translate_tools
 
 __all__ = ["input_messages", "tool_choice", "tools"]
 
@@ -117,26 +118,16 @@ def input_messages(value: Any) -> list[dict[str, Any]]:
     return messages
 
 
+def _kind(tool: dict[str, Any], where: str) -> str | None:
+    kind = tool.get("type")
+    if not isinstance(kind, str):
+        raise bad(f"{where} must be an object with a 'type'", where)
+    return None if kind == "function" else kind
+
+
 def tools(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """The function tools as the chat API has them, and the types of those left out."""
-    if value is None:
-        return [], []
-    if not isinstance(value, list):
-        raise bad("'tools' must be a list", "tools")
-    functions: list[dict[str, Any]] = []
-    ignored: list[str] = []
-    for index, tool in enumerate(value):
-        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
-            raise bad(f"tools[{index}] must be an object with a 'type'", f"tools[{index}]")
-        if tool["type"] != "function":
-            ignored.append(tool["type"])
-            continue
-        function = {"name": _string(tool, "name", f"tools[{index}]")}
-        for name in ("description", "parameters", "strict"):
-            if tool.get(name) is not None:
-                function[name] = tool[name]
-        functions.append({"type": "function", "function": function})
-    return functions, ignored
+    return translate_tools(value, "parameters", _kind)
 
 
 def tool_choice(value: Any) -> Any:

@@ -1,0 +1,113 @@
+"""The three front doors side by side (``bench_server.py --doors``): ``/v1/chat/completions``,
+``/v1/responses`` and ``/v1/messages`` on the same route of one ``chatbridge serve`` process
+over the fake upstream, in one run, streamed and not.
+
+For each door: added latency p50 (the server's time to the whole answer, or to the stream's
+last event, minus the upstream asked directly) and the server's CPU per request (its
+``/proc`` CPU time over a block of sequential requests). Blocks alternate between the doors
+(chat, responses, messages, chat, …) for ``rounds`` rounds, and each figure is the median of
+its blocks, so a drift of the machine's load hits every door alike. Goal: each door within
+0.2 ms p50 and 10 % CPU of the chat endpoint. The Responses door stores each answer (``store``
+defaults to true, as the SDK sends it), in the process's memory here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+__all__ = ["DOORS", "door_figures"]
+
+USER = [{"role": "user", "content": "Tell me about benchmarks"}]
+#: path, body(stream), the line that ends a stream.
+DOORS: dict[str, tuple[str, Callable[[bool], dict[str, Any]], bytes]] = {
+    "chat": (
+        "/chat/completions",
+        lambda stream: {"model": "fake", "messages": USER, "stream": stream},
+        b"data: [DONE]",
+    ),
+    "responses": (
+        "/responses",
+        lambda stream: {"model": "fake", "input": USER[0]["content"], "stream": stream},
+        b"event: response.completed",
+    ),
+    "messages": (
+        "/messages",
+        lambda stream: {"model": "fake", "max_tokens": 1024, "messages": USER, "stream": stream},
+        b"event: message_stop",
+    ),
+}
+
+
+async def _one(session: aiohttp.ClientSession, url: str, door: str, stream: bool) -> float:
+    path, body, last = DOORS[door]
+    started = time.perf_counter()
+    async with session.post(url + path, json=body(stream)) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{door}: HTTP {response.status}: {(await response.text())[:200]}")
+        if not stream:
+            await response.read()
+        else:
+            async for line in response.content:
+                if line.startswith(last):
+                    break
+        return time.perf_counter() - started
+
+
+async def _block(
+    url: str, headers: dict[str, str], door: str, stream: bool, n: int, cpu: Callable[[], float]
+) -> tuple[float, float]:
+    """(p50 seconds, CPU seconds per request) of ``n`` sequential requests at ``door``."""
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for _ in range(10):  # warm the connection and the door's code
+            await _one(session, url, door, stream)
+        before = cpu()
+        times = [await _one(session, url, door, stream) for _ in range(n)]
+        return statistics.median(times), (cpu() - before) / n
+
+
+def door_figures(
+    url: str,
+    headers: dict[str, str],
+    cpu: Callable[[], float],
+    base: dict[bool, float],
+    n: int,
+    rounds: int = 5,
+) -> dict[str, dict[str, float]]:
+    """Figures per ``door/plain`` and ``door/stream``: ``added_ms`` (p50 minus ``base``, the
+    upstream's own p50 for that kind) and ``cpu_ms``, medians over ``rounds`` blocks."""
+    samples: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(rounds):
+        for stream in (False, True):
+            for door in DOORS:
+                figure = asyncio.run(_block(url, headers, door, stream, n, cpu))
+                samples.setdefault(f"{door}/{'stream' if stream else 'plain'}", []).append(figure)
+    out = {}
+    for key, values in samples.items():
+        stream = key.endswith("stream")
+        p50 = statistics.median(v[0] for v in values)
+        out[key] = {
+            "added_ms": (p50 - base[stream]) * 1000,
+            "cpu_ms": statistics.median(v[1] for v in values) * 1000,
+        }
+    return out
+
+
+def report(figures: dict[str, dict[str, float]]) -> None:
+    print("\nthe three doors, one route (medians of blocks; vs chat: difference, ratio)")
+    print(f"{'':22s}{'added p50 (ms)':>16s}{'vs chat':>10s}{'CPU/req (ms)':>15s}{'vs chat':>10s}")
+    for kind in ("plain", "stream"):
+        chat = figures[f"chat/{kind}"]
+        for door in DOORS:
+            f = figures[f"{door}/{kind}"]
+            print(
+                f"{door + ' ' + kind:22s}{f['added_ms']:16.3f}"
+                f"{f['added_ms'] - chat['added_ms']:+10.3f}{f['cpu_ms']:15.3f}"
+                f"{f['cpu_ms'] / chat['cpu_ms']:10.2f}x"
+            )
+    print("goal: each door within +0.2 ms p50 and 1.10x CPU of chat")

@@ -1,0 +1,45 @@
+"""What a translating door reads from each chunk of the client's stream: who answered, the
+usage, the finish reason, and the text or the tool-call pieces it hands to the door's own
+events (:meth:`ChunkEvents._text`, :meth:`ChunkEvents._piece`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..._client._models import ChatCompletionChunk, ChoiceDeltaToolCall
+
+__all__ = ["ChunkEvents"]
+
+
+class ChunkEvents:
+    """The base of a door's stream renderer: :meth:`chunk` is the door's ``Events.chunk``."""
+
+    def __init__(self) -> None:
+        self.finish: str | None = None
+        self.usage: Any = None
+        self.info: Any = None
+
+    def chunk(self, chunk: ChatCompletionChunk) -> bytes:
+        if chunk.chatbridge is not None:
+            self.info = chunk.chatbridge
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        if not chunk.choices:
+            return b""
+        choice = chunk.choices[0]
+        delta = choice.delta
+        out = b""
+        if delta.content:
+            out = self._text(delta.content)
+        if delta.tool_calls:
+            for piece in delta.tool_calls:
+                out += self._piece(piece)
+        if choice.finish_reason is not None:
+            self.finish = choice.finish_reason
+        return out
+
+    def _text(self, text: str) -> bytes:
+        raise TypeError(f"{type(self).__name__} renders no text")
+
+    def _piece(self, piece: ChoiceDeltaToolCall) -> bytes:
+        raise TypeError(f"{type(self).__name__} renders no tool calls")
