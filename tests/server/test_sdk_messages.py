@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 import anthropic
 import pytest
 
@@ -129,6 +130,8 @@ async def test_what_claude_code_asks_at_start_up_and_the_errors(
     served: tuple[Served, LocalUpstream],
 ) -> None:
     server, _ = served
+    async with aiohttp.ClientSession() as session, session.head(server.url + "/") as reached:
+        assert reached.status == 200  # its reachability check, with the chat page off
     client = sdk(server)
     counted = await client.messages.count_tokens(
         model="fake", messages=[{"role": "user", "content": "Hello there, how are you?"}]
