@@ -27,6 +27,7 @@ import secrets
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from .._exceptions import InvalidRequestError
 from .._providers._sync import aclose
 from .._types import FinishReason, Message, Messages, ToolCallDelta
 from ._tools import declared_functions
@@ -107,9 +108,16 @@ def _text(content: Any) -> str:
 def emulated_request(
     messages: Messages, options: Mapping[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The conversation as the contract puts it, and the options without the tool ones."""
+    """The conversation as the contract puts it, and the options without the tool ones. Only
+    function tools can be emulated: another kind is an :class:`InvalidRequestError`."""
     tools = options.get("tools") or []
     functions = declared_functions(tools) if tools else {}
+    if len(functions) < len(tools):
+        kinds = sorted({str(t.get("type")) for t in tools if t.get("type") != "function"})
+        raise InvalidRequestError(
+            f"tools of type {', '.join(kinds)} cannot be emulated (function tools only)",
+            param="tools",
+        )
     names: dict[str, str] = {}
     rendered: list[dict[str, Any]] = [
         {"role": "system", "content": _system(functions, options.get("tool_choice"))}

@@ -20,22 +20,25 @@ __all__ = ["carries_tools", "declared_functions", "merge_calls"]
 
 
 def declared_functions(tools: Any) -> dict[str, Mapping[str, Any]]:
-    """The functions ``tools`` declares, by name; an :class:`InvalidRequestError` (param
-    ``tools``) when it is not a list of OpenAI function tools."""
+    """The function tools ``tools`` declares, by name. An :class:`InvalidRequestError` (param
+    ``tools``) when it is not a list of tool objects, or a function tool has no name; tools
+    of other types (a server's own kinds) are not functions and are not listed."""
     if not isinstance(tools, list | tuple):
-        raise InvalidRequestError("tools must be a list of function tools", param="tools")
+        raise InvalidRequestError("tools must be a list of tools", param="tools")
     functions: dict[str, Mapping[str, Any]] = {}
     for index, tool in enumerate(tools):
-        function = tool.get("function") if isinstance(tool, Mapping) else None
+        if not isinstance(tool, Mapping) or not isinstance(tool.get("type"), str):
+            raise InvalidRequestError(
+                f"tools[{index}] must be an object with a 'type'", param=f"tools[{index}]"
+            )
+        if tool["type"] != "function":
+            continue
+        function = tool.get("function")
         name = function.get("name") if isinstance(function, Mapping) else None
-        if not isinstance(tool, Mapping) or tool.get("type") != "function" or not name:
+        if not isinstance(name, str) or not name:
             raise InvalidRequestError(
                 f"tools[{index}] must be {{'type': 'function', 'function': {{'name': ...}}}}",
                 param=f"tools[{index}]",
-            )
-        if not isinstance(name, str):
-            raise InvalidRequestError(
-                f"tools[{index}].function.name must be a string", param=f"tools[{index}]"
             )
         functions[name] = function  # type: ignore[assignment]  # (a Mapping, checked)
     return functions

@@ -45,16 +45,19 @@ def check_tools(value: Any) -> str | None:
     if not isinstance(value, list):
         return "Invalid type for 'tools': expected an array."
     for index, tool in enumerate(value):
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        if kind == "custom":  # a free-form tool (OpenAI's): taken, never called here
+            continue
         function = tool.get("function") if isinstance(tool, dict) else None
-        if not isinstance(function, dict) or tool.get("type") != "function":
-            return f"Invalid value for 'tools[{index}]': expected a function tool."
+        if not isinstance(function, dict) or kind != "function":
+            return f"Invalid value for 'tools[{index}]': expected a function or custom tool."
         if not isinstance(function.get("name"), str) or not function["name"]:
             return f"Missing required parameter: 'tools[{index}].function.name'."
     return None
 
 
 def _names(tools: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    return {tool["function"]["name"]: tool["function"] for tool in tools}
+    return {t["function"]["name"]: t["function"] for t in tools if t.get("type") == "function"}
 
 
 def _arguments(function: Mapping[str, Any], text: str) -> str:

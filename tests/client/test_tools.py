@@ -247,3 +247,18 @@ def upstream_url() -> Iterator[str]:
     """The fake upstream in a thread of its own (the synchronous client runs its own loop)."""
     with in_thread(LocalUpstream()) as url:
         yield url
+
+
+async def test_a_tool_of_another_kind_goes_on_as_given_and_is_never_emulated(
+    upstream: tuple[LocalUpstream, str],
+) -> None:
+    server, url = upstream
+    custom = {"type": "custom", "custom": {"name": "apply_patch"}}
+    await client_for(openai(url)).chat.completions.create(
+        model="r", messages=ASKED, tools=[custom, WEATHER]
+    )
+    assert server.stats.recent[-1].options["tools"] == [custom, WEATHER]
+    async with LocalSite() as site:
+        emulating = client_for({"provider": "AIPower", "site_url": site, "tools": "emulate"})
+        with pytest.raises(InvalidRequestError, match="custom cannot be emulated"):
+            await emulating.chat.completions.create(model="r", messages=ASKED, tools=[custom])
