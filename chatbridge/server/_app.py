@@ -57,5 +57,5 @@ def build_app(
     if settings.ui:
         add_page(app)  # the chat page at / (chatbridge.web)
     else:
-        app.router.add_route("HEAD", "/", head)
+        app.router.add_route("*", "/", head)
     return app

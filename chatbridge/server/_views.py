@@ -77,8 +77,11 @@ async def model(request: web.Request) -> web.Response:
 
 
 async def head(request: web.Request) -> web.Response:
-    """``HEAD /`` with the chat page off: a client's reachability check (Claude Code sends
-    one at start-up) gets a 200, not a 404."""
+    """``/`` with the chat page off: a client's reachability check (``HEAD /``, which Claude
+    Code sends at start-up) gets a 200, not a 404; any other method there is the 404 of a
+    path that is not served."""
+    if request.method != "HEAD":
+        raise web.HTTPNotFound()
     return web.Response()
 
 
