@@ -25,7 +25,7 @@ from chatbridge import (
     RouteNotFoundError,
 )
 from chatbridge._client._health import HealthBook
-from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 
 from ..conftest import free_port, in_thread
 
@@ -175,9 +175,11 @@ async def test_unknown_route_and_bad_input_are_typed() -> None:
         client.chat.completions.create(model="r", messages=["hi"])
 
 
-def site_in_thread() -> AbstractContextManager[str]:
+def site_in_thread(
+    config: SiteConfig | AIEngineSiteConfig | None = None,
+) -> AbstractContextManager[str]:
     """A local site on its own loop in a thread, so a blocking caller cannot stall it."""
-    return in_thread(LocalSite())
+    return in_thread(LocalSite(config))
 
 
 def test_sync_client_outside_and_inside_a_running_loop() -> None:
