@@ -3,10 +3,11 @@
 over the fake upstream, in one run, streamed and not.
 
 For each door: added latency p50 (the server's time to the whole answer, or to the stream's
-last event, minus the upstream asked directly) and the server's CPU per request (its
-``/proc`` CPU time over a block of sequential requests). Blocks alternate between the doors
-(chat, responses, messages, chat, …) for ``rounds`` rounds, and each figure is the median of
-its blocks, so a drift of the machine's load hits every door alike. Goal: each door within
+last event, minus the upstream asked directly) and the server's CPU per request (the time its
+threads ran, from ``/proc/PID/task/*/schedstat`` in nanoseconds, over a block of sequential
+requests). Blocks alternate between the doors for ``rounds`` rounds, each round starting
+with the next door, and each figure is the median of its blocks, so a drift of the machine's
+load hits every door alike. Goal: each door within
 0.2 ms p50 and 10 % CPU of the chat endpoint. The Responses door stores each answer (``store``
 defaults to true, as the SDK sends it), in the process's memory here.
 """
@@ -17,11 +18,12 @@ import asyncio
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-__all__ = ["DOORS", "door_figures"]
+__all__ = ["DOORS", "door_figures", "run_time"]
 
 USER = [{"role": "user", "content": "Tell me about benchmarks"}]
 #: path, body(stream), the line that ends a stream.
@@ -42,6 +44,21 @@ DOORS: dict[str, tuple[str, Callable[[bool], dict[str, Any]], bytes]] = {
         b"event: message_stop",
     ),
 }
+
+
+def run_time(pid: int) -> Callable[[], float]:
+    """Seconds the process's threads have run so far (nanosecond counts, not clock ticks)."""
+
+    def read() -> float:
+        total = 0
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError):  # a thread that just ended
+                continue
+        return total / 1e9
+
+    return read
 
 
 async def _one(session: aiohttp.ClientSession, url: str, door: str, stream: bool) -> float:
@@ -77,14 +94,16 @@ def door_figures(
     cpu: Callable[[], float],
     base: dict[bool, float],
     n: int,
-    rounds: int = 5,
+    rounds: int = 9,
 ) -> dict[str, dict[str, float]]:
     """Figures per ``door/plain`` and ``door/stream``: ``added_ms`` (p50 minus ``base``, the
     upstream's own p50 for that kind) and ``cpu_ms``, medians over ``rounds`` blocks."""
     samples: dict[str, list[tuple[float, float]]] = {}
-    for _ in range(rounds):
+    names = list(DOORS)
+    for round_ in range(rounds):
+        order = names[round_ % len(names) :] + names[: round_ % len(names)]
         for stream in (False, True):
-            for door in DOORS:
+            for door in order:
                 figure = asyncio.run(_block(url, headers, door, stream, n, cpu))
                 samples.setdefault(f"{door}/{'stream' if stream else 'plain'}", []).append(figure)
     out = {}

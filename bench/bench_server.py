@@ -319,6 +319,7 @@ def main() -> None:
 
 def doors(n: int) -> None:
     """The three front doors on one route, over the fake upstream (``_doors``)."""
+    sys.path.insert(0, str(HERE.parent))  # (run as a script: the repository root)
     from bench import _doors
 
     upstream_cmd = [sys.executable, "-m", "chatbridge.upstream", "--port", "0"]
@@ -338,9 +339,7 @@ def doors(n: int) -> None:
         args_ = [sys.executable, "-m", "chatbridge", "serve", "--port", "0", "--no-ui",
                  "--config", str(config), "--api-key", KEY]  # fmt: skip
         with process(args_, first_line="Serving on") as (proc, url):
-            figures = _doors.door_figures(
-                url + "/v1", HEADERS, lambda: cpu_seconds(proc.pid), base, n
-            )
+            figures = _doors.door_figures(url + "/v1", HEADERS, _doors.run_time(proc.pid), base, n)
     _doors.report(figures)
     print(json.dumps({"doors": figures}))
 

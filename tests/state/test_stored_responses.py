@@ -4,16 +4,18 @@ value read back (a part missing, a wrong shape, another owner) is no value."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 from chatbridge._state import StateStore
 from chatbridge.server._dialects._stored import MAX_PARTS, PART, forget, recall, remember
 
 RESPONSE = {"id": "resp_1", "object": "response", "output": []}
+SENT = json.dumps(RESPONSE).encode()  # the response is stored as the bytes it was sent as
 CONVERSATION = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
 
 
 async def test_a_response_comes_back_only_to_its_owner(store: StateStore) -> None:
-    assert await remember("r1", "owner-a", RESPONSE, CONVERSATION, 60, store)
+    assert await remember("r1", "owner-a", SENT, CONVERSATION, 60, store)
     got = await recall("r1", "owner-a", store)
     assert got is not None and got.response == RESPONSE and got.conversation == CONVERSATION
     assert await recall("r1", "owner-b", store) is None
@@ -27,13 +29,13 @@ async def test_a_large_conversation_is_kept_in_parts_and_a_missing_part_is_no_va
     store: StateStore,
 ) -> None:
     long = [{"role": "user", "content": "é" * PART}, {"role": "user", "content": "y" * PART}]
-    assert await remember("big", "o", RESPONSE, long, 60, store)
+    assert await remember("big", "o", SENT, long, 60, store)
     got = await recall("big", "o", store)
     assert got is not None and got.conversation == long
     await store.delete("responses:big:2")
     assert await recall("big", "o", store) is None
     too_long = [{"role": "user", "content": "z" * PART * MAX_PARTS}]
-    assert not await remember("huge", "o", RESPONSE, too_long, 60, store)
+    assert not await remember("huge", "o", SENT, too_long, 60, store)
     assert await store.get("responses:huge") is None
 
 
@@ -52,7 +54,7 @@ async def test_bad_values_read_back_are_no_value(store: StateStore) -> None:
 
 
 async def test_a_stored_response_expires(store: StateStore) -> None:
-    assert await remember("brief", "o", RESPONSE, CONVERSATION, 0.3, store)
+    assert await remember("brief", "o", SENT, CONVERSATION, 0.3, store)
     assert await recall("brief", "o", store) is not None
     for _ in range(100):
         if await recall("brief", "o", store) is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from pydantic_core import to_json
 
 from ..._client._models import ChatCompletion
 from .._request import ChatRequest, bad, check_messages, read_flag, read_object
@@ -81,7 +82,7 @@ class MessagesExchange:
             completion.usage,
             extension(completion.chatbridge, completion.usage, self.ignored_tools),
         )
-        return json.dumps(body, ensure_ascii=False).encode()
+        return to_json(body)
 
     def events(self) -> MessagesEvents:
         return MessagesEvents(self.ident, self.ignored_tools)

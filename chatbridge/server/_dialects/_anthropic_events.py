@@ -13,22 +13,22 @@ shape, and nothing after it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from pydantic_core import to_json
 
 from ..._client._models import ChatCompletionChunk, ChoiceDeltaToolCall
 from .._errors import ApiError
-from ._anthropic_objects import error_json, extension, message_object, stop_reason, usage
+from ._anthropic_objects import error_body, extension, message_object, stop_reason, usage
 from ._chunks import ChunkEvents
 
 __all__ = ["MessagesEvents"]
 
-_dumps = json.dumps
 _PING = b'event: ping\ndata: {"type":"ping"}\n\n'
 
 
 def _event(kind: str, payload: dict[str, Any]) -> bytes:
-    return b"event: " + kind.encode() + b"\ndata: " + _dumps(payload).encode() + b"\n\n"
+    return b"event: " + kind.encode() + b"\ndata: " + to_json(payload) + b"\n\n"
 
 
 class MessagesEvents(ChunkEvents):
@@ -54,7 +54,7 @@ class MessagesEvents(ChunkEvents):
 
     def _text(self, text: str) -> bytes:
         out = b"" if self.open and self.text else self._begin({"type": "text", "text": ""})
-        return out + self._delta_head + _dumps(text).encode() + b"}}\n\n"
+        return out + self._delta_head + to_json(text) + b"}}\n\n"
 
     def _piece(self, piece: ChoiceDeltaToolCall) -> bytes:
         function = piece.function
@@ -104,4 +104,4 @@ class MessagesEvents(ChunkEvents):
         return out + _event("message_stop", {"type": "message_stop"})
 
     def error(self, error: ApiError) -> bytes:
-        return b"event: error\ndata: " + error_json(error).encode() + b"\n\n"
+        return b"event: error\ndata: " + to_json(error_body(error)) + b"\n\n"

@@ -12,11 +12,11 @@ id is a 404.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from pydantic_core import to_json
 
 from ..._client._models import ChatCompletion
 from .._auth import OWNER
@@ -141,22 +141,25 @@ class ResponsesExchange:
             info=completion.chatbridge,
             incomplete=incomplete,
         )
-        await self.keep(response, message.content, message.tool_calls)
-        return json.dumps(response, ensure_ascii=False).encode()
+        return await self.keep(response, message.content, message.tool_calls)
 
     def events(self) -> ResponsesEvents:
         return ResponsesEvents(self)
 
-    async def keep(self, response: dict[str, Any], text: str | None, calls: Any) -> None:
-        """Store the answer (when asked to), with the conversation it ends."""
+    async def keep(self, response: dict[str, Any], text: str | None, calls: Any) -> bytes:
+        """Store the answer (when asked to), with the conversation it ends; the response,
+        encoded (once: the stored value holds the same bytes)."""
+        encoded = to_json(response)
         if not self.echo.store:
-            return
+            return encoded
         answer: dict[str, Any] = {"role": "assistant", "content": text or None}
         if calls:
             answer["tool_calls"] = [call.model_dump() for call in calls]
         conversation = [*self.conversation, answer]
-        if not await remember(self.ident, self.owner, response, conversation, self.ttl):
-            response["store"] = False  # too large to keep: the object says so
+        if await remember(self.ident, self.owner, encoded, conversation, self.ttl):
+            return encoded
+        response["store"] = False  # too large to keep: the object says so
+        return to_json(response)
 
 
 class _ResponsesDoor:

@@ -15,8 +15,9 @@ that is one ``response.failed`` event, and nothing after it.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
+
+from pydantic_core import to_json
 
 from ..._client._models import (
     ChatCompletionChunk,
@@ -28,8 +29,8 @@ from .._errors import ApiError
 from ._chunks import ChunkEvents
 from ._responses_objects import (
     call_item,
+    item_id,
     message_item,
-    new_id,
     response_object,
     status_of,
     text_part,
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
     from ._responses import ResponsesExchange
 
 __all__ = ["ResponsesEvents"]
-
-_dumps = json.dumps
 
 
 class ResponsesEvents(ChunkEvents):
@@ -62,9 +61,9 @@ class ResponsesEvents(ChunkEvents):
         self._delta_head = b""
 
     def _event(self, kind: str, **fields: Any) -> bytes:
-        payload = _dumps({"type": kind, "sequence_number": self.sequence, **fields})
+        payload = to_json({"type": kind, "sequence_number": self.sequence, **fields})
         self.sequence += 1
-        return b"event: " + kind.encode() + b"\ndata: " + payload.encode() + b"\n\n"
+        return b"event: " + kind.encode() + b"\ndata: " + payload + b"\n\n"
 
     def _object(self, status: str, **extra: Any) -> dict[str, Any]:
         x = self.exchange
@@ -89,13 +88,13 @@ class ResponsesEvents(ChunkEvents):
         self.sequence += 1
         return (
             out + self._delta_head + str(sequence).encode() + b',"delta":'
-            + _dumps(text).encode() + b',"logprobs":[]}\n\n'
+            + to_json(text) + b',"logprobs":[]}\n\n'
         )  # fmt: skip
 
     def _open_message(self) -> bytes:
         out = self._close()
         index = len(self.items)
-        self.message = message_item(new_id("msg"), None, "in_progress")
+        self.message = message_item(item_id("msg"), None, "in_progress")
         ident = self.message["id"]
         out += self._event("response.output_item.added", output_index=index, item=self.message)
         out += self._event(
@@ -130,7 +129,7 @@ class ResponsesEvents(ChunkEvents):
         if piece.id is not None or self.call is None:
             out = self._close()
             name = function.name if function is not None and function.name else ""
-            self.call = call_item(new_id("fc"), piece.id or "", name, "", "in_progress")
+            self.call = call_item(item_id("fc"), piece.id or "", name, "", "in_progress")
             self.calls.append(self.call)
             out += self._event(
                 "response.output_item.added", output_index=len(self.items), item=self.call
@@ -175,9 +174,15 @@ class ResponsesEvents(ChunkEvents):
         status, incomplete = status_of(self.finish)
         response = self._object(status, usage=usage_of(self.usage), incomplete=incomplete)
         text = "".join(i["content"][0]["text"] for i in self.items if i["type"] == "message")
-        await self.exchange.keep(response, text, _as_calls(self.calls))
+        encoded = await self.exchange.keep(response, text, _as_calls(self.calls))
         kind = "response.completed" if status == "completed" else "response.incomplete"
-        return out + self._event(kind, response=response)
+        sequence = self.sequence
+        self.sequence += 1
+        return out + (
+            b"event: " + kind.encode() + b'\ndata: {"type":"' + kind.encode()
+            + b'","sequence_number":' + str(sequence).encode() + b',"response":' + encoded
+            + b"}\n\n"
+        )  # fmt: skip
 
     def error(self, error: ApiError) -> bytes:
         failure = {"code": error.code or error.type, "message": error.message}

@@ -3,6 +3,8 @@ its ``output`` items (a ``message`` with ``output_text``, ``function_call`` item
 
 from __future__ import annotations
 
+import os
+import random
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from ..._client._models import ChatCompletionMessageToolCall, CompletionUsage
 __all__ = [
     "Echo",
     "call_item",
+    "item_id",
     "message_item",
     "new_id",
     "now",
@@ -25,9 +28,19 @@ __all__ = [
 
 
 def new_id(prefix: str) -> str:
-    """``resp_…``, ``msg_…``, ``fc_…``: 192 random bits (a response id is also what a
-    follow-up names, so it must not be guessed)."""
+    """``resp_…``: 192 random bits from the OS (a response id is what a follow-up names, so
+    it must not be guessed; its owner's key is checked too)."""
     return f"{prefix}_{secrets.token_hex(24)}"
+
+
+_items = random.Random()
+os.register_at_fork(after_in_child=_items.seed)
+_bits = _items.getrandbits
+
+
+def item_id(prefix: str) -> str:
+    """``msg_…``, ``fc_…``: an output item's id, unique (96 random bits), not secret."""
+    return f"{prefix}_{_bits(96):024x}"
 
 
 @dataclass(slots=True)
@@ -85,9 +98,9 @@ def output_items(
     calls), then one ``function_call`` per call."""
     items = []
     if text or not calls:
-        items.append(message_item(new_id("msg"), text or ""))
+        items.append(message_item(item_id("msg"), text or ""))
     for call in calls or ():
-        items.append(call_item(new_id("fc"), call.id, call.function.name, call.function.arguments))
+        items.append(call_item(item_id("fc"), call.id, call.function.name, call.function.arguments))
     return items
 
 
@@ -126,9 +139,11 @@ def response_object(
     incomplete: dict[str, str] | None = None,
     error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``response`` object, field for field OpenAI's, plus the ``chatbridge`` field."""
-    extension: dict[str, Any] = info.model_dump() if info is not None else {}
+    """The ``response`` object, field for field OpenAI's, plus the ``chatbridge`` field (the
+    client's own model as it is, when nothing is added to it: it serializes itself)."""
+    extension: Any = info
     if echo.ignored_tools:
+        extension = info.model_dump() if info is not None else {}
         extension["ignored_tools"] = echo.ignored_tools
     return {
         "id": ident,
@@ -157,7 +172,7 @@ def response_object(
         "usage": usage,
         "user": echo.user,
         "metadata": echo.metadata,
-        "chatbridge": extension or None,
+        "chatbridge": extension,
     }
 
 

@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
+
 from ..._state import StateStore, current_store
 
 __all__ = ["MAX_PARTS", "Stored", "forget", "recall", "remember"]
@@ -42,16 +44,15 @@ def _key(ident: str) -> str:
 async def remember(
     ident: str,
     owner: str,
-    response: dict[str, Any],
+    response: bytes,
     conversation: list[dict[str, Any]],
     ttl: float,
     store: StateStore | None = None,
 ) -> bool:
-    """Store a response for ``ttl`` seconds; whether it was (not when too large)."""
-    data = json.dumps(
-        {"owner": owner, "response": response, "conversation": conversation},
-        ensure_ascii=False,
-    ).encode()
+    """Store a response (its JSON, as sent) for ``ttl`` seconds; whether it was (not when
+    too large)."""
+    head = to_json({"owner": owner, "conversation": conversation})
+    data = head[:-1] + b',"response":' + response + b"}"
     parts = [data[i : i + PART] for i in range(0, len(data), PART)]
     if len(parts) > MAX_PARTS:
         return False
