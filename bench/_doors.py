@@ -10,12 +10,19 @@ with the next door, and each figure is the median of its blocks, so a drift of t
 load hits every door alike. Goal: each door within
 0.2 ms p50 and 10 % CPU of the chat endpoint. The Responses door stores each answer (``store``
 defaults to true, as the SDK sends it), in the process's memory here.
+
+CPU time on a loaded shared machine moves by ±20 % between runs, so ``--instructions`` counts
+instead: the server runs under valgrind's callgrind with instrumentation off, and each door's
+block of requests is counted alone (``callgrind_control`` turns it on, zeroes, dumps and turns
+it off around the block): instructions per request, the same whatever the load.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +30,7 @@ from typing import Any
 
 import aiohttp
 
-__all__ = ["DOORS", "door_figures", "run_time"]
+__all__ = ["DOORS", "door_figures", "door_instructions", "run_time"]
 
 USER = [{"role": "user", "content": "Tell me about benchmarks"}]
 #: path, body(stream), the line that ends a stream.
@@ -69,11 +76,12 @@ async def _one(session: aiohttp.ClientSession, url: str, door: str, stream: bool
             raise RuntimeError(f"{door}: HTTP {response.status}: {(await response.text())[:200]}")
         if not stream:
             await response.read()
-        else:
-            async for line in response.content:
-                if line.startswith(last):
-                    break
-        return time.perf_counter() - started
+            return time.perf_counter() - started
+        ended = 0.0
+        async for line in response.content:  # read to the end: the connection is reused
+            if line.startswith(last):
+                ended = time.perf_counter()
+        return ended - started
 
 
 async def _block(
@@ -130,3 +138,59 @@ def report(figures: dict[str, dict[str, float]]) -> None:
                 f"{f['cpu_ms'] / chat['cpu_ms']:10.2f}x"
             )
     print("goal: each door within +0.2 ms p50 and 1.10x CPU of chat")
+
+
+def _control(pid: int, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True)
+
+
+async def _counted(
+    url: str, headers: dict[str, str], door: str, stream: bool, n: int, pid: int
+) -> None:
+    """``n`` requests at ``door`` counted alone (the server runs under callgrind)."""
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for _ in range(5):
+            await _one(session, url, door, stream)
+        _control(pid, "-i", "on")
+        _control(pid, "-z")
+        for _ in range(n):
+            await _one(session, url, door, stream)
+        _control(pid, "-d")
+        _control(pid, "-i", "off")
+
+
+def _dumped(dumps: Path, before: set[Path]) -> int:
+    """The instruction total of the dump written since ``before`` (by the server's own
+    thread: wait for it)."""
+    for _ in range(100):
+        new = set(dumps.glob("callgrind.out.*")) - before
+        if new:
+            text = max(new, key=lambda f: f.stat().st_mtime).read_text()
+            found = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.M)
+            if found:
+                return int(found.group(1))
+        time.sleep(0.1)
+    raise RuntimeError("callgrind wrote no dump")
+
+
+def door_instructions(
+    url: str, headers: dict[str, str], pid: int, dumps: Path, n: int = 30
+) -> dict[str, float]:
+    """Millions of instructions per request, per ``door/plain`` and ``door/stream``."""
+    out = {}
+    for stream in (False, True):
+        for door in DOORS:
+            before = set(dumps.glob("callgrind.out.*"))
+            asyncio.run(_counted(url, headers, door, stream, n, pid))
+            out[f"{door}/{'stream' if stream else 'plain'}"] = _dumped(dumps, before) / n / 1e6
+    return out
+
+
+def report_instructions(counts: dict[str, float]) -> None:
+    print("\nthe three doors, one route: server instructions per request (callgrind)")
+    for kind in ("plain", "stream"):
+        chat = counts[f"chat/{kind}"]
+        for door in DOORS:
+            value = counts[f"{door}/{kind}"]
+            print(f"{door + ' ' + kind:22s}{value:10.3f} M{value / chat:10.3f}x")
+    print("goal: each door within 1.10x of chat")

@@ -2,6 +2,7 @@
 LiteLLM's proxy over the same local OpenAI-compatible fake upstream, in one run.
 
 Run: .venv/bin/python bench/bench_server.py [--requests 300] [--no-litellm] [--doors]
+     [--instructions]
 
 Every server runs in its own process on 127.0.0.1; the load comes from this process.
   1. added latency, p50 of sequential requests, server minus the upstream asked directly:
@@ -12,7 +13,9 @@ Every server runs in its own process on 127.0.0.1; the load comes from this proc
   5. start-up: process start to the first answered request;
   6. against the local AI Power site: what the server adds to a direct ``AsyncClient`` call;
   7. the three front doors (chat completions, responses, messages) on one route, streamed
-     and not: added latency p50 and CPU per request (``_doors``; ``--doors``: this alone).
+     and not: added latency p50 and CPU per request (``_doors``; ``--doors``: this alone;
+     ``--instructions``: the server's instructions per request under callgrind, which do not
+     move with the machine's load).
 LiteLLM 1.108.7 (``litellm[proxy]``, one worker, no database) lives in its own virtualenv,
 ``bench/.venv-litellm``, made on first use (needs PyPI; ``--no-litellm`` skips it).
 """
@@ -264,10 +267,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--no-litellm", action="store_true")
     parser.add_argument("--doors", action="store_true", help="only the three doors' figures")
+    parser.add_argument("--instructions", action="store_true", help="the doors, counted")
     args = parser.parse_args()
     n = args.requests
-    if args.doors:
-        doors(n)
+    if args.doors or args.instructions:
+        doors(n, args.instructions)
         return
     upstream_cmd = [sys.executable, "-m", "chatbridge.upstream", "--port", "0"]
     with process(upstream_cmd, first_line="Serving on") as (_, upstream), \
@@ -317,7 +321,7 @@ def main() -> None:
     doors(n)
 
 
-def doors(n: int) -> None:
+def doors(n: int, instructions: bool = False) -> None:
     """The three front doors on one route, over the fake upstream (``_doors``)."""
     sys.path.insert(0, str(HERE.parent))  # (run as a script: the repository root)
     from bench import _doors
@@ -338,6 +342,15 @@ def doors(n: int) -> None:
         )
         args_ = [sys.executable, "-m", "chatbridge", "serve", "--port", "0", "--no-ui",
                  "--config", str(config), "--api-key", KEY]  # fmt: skip
+        if instructions:
+            valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                        f"--callgrind-out-file={tmp}/callgrind.out.%p"]  # fmt: skip
+            env = {"PYTHONHASHSEED": "0"}
+            with process([*valgrind, *args_], first_line="Serving on", env=env) as (proc, url):
+                counts = _doors.door_instructions(url + "/v1", HEADERS, proc.pid, Path(tmp))
+            _doors.report_instructions(counts)
+            print(json.dumps({"door_instructions": counts}))
+            return
         with process(args_, first_line="Serving on") as (proc, url):
             figures = _doors.door_figures(url + "/v1", HEADERS, _doors.run_time(proc.pid), base, n)
     _doors.report(figures)

@@ -65,6 +65,16 @@ class ResponsesEvents(ChunkEvents):
         self.sequence += 1
         return b"event: " + kind.encode() + b"\ndata: " + payload + b"\n\n"
 
+    def _with_response(self, kind: str, response: bytes) -> bytes:
+        """An event that carries the whole ``response`` (already encoded)."""
+        sequence = self.sequence
+        self.sequence += 1
+        return (
+            b"event: " + kind.encode() + b'\ndata: {"type":"' + kind.encode()
+            + b'","sequence_number":' + str(sequence).encode() + b',"response":' + response
+            + b"}\n\n"
+        )  # fmt: skip
+
     def _object(self, status: str, **extra: Any) -> dict[str, Any]:
         x = self.exchange
         return response_object(
@@ -75,8 +85,9 @@ class ResponsesEvents(ChunkEvents):
     def start(self, first: ChatCompletionChunk) -> bytes:
         self.model = first.model
         self.info = first.chatbridge
-        opened = self._event("response.created", response=self._object("in_progress"))
-        opened += self._event("response.in_progress", response=self._object("in_progress"))
+        begun = to_json(self._object("in_progress"))  # one object, in both events
+        opened = self._with_response("response.created", begun)
+        opened += self._with_response("response.in_progress", begun)
         return opened + self.chunk(first)
 
     # Text.
@@ -176,13 +187,7 @@ class ResponsesEvents(ChunkEvents):
         text = "".join(i["content"][0]["text"] for i in self.items if i["type"] == "message")
         encoded = await self.exchange.keep(response, text, _as_calls(self.calls))
         kind = "response.completed" if status == "completed" else "response.incomplete"
-        sequence = self.sequence
-        self.sequence += 1
-        return out + (
-            b"event: " + kind.encode() + b'\ndata: {"type":"' + kind.encode()
-            + b'","sequence_number":' + str(sequence).encode() + b',"response":' + encoded
-            + b"}\n\n"
-        )  # fmt: skip
+        return out + self._with_response(kind, encoded)
 
     def error(self, error: ApiError) -> bytes:
         failure = {"code": error.code or error.type, "message": error.message}
