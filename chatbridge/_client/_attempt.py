@@ -23,7 +23,7 @@ from .._exceptions import (
     StallTimeout,
 )
 from .._providers._sync import aclose
-from .._types import FinishReason, ToolCallDelta, Usage
+from .._types import FinishReason, HistoryTrimmed, ToolCallDelta, Usage
 from ._call_state import CallState
 from ._config import Target
 from ._emulation import emulated_reply, emulated_request
@@ -166,6 +166,8 @@ class TargetAttempt:
         report = call.report
         report.current = self.target
         report.finish = report.usage = report.tool_calls = None
+        if not call.delivered:  # a note of text already handed over stays
+            report.history = None
         self.first_limit = self.stall_limit = self.dog.limit = None
         return True
 
@@ -223,9 +225,10 @@ class TargetAttempt:
         return self.stream
 
     def _note(self, item: Any) -> bool:
-        """An item of the answer that is not text: the finish reason, the usage, or a piece
-        of a tool call; whether it is to be handed over now (a stream's tool-call piece:
-        the answer has begun, and cannot be taken over any more)."""
+        """An item of the answer that is not text: the finish reason, the usage, what the
+        site was not sent of the conversation, or a piece of a tool call; whether it is to be
+        handed over now (a stream's tool-call piece: the answer has begun, and cannot be
+        taken over any more)."""
         if isinstance(item, FinishReason):
             self.call.report.finish = item
         elif isinstance(item, Usage):
@@ -237,6 +240,8 @@ class TargetAttempt:
             if not self.call.buffered:
                 self.call.called = True
                 return True
+        elif isinstance(item, HistoryTrimmed):
+            self.call.report.history = item
         return False
 
     async def _stopped(self, error: BaseException) -> Exception:
