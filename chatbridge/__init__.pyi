@@ -51,6 +51,7 @@ from ._exceptions import (
     ResponseStatusError as ResponseStatusError,
     ResponseTooLargeError as ResponseTooLargeError,
     RouteNotFoundError as RouteNotFoundError,
+    RouteUnavailableError as RouteUnavailableError,
     StallTimeout as StallTimeout,
     ToolsNotSupportedError as ToolsNotSupportedError,
     TransportError as TransportError,
