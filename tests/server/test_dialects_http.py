@@ -9,9 +9,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from chatbridge import Policy
 from chatbridge.upstream import Behaviour, LocalUpstream, expected_answer
+from tests.conftest import serve_app as run_app
 from tests.server.conftest import ServeApp
 
 USER = [{"role": "user", "content": "Hello there"}]
@@ -106,6 +108,53 @@ async def test_a_responses_tool_call_streams_its_argument_deltas(serve_app: Serv
     ]
     item = events[-1][1]["response"]["output"][0]
     assert item["arguments"] == '{"q": "Hello there"}' and item["status"] == "completed"
+
+
+def repeating_ids_upstream() -> web.Application:
+    """An OpenAI-compatible upstream that streams two parallel calls and, as some servers
+    do, repeats each call's id (and name) on every piece of it."""
+
+    def piece(index: int, fragment: str) -> bytes:
+        call = {"index": index, "id": f"call_{index}", "type": "function",
+                "function": {"name": "lookup", "arguments": fragment}}  # fmt: skip
+        chunk = {"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+        return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for index, word in ((0, "one"), (1, "two")):
+            for fragment in ('{"q": ', f'"{word}"', "}"):
+                await response.write(piece(index, fragment))
+        finish = {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+        await response.write(b"data: " + json.dumps(finish).encode() + b"\n\ndata: [DONE]\n\n")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    return app
+
+
+async def test_pieces_belong_to_calls_by_index_even_when_the_id_repeats(
+    serve_app: ServeApp,
+) -> None:
+    async with run_app(repeating_ids_upstream()) as up, serve_app(route(up + "/v1")) as url:
+        _, _, responses = await call(url, "/v1/responses", responses_body(tools=[TOOL]))
+        _, _, messages = await call(url, "/v1/messages", messages_body(tools=[ANTHROPIC_TOOL]))
+    output = named_events(responses)[-1][1]["response"]["output"]
+    assert [(item["call_id"], json.loads(item["arguments"])) for item in output] == [
+        ("call_0", {"q": "one"}),
+        ("call_1", {"q": "two"}),
+    ]
+    events = named_events(messages)
+    blocks = [d["content_block"] for n, d in events if n == "content_block_start"]
+    assert [b["id"] for b in blocks] == ["call_0", "call_1"]
+    parts: dict[int, str] = {}
+    for name, data in events:
+        if name == "content_block_delta":
+            parts[data["index"]] = parts.get(data["index"], "") + data["delta"]["partial_json"]
+    assert {i: json.loads(t) for i, t in parts.items()} == {0: {"q": "one"}, 1: {"q": "two"}}
+    assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
 
 
 async def test_a_messages_stream_is_anthropics_event_sequence(serve_app: ServeApp) -> None:

@@ -59,7 +59,7 @@ class MessagesEvents(ChunkEvents):
     def _piece(self, piece: ChoiceDeltaToolCall) -> bytes:
         function = piece.function
         out = b""
-        if piece.id is not None or not self.open or self.text:
+        if self._begins_call(piece, self.open and not self.text):
             name = function.name if function is not None and function.name else ""
             block = {"type": "tool_use", "id": piece.id or "", "name": name, "input": {}}
             out = self._begin(block)

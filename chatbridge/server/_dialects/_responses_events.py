@@ -137,20 +137,20 @@ class ResponsesEvents(ChunkEvents):
     def _piece(self, piece: ChoiceDeltaToolCall) -> bytes:
         function = piece.function
         out = b""
-        if piece.id is not None or self.call is None:
+        call = self.call
+        if self._begins_call(piece, call is not None) or call is None:
             out = self._close()
             name = function.name if function is not None and function.name else ""
-            self.call = call_item(item_id("fc"), piece.id or "", name, "", "in_progress")
-            self.calls.append(self.call)
-            out += self._event(
-                "response.output_item.added", output_index=len(self.items), item=self.call
-            )
+            call = self.call = call_item(item_id("fc"), piece.id or "", name, "", "in_progress")
+            self.calls.append(call)
+            index = len(self.items)
+            out += self._event("response.output_item.added", output_index=index, item=call)
         fragment = function.arguments if function is not None else None
         if fragment:
             self.arguments.append(fragment)
             out += self._event(
                 "response.function_call_arguments.delta",
-                item_id=self.call["id"], output_index=len(self.items), delta=fragment,
+                item_id=call["id"], output_index=len(self.items), delta=fragment,
             )  # fmt: skip
         return out
 
