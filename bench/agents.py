@@ -11,7 +11,7 @@ a marker file, the next one says it is done. For each agent: its exit code, the 
 called (the server's access log), whether the tool ran (the marker file), whether the tool's
 result came back to the model (the upstream's last request ends with a ``tool`` message), and
 with ``--strace`` every address its processes connected to (nothing but the loopback server
-is the goal). The settings are the ones ``docs/server.md`` gives (``tests/test_docs_agents.py``
+is the goal). The settings are the ones ``docs/server.md`` gives (``tests/test_examples.py``
 holds the two equal).
 """
 
