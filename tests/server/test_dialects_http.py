@@ -331,6 +331,33 @@ async def test_a_request_with_tools_is_refused_by_a_route_that_cannot_call_them(
         assert error["error"]["chatbridge"]["attempts"][0]["message"] == "cannot call tools"
 
 
+async def test_a_request_with_tools_skips_a_site_and_records_why_at_every_door(
+    serve_app: ServeApp, site_url: str
+) -> None:
+    """A route whose first target is a site and whose second can call tools: the site is
+    skipped, the attempt says why, and the second answers with its call."""
+    chat = {"type": "function", "function": {"name": "lookup", "parameters": TOOL["parameters"]}}
+    bodies = {
+        "/v1/chat/completions": {"model": "mixed", "messages": USER, "tools": [chat]},
+        "/v1/responses": responses_body(model="mixed", stream=False, tools=[TOOL]),
+        "/v1/messages": messages_body(model="mixed", stream=False, tools=[ANTHROPIC_TOOL]),
+    }
+    async with LocalUpstream() as up:
+        site = {"provider": "AIPower", "site_url": site_url, "name": "the-site"}
+        routes = {"mixed": [site, route(up)["fake"][0]]}
+        async with serve_app(routes) as url:
+            replies = {path: await call(url, path, body) for path, body in bodies.items()}
+    for path, (status, _, text) in replies.items():
+        assert status == 200, (path, text)
+        tries = json.loads(text)["chatbridge"]["attempts"]
+        attempts = [(a["target"], a["outcome"], a["message"]) for a in tries]
+        assert attempts == [("the-site", "skipped", "cannot call tools"), ("up0", "answered", None)]
+    chat_reply = json.loads(replies["/v1/chat/completions"][2])
+    assert chat_reply["choices"][0]["finish_reason"] == "tool_calls"
+    assert json.loads(replies["/v1/responses"][2])["output"][0]["type"] == "function_call"
+    assert json.loads(replies["/v1/messages"][2])["stop_reason"] == "tool_use"
+
+
 async def test_metrics_and_models_name_the_doors_and_the_tool_takers(
     serve_app: ServeApp, site_url: str
 ) -> None:
