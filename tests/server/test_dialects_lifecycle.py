@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from chatbridge.upstream import Behaviour, LocalUpstream
-from tests.server.conftest import ServeApp, Served
+from tests.server.conftest import ServeApp, Served, stalling_server
 from tests.server.test_dialects_http import messages_body, named_events, responses_body, route
 
 Spawn = Callable[..., Served]
@@ -53,16 +53,7 @@ async def test_a_client_that_leaves_cancels_the_upstream_call(
 async def test_shutdown_ends_a_stream_with_one_error_in_the_doors_shape(
     spawn_server: Spawn, path: str
 ) -> None:
-    upstream = LocalUpstream()
-    upstream.set_plan(Behaviour("stall_after", tokens=3, seconds=30))
-    async with upstream as base:
-        toml = f"""
-[routes.fake]
-targets = [{{ provider = "OpenAICompatible", base_url = "{base}", model = "fake-model" }}]
-[server]
-grace_seconds = 0.3
-"""
-        served = await asyncio.to_thread(spawn_server, config=toml)
+    async with stalling_server(spawn_server, "fake") as (served, upstream):
         text = b""
         stopped = False
         async with aiohttp.ClientSession() as session:
