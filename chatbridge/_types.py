@@ -97,6 +97,20 @@ def _turns(count: int, what: str = "turn") -> str:
 #: (its ``on_history=`` option).
 HistoryListener: TypeAlias = Callable[[HistoryTrimmed], object]
 
-#: A chunk a provider may yield: text, and where its upstream reports them, usage and the
-#: finish reason. ``create_async`` and the synchronous calls keep only the text.
-Chunk: TypeAlias = str | Usage | FinishReason
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a tool call the model asked for, as OpenAI streams one: the first piece of
+    call ``index`` carries its ``id`` and function ``name``, the later pieces only fragments of
+    its ``arguments`` (a JSON text, whole once joined). A non-streamed answer's call is one
+    piece with everything."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+#: A chunk a provider may yield: text, and where its upstream reports them, usage, the
+#: finish reason and tool calls. ``create_async`` and the synchronous calls keep only the
+#: text. (What was left out of the history goes to the ``on_history=`` listener.)
+Chunk: TypeAlias = str | Usage | FinishReason | ToolCallDelta
