@@ -53,6 +53,8 @@ class UpstreamStats:
     active: int = 0
     #: Requests per behaviour kind.
     by_kind: dict[str, int] = field(default_factory=dict)
+    #: Requests per model asked (those that passed the input and key checks).
+    by_model: dict[str, int] = field(default_factory=dict)
     #: The most recent requests, oldest first.
     recent: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=RECENT_REQUESTS))
 
@@ -65,6 +67,7 @@ class UpstreamStats:
             "rejected": self.rejected,
             "active": self.active,
             "by_kind": dict(self.by_kind),
+            "by_model": dict(self.by_model),
             "recent": [record.as_dict() for record in self.recent],
         }
 
@@ -72,4 +75,5 @@ class UpstreamStats:
         """Zero the counters (``active`` keeps counting replies still in progress)."""
         self.requests = self.completed = self.disconnected = self.aborted = self.rejected = 0
         self.by_kind.clear()
+        self.by_model.clear()
         self.recent.clear()
