@@ -174,7 +174,7 @@ class TargetAttempt:
         for index, other in enumerate(call.route.targets):
             if index == self.index or index in call.failed:
                 continue
-            if not await breakers.available(other.key):
+            if not await breakers.available(other.key, other.cool_key_for(call.model)):
                 continue
             if other.continues_prefill or not call.delivered:
                 before = True
@@ -238,7 +238,7 @@ class TargetAttempt:
         call.failed_attempt(self.target, error, call.now() - self.started)
         self.verdict = await self._judge(error)
         if isinstance(error, RateLimitError):
-            call.earliest = min(call.earliest, ticket.health.available_at())
+            call.earliest = min(call.earliest, ticket.available_at_after())
         pause = await self._retry_pause(error)
         if pause is None:
             return False

@@ -106,6 +106,19 @@ class Target:
         return f"{self.provider_name}|{self.site or ''}|{fingerprint}"
 
     @cached_property
+    def cool_key(self) -> str:
+        """The key of the rate-limit cool-down: the endpoint's and its key's (:attr:`key`)
+        and the model's, since rate limits are usually per model (the breaker, which judges
+        a dead host, stays :attr:`key`'s). A target that names no model: :attr:`key`."""
+        return f"{self.key}|{self.model}" if self.model else self.key
+
+    def cool_key_for(self, model: str | None) -> str:
+        """:attr:`cool_key` when the call names the model (a target that names none)."""
+        if self.model or not model:
+            return self.cool_key
+        return f"{self.key}|{model}"
+
+    @cached_property
     def label(self) -> str:
         if self.name:
             return self.name

@@ -252,26 +252,39 @@ class ClientCore:
             yield usage_chunk(ident, created, name, _usage(report.usage))
 
     def health(self) -> dict[str, Any]:
-        """Every target's breaker and cool-down, by route, then by target label."""
+        """Every target's breaker (its endpoint's) and cool-down (its model's), by route,
+        then by target label."""
         snapshot = self.health_book.snapshot()
         report: dict[str, Any] = {}
         for name, route in self.routes.items():
             report[name] = {
-                target.label: snapshot.get(target.key, {"state": "closed", "attempts": 0})
-                for target in route.targets
+                target.label: _target_health(snapshot, target) for target in route.targets
             }
         return report
 
     async def ahealth(self) -> dict[str, Any]:
         """:meth:`health`, read from the fleet when breakers are shared (``/health/ready``)."""
-        await self.health_book.refreshed(
-            [target.key for route in self.routes.values() for target in route.targets]
-        )
+        keys = {
+            key
+            for route in self.routes.values()
+            for target in route.targets
+            for key in (target.key, target.cool_key)
+        }
+        await self.health_book.refreshed(sorted(keys))
         return self.health()
 
     async def aclose(self) -> None:
         if self.embedded is not None:
             await self.embedded.aclose()
+
+
+def _target_health(snapshot: dict[str, dict[str, Any]], target: Target) -> dict[str, Any]:
+    """A target's breaker (``Target.key``'s) with its own model's cool-down."""
+    shown = dict(snapshot.get(target.key, {"state": "closed", "attempts": 0}))
+    if target.cool_key != target.key:
+        cooling = snapshot.get(target.cool_key, {}).get("cooling_for", 0.0)
+        shown["cooling_for"] = cooling
+    return shown
 
 
 def _usage(usage: Any) -> CompletionUsage:

@@ -108,7 +108,9 @@ class Router:
     async def admit(self, call: CallState, index: int, target: Target) -> TargetAttempt | None:
         """The attempt that asks ``target``, if its breaker and cool-down let this call
         through now; else ``None``, and the skip is recorded (once per call and reason)."""
-        ticket = await self.breakers.admit(target.key, call.deadline - call.now())
+        ticket = await self.breakers.admit(
+            target.key, call.deadline - call.now(), target.cool_key_for(call.model)
+        )
         gate = ticket.gate
         if gate is Gate.PASS or gate is Gate.PROBE:
             return TargetAttempt(call, index, target, ticket, self.health, self.policy)

@@ -290,3 +290,26 @@ async def test_cancelling_a_judged_probe_in_its_retry_pause_frees_no_other_probe
     assert (await book.admit(route.targets[0].key)).gate is Gate.BUSY
     second.cancel()
     await asyncio.gather(second, return_exceptions=True)
+
+
+async def test_a_rate_limited_model_cools_alone_and_its_sibling_answers() -> None:
+    """Regression: the cool-down was keyed by provider, URL and key only, so a 429 on one
+    model put a second model on the same endpoint and key into cool-down too."""
+    upstream = LocalUpstream(UpstreamConfig(models=("small", "big")))
+    async with upstream as url:
+        routes = {
+            "r": [
+                {"provider": "OpenAICompatible", "base_url": url, "model": model}
+                for model in ("small", "big")
+            ]
+        }
+        client = AsyncClient(routes=routes, health=HealthBook())
+        upstream.set_plan([Behaviour("status", status=429, retry_after="30")], model="small")
+        first = await client.chat.completions.create(model="r", messages=QUESTION)
+        second = await client.chat.completions.create(model="r", messages=QUESTION)
+        health = client.health()["r"]
+    assert first.model == second.model == "big"
+    assert [a.outcome for a in second.chatbridge.attempts] == ["skipped", "answered"]
+    assert upstream.stats.by_model == {"small": 1, "big": 2}
+    small, big = (target.label for target in client.routes["r"].targets)
+    assert health[small]["cooling_for"] > 25 and health[big]["cooling_for"] == 0
