@@ -183,7 +183,7 @@ class TargetAttempt:
             if before and after:
                 break
         return (
-            self.policy.first_token_timeout if before else None,
+            self.target.first_limit(self.policy) if before else None,
             self.policy.stall_timeout if after else None,
         )
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from yarl import URL
 
-from .._checks import resolve_env
+from .._checks import is_finite_at_least_zero, is_number, resolve_env
 from .._exceptions import ConfigError, ProviderNotFoundError
 from .._providers._base import AsyncGeneratorProvider, BaseProvider
 from .._providers._registry import get_provider
@@ -52,6 +52,7 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
     "continues_prefill": (bool,),
     "name": (str,),
     "endpoint_origins": (list,),
+    "first_token_timeout": (int, float),
 }
 _URL_FIELDS = ("site_url", "base_url", "proxy")
 _SECRET_FIELDS = frozenset({"api_key"})
@@ -70,6 +71,8 @@ class Target:
     name: str | None = None
     #: Options whose values came from ``env:`` (never shown, like ``api_key``).
     secret_options: frozenset[str] = frozenset()
+    #: This target's own limit on the wait for its first text (else the policy's).
+    first_token_timeout: float | None = None
 
     # Computed once per target (a route's targets live as long as the client; an implicit
     # route's are made per call), so the router's per-call bookkeeping stays cheap.
@@ -104,6 +107,22 @@ class Target:
         identity = f"{secret}|{user or ''}"
         fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:12] if identity != "|" else ""
         return f"{self.provider_name}|{self.site or ''}|{fingerprint}"
+
+    def answers_whole(self) -> bool:
+        """Does it send nothing until its answer is done? A provider that does not stream,
+        or one that says so of these options (an AI Power site that does not stream, as
+        far as it is known now: asked anew each time)."""
+        return not self.streams or self.provider.answers_whole(self.options)
+
+    def first_limit(self, policy: Policy) -> float:
+        """How long to wait for its first text while another target could take over: its
+        own ``first_token_timeout``, else the policy's for a target that streams or, for one
+        that answers whole, the time a whole answer takes."""
+        if self.first_token_timeout is not None:
+            return self.first_token_timeout
+        if self.answers_whole():
+            return policy.whole_answer_timeout
+        return policy.first_token_timeout
 
     @cached_property
     def cool_key(self) -> str:
@@ -179,6 +198,10 @@ def _check_url(value: str, where: str) -> str:
     return value
 
 
+def _positive_seconds(value: Any) -> bool:
+    return is_number(value) and is_finite_at_least_zero(value) and bool(value > 0)
+
+
 def make_target(spec: Mapping[str, Any], where: str) -> Target:
     """One target from its mapping; ``where`` names the file and route for messages."""
     if not isinstance(spec, Mapping):
@@ -198,6 +221,8 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         if not isinstance(value, _TARGET_FIELDS[key]):
             kinds = " or ".join(t.__name__ for t in _TARGET_FIELDS[key])
             raise ConfigError(f"{here}: wants {kinds}, got {type(value).__name__}")
+        if key == "first_token_timeout" and not _positive_seconds(value):
+            raise ConfigError(f"{here}: wants a finite number of seconds > 0")
         if isinstance(value, list):
             if not all(isinstance(v, str) and v for v in value):
                 raise ConfigError(f"{here}: wants a list of non-empty strings")
@@ -233,6 +258,7 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         continues_prefill=bool(options.pop("continues_prefill", False)),
         name=options.pop("name", None),
         secret_options=frozenset(secret),
+        first_token_timeout=options.pop("first_token_timeout", None),
     )
 
 

@@ -127,10 +127,15 @@ class Policy:
 
     #: Deadline of a whole call, every attempt and wait included, unless a call says otherwise.
     timeout: float = 240.0
-    #: Longest wait for a target's first text while another target could take over.
-    first_token_timeout: float = 60.0
+    #: Longest wait for a streaming target's first text while another target could take
+    #: over now (a target's own ``first_token_timeout`` overrides it).
+    first_token_timeout: float = 10.0
+    #: The same for a target that answers whole (sends nothing until its answer is done:
+    #: an AI Power site that does not stream, a provider that does not stream): the time a
+    #: whole answer takes.
+    whole_answer_timeout: float = 120.0
     #: Longest silence between two chunks while a continuation target could take over.
-    stall_timeout: float = 30.0
+    stall_timeout: float = 10.0
     #: Pause before the one same-target retry: full jitter over [0, retry_backoff).
     retry_backoff: float = 0.25
     #: Longest Retry-After the router waits for when no other target is available.

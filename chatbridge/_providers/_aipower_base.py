@@ -6,10 +6,10 @@ and its models; the protocol engine (``chatbridge._aipower``) does everything el
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from .._aipower import CallOptions, SiteClient, SiteTarget, site_client, site_stats
+from .._aipower import CallOptions, SiteClient, SiteTarget, site_client, site_stats, streams_known
 from .._aipower._conversation import Conversation
 from .._checks import check_timeout
 from .._constants import AIPOWER_TIMEOUT
@@ -38,20 +38,44 @@ class AIPowerSite:
         bot_id: int | str | None = None,
         endpoint_origins: Sequence[str] = (),
     ) -> SiteClient:
+        return site_client(cls._site_target(site_url, chat_page, bot_id, endpoint_origins))
+
+    @classmethod
+    def _site_target(
+        cls,
+        site_url: str | None,
+        chat_page: str | None,
+        bot_id: int | str | None,
+        endpoint_origins: Sequence[str],
+    ) -> SiteTarget:
         url = site_url or cls.url
         if not url:
             raise MissingSiteError(
                 f"{cls.__name__} needs a site URL: pass site_url=... or set {cls.__name__}.url",
                 provider=cls.__name__,
             )
-        return site_client(
-            SiteTarget(
-                url=url.rstrip("/"),
-                chat_page=chat_page if chat_page is not None else cls.chat_path,
-                bot_id=bot_id if bot_id is not None else cls.bot_id,
-                endpoint_origins=check_origins(endpoint_origins),
-            )
+        return SiteTarget(
+            url=url.rstrip("/"),
+            chat_page=chat_page if chat_page is not None else cls.chat_path,
+            bot_id=bot_id if bot_id is not None else cls.bot_id,
+            endpoint_origins=check_origins(endpoint_origins),
         )
+
+    @classmethod
+    def answers_whole(cls, options: Mapping[str, Any]) -> bool:
+        """An AI Power site that does not stream sends nothing until its answer is done:
+        whole, unless its page said it streams (AIPKit always does; plugin 1.7 never). A
+        site not read yet counts as whole (the generous limit, until it is known)."""
+        try:
+            target = cls._site_target(
+                options.get("site_url"),
+                options.get("chat_page"),
+                options.get("bot_id"),
+                options.get("endpoint_origins") or (),
+            )
+        except (MissingSiteError, InvalidRequestError):
+            return True
+        return streams_known(target) is not True
 
     @classmethod
     def _stream_site(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from .._types import AsyncResult, Messages
@@ -59,6 +59,14 @@ class BaseProvider:
     @classmethod
     def get_name(cls) -> str:
         return cls.__name__
+
+    @classmethod
+    def answers_whole(cls, options: Mapping[str, Any]) -> bool:
+        """Does a target with ``options`` send nothing until its answer is done (so the
+        time to its first text is the time of the whole answer)? A router waits longer for
+        such a target's first text (``Policy.whole_answer_timeout``). By default: a provider
+        that does not stream. No I/O."""
+        return not cls.supports_stream
 
     @classmethod
     def _entry_point(cls) -> Any:

@@ -20,7 +20,7 @@ from chatbridge import (
     Policy,
 )
 from chatbridge._client._health import Gate, HealthBook
-from chatbridge.site import LocalSite
+from chatbridge.site import LocalSite, SiteConfig
 from chatbridge.upstream import Behaviour, LocalUpstream, UpstreamConfig
 
 from ..conftest import serve_app
@@ -313,3 +313,43 @@ async def test_a_rate_limited_model_cools_alone_and_its_sibling_answers() -> Non
     assert upstream.stats.by_model == {"small": 1, "big": 2}
     small, big = (target.label for target in client.routes["r"].targets)
     assert health[small]["cooling_for"] > 25 and health[big]["cooling_for"] == 0
+
+
+async def test_a_site_that_answers_whole_gets_the_time_a_whole_answer_takes() -> None:
+    """A 1.7 site never streams: its first text is its whole answer, so it gets
+    ``whole_answer_timeout`` while a fallback stands by; a site known to stream (AIPKit,
+    once its page was read) gets ``first_token_timeout``; a target's own limit wins."""
+    policy = Policy(first_token_timeout=0.2, whole_answer_timeout=10, failure_threshold=9)
+    slow = {"faults": ("slow",), "slow_seconds": 0.6}
+    fallback = LocalUpstream()
+    async with (
+        LocalSite(SiteConfig(generation="1.7", **slow)) as whole,
+        LocalSite(SiteConfig(generation="aipkit", **slow)) as streams,
+        fallback as fallback_url,
+    ):
+
+        def route(site: str, **extra: object) -> dict[str, object]:
+            target = {"provider": "AIPower", "site_url": site, **extra}
+            return {"targets": [target, openai(fallback_url)]}
+
+        routes = {"whole": route(whole), "streams": route(streams), "own": route(whole)}
+        routes["own"]["targets"][0]["first_token_timeout"] = 0.2  # type: ignore[index]
+        client = AsyncClient(routes=routes, policy=policy, health=HealthBook(policy))
+        answers = {}
+        for name in ("whole", "streams", "streams", "own"):
+            answer = await client.chat.completions.create(model=name, messages=QUESTION)
+            answers.setdefault(name, []).append(answer.chatbridge.provider)
+    # AIPKit's first call is before its page was read (whole until known), then it streams
+    assert answers == {
+        "whole": ["AIPower"],
+        "streams": ["AIPower", "OpenAICompatible"],
+        "own": ["OpenAICompatible"],
+    }
+
+
+def test_a_targets_own_first_token_limit_must_be_a_positive_number() -> None:
+    for bad in (0, -1, "5", float("inf"), True):
+        with pytest.raises(ConfigError, match="first_token_timeout"):
+            AsyncClient(
+                routes={"r": [openai("http://127.0.0.1:9/v1", first_token_timeout=bad)]}
+            )
