@@ -53,7 +53,7 @@ async def check_routes(
         for target in route.targets:
             cli_target = _cli_target(target)
             progress(f"Checking route {name}: {target.label}…")
-            via = proxy or target.options.get("proxy")  # the way `chat` would go
+            via = proxy or next(iter(target.proxies), None)  # the way `chat` would go
             if issubclass(target.provider, AIPowerSite):
                 probe = await probe_site(cli_target, via, timeout)
             else:

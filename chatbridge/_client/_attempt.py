@@ -265,7 +265,9 @@ class TargetAttempt:
         unless it only asked to wait: a rate limit). Raises ``error`` when the call must stop
         with it (nothing handed over yet)."""
         call = self.call
-        action = classify(error, self.target.provider.retryable_statuses)
+        action = classify(
+            error, self.target.provider.retryable_statuses, call.route.fail_over_on
+        )
         if action is Action.STOP:
             if not call.delivered:
                 raise error

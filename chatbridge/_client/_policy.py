@@ -36,6 +36,7 @@ from .._exceptions import (
 )
 
 __all__ = [
+    "OVERRIDES",
     "RULES",
     "Action",
     "FirstTokenTimeout",  # (defined with every other error in ``_exceptions``)
@@ -64,15 +65,26 @@ class Rule:
     why: str
     #: Only for an upstream status this target's provider declares safe to repeat.
     retryable_status: bool = False
+    #: The name a route lists in ``fail_over_on`` to fail over instead of stopping.
+    override: str | None = None
 
 
 #: First match wins, so subclasses come before their bases.
 RULES: tuple[Rule, ...] = (
-    Rule(ContentFilterError, Action.STOP, "the upstream's content policy refused it"),
+    Rule(
+        ContentFilterError,
+        Action.STOP,
+        "the upstream's content policy refused it",
+        override="content_filter",
+    ),
     Rule(ContextLengthError, Action.FAIL_OVER, "the next target may hold a longer context"),
     Rule(InvalidRequestError, Action.STOP, "the request itself is wrong; no target will take it"),
     Rule(ConnectError, Action.RETRY, "no connection was made: nothing was sent"),
-    Rule(RateLimitError, Action.FAIL_OVER, "rate limited: cool down for Retry-After or a backoff"),
+    Rule(
+        RateLimitError,
+        Action.FAIL_OVER,
+        "rate limited: the model cools down for Retry-After or a backoff",
+    ),
     Rule(
         ResponseStatusError,
         Action.RETRY,
@@ -97,15 +109,26 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def classify(error: BaseException, retryable_statuses: frozenset[int] = frozenset()) -> Action:
+#: What a route's ``fail_over_on`` may name: the rows it turns from "stop" to "fail over".
+OVERRIDES = frozenset(rule.override for rule in RULES if rule.override)
+
+
+def classify(
+    error: BaseException,
+    retryable_statuses: frozenset[int] = frozenset(),
+    fail_over_on: frozenset[str] = frozenset(),
+) -> Action:
     """The action for ``error``, raised by a target whose provider declares
-    ``retryable_statuses``. Errors that are not chatbridge's (a bug, a
-    ``KeyboardInterrupt``) are never swallowed: they stop the call."""
+    ``retryable_statuses``, on a route that fails over on the rows named in
+    ``fail_over_on``. Errors that are not chatbridge's (a bug, a ``KeyboardInterrupt``) are
+    never swallowed: they stop the call."""
     for rule in RULES:
         if not isinstance(error, rule.error):
             continue
         if rule.retryable_status and getattr(error, "status", None) not in retryable_statuses:
             continue
+        if rule.override is not None and rule.override in fail_over_on:
+            return Action.FAIL_OVER
         return rule.action
     return Action.STOP
 

@@ -17,6 +17,7 @@ from chatbridge import (
     AllTargetsFailedError,
     AsyncClient,
     ConfigError,
+    ContentFilterError,
     Policy,
 )
 from chatbridge._client._health import Gate, HealthBook
@@ -353,3 +354,59 @@ def test_a_targets_own_first_token_limit_must_be_a_positive_number() -> None:
             AsyncClient(
                 routes={"r": [openai("http://127.0.0.1:9/v1", first_token_timeout=bad)]}
             )
+
+
+async def test_a_route_that_says_so_fails_over_on_a_content_filter() -> None:
+    """By default a content filter's refusal is the answer; a route with ``fail_over_on =
+    ["content_filter"]`` asks the next target (a site's banned-words list is its own)."""
+    strict, lenient = LocalUpstream(), LocalUpstream()
+    async with strict as a, lenient as b:
+        strict.set_plan([Behaviour("content_filter")])
+        routes = {
+            "stops": [openai(a), openai(b)],
+            "goes_on": {"targets": [openai(a), openai(b)], "fail_over_on": ["content_filter"]},
+        }
+        client = AsyncClient(routes=routes, health=HealthBook())
+        with pytest.raises(ContentFilterError):
+            await client.chat.completions.create(model="stops", messages=QUESTION)
+        answer = await client.chat.completions.create(model="goes_on", messages=QUESTION)
+        lenient.set_plan([Behaviour("content_filter")])
+        with pytest.raises(AllTargetsFailedError) as both:
+            await client.chat.completions.create(model="goes_on", messages=QUESTION)
+    assert answer.choices[0].message.content == FULL and answer.chatbridge.site == b
+    assert [type(e).__name__ for e in both.value.errors] == ["ContentFilterError"] * 2
+    assert lenient.stats.requests == 2
+
+
+@pytest.mark.parametrize(
+    "route, field",
+    [
+        ({"strategy": "fastest"}, "strategy"),
+        ({"fail_over_on": ["everything"]}, "fail_over_on"),
+        ({"fail_over_on": "content_filter"}, "fail_over_on"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_a_route_field_that_is_wrong_is_one_config_error(
+    route: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ConfigError, match=field):
+        AsyncClient(routes={"r": {"targets": [openai("http://127.0.0.1:9/v1")], **route}})
+
+
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ({"weight": 0}, "weight"),
+        ({"weight": 1.5}, "weight"),
+        ({"max_concurrent": -1}, "max_concurrent"),
+        ({"max_concurrent": True}, "max_concurrent"),
+        ({"proxies": ["ftp://proxy.example"]}, "proxies"),
+        ({"proxies": "http://proxy.example"}, "proxies"),
+    ],
+)
+def test_a_target_field_that_is_wrong_is_one_config_error(
+    extra: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ConfigError, match=field):
+        AsyncClient(routes={"r": [openai("http://127.0.0.1:9/v1", **extra)]})
