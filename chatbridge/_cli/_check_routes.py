@@ -1,17 +1,21 @@
 """``chatbridge check --config FILE``: probe every target of every route, and show each
-target's circuit breaker as this probe left it."""
+target's circuit breaker as this probe left it, its planned share of the route's calls (by
+its strategy), and, when the file names the fleet's Redis, the fleet's calls in flight and
+latency estimate (time to first token) for it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._client._balance import Balancer, planned_shares
 from .._client._client import AsyncClient
+from .._client._config import Config, load_config
 from .._client._config import Target as RouteTarget
-from .._client._config import load_config
 from .._client._health import HealthBook
 from .._exceptions import RateLimitError
 from .._providers._aipower_base import AIPowerSite
+from ..server._fleet import fleet_loads
 from ._errors import exit_code
 from ._options import Destination
 from ._probe import Probe, probe_chat, probe_site
@@ -23,6 +27,13 @@ class RouteProbe(Probe):
     route: str | None = None
     target: str | None = None
     breaker: dict[str, Any] = field(default_factory=dict)
+    strategy: str = "ordered"
+    #: The target's share of the route's calls while all are healthy (``None``: by load).
+    share: float | None = None
+    #: The fleet's calls in flight and latency estimate (``None``: no Redis named, or not
+    #: counted there for this target).
+    in_flight: int | None = None
+    latency_estimate: float | None = None
 
 
 def _cli_target(target: RouteTarget) -> Destination:
@@ -69,4 +80,18 @@ async def check_routes(
         results, [t for r in client.routes.values() for t in r.targets], strict=True
     ):
         result.breaker = snapshot.get(target.key, {})
+    await _loads(results, routes, config)
     return results
+
+
+async def _loads(results: list[RouteProbe], routes: Config, source: str) -> None:
+    """Each probe's planned share, and what the fleet's Redis knows of its target."""
+    fleet = await fleet_loads(routes, source)
+    placed = [(route, target) for route in routes.routes.values() for target in route.targets]
+    shares = [share for route in routes.routes.values() for share in planned_shares(route)]
+    for result, share, (route, target) in zip(results, shares, placed, strict=True):
+        result.share, result.strategy = share, route.strategy
+        seen = (fleet or {}).get(route.name, {}).get(target.label, {})
+        if Balancer.counts_in_store(route, target):
+            result.in_flight = seen.get("in_flight")
+        result.latency_estimate = seen.get("latency")

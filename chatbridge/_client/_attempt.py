@@ -42,6 +42,7 @@ class TargetAttempt:
         "answered",
         "call",
         "dog",
+        "first_at",
         "first_limit",
         "health",
         "index",
@@ -50,6 +51,7 @@ class TargetAttempt:
         "prefill",
         "probe",
         "retried",
+        "slot",
         "stall_limit",
         "started",
         "stream",
@@ -94,6 +96,10 @@ class TargetAttempt:
         #: Could another target of the route take over (then limits may apply)?
         self.others = len(call.route.targets) > 1
         self.dog = Watchdog(call.deadline)
+        #: Its slot among the target's calls in flight (``_balance``; ``""``: none).
+        self.slot = ""
+        #: When the last try's first text came (``None``: none came).
+        self.first_at: float | None = None
         #: The answer's text, as it comes (``async for``); then :meth:`settle`.
         self.texts = self._texts()
 
@@ -132,6 +138,7 @@ class TargetAttempt:
                         continue
                     if not text:  # the first text: from now on the stall limit applies
                         dog.limit = self.stall_limit
+                        self.first_at = self.call.now()
                     text.append(item)
                     if hand_over:
                         delivered.append(item)
@@ -154,6 +161,7 @@ class TargetAttempt:
         if now >= call.deadline:
             return False
         self.started = now
+        self.first_at = None
         self.prefill = "".join(call.delivered) if call.delivered else ""
         self.text = []
         self.stream = None

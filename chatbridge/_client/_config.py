@@ -60,7 +60,7 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
 _URL_FIELDS = ("site_url", "base_url", "proxy")
 _SECRET_FIELDS = frozenset({"api_key"})
 #: Whole-number target fields: their least and greatest values.
-_COUNTS = {"weight": (1, 1000), "max_concurrent": (0, 100_000)}
+_COUNTS = {"weight": (1, 100), "max_concurrent": (0, 100_000)}
 #: What a route may say besides its targets.
 _ROUTE_FIELDS = ("targets", "strategy", "fail_over_on")
 #: How a route orders the targets left once breakers and cool-downs have spoken.

@@ -252,13 +252,20 @@ class ClientCore:
             yield usage_chunk(ident, created, name, _usage(report.usage))
 
     def health(self) -> dict[str, Any]:
-        """Every target's breaker (its endpoint's) and cool-down (its model's), by route,
-        then by target label."""
+        """Every target's breaker (its endpoint's), cool-down (its model's), share of the
+        route's answers, calls in flight and latency (time to first token), by route, then
+        by target label (as this process saw them)."""
+        return self._report(
+            {name: self.router.balancer.loads(r) for name, r in self.routes.items()}
+        )
+
+    def _report(self, loads: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
         snapshot = self.health_book.snapshot()
         report: dict[str, Any] = {}
         for name, route in self.routes.items():
             report[name] = {
-                target.label: _target_health(snapshot, target) for target in route.targets
+                target.label: {**_target_health(snapshot, target), **loads[name][target.label]}
+                for target in route.targets
             }
         return report
 
@@ -271,7 +278,9 @@ class ClientCore:
             for key in (target.key, target.cool_key)
         }
         await self.health_book.refreshed(sorted(keys))
-        return self.health()
+        balancer = self.router.balancer
+        loads = {name: await balancer.fleet_loads(route) for name, route in self.routes.items()}
+        return self._report(loads)
 
     async def aclose(self) -> None:
         if self.embedded is not None:
@@ -281,9 +290,9 @@ class ClientCore:
 def _target_health(snapshot: dict[str, dict[str, Any]], target: Target) -> dict[str, Any]:
     """A target's breaker (``Target.key``'s) with its own model's cool-down."""
     shown = dict(snapshot.get(target.key, {"state": "closed", "attempts": 0}))
-    if target.cool_key != target.key:
-        cooling = snapshot.get(target.cool_key, {}).get("cooling_for", 0.0)
-        shown["cooling_for"] = cooling
+    cool = snapshot.get(target.cool_key) if target.cool_key != target.key else None
+    if cool is not None:
+        shown["cooling_for"] = cool.get("cooling_for", 0.0)
     return shown
 
 

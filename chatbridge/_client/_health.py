@@ -80,6 +80,9 @@ class HealthBook:
         self._max = max_targets
         # The synchronous client's private loop and the caller's loops may share a book.
         self._lock = threading.Lock()
+        #: Where the counters of balancing live: the shared store when there is one, else
+        #: this book's own memory (on its clock).
+        self.store: StateStore = state if state is not None else _memory_store(clock)
         #: Every target's breaker, this process's own or the fleet's, behind one interface.
         self.breakers: Breakers = LocalBreakers(self.get)
         if state is not None and state.shared:
@@ -146,3 +149,9 @@ class HealthBook:
         with self._lock:
             targets = list(self._targets.items())
         return {key: health.snapshot() for key, health in targets}
+
+
+def _memory_store(clock: Clock) -> StateStore:
+    from .._state import MemoryStore
+
+    return MemoryStore(clock=clock)

@@ -21,11 +21,12 @@ calls) nothing is handed over before an attempt completes, so any failure can fa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from .._types import Messages
 from ._attempt import TargetAttempt
+from ._balance import Balancer
 from ._call_state import CallReport, CallState
 from ._config import Route, Target
 from ._health import Gate, HealthBook
@@ -49,6 +50,8 @@ class Router:
         #: The book's breakers, asked through one interface whichever kind they are.
         self.breakers = health.breakers
         self.policy = policy
+        #: The order of a route's ready targets by its strategy, and their calls in flight.
+        self.balancer = Balancer(health)
 
     async def run(
         self,
@@ -70,7 +73,7 @@ class Router:
         )
         while True:
             call.earliest = float("inf")
-            for index, target in self.candidates(call):
+            async for index, target in self.candidates(call):
                 if call.late():
                     break  # before a gate can hand out a probe no attempt would use
                 attempt = await self.admit(call, index, target)
@@ -81,6 +84,7 @@ class Router:
                         yield text
                 finally:
                     await attempt.settle()
+                    await self.balancer.leave(attempt)
                 if attempt.answered:
                     return
                 if call.stop or call.late():
@@ -93,11 +97,18 @@ class Router:
     # Which target next. The order of a round, and whether a target may take this call, are
     # decided here and nowhere else.
 
-    def candidates(self, call: CallState) -> Iterator[tuple[int, Target]]:
+    async def candidates(self, call: CallState) -> AsyncIterator[tuple[int, Target]]:
         """This round's targets (with their place in the route), in the order to ask them:
-        the route's order, less those this call failed over from and, once text was handed
+        the route's order, or its strategy's for the targets the breakers let through
+        (``_balance``), less those this call failed over from and, once text was handed
         over, those that cannot continue it (recorded as skipped)."""
-        for index, target in enumerate(call.route.targets):
+        targets = call.route.targets
+        if call.route.strategy == "ordered":
+            order: list[int] | range = range(len(targets))
+        else:
+            order = await self.balancer.order(call)
+        for index in order:
+            target = targets[index]
             if index in call.failed:
                 continue
             if call.delivered and not target.continues_prefill:
@@ -113,7 +124,15 @@ class Router:
         )
         gate = ticket.gate
         if gate is Gate.PASS or gate is Gate.PROBE:
-            return TargetAttempt(call, index, target, ticket, self.health, self.policy)
+            slot = await self.balancer.enter(call, target)
+            if slot is not None:
+                attempt = TargetAttempt(call, index, target, ticket, self.health, self.policy)
+                attempt.slot = slot
+                return attempt
+            if gate is Gate.PROBE:
+                await self.breakers.release(ticket)  # not asked: the probe is another's
+            call.skip(target, f"at its max_concurrent ({target.max_concurrent} calls)")
+            return None
         call.skip(target, _SKIP_REASONS[gate])
         if gate is not Gate.BUSY:
             call.earliest = min(call.earliest, ticket.available_at)

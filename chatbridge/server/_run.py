@@ -56,7 +56,7 @@ async def open_client(
     settings = parse_settings(loaded.server if loaded else {}, source).with_keys(api_keys)
     if redis_url:
         settings = replace(settings, redis_url=redis_url)
-    namespace = _namespace(loaded, site, settings, source)
+    namespace = deployment_namespace(loaded, site, settings, source)
     # Redis away: one warning, then memory.
     store = await connect_store(settings.redis_url, namespace)
     install_store(store)
@@ -91,7 +91,7 @@ async def open_client(
         await store.close()
 
 
-def _namespace(
+def deployment_namespace(
     loaded: Config | None, site: str | None, settings: ServerSettings, source: str
 ) -> str:
     """The deployment's namespace in the shared store (``_namespace``): named in

@@ -128,3 +128,42 @@ async def test_check_goes_the_way_chat_would_and_takes_a_named_bot(tmp_path: Pat
     assert result.code == 1 and len(probes) == 2
     assert not probes[0]["answered"] and "proxy" in probes[0]["error"].lower()
     assert probes[1]["error"] is None or "int()" not in probes[1]["error"]
+
+
+async def test_check_shows_each_targets_share_and_the_fleets_load(tmp_path: Path) -> None:
+    """The planned share by the route's strategy; with the fleet's Redis named in the file,
+    the fleet's calls in flight and latency estimate for each target."""
+    from chatbridge._client._balance import Balancer
+    from chatbridge._client._config import load_config
+    from chatbridge._client._health import HealthBook
+    from chatbridge._state._redis import RedisStore
+    from chatbridge.server._run import deployment_namespace
+    from chatbridge.server._settings import parse_settings
+    from tests.redisd import RedisServer
+
+    with RedisServer() as redis:
+        async with LocalUpstream() as a, LocalUpstream() as b:
+            path = tmp_path / "chatbridge.toml"
+            path.write_text(
+                "[routes.r]\nstrategy = \"weighted\"\ntargets = [\n"
+                f'  {{ provider = "OpenAICompatible", base_url = "{a}", model = "m", '
+                "weight = 3 },\n"
+                f'  {{ provider = "OpenAICompatible", base_url = "{b}", model = "m", '
+                "max_concurrent = 5 },\n]\n"
+                f'[server]\nredis_url = "{redis.url}"\n'
+            )
+            config = load_config(path)
+            namespace = deployment_namespace(config, None, parse_settings(config.server), "x")
+            store = RedisStore(redis.url, namespace=namespace)  # a serving process
+            capped = config.routes["r"].targets[1]
+            balancer = Balancer(HealthBook(state=store))
+            await store.open_slot(balancer._busy_key(capped), 5, 60)
+            await store.close()
+            result = await run_cli("check", "--config", str(path), "--json")
+            table = await run_cli("check", "--config", str(path))
+    probes = json.loads(result.out)
+    assert [(p["share"], p["strategy"], p["in_flight"]) for p in probes] == [
+        (0.75, "weighted", None),  # not counted in Redis (no cap, not least busy)
+        (0.25, "weighted", 1),
+    ]
+    assert "75% (weighted)" in table.out and "25% (weighted)" in table.out

@@ -1,0 +1,168 @@
+"""Balancing across a route's targets: the strategies, each target's cap, the reports, and
+the breakers acting first, over real local upstreams (``chatbridge.upstream``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import pytest
+
+from chatbridge import AsyncClient, Policy
+from chatbridge._client._balance import schedule
+from chatbridge._client._health import HealthBook
+from chatbridge.upstream import Behaviour, LocalUpstream, UpstreamConfig
+
+from .wall import QUESTION
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@asynccontextmanager
+async def upstreams(count: int, **config: Any) -> AsyncIterator[list[tuple[LocalUpstream, str]]]:
+    async with AsyncExitStack() as stack:
+        started = []
+        for _ in range(count):
+            upstream = LocalUpstream(UpstreamConfig(**config))
+            started.append((upstream, await stack.enter_async_context(upstream)))
+        yield started
+
+
+def route(urls: list[str], strategy: str, **per_target: list[Any]) -> dict[str, Any]:
+    targets = []
+    for number, url in enumerate(urls):
+        target = {"provider": "OpenAICompatible", "base_url": url, "model": f"m{number}"}
+        target.update({name: values[number] for name, values in per_target.items()})
+        targets.append(target)
+    return {"targets": targets, "strategy": strategy}
+
+
+async def answered_by(client: AsyncClient, calls: int, at_once: int = 1) -> Counter[str]:
+    sites: Counter[str] = Counter()
+    for _ in range(calls // at_once):
+        answers = await asyncio.gather(
+            *(client.chat.completions.create(model="r", messages=QUESTION) for _ in range(at_once))
+        )
+        sites.update(answer.model for answer in answers)
+    return sites
+
+
+def test_a_smooth_weighted_schedule_spreads_each_weight() -> None:
+    assert schedule((1, 1)) == (0, 1)
+    period = schedule((1, 2, 3, 4))
+    assert Counter(period) == {0: 1, 1: 2, 2: 3, 3: 4}
+    assert period[:3] != (3, 3, 3)  # spread out, not in blocks
+    assert Counter(schedule((5, 1))) == {0: 5, 1: 1}
+
+
+async def test_round_robin_gives_each_target_its_turn() -> None:
+    async with upstreams(4) as started:
+        urls = [url for _, url in started]
+        client = AsyncClient(routes={"r": route(urls, "round_robin")}, health=HealthBook())
+        sites = await answered_by(client, 40)
+        report = client.health()["r"]
+    assert sites == {"m0": 10, "m1": 10, "m2": 10, "m3": 10}
+    assert {round(shown["share"], 2) for shown in report.values()} == {0.25}
+    assert all(shown["in_flight"] == 0 for shown in report.values())
+
+
+async def test_weighted_follows_the_weights() -> None:
+    async with upstreams(4) as started:
+        urls = [url for _, url in started]
+        routes = {"r": route(urls, "weighted", weight=[1, 2, 3, 4])}
+        client = AsyncClient(routes=routes, health=HealthBook())
+        sites = await answered_by(client, 100)
+    assert sites == {"m0": 10, "m1": 20, "m2": 30, "m3": 40}
+
+
+async def test_breakers_act_first_and_the_strategy_orders_the_rest() -> None:
+    policy = Policy(failure_threshold=1, cooldown=60, retry_backoff=0)
+    async with upstreams(3) as started:
+        (down, _), *_ = started
+        down.set_plan([Behaviour("status", status=404)])
+        urls = [url for _, url in started]
+        client = AsyncClient(
+            routes={"r": route(urls, "round_robin")}, policy=policy, health=HealthBook(policy)
+        )
+        sites = await answered_by(client, 21)
+    assert down.stats.requests == 1  # once, then its breaker is open: not in the rotation
+    assert sites["m0"] == 0 and abs(sites["m1"] - sites["m2"]) <= 1
+
+
+async def test_least_busy_sends_fewer_calls_to_a_slow_target() -> None:
+    async with upstreams(2) as started:
+        (slow, _), _ = started
+        slow.set_plan([Behaviour("first_token_delay", seconds=0.3)])
+        urls = [url for _, url in started]
+        client = AsyncClient(routes={"r": route(urls, "least_busy")}, health=HealthBook())
+        workers = [asyncio.create_task(answered_by(client, 8)) for _ in range(6)]
+        sites = sum((await asyncio.gather(*workers)), Counter())
+    # a call the slow one holds keeps it busy, so the next ones go to the fast one
+    assert sites["m0"] + sites["m1"] == 48 and sites["m0"] * 3 < sites["m1"]
+
+
+async def test_latency_prefers_the_fastest_and_tries_a_forgotten_one_again() -> None:
+    clock = Clock()
+    async with upstreams(2) as started:
+        (slow, _), _ = started
+        slow.set_plan([Behaviour("first_token_delay", seconds=0.2)])
+        urls = [url for _, url in started]
+        book = HealthBook(clock=clock)
+        client = AsyncClient(routes={"r": route(urls, "latency")}, health=book)
+        first = await answered_by(client, 10)  # both explored once, then the fast one
+        slow.set_plan([])  # the slow one recovers, but nobody asks it ...
+        same = await answered_by(client, 5)
+        clock.now += 31  # ... until its average is forgotten: one call tries it again
+        again = await answered_by(client, 10)
+        report = client.health()["r"]
+    assert first == {"m0": 1, "m1": 9} and same == {"m1": 5}
+    assert again["m0"] >= 1
+    latencies = [shown["latency"] for shown in report.values()]
+    assert all(value is not None and value >= 0 for value in latencies)
+
+
+async def test_a_target_at_its_cap_is_skipped_not_waited_for() -> None:
+    async with upstreams(2) as started:
+        (capped, _), _ = started
+        capped.set_plan([Behaviour("first_token_delay", seconds=0.3)])
+        urls = [url for _, url in started]
+        routes = {"r": route(urls, "ordered", max_concurrent=[1, 0])}
+        client = AsyncClient(routes=routes, health=HealthBook())
+        first = asyncio.create_task(client.chat.completions.create(model="r", messages=QUESTION))
+        await asyncio.sleep(0.1)
+        assert client.health()["r"][client.routes["r"].targets[0].label]["in_flight"] == 1
+        second = await client.chat.completions.create(model="r", messages=QUESTION)
+        assert (await first).model == "m0"
+        third = await client.chat.completions.create(model="r", messages=QUESTION)
+    assert second.model == "m1" and third.model == "m0"
+    assert second.chatbridge is not None
+    skipped = second.chatbridge.attempts[0]
+    assert (skipped.outcome, skipped.message) == ("skipped", "at its max_concurrent (1 calls)")
+
+
+async def test_a_cancelled_call_frees_its_slot() -> None:
+    async with upstreams(1) as started:
+        ((only, url),) = started
+        only.set_plan([Behaviour("first_token_delay", seconds=5)])
+        routes = {"r": route([url], "least_busy", max_concurrent=[1])}
+        client = AsyncClient(routes=routes, health=HealthBook())
+        call = asyncio.create_task(client.chat.completions.create(model="r", messages=QUESTION))
+        await asyncio.sleep(0.1)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        only.set_plan([])
+        answer = await client.chat.completions.create(model="r", messages=QUESTION)
+        report = await client.ahealth()
+    assert (
+        answer.model == "m0" and report["r"][client.routes["r"].targets[0].label]["in_flight"] == 0
+    )
