@@ -18,6 +18,7 @@ from .._exceptions import (
     ChatbridgeError,
     FirstTokenTimeout,
     InvalidRequestError,
+    ProxyError,
     RateLimitError,
     RequestTimeoutError,
     StallTimeout,
@@ -28,6 +29,7 @@ from ._call_state import CallState
 from ._config import Target
 from ._health import Breakers, Gate, HealthBook, Ticket
 from ._policy import Action, Policy, classify
+from ._proxies import Proxies
 from ._watchdog import Expired, Watchdog
 
 __all__ = ["TargetAttempt"]
@@ -50,6 +52,8 @@ class TargetAttempt:
         "policy",
         "prefill",
         "probe",
+        "proxies",
+        "proxy",
         "retried",
         "slot",
         "stall_limit",
@@ -98,6 +102,9 @@ class TargetAttempt:
         self.dog = Watchdog(call.deadline)
         #: Its slot among the target's calls in flight (``_balance``; ``""``: none).
         self.slot = ""
+        #: The proxies it picks from (``None``: it goes through none), and this try's.
+        self.proxies: Proxies | None = None
+        self.proxy: str | None = None
         #: When the last try's first text came (``None``: none came).
         self.first_at: float | None = None
         #: The answer's text, as it comes (``async for``); then :meth:`settle`.
@@ -121,6 +128,8 @@ class TargetAttempt:
             dog, text, delivered = self.dog, self.text, self.call.delivered
             hand_over = not self.call.buffered
             try:
+                if self.proxies is not None:
+                    self.proxy = await self.proxies.pick(self.target, self.call.messages)
                 stream = self._open()
                 pull = stream.__anext__
                 while True:
@@ -150,6 +159,8 @@ class TargetAttempt:
             # The target answered: its stream is closed, its health told, the answer recorded.
             await aclose(stream)  # (a no-op for a generator that ran to its end)
             await self.health.breakers.success(self.ticket)
+            if self.proxies is not None:
+                await self.proxies.answered(self.proxy)
             if self._answered():
                 yield "".join(text)  # a buffered call: the whole answer, once
             return
@@ -207,6 +218,8 @@ class TargetAttempt:
         options = call.options
         kwargs: dict[str, Any] = {**options, **target.options} if options else {**target.options}
         kwargs["timeout"] = max(call.deadline - self.started, 0.001)
+        if self.proxy is not None:
+            kwargs["proxy"] = self.proxy
         if call.buffered and self.first_limit is None and self.stall_limit is None:
             kwargs["stream"] = False
         name = target.model or call.model or ""
@@ -259,6 +272,10 @@ class TargetAttempt:
         Only what the target did counts: not a request it rightly refused, not our own bug,
         not the call running out of its own time."""
         if not isinstance(error, ChatbridgeError) or isinstance(error, InvalidRequestError):
+            return False
+        if isinstance(error, ProxyError):  # the proxy's failure, not the site's
+            if self.proxies is not None:
+                await self.proxies.failed(self.proxy)
             return False
         if self.call.late() and isinstance(error, TimeoutError):
             return False

@@ -207,6 +207,8 @@ class Config:
     server: Mapping[str, Any] = field(default_factory=dict)
     #: The file's ``[state]`` table (the shared store's namespace), untouched likewise.
     state: Mapping[str, Any] = field(default_factory=dict)
+    #: The file's ``[client]`` table (the default outbound proxy: ``_proxies``).
+    client: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _check_url(value: str, where: str, *, proxy: bool = False) -> str:
@@ -392,15 +394,25 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError(f"{source}: cannot read it: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-    unknown = set(data) - {"routes", "policy", "server", "state"}
+    unknown = set(data) - {"routes", "policy", "server", "state", "client"}
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
     if "routes" not in data:
         raise ConfigError(f"{source}: no [routes.NAME] table")
     routes = parse_routes(data["routes"], source)
     policy = _parse_policy(data.get("policy", {}), source)
-    server, state = data.get("server", {}), data.get("state", {})
-    for name, table in (("server", server), ("state", state)):
+    tables = {name: data.get(name, {}) for name in ("server", "state", "client")}
+    for name, table in tables.items():
         if not isinstance(table, Mapping):
             raise ConfigError(f"{source}, [{name}]: must be a table")
-    return Config(routes=routes, policy=policy, source=source, server=server, state=state)
+    client = {
+        key: resolve_env(value, f"{source}, [client]") for key, value in tables["client"].items()
+    }
+    return Config(
+        routes=routes,
+        policy=policy,
+        source=source,
+        server=tables["server"],
+        state=tables["state"],
+        client=client,
+    )

@@ -33,6 +33,7 @@ from ._models import (
     usage_chunk,
 )
 from ._policy import Policy
+from ._proxies import default_proxies
 from ._router import CallReport, Router
 
 __all__ = ["ClientCore", "check_messages", "shared_health", "split_options"]
@@ -98,6 +99,9 @@ class ClientCore:
             )
         self.health_book = health or shared_health(self.policy)
         self.router = Router(self.health_book, self.policy)
+        self.router.proxies.default = default_proxies(
+            loaded.client if loaded else None, loaded.source if loaded else "client"
+        )
         self.embedded = EmbeddedSite() if provider is None and not self.routes else None
 
     def route_names(self) -> list[str]:
@@ -262,11 +266,16 @@ class ClientCore:
     def _report(self, loads: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
         snapshot = self.health_book.snapshot()
         report: dict[str, Any] = {}
+        proxies = self.router.proxies
         for name, route in self.routes.items():
-            report[name] = {
-                target.label: {**_target_health(snapshot, target), **loads[name][target.label]}
-                for target in route.targets
-            }
+            report[name] = shown = {}
+            for target in route.targets:
+                shown[target.label] = {
+                    **_target_health(snapshot, target),
+                    **loads[name][target.label],
+                }
+                if proxies.pool(target):
+                    shown[target.label]["proxies"] = proxies.report(target)
         return report
 
     async def ahealth(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from .._exceptions import (
     ModelNotSupportedError,
     NonceError,
     PluginError,
+    ProxyError,
     RateLimitError,
     ResponseError,
     ResponseStatusError,
@@ -79,6 +80,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(ContextLengthError, Action.FAIL_OVER, "the next target may hold a longer context"),
     Rule(InvalidRequestError, Action.STOP, "the request itself is wrong; no target will take it"),
+    Rule(
+        ProxyError,
+        Action.RETRY,
+        "the proxy failed, not the site: it cools down, another of the target's proxies is "
+        "tried",
+    ),
     Rule(ConnectError, Action.RETRY, "no connection was made: nothing was sent"),
     Rule(
         RateLimitError,

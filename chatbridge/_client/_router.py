@@ -31,6 +31,7 @@ from ._call_state import CallReport, CallState
 from ._config import Route, Target
 from ._health import Gate, HealthBook
 from ._policy import Policy
+from ._proxies import Proxies
 
 __all__ = ["CallReport", "Router"]
 
@@ -52,6 +53,8 @@ class Router:
         self.policy = policy
         #: The order of a route's ready targets by its strategy, and their calls in flight.
         self.balancer = Balancer(health)
+        #: Each try's outbound proxy, and the proxies' cool-downs (a client sets the default).
+        self.proxies = Proxies(health)
 
     async def run(
         self,
@@ -128,6 +131,8 @@ class Router:
             if slot is not None:
                 attempt = TargetAttempt(call, index, target, ticket, self.health, self.policy)
                 attempt.slot = slot
+                if self.proxies.pool(target):
+                    attempt.proxies = self.proxies
                 return attempt
             if gate is Gate.PROBE:
                 await self.breakers.release(ticket)  # not asked: the probe is another's

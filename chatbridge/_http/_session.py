@@ -41,6 +41,7 @@ from ._cookies import Jars, request_with_jars
 from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder, decode_text
 from ._forms import FORM_CONTENT_TYPE, encode_form
 from ._pool import get_connector
+from ._proxy import proxy_error
 from ._status import raise_for_status
 
 __all__ = ["FOREIGN_ERRORS", "StreamResponse", "StreamSession", "translate", "translate_errors"]
@@ -63,16 +64,18 @@ def _socks_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def translate(exc: BaseException, url: str) -> ChatbridgeError:
-    """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here)."""
+def translate(exc: BaseException, url: str, proxy: str | None = None) -> ChatbridgeError:
+    """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here).
+    With ``proxy`` (the request went through it), a failure to reach the proxy, or its
+    refusal, is a :class:`ProxyError`: the site was never reached."""
     if isinstance(exc, ChatbridgeError):
         return exc
+    if isinstance(exc, (*_PROXY_ERRORS, *_SOCKS_ERRORS)):
+        return proxy_error(exc, proxy, url)
+    if proxy and isinstance(exc, aiohttp.ConnectionTimeoutError):  # connecting: to the proxy
+        return proxy_error(exc, proxy, url)
     if isinstance(exc, TimeoutError):  # asyncio's timeouts, aiohttp's ServerTimeoutError
         return RequestTimeoutError(f"Timed out talking to {url}", url=url)
-    if isinstance(exc, (aiohttp.ClientProxyConnectionError, *_SOCKS_ERRORS)):
-        if "Timeout" in type(exc).__name__:
-            return RequestTimeoutError(f"Timed out talking to the proxy: {exc}", url=url)
-        return TransportError(f"Cannot connect through the proxy: {exc}", url=url)
     if isinstance(exc, aiohttp.ClientConnectorError):
         where = f"{exc.host}:{exc.port}"
         return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
@@ -88,6 +91,8 @@ def translate(exc: BaseException, url: str) -> ChatbridgeError:
 
 
 _SOCKS_ERRORS = _socks_errors()
+#: The proxy could not be reached, or answered its CONNECT with a failure (407, 502…).
+_PROXY_ERRORS = (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)
 #: What :func:`translate` turns into chatbridge errors.
 FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
@@ -408,7 +413,13 @@ class StreamSession:
             else:
                 raw = await request_with_jars(self._client, method, url, kwargs, jars)
         except FOREIGN_ERRORS as exc:
-            raise translate(exc, url) from exc
+            raise translate(exc, url, kwargs.get("proxy") or self.proxy) from exc
+        proxy = kwargs.get("proxy") or self.proxy
+        if raw.status == 407 and proxy:  # the proxy's own refusal, not the site's answer
+            raw.close()
+            raise proxy_error(
+                ConnectionRefusedError("407 Proxy Authentication Required"), proxy, url
+            )
         try:
             return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes)
         except BaseException:
