@@ -22,7 +22,8 @@ def blocks(page: str, language: str) -> list[str]:
 def test_every_toml_example_loads(
     page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("LOCAL_KEY", "CHATBRIDGE_KEY", "CHATBRIDGE_MONITOR_KEY", "CHATBRIDGE_REDIS"):
+    names = ("LOCAL_KEY", "CHATBRIDGE_KEY", "CHATBRIDGE_MONITOR_KEY", "CHATBRIDGE_ADMIN_KEY")
+    for name in (*names, "CHATBRIDGE_REDIS"):
         monkeypatch.setenv(name, "redis://127.0.0.1:6379/0" if "REDIS" in name else "k-1")
     found = blocks(page, "toml")
     assert found, page

@@ -52,6 +52,9 @@ class BaseProvider:
     #: to continue (an OpenAI-compatible API can). Only then may a route declare
     #: ``continues_prefill`` for it; an AI Power site would answer afresh instead.
     can_continue_prefill: ClassVar[bool] = False
+    #: Whether its answers say how many tokens they took (an OpenAI-compatible API's
+    #: ``usage``); an AI Power site never does. Token quotas count only what is reported.
+    reports_usage: ClassVar[bool] = False
     #: The provider's own site when it is known to be gone (the seed providers'): a client
     #: refuses to send anything there until ``url`` (or ``site_url=``) names another site.
     gone_url: ClassVar[str | None] = None

@@ -20,6 +20,7 @@ from .._client._models import ChatCompletionChunk
 from .._http._guard import no_inward_addresses
 from ._connections import PING
 from ._errors import ApiError, from_exception
+from ._pipeline import admit
 from ._record import CANCELLED_BY_CLIENT, Record
 from ._request import ChatRequest, parse_chat
 from ._sites import check_site
@@ -65,18 +66,6 @@ async def _site_client(state: State, request: ChatRequest) -> AsyncClient:
     return AsyncClient(provider="AIPower", policy=state.client.policy, **options)
 
 
-async def _limit(state: State, key: str) -> None:
-    wait = await state.limits.take_request(key, state.settings.requests_per_minute)
-    if wait is not None:
-        raise ApiError(
-            429,
-            f"rate limit: {state.settings.requests_per_minute} requests per minute for this key",
-            "requests",
-            "rate_limit_exceeded",
-            retry_after=wait,
-        )
-
-
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     record = RECORD.get()
@@ -85,7 +74,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         raise web.HTTPRequestEntityTooLarge(state.settings.max_body_bytes, length)
     chat = parse_chat(await request.read(), state.settings)
     record.route, record.stream = chat.model or "-", chat.stream
-    await _limit(state, record.key)
+    await admit(state, record)
     if not chat.site:
         return await _answer(request, state, state.client, chat, record)
     client = await _site_client(state, chat)
@@ -125,6 +114,7 @@ async def _whole(client: AsyncClient, chat: ChatRequest, record: Record) -> web.
     )
     record.first_token()
     record.take_info(completion.chatbridge)
+    record.take_usage(completion.usage)
     return web.Response(body=completion.model_dump_json().encode(), content_type="application/json")
 
 
@@ -135,7 +125,7 @@ async def _stream(
         model=chat.model,
         messages=chat.messages,
         stream=True,
-        stream_options={"include_usage": chat.include_usage},
+        stream_options={"include_usage": True},  # for the ledger; sent on only if asked
         **chat.options,
     )
     try:
@@ -153,6 +143,10 @@ async def _stream(
             async for chunk in stream:
                 if chunk.chatbridge is not None:
                     record.take_info(chunk.chatbridge)
+                if chunk.usage is not None:
+                    record.take_usage(chunk.usage)
+                    if not chat.include_usage:
+                        continue
                 await writer.put(_event(chunk.model_dump_json()))
             await writer.put(_DONE)
             await writer.close()

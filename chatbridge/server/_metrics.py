@@ -164,6 +164,18 @@ class Metrics:
             ["route"],
             registry=self.registry,
         )
+        self.key_requests = Counter(
+            "chatbridge_key_requests",
+            "Requests admitted per API key (its fingerprint, never the key)",
+            ["key"],
+            registry=self.registry,
+        )
+        self.key_tokens = Counter(
+            "chatbridge_key_tokens",
+            "Tokens the targets reported per API key (its fingerprint), by kind",
+            ["key", "kind"],
+            registry=self.registry,
+        )
         self.registry.register(_Breakers(health))
         self.registry.register(_Loads(health))
         self.registry.register(_SharedState())
@@ -184,6 +196,12 @@ class Metrics:
             self.stream_errors.labels(route, record.error).inc()
         elif failed and record.status == 200:
             self.failovers.labels(route).inc()
+        if record.counted:
+            self.key_requests.labels(record.key).inc()
+        if record.usage is not None:
+            prompt, completion, _ = record.usage
+            self.key_tokens.labels(record.key, "prompt").inc(prompt)
+            self.key_tokens.labels(record.key, "completion").inc(completion)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

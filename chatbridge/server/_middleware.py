@@ -16,7 +16,7 @@ from ._auth import auth
 from ._errors import ApiError, from_exception
 from ._logs import escape
 from ._record import ACCESS_LOG, CANCELLED_BY_CLIENT, Record
-from ._state import RECORD, STATE
+from ._state import RECORD, STATE, State
 
 __all__ = ["MIDDLEWARES"]
 
@@ -90,9 +90,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     return _error_response(api)
 
 
-def _finish(record: Record, metrics_observe: Callable[[Record], None]) -> None:
-    if record.path in _CHAT_PATHS:
-        metrics_observe(record)
+def _finish(record: Record, state: State) -> None:
+    if record.path in _CHAT_PATHS or record.counted:
+        state.metrics.observe(record)
+    if record.counted:  # a request a front door admitted: a line of the usage ledger
+        state.usage.record(record)
     ACCESS_LOG.info("%s", record.line())
 
 
@@ -107,7 +109,7 @@ async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
         return response
     finally:
         record.duration = time.perf_counter() - record.started
-        _finish(record, request.app[STATE].metrics.observe)
+        _finish(record, request.app[STATE])
 
 
 def _allowed_origin(origins: tuple[str, ...], origin: str) -> str | None:
