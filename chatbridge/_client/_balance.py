@@ -11,7 +11,8 @@ rest:
 - ``weighted``: the same counter walks a smooth weighted schedule of the ready targets
   (each target ``weight`` times in a period, spread out); the rest follow, heaviest first;
 - ``least_busy``: fewest calls in flight first, ties at random;
-- ``latency``: lowest moving average of time to first token first. An average lives
+- ``latency``: lowest moving average of time to first token first (those within 25 % and
+  2 ms of the fastest share the calls at random). An average lives
   ``BALANCE_LATENCY_MEMORY`` seconds after its last sample, so a target that was left alone
   (too slow, or failing) is forgotten and then tried first by one call (a lease), which is
   how a recovered target comes back.
@@ -47,6 +48,11 @@ if TYPE_CHECKING:
     from ._health import HealthBook
 
 __all__ = ["Balancer", "Load", "planned_shares", "schedule"]
+
+#: A target whose latency estimate is within this factor of the fastest's (plus the slack,
+#: seconds) is as good as the fastest: they share the calls at random.
+LATENCY_NEAR = 1.25
+LATENCY_SLACK = 0.002
 
 
 @dataclass(slots=True)
@@ -91,7 +97,10 @@ class Balancer:
         #: This process's view of each target, by ``Target.cool_key``.
         self.loads_by_key: dict[str, Load] = {}
         self._ids: dict[str, str] = {}
-        self._strategies: dict[str, Callable[[Route, list[int]], Awaitable[list[int]]]] = {
+        #: Slots a least-busy order opened for the target it chose, by call (``enter``
+        #: takes it; ``unused`` closes it when the target is not asked after all).
+        self._opened: dict[int, tuple[int, str]] = {}
+        self._strategies: dict[str, Callable[[CallState, list[int]], Awaitable[list[int]]]] = {
             "round_robin": self._round_robin,
             "weighted": self._weighted,
             "least_busy": self._least_busy,
@@ -126,7 +135,7 @@ class Balancer:
             free = await self.breakers.available(target.key, target.cool_key_for(model))
             (ready if free else resting).append(index)
         if len(ready) > 1:
-            ready = await self._strategies[route.strategy](route, ready)
+            ready = await self._strategies[route.strategy](call, ready)
         return ready + resting
 
     def _route_key(self, route: Route) -> str:
@@ -134,11 +143,13 @@ class Balancer:
             route.name + "|" + "|".join(t.cool_key for t in route.targets)
         )
 
-    async def _round_robin(self, route: Route, ready: list[int]) -> list[int]:
+    async def _round_robin(self, call: CallState, ready: list[int]) -> list[int]:
+        route = call.route
         step = (await self.store.incr(self._route_key(route), BALANCE_COUNTER_TTL) - 1) % len(ready)
         return ready[step:] + ready[:step]
 
-    async def _weighted(self, route: Route, ready: list[int]) -> list[int]:
+    async def _weighted(self, call: CallState, ready: list[int]) -> list[int]:
+        route = call.route
         weights = tuple(route.targets[index].weight for index in ready)
         period = schedule(weights)
         position = await self.store.incr(self._route_key(route), BALANCE_COUNTER_TTL)
@@ -146,14 +157,24 @@ class Balancer:
         rest = sorted((i for i in ready if i != first), key=lambda i: -route.targets[i].weight)
         return [first, *rest]
 
-    async def _least_busy(self, route: Route, ready: list[int]) -> list[int]:
-        keys = [self._busy_key(route.targets[index]) for index in ready]
-        counts = await self.store.slot_counts(*keys)
-        ties = {index: self.rand() for index in ready}
-        ranked = sorted(zip(counts, ready, strict=True), key=lambda pair: (pair[0], ties[pair[1]]))
-        return [index for _, index in ranked]
+    async def _least_busy(self, call: CallState, ready: list[int]) -> list[int]:
+        """Fewest calls in flight first, ties at random. The first one's slot is opened in
+        the same step as the counts are read (one round trip to a shared store), for
+        :meth:`enter` to take."""
+        targets = call.route.targets
+        shuffled = sorted(ready, key=lambda _: self.rand())
+        keys = [self._busy_key(targets[index]) for index in shuffled]
+        mosts = [targets[index].max_concurrent for index in shuffled]
+        chosen, slot, counts = await self.store.open_least(keys, mosts, _lease(call))
+        if chosen is not None and slot is not None:
+            if len(self._opened) >= 4096:  # left by calls out of time before asking: they
+                self._opened.clear()  # expire with their lease
+            self._opened[id(call)] = (shuffled[chosen], slot)
+        ranked = sorted(range(len(shuffled)), key=lambda i: (i != chosen, counts[i]))
+        return [shuffled[i] for i in ranked]
 
-    async def _latency(self, route: Route, ready: list[int]) -> list[int]:
+    async def _latency(self, call: CallState, ready: list[int]) -> list[int]:
+        route = call.route
         keys = [self._latency_key(route.targets[index]) for index in ready]
         estimates = await self.store.averages(*keys)
         known = sorted(
@@ -161,6 +182,11 @@ class Balancer:
             for estimate, index in zip(estimates, ready, strict=True)
             if estimate is not None
         )
+        if known:  # those about as fast as the fastest share the calls, at random
+            near = known[0][0] * LATENCY_NEAR + LATENCY_SLACK
+            ties = {index: self.rand() if estimate <= near else 1.0 + estimate
+                    for estimate, index in known}  # fmt: skip
+            known.sort(key=lambda pair: ties[pair[1]])
         first: list[int] = []
         later: list[int] = []
         for estimate, index in zip(estimates, ready, strict=True):
@@ -187,21 +213,37 @@ class Balancer:
         """Are the target's calls in flight counted in the store (least busy, or a cap)?"""
         return route.strategy == "least_busy" or target.max_concurrent > 0
 
-    async def enter(self, call: CallState, target: Target) -> str | None:
-        """A call begins with ``target``: its slot in the store (``""`` when not counted
-        there), or ``None`` when the target is at its ``max_concurrent`` (then it is not
-        counted: the call skips it)."""
+    async def enter(self, call: CallState, index: int, target: Target) -> str | None:
+        """A call begins with ``target`` (its place ``index``): its slot in the store (``""``
+        when not counted there), or ``None`` when the target is at its ``max_concurrent``
+        (then it is not counted: the call skips it)."""
         slot = ""
-        if self.counts_in_store(call.route, target):
-            lease = max(1.0, call.deadline - call.now()) + 5.0
-            opened = await self.store.open_slot(
-                self._busy_key(target), target.max_concurrent, lease
+        opened = self._opened.pop(id(call), None) if self._opened else None
+        if opened is not None and opened[0] == index:
+            slot = opened[1]
+        elif self.counts_in_store(call.route, target):
+            if opened is not None:  # (opened for another target, which was passed over)
+                await self.unused_slot(call.route.targets[opened[0]], opened[1])
+            found = await self.store.open_slot(
+                self._busy_key(target), target.max_concurrent, _lease(call)
             )
-            if opened is None:
+            if found is None:
                 return None
-            slot = opened
+            slot = found
         self.load(target).in_flight += 1
         return slot
+
+    async def unused(self, call: CallState, index: int) -> None:
+        """``index`` will not be asked by this call now (skipped): a slot opened for it
+        while ordering is closed."""
+        opened = self._opened.get(id(call)) if self._opened else None
+        if opened is not None and opened[0] == index:
+            del self._opened[id(call)]
+            await self.unused_slot(call.route.targets[index], opened[1])
+
+    async def unused_slot(self, target: Target, slot: str) -> None:
+        work = self.store.close_slot(self._busy_key(target), slot)
+        await (_shielded(work) if self.store.shared else work)
 
     async def leave(self, attempt: TargetAttempt) -> None:
         """The attempt is over: its slot closed (even while the call is being cancelled),
@@ -217,9 +259,10 @@ class Balancer:
             load.latency = sample if old is None else old + BALANCE_LATENCY_WEIGHT * (sample - old)
         slot, route = attempt.slot, attempt.call.route
         if slot or (sample is not None and route.strategy == "latency"):
-            await _shielded(
-                self._record(target, slot, sample if route.strategy == "latency" else None)
-            )
+            work = self._record(target, slot, sample if route.strategy == "latency" else None)
+            # A shared store's answer is awaited over the network, where the call may be
+            # cancelled; memory answers without ever suspending, so nothing can cut it short.
+            await (_shielded(work) if self.store.shared else work)
 
     async def _record(self, target: Target, slot: str, sample: float | None) -> None:
         if slot:
@@ -285,6 +328,12 @@ def planned_shares(route: Route) -> Sequence[float | None]:
         total = sum(target.weight for target in route.targets)
         return [round(target.weight / total, 4) for target in route.targets]
     return [None] * count
+
+
+def _lease(call: CallState) -> float:
+    """How long a slot of ``call`` counts at most: its time left, and a margin (a slot its
+    process never closed stops counting then)."""
+    return max(1.0, call.deadline - call.now()) + 5.0
 
 
 async def _shielded(work: Awaitable[None]) -> None:

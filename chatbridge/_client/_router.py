@@ -127,7 +127,7 @@ class Router:
         )
         gate = ticket.gate
         if gate is Gate.PASS or gate is Gate.PROBE:
-            slot = await self.balancer.enter(call, target)
+            slot = await self.balancer.enter(call, index, target)
             if slot is not None:
                 attempt = TargetAttempt(call, index, target, ticket, self.health, self.policy)
                 attempt.slot = slot
@@ -139,6 +139,7 @@ class Router:
             call.skip(target, f"at its max_concurrent ({target.max_concurrent} calls)")
             return None
         call.skip(target, _SKIP_REASONS[gate])
+        await self.balancer.unused(call, index)
         if gate is not Gate.BUSY:
             call.earliest = min(call.earliest, ticket.available_at)
         return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._constants import STATE_RETRY_AFTER, STATE_RETRY_AFTER_MAX
@@ -175,6 +175,14 @@ class FallbackStore:
 
     async def slot_counts(self, *keys: str) -> list[int]:
         result: list[int] = await self._call("slot_counts", *keys)
+        return result
+
+    async def open_least(
+        self, keys: Sequence[str], mosts: Sequence[int], ttl: float
+    ) -> tuple[int | None, str | None, list[int]]:
+        result: tuple[int | None, str | None, list[int]] = await self._call(
+            "open_least", keys, mosts, ttl
+        )
         return result
 
     async def average(self, key: str, sample: float, weight: float, ttl: float) -> float:

@@ -11,7 +11,7 @@ only as lifetimes and counters).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -159,6 +159,13 @@ class StateStore(Protocol):
 
     async def slot_counts(self, *keys: str) -> list[int]:
         """How many slots each key has open now (expired ones not counted), in one go."""
+
+    async def open_least(
+        self, keys: Sequence[str], mosts: Sequence[int], ttl: float
+    ) -> tuple[int | None, str | None, list[int]]:
+        """:meth:`open_slot` on the key with the fewest open slots among those below their
+        most (0: no limit), the earliest in ``keys`` among ties, in one step: its index and
+        the slot's id (``None, None`` when every key is full), and each key's count before."""
 
     async def average(self, key: str, sample: float, weight: float, ttl: float) -> float:
         """Move a moving average ``weight`` (0 to 1) of the way to ``sample`` (absent: it

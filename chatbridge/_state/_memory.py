@@ -6,10 +6,11 @@ past ``max_keys`` the least recently written entry is dropped, so memory stays b
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .._constants import STATE_MEMORY_MAX_KEYS
 from ._interface import MAX_VALUE_BYTES, Counts, Mark, Tally, asked, refused
@@ -42,6 +43,7 @@ class MemoryStore:
         self._max = max_keys
         #: key -> (value, expires at).
         self._data: OrderedDict[str, tuple[_Value, float]] = OrderedDict()
+        self._slot_ids = itertools.count(1)
 
     def _live(self, key: str) -> _Value | None:
         entry = self._data.get(key)
@@ -127,7 +129,7 @@ class MemoryStore:
             del slots[slot]
         if most > 0 and len(slots) >= most:
             return None
-        slot = secrets.token_hex(6)
+        slot = f"{next(self._slot_ids):x}"  # unique in this store: no need to be random
         slots[slot] = now + ttl
         self._put(key, slots, max(slots.values()) - now)
         return slot
@@ -147,6 +149,18 @@ class MemoryStore:
             slots = value if isinstance(value, dict) and not isinstance(value, _Fields) else {}
             counts.append(sum(1 for until in slots.values() if until > now))
         return counts
+
+    async def open_least(
+        self, keys: Sequence[str], mosts: Sequence[int], ttl: float
+    ) -> tuple[int | None, str | None, list[int]]:
+        counts = await self.slot_counts(*keys)
+        best = None
+        for index, (count, most) in enumerate(zip(counts, mosts, strict=True)):
+            if (most == 0 or count < most) and (best is None or count < counts[best]):
+                best = index
+        if best is None:
+            return None, None, counts
+        return best, await self.open_slot(keys[best], mosts[best], ttl), counts
 
     async def average(self, key: str, sample: float, weight: float, ttl: float) -> float:
         value = self._live(key)

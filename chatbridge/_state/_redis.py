@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -148,6 +148,18 @@ class RedisStore:
         if not isinstance(counts, list) or len(counts) != len(keys):
             raise StateUnavailable("slot counts: a reply of the wrong shape")
         return [count if isinstance(count, int) else 0 for count in counts]
+
+    async def open_least(
+        self, keys: Sequence[str], mosts: Sequence[int], ttl: float
+    ) -> tuple[int | None, str | None, list[int]]:
+        slot = secrets.token_hex(6)
+        args = [round(ttl * 1_000_000), slot, *mosts]
+        reply = await self._scripted("OPEN_LEAST", list(keys), args)
+        if not isinstance(reply, list) or len(reply) != len(keys) + 1:
+            raise StateUnavailable("open_least: a reply of the wrong shape")
+        counts = [count if isinstance(count, int) else 0 for count in reply[1:]]
+        chosen = reply[0] if isinstance(reply[0], int) and reply[0] > 0 else None
+        return (None, None, counts) if chosen is None else (chosen - 1, slot, counts)
 
     async def average(self, key: str, sample: float, weight: float, ttl: float) -> float:
         moved = await self._script("AVERAGE", key, repr(float(sample)), repr(weight), _ms(ttl))

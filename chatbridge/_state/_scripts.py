@@ -8,6 +8,7 @@ __all__ = [
     "AVERAGE",
     "HIT",
     "INCR",
+    "OPEN_LEAST",
     "OPEN_SLOT",
     "PUT_UNIQUE",
     "RELEASE",
@@ -159,4 +160,28 @@ TALLIES = """
 local all = {}
 for i, key in ipairs(KEYS) do all[i] = redis.call('HGETALL', key) end
 return all
+"""
+
+# KEYS: slot sets. ARGV: lifetime (microseconds), the slot's id, then each key's most (0: no
+# limit). Opens the slot on the key with the fewest live slots among those below their most,
+# the first among ties. Returns its index (0: every key full), then every key's count before.
+OPEN_LEAST = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local counts, best = {}, nil
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  counts[i] = redis.call('ZCARD', key)
+  local most = tonumber(ARGV[2 + i])
+  if (most == 0 or counts[i] < most) and (best == nil or counts[i] < counts[best]) then
+    best = i
+  end
+end
+if best then
+  redis.call('ZADD', KEYS[best], now + tonumber(ARGV[1]), ARGV[2])
+  local last = redis.call('ZRANGE', KEYS[best], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', KEYS[best], math.ceil((tonumber(last[2]) - now) / 1000))
+end
+table.insert(counts, 1, best or 0)
+return counts
 """
