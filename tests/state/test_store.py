@@ -148,3 +148,15 @@ async def test_counters_live_for_their_ttl(store: StateStore) -> None:
     await store.tally({"brief": {"n": 1}}, 0.1)
     await asyncio.sleep(0.15)
     assert await store.tallies("brief") == [{}]
+
+
+async def test_open_least_opens_on_the_least_busy_key_under_its_cap(store: StateStore) -> None:
+    await store.open_slot("x", 0, 10)
+    await store.open_slot("x", 0, 10)
+    await store.open_slot("y", 0, 10)
+    chosen, slot, counts = await store.open_least(["x", "y", "z"], [0, 0, 0], 10)
+    assert (chosen, counts) == (2, [2, 1, 0]) and slot is not None
+    chosen, _, counts = await store.open_least(["x", "y", "z"], [0, 0, 1], 10)
+    assert (chosen, counts) == (1, [2, 1, 1])  # z is at its cap: y has the fewest left
+    assert await store.open_least(["y"], [2], 10) == (None, None, [2])
+    assert await store.slot_counts("x", "y", "z") == [2, 2, 1]
