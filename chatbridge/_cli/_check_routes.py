@@ -64,7 +64,8 @@ async def check_routes(
         for target in route.targets:
             cli_target = _cli_target(target)
             progress(f"Checking route {name}: {target.label}…")
-            via = proxy or next(iter(target.proxies), None)  # the way `chat` would go
+            # the way `chat` would go: --proxy, else the target's, else the default proxy
+            via = proxy or next(iter(client._core.router.proxies.pool(target)), None)
             if issubclass(target.provider, AIPowerSite):
                 probe = await probe_site(cli_target, via, timeout)
             else:
