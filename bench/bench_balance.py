@@ -31,13 +31,12 @@ import asyncio
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import chatbridge_process as process
 from chatbridge import AsyncClient, AsyncGeneratorProvider, FinishReason, Target, close_pool
 from chatbridge._client._config import load_config
 from chatbridge._client._health import HealthBook
@@ -73,30 +73,12 @@ ROUNDS = 11
 # --- processes ------------------------------------------------------------------------------
 
 
-@contextmanager
-def process(*args: str, module: str = "chatbridge") -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """``python -m MODULE ARGS``, which prints "... http://HOST:PORT" first."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", module, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=ENV,
-    )
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline().strip()
-        if "http" not in line:
-            raise RuntimeError(f"{module} {args[:1]} did not start: {line!r}")
-        yield line[line.index("http") :].split()[0].rstrip("."), child
-    finally:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait(10)
+def serve(config: Path, redis: RedisServer) -> Any:
+    """``chatbridge serve --workers 4`` with ``config``, sharing ``redis``."""
+    return process(
+        "serve", "--port", "0", "--config", str(config), "--redis", redis.url, "--workers", "4",
+        "--no-ui",
+    )  # fmt: skip
 
 
 async def plan(session: aiohttp.ClientSession, upstream: str, seconds: float) -> None:
@@ -256,20 +238,7 @@ async def in_fleet(
         path.write_text(routes_toml(upstreams, strategy))
         stack = ExitStack()
         stacks.append(stack)
-        url, _ = stack.enter_context(
-            process(
-                "serve",
-                "--port",
-                "0",
-                "--config",
-                str(path),
-                "--redis",
-                redis.url,
-                "--workers",
-                "4",
-                "--no-ui",
-            )
-        )
+        url, _ = stack.enter_context(serve(path, redis))
 
         async def done() -> None:
             stack.close()
@@ -449,18 +418,7 @@ async def counts_lost(upstreams: list[str], redis: RedisServer, total: int, fold
     settings = parse_settings(config.server, str(path))
     namespace = deployment_namespace(config, None, settings, str(path))
     served = 0
-    with process(
-        "serve",
-        "--port",
-        "0",
-        "--config",
-        str(path),
-        "--redis",
-        redis.url,
-        "--workers",
-        "4",
-        "--no-ui",
-    ) as (url, child):
+    with serve(path, redis) as (url, child):
         async with aiohttp.ClientSession() as session:
             headers = {"Authorization": "Bearer k1"}
 

@@ -43,6 +43,19 @@ async def served(upstream_url: str, server: dict[str, Any]) -> AsyncIterator[str
         await usage.drain()
 
 
+def refused_start(config: Path) -> subprocess.CompletedProcess[str]:
+    """``chatbridge serve --config CONFIG``, which must refuse to start (exit code 2)."""
+    done = subprocess.run(
+        [*CLI, "serve", "--port", "0", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+    )
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    return done
+
+
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
@@ -124,14 +137,7 @@ def test_a_token_quota_no_target_can_count_is_refused_at_start_up(tmp_path: Path
         '[routes.site]\ntargets = [{ provider = "AIPower", site_url = "https://a.example" }]\n'
         '[server]\napi_keys = ["k1"]\n[server.quotas]\ndefault = { tokens_per_day = 10 }\n'
     )
-    done = subprocess.run(
-        [*CLI, "serve", "--port", "0", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,
-    )
-    assert done.returncode == 2, done.stderr
+    done = refused_start(config)
     assert "route 'site' has no target that reports usage" in done.stderr
 
 
@@ -151,14 +157,8 @@ def test_quota_mistakes_are_one_line(tmp_path: Path, quotas: dict[str, Any], nam
         lines.append(f'"{name}" = {{ {inner} }}')
     config = tmp_path / "quota.toml"
     config.write_text("\n".join(lines) + "\n")
-    done = subprocess.run(
-        [*CLI, "serve", "--port", "0", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,
-    )
-    assert done.returncode == 2 and names in done.stderr, done.stderr
+    done = refused_start(config)
+    assert names in done.stderr, done.stderr
     assert "k1" not in done.stderr
 
 
