@@ -162,7 +162,8 @@ class Balancer:
         the same step as the counts are read (one round trip to a shared store), for
         :meth:`enter` to take."""
         targets = call.route.targets
-        shuffled = sorted(ready, key=lambda _: self.rand())
+        turn = int(self.rand() * len(ready))  # ties go to the first: from a random place
+        shuffled = ready[turn:] + ready[:turn]
         keys = [self._busy_key(targets[index]) for index in shuffled]
         mosts = [targets[index].max_concurrent for index in shuffled]
         chosen, slot, counts = await self.store.open_least(keys, mosts, _lease(call))
@@ -170,7 +171,10 @@ class Balancer:
             if len(self._opened) >= 4096:  # left by calls out of time before asking: they
                 self._opened.clear()  # expire with their lease
             self._opened[id(call)] = (shuffled[chosen], slot)
-        ranked = sorted(range(len(shuffled)), key=lambda i: (i != chosen, counts[i]))
+        ranked = sorted(range(len(shuffled)), key=counts.__getitem__)
+        if chosen is not None:
+            ranked.remove(chosen)
+            ranked.insert(0, chosen)
         return [shuffled[i] for i in ranked]
 
     async def _latency(self, call: CallState, ready: list[int]) -> list[int]:

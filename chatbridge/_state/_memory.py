@@ -146,8 +146,12 @@ class MemoryStore:
         counts = []
         for key in keys:
             value = self._live(key)
-            slots = value if isinstance(value, dict) and not isinstance(value, _Fields) else {}
-            counts.append(sum(1 for until in slots.values() if until > now))
+            if not isinstance(value, dict) or isinstance(value, _Fields):
+                counts.append(0)
+            elif min(value.values(), default=now + 1) > now:  # none expired: all count
+                counts.append(len(value))
+            else:
+                counts.append(sum(1 for until in value.values() if until > now))
         return counts
 
     async def open_least(

@@ -39,7 +39,7 @@ async def test_a_cap_holds_across_processes(fleet: StateStore) -> None:
     async with slow as a, other as b:
         slow.set_plan([Behaviour("first_token_delay", seconds=0.4)])
         routes = {"r": _route([a, b], "least_busy", max_concurrent=1)}
-        books = [HealthBook(state=fleet, rand=lambda: 0.5) for _ in range(2)]  # ties: in order
+        books = [HealthBook(state=fleet, rand=lambda: 0.0) for _ in range(2)]  # ties: in order
         one, two = (AsyncClient(routes=routes, health=book) for book in books)
         held = asyncio.create_task(one.chat.completions.create(model="r", messages=QUESTION))
         await asyncio.sleep(0.15)
