@@ -41,6 +41,7 @@ from ._exceptions import (
     MissingTokenError as MissingTokenError,
     ModelNotSupportedError as ModelNotSupportedError,
     NonceError as NonceError,
+    NotAIEngineSiteError as NotAIEngineSiteError,
     NotAIPowerSiteError as NotAIPowerSiteError,
     PluginError as PluginError,
     ProviderNotFoundError as ProviderNotFoundError,
@@ -54,6 +55,7 @@ from ._exceptions import (
     StallTimeout as StallTimeout,
     TransportError as TransportError,
     TruncatedStreamError as TruncatedStreamError,
+    UnsupportedSiteError as UnsupportedSiteError,
     UpstreamError as UpstreamError,
 )
 from ._http._decoders import (
@@ -86,8 +88,14 @@ from ._providers._registry import (
     get_provider as get_provider,
     list_providers as list_providers,
 )
+from ._providers.aiengine import (
+    AIEngine as AIEngine,
+)
 from ._providers.aipower import (
     AIPower as AIPower,
+)
+from ._providers.anysite import (
+    AnySite as AnySite,
 )
 from ._providers.chatgpt4o import (
     Chatgpt4o as Chatgpt4o,

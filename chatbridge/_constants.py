@@ -67,6 +67,17 @@ ASSISTANT_HISTORY_LIMIT = 1000
 MAX_SITES = 256
 MAX_CONVERSATIONS = 1024
 
+#: AI Engine calls: the same margins as AI Power (a whole reply sends nothing until the
+#: model is done; the plugin's own model timeouts are minutes).
+AIENGINE_TIMEOUT = 240.0
+AIENGINE_READ_GAP = 210.0
+#: Earlier messages an AI Engine bot keeps besides the first (its ``maxMessages``, 15 unless
+#: the page says otherwise); a longer transcript is folded so nothing is dropped.
+AIENGINE_MAX_MESSAGES = 15
+#: The longest line of an AI Engine reply: its ``end`` frame carries the whole answer, JSON
+#: encoded twice, on one line, so a line may be as long as a reply.
+AIENGINE_MAX_LINE_BYTES = DEFAULT_MAX_RESPONSE_BYTES
+
 #: A nonce is refreshed proactively after this age (seconds), before a site can refuse it
 #: (docs/protocol-ai-power.md, "Nonce lifetime").
 NONCE_REFRESH_AGE = 10 * 3600.0

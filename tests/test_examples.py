@@ -1,9 +1,10 @@
 """The seed documents' usage examples and every example in docs/providers/ and the README,
 run for real.
 
-Each runs in its own interpreter against the local AI Power site (the OpenAICompatible page:
-the local fake upstream), as written except for the import path, the site URL (and a local
-proxy in place of proxy.example.com), and must print a real answer from the server.
+Each runs in its own interpreter against the local AI Power site (the AIEngine page: the
+local AI Engine site; the OpenAICompatible page: the local fake upstream), as written except
+for the import path, the site URL (and a local proxy in place of proxy.example.com), and must
+print a real answer from the server.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 from chatbridge.upstream import LocalUpstream, expected_answer
 from tests.conftest import local_proxy
 
@@ -32,6 +33,7 @@ DOCS_UPSTREAM = "http://127.0.0.1:8000/v1"
 #: The question the OpenAICompatible page asks (the test checks it is still there).
 UPSTREAM_QUESTION = "Name three trees."
 ANSWER = "[local AI Power site] Echo:"
+ENGINE_ANSWER = "[local AI Engine site] Echo:"
 
 
 def docs_examples() -> list[tuple[str, str]]:
@@ -78,8 +80,16 @@ async def run(code: str) -> tuple[int, str, str]:
 def test_the_examples_were_found() -> None:
     assert len(SEEDS) == 4
     stems = {page.stem for page in DOCS}
-    assert stems == {"AIPower", "ChatGptt", "Chatgpt4o", "OpenAICompatible", "README"}
-    assert len(docs_examples()) == 7
+    assert stems == {
+        "AIEngine",
+        "AIPower",
+        "AnySite",
+        "ChatGptt",
+        "Chatgpt4o",
+        "OpenAICompatible",
+        "README",
+    }
+    assert len(docs_examples()) == 9
 
 
 @pytest.mark.parametrize(
@@ -122,6 +132,9 @@ async def test_docs_example_runs(name: str, code: str) -> None:
     if name.startswith("OpenAICompatible"):
         await run_upstream_example(code)
         return
+    if name.startswith("AIEngine"):
+        await run_engine_example(code)
+        return
     site = LocalSite(SiteConfig(generation="2.2"))
     async with site as url, local_proxy() as (proxy, _):
         if "from openai import" in code:  # the server section: a real `chatbridge serve`
@@ -138,6 +151,19 @@ async def test_docs_example_runs(name: str, code: str) -> None:
     if name == "README-1":  # the route's first target is dead: the second answered
         assert f"answered by {url} ['failed', 'failed', 'answered']" in out
         assert out.count(ANSWER) == 2
+
+
+async def run_engine_example(code: str) -> None:
+    """The AIEngine page: against the local AI Engine site, a conversation of two turns."""
+    site = LocalSite(AIEngineSiteConfig())
+    async with site as url, local_proxy() as (proxy, _):
+        status, out, err = await run(runnable(code, url, proxy))
+    assert status == 0, err
+    assert out.count(ENGINE_ANSWER) == 1  # the first answer is kept, the second printed
+    assert "history turns: 2" in out  # the first turn reached the site with the second
+    assert re.search(r"\((\d+) tokens, as the site counted them\)", out)
+    chats = [r.fields["chatId"] for r in site.requests if r.action.endswith("/submit")]
+    assert len(chats) == 2 and chats[0] == chats[1]  # one conversation, one chatId
 
 
 async def run_upstream_example(code: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chatbridge._cli._errors import EXIT_CODES_HELP
+from chatbridge.site._aiengine._options import ENGINE_FAULT_EFFECTS
 from chatbridge.site._config import FAULT_KINDS
 from chatbridge.site._faults import FAULT_EFFECTS
 
@@ -24,6 +25,11 @@ def test_readme_says_what_each_fault_does() -> None:
     for kind in FAULT_KINDS:
         assert f"| `{kind}` | {FAULT_EFFECTS[kind]} |" in README, kind
     assert "Faults hit every eligible request unless `--fault-rate" in README
+
+
+def test_readme_says_what_each_ai_engine_fault_does() -> None:
+    for kind, effect in ENGINE_FAULT_EFFECTS.items():
+        assert f"| `{kind}` | {effect} |" in README, kind
 
 
 def test_readme_commands_run_from_the_virtualenv() -> None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .._constants import FLATTENED_MESSAGE_BUDGET
 from .._exceptions import InvalidRequestError
-from .._prompt import format_prompt, message_text
+from .._prompt import find_last_user, format_prompt, message_text
 from .._types import Messages
 
 __all__ = ["Split", "encode_history", "split_conversation"]
@@ -45,29 +44,6 @@ class Split:
     whole: str
 
 
-def _check_messages(messages: Messages) -> None:
-    """The caller's own input, refused typed (``InvalidRequestError``, also a ValueError)
-    before anything is sent: no messages, a message that is not a mapping, or text that
-    cannot be sent at all (a lone surrogate has no UTF-8 encoding)."""
-    if not isinstance(messages, list | tuple) or not messages:
-        raise InvalidRequestError("messages must be a non-empty list", param="messages")
-    for index, message in enumerate(messages):
-        if not isinstance(message, Mapping):
-            raise InvalidRequestError(
-                f"messages[{index}] must be a mapping with 'role' and 'content'",
-                param=f"messages[{index}]",
-            )
-        try:
-            message_text(message).encode("utf-8")
-            str(message.get("role", "user")).encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InvalidRequestError(
-                f"messages[{index}] holds text that cannot be encoded "
-                f"(a lone surrogate at position {exc.start})",
-                param=f"messages[{index}].content",
-            ) from None
-
-
 def split_conversation(messages: Messages) -> Split:
     """History turns and the current message, keeping every turn and every system prompt.
 
@@ -75,13 +51,7 @@ def split_conversation(messages: Messages) -> Split:
     travel in the message, ``format_prompt`` style. If anything follows the last user message,
     or a role other than user/assistant appears, the whole conversation is flattened.
     """
-    _check_messages(messages)
-    roles = [str(m.get("role", "user")) for m in messages]
-    if "user" not in roles:
-        raise InvalidRequestError(
-            "messages must contain at least one user message", param="messages"
-        )
-    last = len(roles) - 1 - roles[::-1].index("user")
+    roles, last = find_last_user(messages)
     last_user = message_text(messages[last])
     if not last_user.strip():
         raise InvalidRequestError("the last user message has no text", param="messages")

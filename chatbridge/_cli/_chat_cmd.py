@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
             "Send MESSAGE (or stdin, when piped) and print the answer as it streams. With no "
             "message on a terminal, hold a conversation that keeps its history: Ctrl-C "
             "cancels the current answer, Ctrl-D quits. With --url and no --provider, the "
-            "generic AIPower provider talks to that site."
+            "site's page tells which plugin it runs (AI Power or AI Engine)."
         ),
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -68,7 +68,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--url",
         metavar="SITE",
-        help="any AI Power site (http:// or https://): its home page or the page with the chat",
+        help="any AI Power or AI Engine site (http:// or https://): its home page or the page "
+        "with the chat",
     )
     parser.add_argument(
         "--model",

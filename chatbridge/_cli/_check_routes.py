@@ -14,7 +14,7 @@ from .._client._config import Config, load_config
 from .._client._config import Target as RouteTarget
 from .._client._health import HealthBook
 from .._exceptions import RateLimitError
-from .._providers._aipower_base import AIPowerSite
+from .._providers._sites import SiteProvider
 from ..server._fleet import fleet_loads
 from ._errors import exit_code
 from ._options import Destination
@@ -66,7 +66,7 @@ async def check_routes(
             progress(f"Checking route {name}: {target.label}…")
             # the way `chat` would go: --proxy, else the target's, else the default proxy
             via = proxy or next(iter(client._core.router.proxies.pool(target)), None)
-            if issubclass(target.provider, AIPowerSite):
+            if issubclass(target.provider, SiteProvider):  # AI Power, AI Engine, either
                 probe = await probe_site(cli_target, via, timeout)
             else:
                 probe = await probe_chat(cli_target, via, timeout)

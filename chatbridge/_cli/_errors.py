@@ -56,7 +56,7 @@ _CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (ModelNotSupportedError, 3, "unknown provider or model"),
     (RequestTimeoutError, 5, "unreachable host, failed connection or timeout"),
     (TransportError, 5, "unreachable host, failed connection or timeout"),
-    (MissingTokenError, 6, "not an AI Power site (no chat tokens found)"),
+    (MissingTokenError, 6, "not a supported chat site (no AI Power or AI Engine chat found)"),
     (ChallengeError, 7, "a bot challenge (Cloudflare) or firewall block"),
     (BlockedError, 7, "a bot challenge (Cloudflare) or firewall block"),
     (NonceError, 8, "the site rejected its nonce even after a refresh"),

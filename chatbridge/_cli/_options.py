@@ -14,8 +14,10 @@ from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import RouteNotFoundError
 from .._providers._aipower_base import AIPowerSite
 from .._providers._base import BaseProvider
+from .._providers._family import known_provider
 from .._providers._registry import get_provider, list_providers
 from .._providers.aipower import AIPower
+from .._providers.anysite import AnySite
 from ._errors import UsageError
 
 if TYPE_CHECKING:
@@ -38,7 +40,8 @@ __all__ = [
 CHECK_TIMEOUT = 30.0
 
 _WHAT_TO_DO = (
-    "pass --url https://your-site.example (any AI Power site), or try `chatbridge demo` "
+    "pass --url https://your-site.example (any AI Power or AI Engine site), or try "
+    "`chatbridge demo` "
     "for a local one"
 )
 NO_SITE_HINT = f"no site to talk to: the seed sites are gone, so {_WHAT_TO_DO}"
@@ -219,7 +222,13 @@ class Destination:
 
     @property
     def name(self) -> str:
-        return f"route {self.route}" if self.route is not None else self.provider.get_name()
+        """The route, or the provider: for ``AnySite``, the one its page showed, once known."""
+        if self.route is not None:
+            return f"route {self.route}"
+        if self.provider is AnySite and self.site_url is not None:
+            found = known_provider(self.site_url, self.chat_page, self.bot_id)
+            return (found or AnySite).get_name()
+        return self.provider.get_name()
 
     @classmethod
     def resolve(cls, provider: str | None, url: str | None, model: str | None) -> Destination:
@@ -227,7 +236,8 @@ class Destination:
         site_url = check_site_url(url) if url is not None else None
         if provider is None and site_url is None:
             raise UsageError(NO_SITE_HINT)
-        chosen = get_provider(provider) if provider is not None else AIPower
+        # Only a site: AnySite finds its plugin (AI Power or AI Engine) from its page.
+        chosen = get_provider(provider) if provider is not None else AnySite
         if site_url is None and not chosen.url:
             raise UsageError(f"{chosen.get_name()} has no site of its own: {_WHAT_TO_DO}")
         if site_url is None and not chosen.working:

@@ -59,7 +59,11 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", metavar="FILE", help="routes file (TOML, with [server])")
-    parser.add_argument("--site", metavar="URL", help="serve one AI Power site as 'default'")
+    parser.add_argument(
+        "--site",
+        metavar="URL",
+        help="serve one site as 'default' (AI Power or AI Engine: its page tells which)",
+    )
     parser.add_argument("--host", default=defaults.SERVER_HOST, help="address to bind")
     parser.add_argument(
         "--port",

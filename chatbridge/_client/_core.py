@@ -13,6 +13,7 @@ from .._exceptions import ConfigError, InvalidRequestError, RouteNotFoundError
 from .._providers._base import BaseProvider
 from .._providers._registry import get_provider
 from .._providers._sync import aclose
+from .._providers.anysite import AnySite
 from .._types import Messages
 from ._config import Config, Route, Target, check_site_known, load_config, parse_routes
 from ._embedded import DEFAULT_ROUTE, EmbeddedSite
@@ -86,6 +87,8 @@ class ClientCore:
                 provider = get_provider(provider)
             except ValueError as exc:
                 raise ConfigError(f"provider={provider!r}: {exc}") from exc
+        if provider is None and provider_options.get("site_url"):
+            provider = AnySite  # the site's plugin is found from its page
         self.provider = provider
         options = dict(provider_options)
         #: ``Client(provider=..., model=...)``: the model used when a call names none.

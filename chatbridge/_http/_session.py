@@ -197,7 +197,10 @@ class StreamResponse:
         return self._body
 
     async def text(self) -> str:
-        return decode_text(await self.read(), self.charset)
+        body = await self.read()
+        if self._raw.charset in (None, "utf-8", "UTF-8"):  # the usual case, without a codec lookup
+            return body.decode("utf-8", "replace")
+        return decode_text(body, self.charset)
 
     async def text_prefix(self, limit: int = _ERROR_PREFIX_BYTES) -> str:
         """Up to ``limit`` bytes of the body, for error messages; never raises on size."""

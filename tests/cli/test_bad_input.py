@@ -133,10 +133,24 @@ async def test_unreachable_host() -> None:
     assert_one_line_error(result, 5, "Cannot connect")
 
 
-async def test_not_an_ai_power_site(plain_url: str) -> None:
+async def test_a_site_of_neither_plugin_is_one_error_naming_both(plain_url: str) -> None:
     result = await run_cli("chat", "--url", plain_url, "hi")
 
-    assert_one_line_error(result, 6, "not an AI Power site")
+    assert_one_line_error(
+        result,
+        6,
+        "neither an AI Power site nor an AI Engine site",
+        f"chatbridge check --url {plain_url}",
+        "--chat-page /chat/",  # issue 22 item 9: the chat may be on another page
+    )
+
+
+async def test_a_named_provider_says_its_own_plugin_is_missing(plain_url: str) -> None:
+    power = await run_cli("chat", "--provider", "AIPower", "--url", plain_url, "hi")
+    engine = await run_cli("chat", "--provider", "AIEngine", "--url", plain_url, "hi")
+
+    assert_one_line_error(power, 6, "not an AI Power site")
+    assert_one_line_error(engine, 6, "not an AI Engine site", "mwai-chatbot-container")
 
 
 async def test_challenge_page() -> None:

@@ -96,7 +96,8 @@ async def test_url_may_name_the_home_page_or_the_chat_page() -> None:
         page = await run_cli("chat", "--url", f"{url}/chat/", "hi")
         option = await run_cli("chat", "--url", url, "--chat-page", "/chat/", "hi")
 
-    assert home.code == 6 and "not an AI Power site" in home.err
+    assert home.code == 6 and "neither an AI Power site nor an AI Engine site" in home.err
+    assert "--chat-page /chat/" in home.err  # issue 22 item 9: says what to do
     for result in (page, option):
         assert result.code == 0, result.err
         assert result.out.startswith("[local AI Power site] Echo: hi |")

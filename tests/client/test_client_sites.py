@@ -27,7 +27,7 @@ from chatbridge import (
     RouteNotFoundError,
 )
 from chatbridge._client._health import HealthBook
-from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 
 from ..conftest import free_port
 
@@ -178,12 +178,12 @@ async def test_unknown_route_and_bad_input_are_typed() -> None:
 
 
 @contextmanager
-def site_in_thread() -> Iterator[str]:
+def site_in_thread(config: SiteConfig | AIEngineSiteConfig | None = None) -> Iterator[str]:
     """A local site on its own loop in a thread, so a blocking caller cannot stall it."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    site = LocalSite()
+    site = LocalSite(config)
     url = asyncio.run_coroutine_threadsafe(site.__aenter__(), loop).result(10)
     try:
         yield url
