@@ -111,6 +111,7 @@ from ._types import (
     Chunk as Chunk,
     CreateResult as CreateResult,
     FinishReason as FinishReason,
+    HistoryTrimmed as HistoryTrimmed,
     Message as Message,
     Messages as Messages,
     Usage as Usage,

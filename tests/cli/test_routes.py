@@ -167,3 +167,28 @@ async def test_check_shows_each_targets_share_and_the_fleets_load(tmp_path: Path
         (0.25, "weighted", 1),
     ]
     assert "75% (weighted)" in table.out and "25% (weighted)" in table.out
+
+
+async def test_a_cut_stream_on_a_route_says_which_target_and_names_no_stream(
+    tmp_path: Path,
+) -> None:
+    async with LocalSite(SiteConfig(faults=("truncate",))) as cutting, LocalSite() as healthy:
+        config = routes_file(
+            tmp_path,
+            (
+                "default",
+                [
+                    f'{{ provider = "AIPower", site_url = "{cutting}", name = "cutter" }}',
+                    f'{{ provider = "AIPower", site_url = "{healthy}", name = "healthy" }}',
+                ],
+            ),
+        )
+        question = ("chat", "--config", config, "one two three four five six")
+        streamed = await run_cli(*question)
+        whole = await run_cli(*question, "--no-stream")
+    assert streamed.code == 10
+    error = streamed.err.splitlines()[-1]
+    assert error.startswith("chatbridge: error: The answer was cut off and no target could")
+    assert "cutter broke off after" in error and error.endswith("(here: --no-stream)")
+    assert whole.code == 0, whole.err
+    assert "Echo: one two three four five six" in whole.out
