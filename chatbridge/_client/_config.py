@@ -31,7 +31,8 @@ from typing import Any, cast
 
 from yarl import URL
 
-from .._checks import is_finite_at_least_zero, is_number, resolve_env
+from .._checks import is_connections, is_finite_at_least_zero, is_number, resolve_env
+from .._constants import MAX_CONNECTIONS_PER_HOST
 from .._exceptions import ConfigError, ProviderNotFoundError
 from .._providers._base import AsyncGeneratorProvider, BaseProvider
 from .._providers._registry import get_provider
@@ -56,6 +57,7 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
     "proxies": (list,),
     "weight": (int,),
     "max_concurrent": (int,),
+    "connections_per_host": (int,),
 }
 _URL_FIELDS = ("site_url", "base_url", "proxy")
 _SECRET_FIELDS = frozenset({"api_key"})
@@ -197,6 +199,12 @@ class Route:
     #: (``_policy.OVERRIDES``: ``"content_filter"``).
     fail_over_on: frozenset[str] = frozenset()
 
+    @cached_property
+    def can_continue(self) -> bool:
+        """Has the route a target that continues a partial answer (a stream must then keep
+        the text it handed over)?"""
+        return any(target.continues_prefill for target in self.targets)
+
 
 @dataclass(frozen=True)
 class Config:
@@ -229,6 +237,8 @@ def _positive_seconds(value: Any) -> bool:
 
 def _field_value(key: str, value: Any, here: str) -> Any:
     """A target field's value, checked (a :class:`ConfigError` naming ``here`` if wrong)."""
+    if key == "connections_per_host" and isinstance(value, int) and not is_connections(value):
+        raise ConfigError(f"{here}: wants a whole number from 1 to {MAX_CONNECTIONS_PER_HOST}")
     kinds = _TARGET_FIELDS[key]
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         wanted = " or ".join(t.__name__ for t in kinds)

@@ -221,8 +221,9 @@ def _typed(error: BaseException) -> bool:
     return isinstance(error, ChatbridgeError) or (isinstance(error, WireError) and error.typed)
 
 
-def _conduct(run: Run) -> list[str]:
-    """Rules every scenario keeps, rescued or not."""
+def _conduct(run: Run, continues: bool) -> list[str]:
+    """Rules every scenario keeps, rescued or not. ``continues``: the route has a target that
+    continues a prefill (the router keeps the text it hands over only then)."""
     notes: list[str] = []
     error = run.error
     if isinstance(error, HangError):
@@ -239,8 +240,8 @@ def _conduct(run: Run) -> list[str]:
     if not _typed(error):
         notes.append(f"untyped error {type(error).__name__}: {error}")
     if isinstance(error, TruncatedStreamError):
-        if error.partial != run.text:
-            notes.append(".partial differs from the text delivered")
+        if error.partial != (run.text if continues else ""):
+            notes.append(".partial is not the text delivered (kept for a continuation)")
     elif run.text and not (isinstance(error, WireError) and error.in_band):
         notes.append("text delivered, then an error without .partial")
     if run.text and not FULL.startswith(run.text):
@@ -421,7 +422,7 @@ async def _outage(wall: Wall, scenario: Scenario) -> tuple[Run, list[str]]:
         if last.error is not None:
             notes.append(f"a request failed: {last.error!r}")
             break
-        notes += _conduct(last)
+        notes += _conduct(last, scenario.fallback_continues)
         if last.answered_by == "primary" and tick >= recovered_at and back is None:
             back = tick - recovered_at
         if last.answered_by == "primary" and tick + last.seconds < recovered_at:
@@ -516,7 +517,7 @@ async def run_scenario(
         else:
             primary.set_plan([_scaled(b, scale) for b in scenario.primary], model=PRIMARY)
             run = await wall.ask(240 * scale + 10)
-            notes = _conduct(run)
+            notes = _conduct(run, scenario.fallback_continues)
             if scenario.extra is not None:
                 notes += await scenario.extra(wall, run)
         verdict = _verdict(scenario, run, notes)
