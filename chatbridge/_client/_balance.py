@@ -21,7 +21,8 @@ Every counter lives behind the state interface: in this process's memory, or in 
 the health book has a shared store, so several processes balance as one. Time and chance
 come from the health book (its ``clock`` and ``rand``). The shares, calls in flight and
 latencies shown in reports are this process's (:meth:`Balancer.loads`), or the fleet's where
-the store holds them (:meth:`Balancer.fleet_loads`).
+the store holds them (:meth:`Balancer.fleet_loads`: with a shared store, the answers of a
+route balanced by a strategy are counted there too, one count per answer).
 """
 
 from __future__ import annotations
@@ -138,10 +139,15 @@ class Balancer:
             ready = await self._strategies[route.strategy](call, ready)
         return ready + resting
 
+    def _route_id(self, route: Route) -> str:
+        return self._id(route.name + "|" + "|".join(t.cool_key for t in route.targets))
+
     def _route_key(self, route: Route) -> str:
-        return "balance:rr:" + self._id(
-            route.name + "|" + "|".join(t.cool_key for t in route.targets)
-        )
+        return "balance:rr:" + self._route_id(route)
+
+    def _answers_key(self, route: Route) -> str:
+        """The route's answers by target place, counted by every process of a fleet."""
+        return "balance:answers:" + self._route_id(route)
 
     async def _round_robin(self, call: CallState, ready: list[int]) -> list[int]:
         route = call.route
@@ -262,15 +268,26 @@ class Balancer:
             old = load.latency
             load.latency = sample if old is None else old + BALANCE_LATENCY_WEIGHT * (sample - old)
         slot, route = attempt.slot, attempt.call.route
-        if slot or (sample is not None and route.strategy == "latency"):
-            work = self._record(target, slot, sample if route.strategy == "latency" else None)
+        # A fleet's shares are counted where every process sees them (not for an ordered
+        # route: the first target takes every call there).
+        answered = attempt.answered and self.store.shared and route.strategy != "ordered"
+        if slot or answered or (sample is not None and route.strategy == "latency"):
+            work = self._record(
+                attempt, slot, answered, sample if route.strategy == "latency" else None
+            )
             # A shared store's answer is awaited over the network, where the call may be
             # cancelled; memory answers without ever suspending, so nothing can cut it short.
             await (_shielded(work) if self.store.shared else work)
 
-    async def _record(self, target: Target, slot: str, sample: float | None) -> None:
+    async def _record(
+        self, attempt: TargetAttempt, slot: str, answered: bool, sample: float | None
+    ) -> None:
+        target = attempt.target
         if slot:
             await self.store.close_slot(self._busy_key(target), slot)
+        if answered:
+            counts = {self._answers_key(attempt.call.route): {str(attempt.index): 1}}
+            await self.store.tally(counts, BALANCE_COUNTER_TTL)
         if sample is not None:
             await self.store.average(
                 self._latency_key(target), sample, BALANCE_LATENCY_WEIGHT, BALANCE_LATENCY_MEMORY
@@ -304,9 +321,16 @@ class Balancer:
         }
 
     async def fleet_loads(self, route: Route) -> dict[str, dict[str, Any]]:
-        """:meth:`loads`, with the fleet's calls in flight and latencies where the store
-        holds them (least busy or capped targets; a latency route)."""
+        """:meth:`loads`, with the fleet's shares, calls in flight and latencies where a
+        shared store holds them (shares: a route balanced by a strategy; calls in flight:
+        least busy or capped targets; latencies: a latency route)."""
         shown = self.loads(route)
+        if self.store.shared and route.strategy != "ordered":
+            (answers,) = await self.store.tallies(self._answers_key(route))
+            total = sum(answers.values())
+            for index, target in enumerate(route.targets):
+                count = answers.get(str(index), 0)
+                shown[target.label]["share"] = round(count / total, 4) if total else 0.0
         counted = [t for t in route.targets if self.counts_in_store(route, t)]
         if counted:
             counts = await self.store.slot_counts(*(self._busy_key(t) for t in counted))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chatbridge import AsyncClient, Policy
+from chatbridge import AllTargetsFailedError, AsyncClient, Policy
 from chatbridge._client._balance import schedule
 from chatbridge._client._health import HealthBook
 from chatbridge.upstream import Behaviour, LocalUpstream, UpstreamConfig
@@ -56,6 +56,17 @@ async def answered_by(client: AsyncClient, calls: int, at_once: int = 1) -> Coun
     return sites
 
 
+async def in_flight(client: AsyncClient, index: int, count: int) -> None:
+    """Wait until the route's target ``index`` has ``count`` calls in flight (as the store
+    counts them), at most 10 s."""
+    label = client.routes["r"].targets[index].label
+    for _ in range(1000):
+        if (await client.ahealth())["r"][label]["in_flight"] == count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never {count} calls in flight at {label}")
+
+
 def test_a_smooth_weighted_schedule_spreads_each_weight() -> None:
     assert schedule((1, 1)) == (0, 1)
     period = schedule((1, 2, 3, 4))
@@ -98,6 +109,30 @@ async def test_breakers_act_first_and_the_strategy_orders_the_rest() -> None:
     assert sites["m0"] == 0 and abs(sites["m1"] - sites["m2"]) <= 1
 
 
+@pytest.mark.parametrize("strategy", ["round_robin", "weighted", "least_busy", "latency"])
+async def test_a_failing_call_walks_the_rest_in_the_strategys_order_each_once(
+    strategy: str,
+) -> None:
+    policy = Policy(failure_threshold=100, retry_backoff=0)
+    async with upstreams(3) as started:
+        for upstream, _ in started:
+            upstream.set_plan([Behaviour("status", status=404)])
+        urls = [url for _, url in started]
+        routes = {"r": route(urls, strategy)}
+        client = AsyncClient(routes=routes, policy=policy, health=HealthBook(policy))
+        orders = []
+        for _ in range(3):
+            with pytest.raises(AllTargetsFailedError) as failed:
+                await client.chat.completions.create(model="r", messages=QUESTION)
+            orders.append([attempt.target for attempt in failed.value.attempts])
+        asked = [upstream.stats.requests for upstream, _ in started]
+    labels = [target.label for target in client.routes["r"].targets]
+    assert all(sorted(order) == sorted(labels) for order in orders), orders  # each once
+    assert asked == [3, 3, 3]
+    if strategy == "round_robin":  # and in the rotation's order
+        assert orders == [labels, labels[1:] + labels[:1], labels[2:] + labels[:2]]
+
+
 async def test_least_busy_sends_fewer_calls_to_a_slow_target() -> None:
     async with upstreams(2) as started:
         (slow, _), _ = started
@@ -138,8 +173,7 @@ async def test_a_target_at_its_cap_is_skipped_not_waited_for() -> None:
         routes = {"r": route(urls, "ordered", max_concurrent=[1, 0])}
         client = AsyncClient(routes=routes, health=HealthBook())
         first = asyncio.create_task(client.chat.completions.create(model="r", messages=QUESTION))
-        await asyncio.sleep(0.1)
-        assert client.health()["r"][client.routes["r"].targets[0].label]["in_flight"] == 1
+        await in_flight(client, 0, 1)
         second = await client.chat.completions.create(model="r", messages=QUESTION)
         assert (await first).model == "m0"
         third = await client.chat.completions.create(model="r", messages=QUESTION)
@@ -156,7 +190,7 @@ async def test_a_cancelled_call_frees_its_slot() -> None:
         routes = {"r": route([url], "least_busy", max_concurrent=[1])}
         client = AsyncClient(routes=routes, health=HealthBook())
         call = asyncio.create_task(client.chat.completions.create(model="r", messages=QUESTION))
-        await asyncio.sleep(0.1)
+        await in_flight(client, 0, 1)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call

@@ -42,8 +42,12 @@ async def test_a_cap_holds_across_processes(fleet: StateStore) -> None:
         books = [HealthBook(state=fleet, rand=lambda: 0.0) for _ in range(2)]  # ties: in order
         one, two = (AsyncClient(routes=routes, health=book) for book in books)
         held = asyncio.create_task(one.chat.completions.create(model="r", messages=QUESTION))
-        await asyncio.sleep(0.15)
-        seen = await two.ahealth()
+        label = two.routes["r"].targets[0].label
+        for _ in range(1000):  # until the other process sees the call in flight
+            seen = await two.ahealth()
+            if seen["r"][label]["in_flight"] == 1:
+                break
+            await asyncio.sleep(0.01)
         answers = [
             await two.chat.completions.create(model="r", messages=QUESTION) for _ in range(3)
         ]
