@@ -1,7 +1,7 @@
 """``chatbridge check --config FILE``: probe every target of every route, and show each
 target's circuit breaker as this probe left it, its planned share of the route's calls (by
-its strategy), and, when the file names the fleet's Redis, the fleet's calls in flight and
-latency estimate (time to first token) for it."""
+its strategy), and, when the file names the fleet's Redis, the fleet's share of the answers,
+calls in flight and latency estimate (time to first token) for it."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ class RouteProbe(Probe):
     #: counted there for this target).
     in_flight: int | None = None
     latency_estimate: float | None = None
+    #: The target's share of the answers the fleet gave on a route with a strategy
+    #: (``None``: no Redis named, or an ordered route).
+    fleet_share: float | None = None
 
 
 def _cli_target(target: RouteTarget) -> Destination:
@@ -96,3 +99,5 @@ async def _loads(results: list[RouteProbe], routes: Config, source: str) -> None
         if Balancer.counts_in_store(route, target):
             result.in_flight = seen.get("in_flight")
         result.latency_estimate = seen.get("latency")
+        if route.strategy != "ordered":
+            result.fleet_share = seen.get("share")
