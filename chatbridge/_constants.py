@@ -177,3 +177,6 @@ BALANCE_COUNTER_TTL = 24 * 3600.0
 BALANCE_LATENCY_WEIGHT = 0.3
 BALANCE_LATENCY_MEMORY = 30.0
 BALANCE_EXPLORE_LEASE = 10.0
+#: With a shared store, a process adds the answers it gave (the fleet's shares) at most this
+#: often (seconds), in one write, off the calls' path.
+BALANCE_SHARE_FLUSH = 1.0

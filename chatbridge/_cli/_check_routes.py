@@ -22,6 +22,7 @@ from ._probe import Probe, probe_chat, probe_site
 
 __all__ = ["RouteProbe", "check_routes"]
 
+
 @dataclass
 class RouteProbe(Probe):
     route: str | None = None

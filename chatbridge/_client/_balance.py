@@ -22,12 +22,14 @@ the health book has a shared store, so several processes balance as one. Time an
 come from the health book (its ``clock`` and ``rand``). The shares, calls in flight and
 latencies shown in reports are this process's (:meth:`Balancer.loads`), or the fleet's where
 the store holds them (:meth:`Balancer.fleet_loads`: with a shared store, the answers of a
-route balanced by a strategy are counted there too, one count per answer).
+route balanced by a strategy are counted there too, a process's answers of each second in
+one write, off the calls' path).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -39,8 +41,9 @@ from .._constants import (
     BALANCE_EXPLORE_LEASE,
     BALANCE_LATENCY_MEMORY,
     BALANCE_LATENCY_WEIGHT,
+    BALANCE_SHARE_FLUSH,
 )
-from .._state import StateStore
+from .._state import StateStore, StateUnavailable
 from ._config import Route, Target
 
 if TYPE_CHECKING:
@@ -101,6 +104,10 @@ class Balancer:
         #: Slots a least-busy order opened for the target it chose, by call (``enter``
         #: takes it; ``unused`` closes it when the target is not asked after all).
         self._opened: dict[int, tuple[int, str]] = {}
+        #: Answers given here and not yet added to a shared store, and the task that will
+        #: (``_count_answer``).
+        self._unsent: dict[str, dict[str, int]] = {}
+        self._sender: asyncio.Future[None] | None = None
         self._strategies: dict[str, Callable[[CallState, list[int]], Awaitable[list[int]]]] = {
             "round_robin": self._round_robin,
             "weighted": self._weighted,
@@ -268,30 +275,51 @@ class Balancer:
             old = load.latency
             load.latency = sample if old is None else old + BALANCE_LATENCY_WEIGHT * (sample - old)
         slot, route = attempt.slot, attempt.call.route
-        # A fleet's shares are counted where every process sees them (not for an ordered
-        # route: the first target takes every call there).
-        answered = attempt.answered and self.store.shared and route.strategy != "ordered"
-        if slot or answered or (sample is not None and route.strategy == "latency"):
-            work = self._record(
-                attempt, slot, answered, sample if route.strategy == "latency" else None
-            )
+        if attempt.answered and self.store.shared and route.strategy != "ordered":
+            self._count_answer(route, attempt.index)
+        if slot or (sample is not None and route.strategy == "latency"):
+            work = self._record(target, slot, sample if route.strategy == "latency" else None)
             # A shared store's answer is awaited over the network, where the call may be
             # cancelled; memory answers without ever suspending, so nothing can cut it short.
             await (_shielded(work) if self.store.shared else work)
 
-    async def _record(
-        self, attempt: TargetAttempt, slot: str, answered: bool, sample: float | None
-    ) -> None:
-        target = attempt.target
+    async def _record(self, target: Target, slot: str, sample: float | None) -> None:
         if slot:
             await self.store.close_slot(self._busy_key(target), slot)
-        if answered:
-            counts = {self._answers_key(attempt.call.route): {str(attempt.index): 1}}
-            await self.store.tally(counts, BALANCE_COUNTER_TTL)
         if sample is not None:
             await self.store.average(
                 self._latency_key(target), sample, BALANCE_LATENCY_WEIGHT, BALANCE_LATENCY_MEMORY
             )
+
+    def _count_answer(self, route: Route, index: int) -> None:
+        """Count an answer of a balanced route where the whole fleet sees it (its shares):
+        kept here and added, with every other answer of the last
+        :data:`BALANCE_SHARE_FLUSH` seconds, in one write off the calls' path."""
+        fields = self._unsent.setdefault(self._answers_key(route), {})
+        place = str(index)
+        fields[place] = fields.get(place, 0) + 1
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.ensure_future(self._send_later())
+
+    async def _send_later(self) -> None:
+        await asyncio.sleep(BALANCE_SHARE_FLUSH)
+        await asyncio.shield(self._send())  # (once taken out, the counts are sent)
+
+    async def _send(self) -> None:
+        """Add the answers counted here to the shared store (a store that fails it loses
+        them: a share is a view, not a ledger)."""
+        unsent, self._unsent = self._unsent, {}
+        if unsent:
+            with contextlib.suppress(StateUnavailable):
+                await self.store.tally(unsent, BALANCE_COUNTER_TTL)
+
+    async def aclose(self) -> None:
+        """Add the answers not yet sent."""
+        sender, self._sender = self._sender, None
+        if sender is not None and not sender.done():
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+        await self._send()
 
     @staticmethod
     def _sample(attempt: TargetAttempt) -> float | None:
@@ -326,10 +354,12 @@ class Balancer:
         least busy or capped targets; latencies: a latency route)."""
         shown = self.loads(route)
         if self.store.shared and route.strategy != "ordered":
-            (answers,) = await self.store.tallies(self._answers_key(route))
-            total = sum(answers.values())
+            key = self._answers_key(route)
+            (answers,) = await self.store.tallies(key)
+            unsent = self._unsent.get(key, {})  # (this process's, not yet sent)
+            total = sum(answers.values()) + sum(unsent.values())
             for index, target in enumerate(route.targets):
-                count = answers.get(str(index), 0)
+                count = answers.get(str(index), 0) + unsent.get(str(index), 0)
                 shown[target.label]["share"] = round(count / total, 4) if total else 0.0
         counted = [t for t in route.targets if self.counts_in_store(route, t)]
         if counted:

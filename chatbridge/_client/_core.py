@@ -297,6 +297,7 @@ class ClientCore:
         return self._report(loads)
 
     async def aclose(self) -> None:
+        await self.router.balancer.aclose()  # (answers still being counted in the fleet)
         if self.embedded is not None:
             await self.embedded.aclose()
 

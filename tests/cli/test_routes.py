@@ -145,12 +145,12 @@ async def test_check_shows_each_targets_share_and_the_fleets_load(tmp_path: Path
         async with LocalUpstream() as a, LocalUpstream() as b:
             path = tmp_path / "chatbridge.toml"
             path.write_text(
-                "[routes.r]\nstrategy = \"weighted\"\ntargets = [\n"
+                '[routes.r]\nstrategy = "weighted"\ntargets = [\n'
                 f'  {{ provider = "OpenAICompatible", base_url = "{a}", model = "m", '
                 "weight = 3 },\n"
                 f'  {{ provider = "OpenAICompatible", base_url = "{b}", model = "m", '
                 "max_concurrent = 5 },\n]\n"
-                "[routes.fast]\nstrategy = \"latency\"\ntargets = [\n"
+                '[routes.fast]\nstrategy = "latency"\ntargets = [\n'
                 f'  {{ provider = "OpenAICompatible", base_url = "{a}", model = "f" }},\n]\n'
                 f'[server]\nredis_url = "{redis.url}"\n'
             )

@@ -98,15 +98,22 @@ async def test_four_processes_take_turns_and_hold_a_cap_as_one(fleet: Fleet) -> 
             others = [await chat(session, served, "capped") for served in servers[1:]]
             metrics = await get(session, servers[0].url + "/metrics")
             status, first = await held
-            ready = await get(session, servers[2].url + "/health/ready")
+
+            async def fleet_shares() -> bool:  # (each process adds its answers each second)
+                nonlocal ready
+                ready = await get(session, servers[2].url + "/health/ready")
+                shown = ready["routes"]["rr"]
+                return [shown[f"m{n}"]["share"] for n in range(4)] == [0.25] * 4
+
+            ready: Any = None
+            await until(fleet_shares)
     assert status == 200 and first["model"] == "slow"
     assert [body["model"] for _, body in others] == ["fast"] * 3  # slow at its cap, skipped
     assert slow.stats.requests == 1
     assert 'chatbridge_target_in_flight{route="capped",target="slow"} 1.0' in metrics
     assert ready["routes"]["capped"]["slow"]["in_flight"] == 0
     shown = ready["routes"]["rr"]
-    # the fleet's shares (this process alone asked m2 only), and its own latency estimate
-    assert [shown[f"m{n}"]["share"] for n in range(4)] == [0.25] * 4, shown
+    # the fleet's shares were shown (this process alone asked m2 only); its own latency
     assert shown["m2"]["latency"] is not None and shown["m2"]["latency"] >= 0
 
 

@@ -55,3 +55,20 @@ async def test_a_cap_holds_across_processes(fleet: StateStore) -> None:
     labels = [t.label for t in two.routes["r"].targets]
     assert first.model == "m0" and seen["r"][labels[0]]["in_flight"] == 1
     assert Counter(answer.model for answer in answers) == {"m1": 3}  # m0 is at its cap
+
+
+async def test_the_fleets_shares_count_every_processs_answers(fleet: StateStore) -> None:
+    async with LocalUpstream() as a, LocalUpstream() as b:
+        routes = {"r": _route([a, b], "round_robin")}
+        one, two, reader = (
+            AsyncClient(routes=routes, health=HealthBook(state=fleet)) for _ in range(3)
+        )
+        for _ in range(3):  # one asks m0 each time, two asks m1: each alone shows 100 %
+            await one.chat.completions.create(model="r", messages=QUESTION)
+            await two.chat.completions.create(model="r", messages=QUESTION)
+        await one.aclose()  # what a process has not sent yet goes when it closes
+        await two.aclose()
+        seen = (await reader.ahealth())["r"]
+    labels = [t.label for t in reader.routes["r"].targets]
+    assert [seen[label]["share"] for label in labels] == [0.5, 0.5]
+    assert one.health()["r"][labels[0]]["share"] == 1.0  # health(): this process's own
