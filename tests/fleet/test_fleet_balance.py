@@ -133,8 +133,17 @@ async def test_a_key_quota_and_ledger_hold_across_the_fleet_and_a_redis_restart(
             servers = await fleet(config, n=2, redis_url=redis.url)
             async with aiohttp.ClientSession() as session:
 
+                refusal: list[Any] = []
+
                 async def ask(served: Served) -> int:
-                    status, _ = await chat(session, served, "r", "k-user")
+                    status, headers, body = await post(
+                        session,
+                        served.url,
+                        {"model": "r", "messages": QUESTION},
+                        headers={"Authorization": "Bearer k-user"},
+                    )
+                    if status != 200:
+                        refusal[:] = [headers, body]
                     return status
 
                 async def usage(served: Served) -> Any:
@@ -169,6 +178,9 @@ async def test_a_key_quota_and_ledger_hold_across_the_fleet_and_a_redis_restart(
                 reports = [await usage(served) for served in servers]
                 own = await get(session, servers[0].url + "/v1/usage?days=1", "k-user")
     assert statuses == [200] * 6 + [429], statuses
+    headers, body = refusal
+    assert body["error"]["code"] == "insufficient_quota"
+    assert 0 < int(headers["Retry-After"]) <= 86400  # the UTC day's end
     assert upstream.stats.requests == 6
     for report in reports:
         (entry,) = report["keys"]
