@@ -200,3 +200,25 @@ async def test_a_cancelled_call_frees_its_slot() -> None:
     assert (
         answer.model == "m0" and report["r"][client.routes["r"].targets[0].label]["in_flight"] == 0
     )
+
+
+async def test_a_cap_above_the_connections_per_host_queues_inside_it_and_skips_past_it() -> None:
+    """``max_concurrent`` counts calls, ``connections_per_host`` connections: two calls
+    under a cap of 2 share one connection in turn (the second queues, not failed over:
+    the queue is not the target's slowness), and a third, past the cap, goes elsewhere."""
+    async with upstreams(2) as started:
+        (slow, _), (other, _) = started
+        slow.set_plan([Behaviour("first_token_delay", seconds=0.5)])
+        urls = [url for _, url in started]
+        routes = {"r": route(urls, "ordered", max_concurrent=[2, 0], connections_per_host=[1, 8])}
+        client = AsyncClient(routes=routes, health=HealthBook())
+        calls = [
+            asyncio.create_task(client.chat.completions.create(model="r", messages=QUESTION))
+            for _ in range(2)
+        ]
+        await in_flight(client, 0, 2)
+        third = await client.chat.completions.create(model="r", messages=QUESTION)
+        answers = await asyncio.gather(*calls)
+    assert [answer.model for answer in answers] == ["m0", "m0"] and third.model == "m1"
+    assert slow.stats.requests == 2 and slow.stats.most_active == 1
+    assert other.stats.requests == 1

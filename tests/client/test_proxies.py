@@ -142,3 +142,28 @@ async def test_the_default_proxy_and_the_standard_variables_only_when_asked(
             with pytest.raises(Exception, match="ConnectError"):
                 await exempt.chat.completions.create(model="r", messages=QUESTION)
     assert (len(named.carried), len(standard.carried)) == (2, 1)
+
+
+async def test_a_queue_for_the_sites_connections_holds_through_its_proxies() -> None:
+    """``connections_per_host`` limits connections to the site whichever proxy carries
+    them: three conversations at once on two proxies, one connection at a time to the
+    upstream, each answered (queued inside the deadline, not failed over)."""
+    import asyncio
+
+    from chatbridge.upstream import Behaviour
+
+    upstream = LocalUpstream()
+    async with forward_proxy() as one, forward_proxy() as two, upstream as url:
+        upstream.set_plan([Behaviour("first_token_delay", seconds=0.2)])
+        routes = {"r": [target(url, proxies=[one.url, two.url], connections_per_host=1)]}
+        client = AsyncClient(routes=routes, health=HealthBook())
+        answers = await asyncio.gather(
+            *(
+                client.chat.completions.create(model="r", messages=turn(f"q{n}"))
+                for n in range(3)
+            )
+        )
+    assert [answer.choices[0].finish_reason for answer in answers] == ["stop"] * 3
+    assert all(answer.chatbridge.attempts[0].outcome == "answered" for answer in answers)  # type: ignore[union-attr]
+    assert upstream.stats.requests == 3 and upstream.stats.most_active == 1
+    assert sorted((len(one.carried), len(two.carried))) == [1, 2]  # new ones rotate
