@@ -303,7 +303,7 @@ async def strategy_cpu(calls: int) -> None:
         ]
         added = statistics.median(extra)
         print(
-            f"   {name:12s} +{added:5.1f} us per call over ordered "
+            f"   {name:12s} {added:+6.1f} us per call over ordered "
             f"(goal <= 20 us: {'ok' if added <= 20 else 'OVER'})"
         )
 
@@ -338,7 +338,7 @@ async def strategy_redis(redis: RedisServer, calls: int) -> None:
     for name in STRATEGIES:
         added = (statistics.median(times[name]) - base) * 1000
         print(
-            f"   {name:12s} +{added:.3f} ms p50 per call (goal <= 0.3 ms: "
+            f"   {name:12s} {added:+.3f} ms p50 per call (goal <= 0.3 ms: "
             f"{'ok' if added <= 0.3 else 'OVER'})"
         )
     for store in stores.values():
