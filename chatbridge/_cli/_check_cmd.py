@@ -217,6 +217,7 @@ def _run_routes(args: argparse.Namespace) -> int:
                 _yes_no(probe.reachable),
                 _yes_no(probe.answered),
                 "-" if probe.latency_ms is None else f"{probe.latency_ms:.0f} ms",
+                probe.tools,
                 _share(probe.strategy, probe.share),
                 "-" if probe.fleet_share is None else f"{probe.fleet_share * 100:.0f}%",
                 "-" if probe.in_flight is None else str(probe.in_flight),
@@ -226,8 +227,8 @@ def _run_routes(args: argparse.Namespace) -> int:
             for probe in probes
         ]
         columns = (
-            "route", "target", "reachable", "answered", "latency", "share", "fleet share",
-            "in flight", "est. ttft", "breaker",
+            "route", "target", "reachable", "answered", "latency", "tools", "share",
+            "fleet share", "in flight", "est. ttft", "breaker",
         )  # fmt: skip
         print_table("chatbridge check --config", columns, rows)
         for probe in probes:

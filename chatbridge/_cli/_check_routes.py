@@ -1,7 +1,9 @@
 """``chatbridge check --config FILE``: probe every target of every route, and show each
-target's circuit breaker as this probe left it, its planned share of the route's calls (by
-its strategy), and, when the file names the fleet's Redis, the fleet's share of the answers,
-calls in flight and latency estimate (time to first token) for it."""
+target's circuit breaker as this probe left it, how it takes a request with tools
+(``native``: sends them on; ``emulate``: in the text it gets; ``none``: such a request skips
+it), its planned share of the route's calls (by its strategy), and, when the file names the
+fleet's Redis, the fleet's share of the answers, calls in flight and latency estimate (time
+to first token) for it."""
 
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ class RouteProbe(Probe):
     route: str | None = None
     target: str | None = None
     breaker: dict[str, Any] = field(default_factory=dict)
+    #: How the target takes a request with tools: native, emulate or none.
+    tools: str = "none"
     strategy: str = "ordered"
     #: The target's share of the route's calls while all are healthy (``None``: by load).
     share: float | None = None
@@ -79,7 +83,15 @@ async def check_routes(
                 health.success()
             else:
                 health.failure(rate_limited=probe.exit_code == exit_code(RateLimitError("")))
-            results.append(RouteProbe(**vars(probe), route=name, target=target.label, breaker={}))
+            results.append(
+                RouteProbe(
+                    **vars(probe),
+                    route=name,
+                    target=target.label,
+                    breaker={},
+                    tools=target.tool_mode,
+                )
+            )
     snapshot = book.snapshot()
     for result, target in zip(
         results, [t for r in client.routes.values() for t in r.targets], strict=True

@@ -38,7 +38,16 @@ from .._providers._base import AsyncGeneratorProvider, BaseProvider
 from .._providers._registry import get_provider
 from ._policy import OVERRIDES, Policy, PolicyFieldError
 
-__all__ = ["Config", "Route", "Target", "check_site_known", "load_config", "parse_routes"]
+__all__ = [
+    "TOOL_MODES",
+    "Config",
+    "Route",
+    "Target",
+    "check_site_known",
+    "check_tool_mode",
+    "load_config",
+    "parse_routes",
+]
 
 #: Options a target may carry, and their types. Everything else is a config error.
 _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
@@ -57,8 +66,13 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
     "proxies": (list,),
     "weight": (int,),
     "max_concurrent": (int,),
+    "tools": (str,),
     "connections_per_host": (int,),
 }
+#: How a target takes a request that carries tools: ``native`` (its provider sends them on),
+#: ``emulate`` (the tools are put into the text it gets, ``_emulation``), ``none`` (it is
+#: skipped). Default: ``native`` where the provider can, else ``none``.
+TOOL_MODES = ("native", "emulate", "none")
 _URL_FIELDS = ("site_url", "base_url", "proxy")
 _SECRET_FIELDS = frozenset({"api_key"})
 #: Whole-number target fields: their least and greatest values.
@@ -91,6 +105,8 @@ class Target:
     #: The outbound proxies it goes through (one per conversation, rotating among new
     #: ones); empty: the client's default proxy, if any, else none.
     proxies: tuple[str, ...] = ()
+    #: ``"native"``, ``"emulate"`` or ``"none"`` (:data:`TOOL_MODES`); ``None``: the default.
+    tools: str | None = None
 
     # Computed once per target (a route's targets live as long as the client; an implicit
     # route's are made per call), so the router's per-call bookkeeping stays cheap.
@@ -108,6 +124,17 @@ class Target:
     def streams(self) -> bool:
         """Does the provider stream (``create_async_generator``), or answer whole?"""
         return issubclass(self.provider, AsyncGeneratorProvider)
+
+    @cached_property
+    def tool_mode(self) -> str:
+        """How this target takes a request that carries tools (:data:`TOOL_MODES`)."""
+        if self.tools is not None:
+            return self.tools
+        return "native" if self.provider.supports_tools else "none"
+
+    @cached_property
+    def takes_tools(self) -> bool:
+        return self.tool_mode != "none"
 
     @cached_property
     def default_answer_model(self) -> str:
@@ -297,6 +324,7 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
             "(it would answer afresh and repeat the start)"
         )
     check_site_known(provider, options, where)
+    check_tool_mode(provider, options.get("tools"), f"{where}, field 'tools'")
     if name in ("AIPower", "AIEngine", "AnySite") and "site_url" not in options:
         raise ConfigError(f"{where}: an {name} target needs 'site_url'")
     if name == "OpenAICompatible":
@@ -314,12 +342,26 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         weight=options.pop("weight", 1),
         max_concurrent=options.pop("max_concurrent", 0),
         proxies=_pool(options.pop("proxies", ()), options.pop("proxy", None)),
+        tools=options.pop("tools", None),
     )
 
 
 def _pool(proxies: tuple[str, ...], proxy: str | None) -> tuple[str, ...]:
     """A target's proxies: its list, with its single ``proxy`` first (each once)."""
     return tuple(dict.fromkeys((proxy, *proxies) if proxy else proxies))
+
+
+def check_tool_mode(provider: type[BaseProvider], mode: Any, where: str) -> None:
+    """A :class:`ConfigError` unless ``mode`` is a tool mode ``provider`` can have."""
+    if mode is None:
+        return
+    if mode not in TOOL_MODES:
+        raise ConfigError(f"{where}: wants one of {', '.join(TOOL_MODES)}, not {mode!r}")
+    if mode == "native" and not provider.supports_tools:
+        raise ConfigError(
+            f"{where}: {provider.get_name()} cannot send tools upstream; "
+            'use tools = "emulate" (the tools go into the text it gets) or "none"'
+        )
 
 
 def check_site_known(provider: type[BaseProvider], options: Mapping[str, Any], where: str) -> None:

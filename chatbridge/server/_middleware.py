@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ._auth import auth
+from ._dialects import ENDPOINTS, error_text
 from ._errors import ApiError, from_exception
 from ._logs import escape
 from ._record import ACCESS_LOG, CANCELLED_BY_CLIENT, Record
@@ -22,16 +23,16 @@ __all__ = ["MIDDLEWARES"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("chatbridge.server")
-_CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
 _SHUTDOWN = ApiError(
     503, "the server is shutting down", "server_error", "server_shutdown", retry_after=1
 )
 
 
-def _error_response(error: ApiError) -> web.Response:
+def _error_response(error: ApiError, request: web.Request | None = None) -> web.Response:
+    """The error as the request's dialect shapes it (OpenAI's, or Anthropic's on its door)."""
     return web.Response(
         status=error.status,
-        text=error.json(),
+        text=error_text(request, error) if request is not None else error.json(),
         content_type="application/json",
         headers=error.all_headers(),
     )
@@ -92,11 +93,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if task is not None:
             state.tasks.discard(task)
     record.status, record.error = api.status, api.code or api.type
-    return _error_response(api)
+    return _error_response(api, request)
 
 
 def _finish(record: Record, state: State) -> None:
-    if record.path in _CHAT_PATHS or record.counted:
+    if record.endpoint:
         state.metrics.observe(record)
     if record.counted:  # a request a front door admitted: a line of the usage ledger
         state.usage.record(record)
@@ -107,6 +108,7 @@ def _finish(record: Record, state: State) -> None:
 async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost: the one access-log line and the metrics, once the response is done."""
     record = Record(request.method, request.path)
+    record.endpoint = ENDPOINTS.get(request.path, "")
     RECORD.set(record)
     try:
         response = await handler(request)
@@ -123,7 +125,9 @@ def _allowed_origin(origins: tuple[str, ...], origin: str) -> str | None:
     return origin if origin in origins else None
 
 
-_BASE_HEADERS = "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project"
+_BASE_HEADERS = (
+    "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project, X-Api-Key, Anthropic-Version"
+)
 #: A header name a preflight may ask for (an HTTP token), and at most this many of them.
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")
 _MAX_REQUESTED_HEADERS = 32

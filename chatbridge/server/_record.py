@@ -45,6 +45,9 @@ class Record:
     counted: bool = False
     #: The tokens the answering target reported: prompt, completion, total.
     usage: tuple[int, int, int] | None = None
+    #: The front door that served it (``chat_completions``, ``responses``, ``messages``):
+    #: only these requests are counted in the metrics.
+    endpoint: str = ""
 
     def take_usage(self, usage: Any) -> None:
         """Keep a completion's or a chunk's usage (``None``: none reported)."""
