@@ -133,12 +133,16 @@ class Balancer:
 
     async def order(self, call: CallState) -> list[int]:
         """The places of the targets this call may still ask, in the order to ask them: the
-        ready ones by the route's strategy, then those the breakers hold back."""
+        ready ones by the route's strategy, then those the breakers hold back (and those
+        that cannot call the tools the request carries)."""
         route, model = call.route, call.model
         ready: list[int] = []
         resting: list[int] = []
         for index, target in enumerate(route.targets):
             if index in call.failed:
+                continue
+            if call.tools and not target.takes_tools:  # (skipped by the router: not ordered)
+                resting.append(index)
                 continue
             free = await self.breakers.available(target.key, target.cool_key_for(model))
             (ready if free else resting).append(index)

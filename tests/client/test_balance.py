@@ -222,3 +222,29 @@ async def test_a_cap_above_the_connections_per_host_queues_inside_it_and_skips_p
     assert [answer.model for answer in answers] == ["m0", "m0"] and third.model == "m1"
     assert slow.stats.requests == 2 and slow.stats.most_active == 1
     assert other.stats.requests == 1
+
+
+@pytest.mark.parametrize("strategy", ["round_robin", "least_busy"])
+async def test_a_request_with_tools_is_balanced_over_the_targets_that_can_call_them(
+    strategy: str,
+) -> None:
+    """The tool filter acts before the strategy: a site target that cannot call tools is
+    not part of the rotation (round robin: the two others take turns, not two in three to
+    the one after it) and never gets a least-busy slot it would not use."""
+    tool = {
+        "type": "function",
+        "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}},
+    }
+    async with upstreams(2) as started:
+        site = {"provider": "AIPower", "site_url": "http://127.0.0.1:9", "name": "site"}
+        targets = [site, *route([url for _, url in started], strategy)["targets"]]
+        routes = {"r": {"targets": targets, "strategy": strategy, "fail_over_on": []}}
+        client = AsyncClient(routes=routes, health=HealthBook())
+        for _ in range(8):
+            await client.chat.completions.create(model="r", messages=QUESTION, tools=[tool])
+        report = await client.ahealth()
+    asked = [upstream.stats.requests for upstream, _ in started]
+    assert sum(asked) == 8
+    if strategy == "round_robin":
+        assert asked == [4, 4]
+    assert all(shown["in_flight"] == 0 for shown in report["r"].values()), report

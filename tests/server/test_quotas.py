@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -215,3 +216,52 @@ async def test_a_fleet_shares_quotas_and_its_ledger_survives_a_redis_restart() -
     assert statuses == [200] * 6 + [429]
     (row,) = report[0]["days"]
     assert row["requests"] == 6 and report[0]["quota"]["requests_per_day"]["used"] == 6
+
+
+async def test_every_door_refuses_over_quota_in_its_own_shape_and_counts_tokens(
+    spawn_server: Any,
+) -> None:
+    """``chatbridge serve`` as a process, a quota of one request a day per key: the second
+    request of a key gets the 429 ``insufficient_quota`` in the shape of the door it came
+    through (OpenAI's at chat completions and Responses, Anthropic's at Messages), with
+    ``Retry-After``; the first is in the ledger with the tokens the upstream reported,
+    whichever door it came through (a stream that did not ask for usage included)."""
+    doors = {
+        "k-chat": ("/v1/chat/completions", {"messages": USER, "stream": True}),
+        "k-resp": ("/v1/responses", {"input": "Hello", "stream": True}),
+        "k-msg": ("/v1/messages", {"messages": USER, "max_tokens": 100}),
+    }
+    async with LocalUpstream() as upstream:
+        target = f'{{ provider = "OpenAICompatible", base_url = "{upstream}", model = "m" }}'
+        keys = ", ".join(f'"{key}"' for key in doors)
+        config = (
+            f"[routes.r]\ntargets = [{target}]\n[server]\napi_keys = [{keys}]\n"
+            '[server.quotas]\ndefault = { requests_per_day = 1, tokens_per_day = 100000 }\n'
+        )
+        served = await asyncio.to_thread(spawn_server, config=config)
+        async with aiohttp.ClientSession() as session:
+            answers = {}
+            for key, (path, body) in doors.items():
+                for _ in range(2):
+                    async with session.post(
+                        served.url + path, json={"model": "r", **body}, headers=bearer(key)
+                    ) as response:
+                        status, headers = response.status, dict(response.headers)
+                        text = await response.text()
+                answers[key] = (status, headers, json.loads(text))
+            ledger = {}
+            for key in doors:
+                async with session.get(served.url + "/v1/usage", headers=bearer(key)) as reply:
+                    ledger[key] = (await reply.json())["keys"][0]
+    assert served.stop() == 0
+    for key, (status, headers, refusal) in answers.items():
+        assert status == 429 and 0 < int(headers["Retry-After"]) <= 86400, (key, refusal)
+        if key == "k-msg":  # Anthropic's error shape
+            assert refusal["type"] == "error" and refusal["error"]["type"] == "rate_limit_error"
+            assert "1 requests per day" in refusal["error"]["message"]
+        else:
+            assert refusal["error"]["code"] == "insufficient_quota", refusal
+        (row,) = ledger[key]["days"]
+        assert (row["requests"], row["errors"]) == (1, 0)
+        assert row["total_tokens"] == row["prompt_tokens"] + row["completion_tokens"] > 0, key
+        assert ledger[key]["quota"]["requests_per_day"]["used"] == 1
