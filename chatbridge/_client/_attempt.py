@@ -93,7 +93,7 @@ class TargetAttempt:
         self.verdict = self.answered = self.retried = False
         #: Could another target of the route take over (then limits may apply)?
         self.others = len(call.route.targets) > 1
-        self.dog = Watchdog(call.deadline)
+        self.dog = Watchdog(call.deadline, call.loop)
         #: The answer's text, as it comes (``async for``); then :meth:`settle`.
         self.texts = self._texts()
 

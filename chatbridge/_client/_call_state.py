@@ -50,6 +50,7 @@ class CallState:
         "earliest",
         "errors",
         "failed",
+        "loop",
         "messages",
         "model",
         "now",
@@ -78,8 +79,10 @@ class CallState:
         self.model = model
         self.options = options
         self.buffered = buffered
-        #: The event loop's clock, which the deadline and every limit are read on.
-        self.now = asyncio.get_running_loop().time
+        #: The running event loop, and its clock, which the deadline and every limit are
+        #: read on.
+        self.loop = asyncio.get_running_loop()
+        self.now = self.loop.time
         self.deadline = self.now() + timeout
         #: The text handed to the caller so far (a stream's continuation prefill).
         self.delivered: list[str] = []
