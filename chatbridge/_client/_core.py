@@ -189,7 +189,7 @@ class ClientCore:
         route, requested = await self.resolve(model)
         report = CallReport(route.name)
         text = ""
-        async for text in self.router.run(  # noqa: B007 - one item: the whole answer
+        attempts = self.router.run(
             route,
             messages,
             report,
@@ -197,8 +197,14 @@ class ClientCore:
             options=options,
             timeout=timeout,
             buffered=True,
-        ):
-            pass
+        )
+        try:
+            async for attempt in attempts:
+                async for text in attempt.texts:  # noqa: B007 - one item: the whole answer
+                    pass
+        except BaseException:
+            await aclose(attempts)  # the router settles the attempt the error came from
+            raise
         usage = report.usage
         return completion(
             new_completion_id(),
@@ -223,7 +229,7 @@ class ClientCore:
         ident, created = new_completion_id(), now()
         name = ""
         first = True
-        texts = self.router.run(
+        attempts = self.router.run(
             route,
             messages,
             report,
@@ -232,15 +238,17 @@ class ClientCore:
             timeout=timeout,
         )
         try:
-            async for text in texts:
-                if first:
-                    first = False
-                    name = self.answered_model(report, requested)
-                    yield role_chunk(ident, created, name, text, self.info(report))
-                    continue
-                yield content_chunk(ident, created, name, text)
-        finally:
-            await aclose(texts)
+            async for attempt in attempts:
+                async for text in attempt.texts:
+                    if first:
+                        first = False
+                        name = self.answered_model(report, requested)
+                        yield role_chunk(ident, created, name, text, self.info(report))
+                        continue
+                    yield content_chunk(ident, created, name, text)
+        except BaseException:  # an attempt's error, or the caller leaving early
+            await aclose(attempts)  # the router settles the attempt it was taken from
+            raise
         if first:  # an empty answer: the role chunk still comes first, as OpenAI sends it
             name = self.answered_model(report, requested)
             yield role_chunk(ident, created, name, "", None)

@@ -5,9 +5,11 @@ One call is a loop over rounds and targets. Each round asks the targets in order
 in which order, and whether each may take the call now is decided in one place,
 :meth:`Router.candidates` and :meth:`Router.admit`); an admitted target gets one
 :class:`~chatbridge._client._attempt.TargetAttempt`, which asks it (once more, if the policy
-says a failure may be retried) and fails over or stops as :func:`classify` says. When a round
-ends with every target tried or skipped, the call may wait for the first to cool down (a
-bounded number of times), else it fails with every attempt in the error.
+says a failure may be retried) and fails over or stops as :func:`classify` says. The caller
+takes each attempt's text straight from it (no layer of the router's in between, per chunk),
+and the loop goes on when it is done. When a round ends with every target tried or skipped,
+the call may wait for the first to cool down (a bounded number of times), else it fails with
+every attempt in the error.
 
 The streaming contract: until the first text has been handed to the caller, a failure fails
 over invisibly. After that the answer can only be rescued by continuation: a target that
@@ -60,10 +62,11 @@ class Router:
         options: dict[str, Any] | None = None,
         timeout: float | None = None,
         buffered: bool = False,
-    ) -> AsyncIterator[str]:
-        """The answer's text: in chunks as they come, or with ``buffered=True`` (a
-        non-streamed call) once, whole, when an attempt has completed. Finish reason, usage
-        and attempts land in ``report``."""
+    ) -> AsyncIterator[TargetAttempt]:
+        """The call's attempts, one at a time: take each one's text (``async for text in
+        attempt.texts``: in chunks as they come, or with ``buffered=True``, a non-streamed
+        call, once, whole, when it has completed) before asking for the next; none comes
+        after the one that answered. Finish reason, usage and attempts land in ``report``."""
         limit = timeout if timeout is not None else self.policy.timeout
         call = CallState(
             route, messages, report, limit, model=model, options=options, buffered=buffered
@@ -77,8 +80,7 @@ class Router:
                 if attempt is None:
                     continue
                 try:
-                    async for text in attempt.texts:
-                        yield text
+                    yield attempt  # the caller takes its text
                 finally:
                     await attempt.settle()
                 if attempt.answered:
