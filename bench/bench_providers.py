@@ -1,7 +1,8 @@
-"""AI Power provider benchmarks: client CPU, requests per message, gpt4free, nonce soak.
+"""Provider benchmarks: client CPU, requests per message, gpt4free, nonce soak (AI Power),
+and the same for AI Engine with 1,000 concurrent conversations (``_aiengine``).
 
 Run: .venv/bin/python bench/bench_providers.py [--messages 300] [--rounds 3] [--soak 2000]
-     [--skip-g4f]
+     [--skip-g4f] [--only ai-power|ai-engine] [--crowd 1000] [--instructions 100]
 
 Every site runs in its own process (``python -m chatbridge.site``), so only client work is
 measured. Prints, from one run:
@@ -10,7 +11,9 @@ measured. Prints, from one run:
   2. HTTP requests per message in steady state per generation (goal 1.0 legacy, 2.0 AIPKit);
   3. ours vs gpt4free 6.7.1's Chatgpt4o and ChatGptt on the same sites (bench/.venv-g4f is
      created on first use: pip install g4f==6.7.1 curl_cffi==0.16.3);
-  4. a nonce-rotation soak: N messages, the site's nonce tick moved forward every 200.
+  4. a nonce-rotation soak: N messages, the site's nonce tick moved forward every 200;
+  5.-7. AI Engine: CPU per message against a raw aiohttp floor (goal <= 1.15x whole, 1.3x
+     streamed), requests per message, and 1,000 concurrent streaming conversations.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import aiohttp  # noqa: E402
 
+from bench._aiengine import engine_cpu, engine_crowd, engine_instructions, engine_requests  # noqa: E402
 from bench._common import median, server_process  # noqa: E402
 from chatbridge import Chatgpt4o, close_pool  # noqa: E402
 from chatbridge._aipower._page import parse_page  # noqa: E402
@@ -224,12 +228,28 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--soak", type=int, default=2000)
     parser.add_argument("--skip-g4f", action="store_true")
+    parser.add_argument("--only", choices=("ai-power", "ai-engine"))
+    parser.add_argument("--crowd", type=int, default=1000)
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count AI Engine's instructions per message under valgrind (N messages a way)",
+    )
     args = parser.parse_args()
-    cpu_ratio(args.messages, args.rounds)
-    requests_per_message(min(args.messages, 100))
-    if not args.skip_g4f and ensure_g4f():
-        versus_g4f(args.messages, args.rounds)
-    soak(args.soak)
+    if args.only != "ai-engine":
+        cpu_ratio(args.messages, args.rounds)
+        requests_per_message(min(args.messages, 100))
+        if not args.skip_g4f and ensure_g4f():
+            versus_g4f(args.messages, args.rounds)
+        soak(args.soak)
+    if args.only != "ai-power":
+        engine_cpu(args.messages, args.rounds)
+        if args.instructions:
+            engine_instructions(args.instructions)
+        engine_requests(5)
+        engine_crowd(args.crowd)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from ._exceptions import (
     MissingTokenError as MissingTokenError,
     ModelNotSupportedError as ModelNotSupportedError,
     NonceError as NonceError,
+    NotAIEngineSiteError as NotAIEngineSiteError,
     NotAIPowerSiteError as NotAIPowerSiteError,
     PluginError as PluginError,
     ProviderNotFoundError as ProviderNotFoundError,
@@ -53,6 +54,7 @@ from ._exceptions import (
     StallTimeout as StallTimeout,
     TransportError as TransportError,
     TruncatedStreamError as TruncatedStreamError,
+    UnsupportedSiteError as UnsupportedSiteError,
     UpstreamError as UpstreamError,
 )
 from ._http._decoders import (
@@ -85,8 +87,14 @@ from ._providers._registry import (
     get_provider as get_provider,
     list_providers as list_providers,
 )
+from ._providers.aiengine import (
+    AIEngine as AIEngine,
+)
 from ._providers.aipower import (
     AIPower as AIPower,
+)
+from ._providers.anysite import (
+    AnySite as AnySite,
 )
 from ._providers.chatgpt4o import (
     Chatgpt4o as Chatgpt4o,
@@ -102,6 +110,7 @@ from ._types import (
     Chunk as Chunk,
     CreateResult as CreateResult,
     FinishReason as FinishReason,
+    HistoryTrimmed as HistoryTrimmed,
     Message as Message,
     Messages as Messages,
     Usage as Usage,

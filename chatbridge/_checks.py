@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._exceptions import ConfigError, InvalidRequestError
 
-__all__ = ["check_timeout", "is_finite_at_least_zero", "is_number", "resolve_env"]
+__all__ = [
+    "check_timeout",
+    "is_finite_at_least_zero",
+    "is_number",
+    "resolve_env",
+    "site_url_problem",
+]
 
 
 def is_number(value: object) -> bool:
@@ -57,3 +65,36 @@ def resolve_env(value: Any, where: str, environ: Mapping[str, str] | None = None
             raise ConfigError(f"{where}: the environment variable {name!r} is not set")
         return resolved
     return value
+
+
+_BLANK = re.compile(r"[\s\x00-\x1f\x7f]")
+_HOST_PORT = re.compile(r"^[\w.-]+(:\d+)?(/.*)?$")
+
+
+def site_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` (surrounding blanks ignored) as a site's address, as the
+    end of a sentence that starts with the URL; ``None`` when it is an http(s) URL with a
+    host, a valid port and no blank inside."""
+    text = url.strip()
+    if _BLANK.search(text):
+        return (
+            "has a space (or another blank) inside: a URL has none; write a space in a path "
+            "as %20"
+        )
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # for example an unclosed "[" of an IPv6 address
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        example = f"http://{text}" if _HOST_PORT.match(text) else "https://example.org"
+        return (
+            "is not a site URL: it needs http:// or https:// and a host "
+            f"(for example {example})"
+        )
+    try:
+        port = parts.port  # a ValueError when it is not a number or out of range
+    except ValueError:
+        port = 0
+    if port == 0:
+        return "has an invalid port: use a number from 1 to 65535"
+    return None

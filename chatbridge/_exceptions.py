@@ -11,7 +11,9 @@
     │   ├── ContextLengthError           longer than the model's context (another may hold more)
     │   └── ContentFilterError           the upstream's content policy refused it
     ├── MissingTokenError                also RuntimeError: "No post ID found", "No nonce found"
-    │   └── NotAIPowerSiteError          the page carries no AI Power chat at all
+    │   ├── NotAIPowerSiteError          the page carries no AI Power chat at all
+    │   ├── NotAIEngineSiteError         the page carries no AI Engine chat at all
+    │   └── UnsupportedSiteError         the page carries the chat of no supported plugin
     ├── ResponseError                    also RuntimeError: a reply we cannot read
     │   ├── EmptyResponseError           the site answered, but with no text
     │   └── TruncatedStreamError         the stream ended early; `.partial` holds the text so far
@@ -60,6 +62,7 @@ __all__ = [
     "MissingTokenError",
     "ModelNotSupportedError",
     "NonceError",
+    "NotAIEngineSiteError",
     "NotAIPowerSiteError",
     "PluginError",
     "ProviderNotFoundError",
@@ -72,6 +75,7 @@ __all__ = [
     "StallTimeout",
     "TransportError",
     "TruncatedStreamError",
+    "UnsupportedSiteError",
     "UpstreamError",
 ]
 
@@ -191,12 +195,24 @@ class NotAIPowerSiteError(MissingTokenError):
     """The page has no AI Power chat (no container, no wpaicgParams, no AIPKit config)."""
 
 
+class NotAIEngineSiteError(MissingTokenError):
+    """The page has no AI Engine chat (no ``div.mwai-chatbot-container`` with its settings)."""
+
+
+class UnsupportedSiteError(MissingTokenError):
+    """The page has the chat of neither supported plugin family (AI Power, AI Engine)."""
+
+
 class ResponseError(ChatbridgeError, RuntimeError):
     """The site answered, but not in a shape the protocol allows."""
 
 
 class EmptyResponseError(ResponseError):
     """The reply was well-formed but held no answer text."""
+
+
+#: How every "the reply was cut off" message starts, whichever step was cut.
+CUT_OFF = "The reply was cut off"
 
 
 class TruncatedStreamError(ResponseError):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["loads", "raw_decode"]
+from ._exceptions import CUT_OFF, EmptyResponseError, ResponseError, TruncatedStreamError
+
+__all__ = ["cut_off_json", "json_object", "loads", "raw_decode", "unreadable_reply"]
 
 _DECODER = json.JSONDecoder()
 
@@ -29,3 +31,39 @@ def raw_decode(text: str, start: int = 0) -> tuple[Any, int]:
         return _DECODER.raw_decode(text, start)
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
+
+
+def json_object(body: str) -> Any:
+    """The first JSON value from the first ``{`` on: PHP notices or a BOM may come before
+    it, a stray newline or notice after it. Raises ``ValueError`` if there is none."""
+    start = body.find("{")
+    if start < 0:
+        raise ValueError("no JSON object")
+    value, _ = raw_decode(body, start)
+    return value
+
+
+def cut_off_json(body: str) -> bool:
+    """True when ``body`` starts a JSON object that ends early: the text runs out inside it
+    (the reply was cut), as opposed to text that is not JSON at all."""
+    start = body.find("{")
+    if start < 0:
+        return False
+    try:
+        raw_decode(body, start)
+    except json.JSONDecodeError as exc:
+        # Cut inside a string, or within the last token ("tru", "1.", "\\u00"): the text
+        # ran out, which is not what a page that merely is not JSON looks like.
+        return exc.msg.startswith("Unterminated string") or exc.pos >= len(body.rstrip()) - 6
+    except ValueError:
+        return False
+    return False
+
+
+def unreadable_reply(body: str, what: str, **context: Any) -> ResponseError:
+    """The error for a body that should have been JSON: cut off, empty, or something else."""
+    if not body.strip():
+        return EmptyResponseError(f"{what} was empty", body=body, **context)
+    if cut_off_json(body):
+        return TruncatedStreamError(f"{CUT_OFF}: {what} ends mid-JSON", body=body, **context)
+    return ResponseError(f"{what} is not JSON", body=body, **context)

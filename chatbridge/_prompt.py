@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from ._exceptions import InvalidRequestError
 from ._types import Message, Messages
 
-__all__ = ["format_prompt", "message_text"]
+__all__ = ["check_sendable", "find_last_user", "format_prompt", "message_text"]
 
 
 def message_text(message: Message) -> str:
@@ -53,3 +54,38 @@ def format_prompt(
     ]
     formatted = "\n".join(lines)
     return formatted if do_continue else f"{formatted}\nAssistant:"
+
+
+def check_sendable(messages: Messages) -> None:
+    """The caller's own input, refused typed (``InvalidRequestError``, also a ValueError)
+    before anything is sent to a site: no messages, a message that is not a mapping, or text
+    that cannot be sent at all (a lone surrogate has no UTF-8 encoding)."""
+    if not isinstance(messages, list | tuple) or not messages:
+        raise InvalidRequestError("messages must be a non-empty list", param="messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, Mapping):
+            raise InvalidRequestError(
+                f"messages[{index}] must be a mapping with 'role' and 'content'",
+                param=f"messages[{index}]",
+            )
+        try:
+            message_text(message).encode("utf-8")
+            str(message.get("role", "user")).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidRequestError(
+                f"messages[{index}] holds text that cannot be encoded "
+                f"(a lone surrogate at position {exc.start})",
+                param=f"messages[{index}].content",
+            ) from None
+
+
+def find_last_user(messages: Messages) -> tuple[list[str], int]:
+    """The messages' roles and where the last user message is, once :func:`check_sendable`
+    passed; no user message at all is the caller's mistake (``InvalidRequestError``)."""
+    check_sendable(messages)
+    roles = [str(m.get("role", "user")) for m in messages]
+    if "user" not in roles:
+        raise InvalidRequestError(
+            "messages must contain at least one user message", param="messages"
+        )
+    return roles, len(roles) - 1 - roles[::-1].index("user")

@@ -23,10 +23,13 @@ MAY_IMPORT: dict[str, set[str]] = {
     "core": set(),
     "_http": set(),
     "_state": set(),
-    # The protocol engines: HTTP and shared state below them, nothing above.
-    "_aipower": {"_http", "_state"},
-    "_aiengine": {"_http", "_state"},
-    "_providers": {"_aipower", "_aiengine", "_http", "_state"},
+    # What both WordPress plugin engines keep of a site: its target and its token cache.
+    "_wordpress": {"_http", "_state"},
+    # The protocol engines: HTTP, shared state and the WordPress site below them, nothing
+    # above, and not each other.
+    "_aipower": {"_http", "_state", "_wordpress"},
+    "_aiengine": {"_http", "_state", "_wordpress"},
+    "_providers": {"_aipower", "_aiengine", "_http", "_state", "_wordpress"},
     "_client": {"_providers", "_state"},
     "web": set(),
     "server": {"_client", "_state", "web"},
@@ -42,14 +45,15 @@ MAY_IMPORT: dict[str, set[str]] = {
 #: (importer, imported) -> the names it takes across the table's lines, and why.
 SKIPS: dict[tuple[str, str], tuple[set[str], str]] = {
     ("_cli", "_aipower"): (
-        {"CallOptions", "ClientStats", "Conversation"},
-        "check probes the engine's discovery itself, demo reports its wire counters, and "
-        "chat keeps one conversation identity across turns",
+        {"ClientStats", "Conversation"},
+        "demo reports the engine's wire counters, and chat keeps one conversation identity "
+        "across turns",
     ),
     ("server", "_providers"): (
-        {"AIPower", "check_origins"},
-        "serve --site and the built-in site are AIPower targets, and [server] endpoint_origins "
-        "are checked as a target's are",
+        {"AIPower", "AnySite", "check_origins"},
+        "the built-in site is an AIPower target, serve --site and a site a request names are "
+        "AnySite targets (the page tells the plugin), and [server] endpoint_origins are "
+        "checked as a target's are",
     ),
     ("server", "_http"): (
         {"is_inward", "no_inward_addresses"},
@@ -118,7 +122,7 @@ def crossings() -> dict[tuple[str, str], set[str]]:
 def test_the_table_names_every_package() -> None:
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
     modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
-    assert packages - {"_aiengine"} <= set(MAY_IMPORT)  # (the AI Engine's may come later)
+    assert packages == set(MAY_IMPORT) - {"core", "root", "__main__"}
     assert modules - {"__main__"} == CORE
 
 
@@ -142,3 +146,5 @@ def test_the_check_finds_what_it_forbids() -> None:
     assert layer("chatbridge") == "root"
     assert ("_client", "server") not in crossings()  # (it would be a crossing, not allowed)
     assert "server" not in MAY_IMPORT["_client"] and "_client" not in MAY_IMPORT["_aipower"]
+    # The engines never import each other.
+    assert "_aiengine" not in MAY_IMPORT["_aipower"] and "_aipower" not in MAY_IMPORT["_aiengine"]

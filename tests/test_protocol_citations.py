@@ -1,5 +1,6 @@
-"""The code cites the protocol by the section names of a page in the repository
-(docs/protocol-ai-power.md), never by the numbers of a document the reader cannot open."""
+"""The code cites the protocols by the section names of pages in the repository
+(docs/protocol-ai-power.md, docs/protocol-ai-engine.md), never by the numbers of a document
+the reader cannot open."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "protocol-ai-power.md"
+ENGINE_PAGE = ROOT / "docs" / "protocol-ai-engine.md"
 SOURCES = [
     path
     for folder in ("chatbridge", "tests")
@@ -17,12 +19,14 @@ SOURCES = [
 #: A citation: the page (or ``protocol:`` in a module that names the page), then the quoted
 #: names of its sections, separated by commas and "and".
 CITATION = re.compile(r'(?:protocol-ai-power\.md,?|protocol:)((?:\s*(?:,|and)?\s*"[^"]+")+)')
+#: A citation of the AI Engine page (always by its name).
+ENGINE_CITATION = re.compile(r'protocol-ai-engine\.md,?((?:\s*(?:,|and)?\s*"[^"]+")+)')
 NUMBERED = re.compile(r"\b(?:rules? \d|sections? \d)|§", re.IGNORECASE)
 
 
-def headings() -> set[str]:
+def headings(page: Path = PAGE) -> set[str]:
     return {
-        line.lstrip("#").strip() for line in PAGE.read_text().splitlines() if line.startswith("#")
+        line.lstrip("#").strip() for line in page.read_text().splitlines() if line.startswith("#")
     }
 
 
@@ -31,12 +35,12 @@ def joined(path: Path) -> str:
     return re.sub(r"\s*\n\s*(?:#:?\s*)?", " ", path.read_text())
 
 
-def cited(path: Path) -> list[str]:
-    """The section names ``path`` cites."""
+def cited(path: Path, citation: re.Pattern[str] = CITATION) -> list[str]:
+    """The section names ``path`` cites (of the AI Power page, unless ``citation`` says)."""
     text = joined(path)
     return [
         name
-        for group in CITATION.findall(text)
+        for group in citation.findall(text)
         for name in re.findall(r'"([^"]+)"', group)
     ]
 
@@ -66,3 +70,18 @@ def test_the_engine_cites_the_page_it_follows() -> None:
     engine = ROOT / "chatbridge" / "_aipower"
     citing = {path.name for path in engine.glob("*.py") if cited(path)}
     assert {"_exchange.py", "_replies.py", "_page.py", "_history.py"} <= citing
+
+
+def test_every_cited_ai_engine_section_is_on_its_page() -> None:
+    names = {name: path for path in SOURCES for name in cited(path, ENGINE_CITATION)}
+    assert len(names) >= 8  # the citations were found
+    missing = {name: str(path.relative_to(ROOT)) for name, path in names.items()}
+    for heading in headings(ENGINE_PAGE):
+        missing.pop(heading, None)
+    assert missing == {}
+
+
+def test_the_ai_engine_engine_cites_the_page_it_follows() -> None:
+    engine = ROOT / "chatbridge" / "_aiengine"
+    citing = {path.name for path in engine.glob("*.py") if cited(path, ENGINE_CITATION)}
+    assert {"_exchange.py", "_replies.py", "_page.py", "_transcript.py", "_tokens.py"} <= citing

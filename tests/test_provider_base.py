@@ -110,7 +110,9 @@ def test_registry_lookup_and_listing() -> None:
     assert names == sorted(names, key=str.lower)
     assert {"AIPower", "ChatGptt", "Chatgpt4o"} <= set(names)
     assert [p.get_name() for p in list_providers(working_only=True)] == [
+        "AIEngine",
         "AIPower",
+        "AnySite",
         "OpenAICompatible",
     ]
     described = chatbridge.ChatGptt.describe()

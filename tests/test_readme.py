@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chatbridge._cli._errors import EXIT_CODES_HELP
+from chatbridge.site._aiengine._options import ENGINE_FAULT_EFFECTS
 from chatbridge.site._config import FAULT_KINDS
 from chatbridge.site._faults import FAULT_EFFECTS
 
@@ -26,6 +27,11 @@ def test_readme_says_what_each_fault_does() -> None:
     assert "Faults hit every eligible request unless `--fault-rate" in README
 
 
+def test_readme_says_what_each_ai_engine_fault_does() -> None:
+    for kind, effect in ENGINE_FAULT_EFFECTS.items():
+        assert f"| `{kind}` | {effect} |" in README, kind
+
+
 def test_readme_commands_run_from_the_virtualenv() -> None:
     # The set-up never activates the virtualenv: a bare `chatbridge` is "command not found".
     lines = [line.strip() for line in README.splitlines() if line.startswith("    ")]
@@ -34,4 +40,4 @@ def test_readme_commands_run_from_the_virtualenv() -> None:
     for line in commands:
         first = line.split("&&")[-1].split()[0]
         assert first in (".venv/bin/chatbridge", "python3", ".venv/bin/pytest"), line
-    assert ".venv/bin/python example.py" in README
+    assert ".venv/bin/python examples/hello_providers.py" in README

@@ -1,23 +1,19 @@
-"""What one provider call brings to the engine: options, the shared session, the counters."""
+"""What one provider call brings to the AI Power engine: the shared :class:`Call` with AI
+Power's deadlines, and the per-site counters."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+import logging
+from dataclasses import dataclass
+from typing import ClassVar
 
-import aiohttp
-
-from .._checks import check_timeout
 from .._constants import AIPOWER_READ_GAP, AIPOWER_TIMEOUT
-from .._exceptions import RequestTimeoutError
-from .._http._pool import shared
-from .._http._session import StreamSession
+from .._http._call import Call
+from .._types import HistoryTrimmed
 
 __all__ = ["CallOptions", "ClientStats"]
 
-T = TypeVar("T")
+log = logging.getLogger("chatbridge.aipower")
 
 
 @dataclass
@@ -32,86 +28,24 @@ class ClientStats:
 
 
 @dataclass
-class CallOptions:
-    """Per-call options a provider passes through. ``timeout`` is the deadline of the whole
-    call, counted from :meth:`start`: every request (page, refreshes, chat, stream) and every
-    wait on another call's shared token fetch gets only what is left of it."""
+class CallOptions(Call):
+    """Per-call options a provider passes through (:class:`Call`), with AI Power's defaults:
+    the plugin's own upstream timeout is 200 s and a non-streamed reply sends nothing until
+    it is done, hence the long ones."""
 
-    proxy: str | None = None
+    namespace: ClassVar[str] = "aipower"
+
     timeout: float | None = AIPOWER_TIMEOUT
     read_gap: float | None = AIPOWER_READ_GAP
-    cookies: dict[str, str] | None = None
-    headers: dict[str, str] | None = None
-    provider: str | None = None
-    #: The site's page-fetch jar, once the engine knows the site (see ``request_options``).
-    site_jar: aiohttp.abc.AbstractCookieJar | None = None
+    #: Whether the caller wants a :class:`HistoryTrimmed` chunk before the answer when the
+    #: conversation had to be shortened; and that note, once the message was made.
+    history_notes: bool = False
+    trimmed: HistoryTrimmed | None = None
 
-    _deadline: float | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        self.timeout = check_timeout(self.timeout)
-
-    def start(self) -> None:
-        """Start the clock (once; later calls keep the first deadline)."""
-        if self._deadline is None and self.timeout is not None:
-            self._deadline = asyncio.get_running_loop().time() + self.timeout
-
-    def remaining(self) -> float | None:
-        """Seconds left before the deadline (``None``: no deadline); raises the timeout
-        error once it has passed. The clock starts here if :meth:`start` was not called."""
-        self.start()
-        if self._deadline is None:
-            return None
-        left = self._deadline - asyncio.get_running_loop().time()
-        if left <= 0:
-            raise RequestTimeoutError(
-                f"The call's {self.timeout:g} s deadline passed", provider=self.provider
-            )
-        return left
-
-    async def wait(self, awaitable: Awaitable[T]) -> T:
-        """``awaitable``, bounded by what is left of the deadline."""
-        left = self.remaining()
-        if left is None:
-            return await awaitable
-        try:
-            return await asyncio.wait_for(awaitable, left)
-        except TimeoutError:
-            raise RequestTimeoutError(
-                f"The call's {self.timeout:g} s deadline passed while waiting for the page",
-                provider=self.provider,
-            ) from None
-
-    async def session(self) -> StreamSession:
-        """The loop's shared session for these options. It keeps no cookies of its own:
-        every request names the jar it uses (``cookie_jar=``): the site's for discovery, the
-        conversation's for messages."""
-        headers = tuple(sorted((self.headers or {}).items()))
-        key = ("aipower", self.proxy, self.read_gap, headers)
-
-        async def make() -> StreamSession:
-            session = StreamSession(
-                headers=self.headers,
-                proxy=self.proxy,
-                timeout=None,  # each request gets what is left of the call's deadline
-                read_gap=self.read_gap,
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-            await session.open()
-            return session
-
-        return await shared(key, make)
-
-    def request_options(self, jar: aiohttp.abc.AbstractCookieJar) -> dict[str, Any]:
-        """Options of one request, made just before it: ``cookie_jar=`` (``jar`` keeps what
-        the site sets; the site's page jar, when set and different, supplies its cookies
-        too, each scoped by its own jar) and ``timeout=`` (what is left of the deadline)."""
-        site_jar = self.site_jar
-        jars = (jar, site_jar) if site_jar is not None and site_jar is not jar else jar
-        options: dict[str, Any] = {"cookie_jar": jars}
-        left = self.remaining()
-        if left is not None:
-            options["timeout"] = left
-        if self.cookies:
-            options["cookies"] = self.cookies
-        return options
+    def left_out(self, trimmed: HistoryTrimmed | None, site: str) -> None:
+        """The message sent leaves ``trimmed`` out of the conversation: say so (a warning,
+        once per call even when the engine sends the message again, and the note for the
+        caller)."""
+        if trimmed is not None and trimmed != self.trimmed:
+            log.warning("%s: %s", site, trimmed.message)
+        self.trimmed = trimmed

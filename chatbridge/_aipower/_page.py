@@ -7,26 +7,19 @@ data-nonce in the page": other plugins use that attribute too), fall back to the
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urljoin
 
+from .._http._html import classes as _classes
+from .._http._html import div_attributes
 from .._json import loads
 
 __all__ = ["PageTokens", "parse_page"]
 
-# Every pattern below runs on text the site controls, so none may backtrack over more than a
-# bounded span: a page of ``"<div" * n`` or ``"wpaicgParams = {" * n`` must cost O(n), not
-# O(n²). Tags and the params script are found by scanning forward, never by a pattern that
-# can fail only at the end of the page from every start.
-_DIV_START = re.compile(r"<div\b", re.IGNORECASE)
-_TAG_SPECIAL = re.compile(r"""[>"']""")
-_ATTRIBUTE = re.compile(
-    r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""", re.DOTALL
-)
+# The params script is found by scanning forward too (see ``_http._html`` for the tags): a page
+# of ``"wpaicgParams = {" * n`` must cost O(n), not O(n²).
 _PARAMS_START = re.compile(r"wpaicgParams\s*=\s*\{")
 _PARAMS_END = re.compile(r"\}\s*;")
 _SEARCH_NONCE = re.compile(r'"search_nonce"\s*:\s*"([0-9a-f]{10})"')
@@ -48,8 +41,10 @@ class PageTokens:
     post_id: str = ""
     chat_type: Literal["shortcode", "widget"] = "shortcode"
     data_url: str = ""
-    #: "1.7" when the container has the 1.7 attribute set; "1.8+" when it streams-capable;
-    #: "" when only wpaicgParams was found (no container to tell the version by).
+    #: The plugin versions the container's attribute set fits, as narrowly as it shows them
+    #: (protocol-ai-power.md, "Telling versions apart"): "1.7", "1.8–1.8.94",
+    #: "1.8.95–1.9.3", "1.9.4–2.2", "1.9.16–2.2" ("1.8+" for a container too bare to tell);
+    #: "" when only wpaicgParams was found.
     legacy_version: str = ""
     stream_hint: bool | None = None
     assistant: bool = False
@@ -67,48 +62,22 @@ class PageTokens:
         return self.chat_type
 
 
-def _div_tags(page: str) -> Iterator[str]:
-    """Each ``<div …>`` start tag; quoted attribute values may hold ``>`` and newlines.
-
-    One forward pass: a tag whose quote never closes, or that never ends, stops the scan
-    there (as it would swallow the rest of the page in a browser) instead of being retried
-    from every later ``<div``, which made the old pattern quadratic.
-    """
-    position = 0
-    while (start := _DIV_START.search(page, position)) is not None:
-        cursor = start.end()
-        while True:
-            special = _TAG_SPECIAL.search(page, cursor)
-            if special is None:
-                return  # no ">" anywhere after: no later tag can end either
-            char = special.group()
-            if char == ">":
-                yield page[start.start() : special.end()]
-                position = special.end()
-                break
-            closing = page.find(char, special.end())
-            if closing < 0:  # an unclosed quote: go on after it, not from the next "<div"
-                position = special.end()
-                break
-            cursor = closing + 1
-
-
-def _attributes(tag: str) -> dict[str, str]:
-    body = tag[4:-1]  # drop "<div" and ">"
-    result: dict[str, str] = {}
-    for match in _ATTRIBUTE.finditer(body):
-        name = match.group(1).lower()
-        value = next((g for g in match.groups()[1:] if g is not None), "")
-        result.setdefault(name, html.unescape(value))
-    return result
-
-
-def _classes(attributes: dict[str, str]) -> set[str]:
-    return set(attributes.get("class", "").split())
-
-
 def _digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
+
+
+def _legacy_version(container: dict[str, str]) -> str:
+    """Which versions print this attribute set (protocol-ai-power.md, "Telling versions
+    apart")."""
+    if "data-openai_stream_nav" not in container:
+        one_seven = "data-ai-name" in container or "data-use-avatar" in container
+        return "1.7" if one_seven else "1.8+"  # a container too bare to tell
+    if "data-sidebar-enabled" in container:
+        stray = container.get("data-post-id", "").startswith("<")  # the 1.9.16+ widget
+        return "1.9.16–2.2" if stray else "1.9.4–2.2"
+    if "data-assistant-enabled" in container:
+        return "1.8.95–1.9.3"
+    return "1.8–1.8.94"
 
 
 def _legacy_container(tags: list[dict[str, str]], bot_id: str | None) -> dict[str, str] | None:
@@ -178,15 +147,12 @@ def _default_ajax(page_url: str) -> str:
 def parse_page(page: str, page_url: str, bot_id: int | str | None = None) -> PageTokens | None:
     """The tokens of an AI Power page, or ``None`` when it has no usable chat."""
     wanted = None if bot_id is None else str(bot_id)
-    tags = [_attributes(tag) for tag in _div_tags(page)]
+    tags = div_attributes(page)
     search_nonce, params_ajax = _params(page)
     ajax_url = urljoin(page_url, params_ajax) if params_ajax else _default_ajax(page_url)
 
     container = _legacy_container(tags, wanted)
     if container is not None:
-        is_17 = "data-openai_stream_nav" not in container and (
-            "data-ai-name" in container or "data-use-avatar" in container
-        )
         stream_nav = container.get("data-openai_stream_nav")
         return PageTokens(
             generation="legacy",
@@ -197,7 +163,7 @@ def parse_page(page: str, page_url: str, bot_id: int | str | None = None) -> Pag
             post_id=_digits(container.get("data-post-id", "")),
             chat_type="widget" if container.get("data-type") == "widget" else "shortcode",
             data_url=container.get("data-url", ""),
-            legacy_version="1.7" if is_17 else "1.8+",
+            legacy_version=_legacy_version(container),
             stream_hint=None if stream_nav is None else stream_nav.strip() == "1",
             assistant=container.get("data-assistant-enabled", "").strip() == "true",
         )

@@ -12,11 +12,11 @@ have run (and charged for) the model, so it is a public error (``TruncatedStream
 from __future__ import annotations
 
 import html
-import json
 import re
 from typing import Any
 
 from .._exceptions import (
+    CUT_OFF,
     BlockedError,
     ChatbridgeError,
     EmptyResponseError,
@@ -29,7 +29,7 @@ from .._exceptions import (
     UpstreamError,
 )
 from .._http._decoders import ServerSentEvent
-from .._json import loads, raw_decode
+from .._json import cut_off_json, json_object, loads, unreadable_reply
 
 __all__ = [
     "AIPKitStream",
@@ -43,6 +43,7 @@ __all__ = [
     "json_object",
     "plugin_error",
     "sse_body_start",
+    "unreadable_reply",
 ]
 
 
@@ -58,8 +59,6 @@ class CacheKeyExpired(ResponseError):
     """Signal: AIPKit's one-shot cache key expired or was used; redo the cache step."""
 
 
-#: How every "the reply was cut off" message starts, whichever step was cut.
-CUT_OFF = "The reply was cut off"
 
 
 _NONCE_TEXTS = ("link you followed has expired", "are you sure you want to do this")
@@ -125,16 +124,6 @@ def plugin_error(message: str, **context: Any) -> ChatbridgeError:
 _SSE_LINE = re.compile(r"^(data|event):", re.MULTILINE)
 
 
-def json_object(body: str) -> Any:
-    """The first JSON value from the first ``{`` on: PHP notices or a BOM may come before
-    it (row 15), a stray newline or notice after it. Raises ``ValueError`` if there is none."""
-    start = body.find("{")
-    if start < 0:
-        raise ValueError("no JSON object")
-    value, _ = raw_decode(body, start)
-    return value
-
-
 def sse_body_start(body: str) -> int | None:
     """Where an event stream starts in a body that was not labelled ``text/event-stream``
     (a PHP warning printed before the headers leaves ``text/html``), or ``None``."""
@@ -143,32 +132,6 @@ def sse_body_start(body: str) -> int | None:
         return None
     brace = body.find("{")
     return match.start() if brace < 0 or match.start() < brace else None
-
-
-def cut_off_json(body: str) -> bool:
-    """True when ``body`` starts a JSON object that ends early: the text runs out inside it
-    (the reply was cut), as opposed to text that is not JSON at all."""
-    start = body.find("{")
-    if start < 0:
-        return False
-    try:
-        raw_decode(body, start)
-    except json.JSONDecodeError as exc:
-        # Cut inside a string, or within the last token ("tru", "1.", "\\u00"): the text
-        # ran out, which is not what a page that merely is not JSON looks like.
-        return exc.msg.startswith("Unterminated string") or exc.pos >= len(body.rstrip()) - 6
-    except ValueError:
-        return False
-    return False
-
-
-def unreadable_reply(body: str, what: str, **context: Any) -> ResponseError:
-    """The error for a body that should have been JSON: cut off, empty, or something else."""
-    if not body.strip():
-        return EmptyResponseError(f"{what} was empty", body=body, **context)
-    if cut_off_json(body):
-        return TruncatedStreamError(f"{CUT_OFF}: {what} ends mid-JSON", body=body, **context)
-    return ResponseError(f"{what} is not JSON", body=body, **context)
 
 
 def interpret_legacy_json(body: str, **context: Any) -> tuple[str, str | None]:

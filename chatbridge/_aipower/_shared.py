@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import time
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from yarl import URL
 
+from .._state._fields import URL_TEXT, fetched_at, optional_text
+from .._state._fields import text as _field
 from ._conversation import Conversation
 from ._page import PageTokens
 from ._target import SiteTarget
@@ -26,10 +26,6 @@ __all__ = [
     "site_key",
 ]
 
-_SHORT = 256
-_URL = 2048
-#: A fetch time further in the future than this (seconds: clock skew between hosts) is a lie.
-_SKEW = 300.0
 
 
 def site_key(target: SiteTarget) -> str:
@@ -43,15 +39,6 @@ def encode_tokens(tokens: PageTokens, fetched_at: float) -> bytes:
     return json.dumps({"fetched_at": fetched_at, **fields}, separators=(",", ":")).encode()
 
 
-def _text(data: dict[str, Any], name: str, most: int = _SHORT, *, url: bool = False) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or len(value) > most:
-        raise ValueError(name)
-    if url and not value.startswith(("http://", "https://")):
-        raise ValueError(name)
-    return value
-
-
 def decode_tokens(raw: bytes | None) -> tuple[PageTokens, float] | None:
     """The tokens and their fetch time (wall clock), or ``None`` for anything not right."""
     if not raw or len(raw) > 16 * 1024:
@@ -60,17 +47,10 @@ def decode_tokens(raw: bytes | None) -> tuple[PageTokens, float] | None:
         data = json.loads(raw)
         if not isinstance(data, dict):
             return None
-        fetched_at = data.get("fetched_at")
-        if (
-            isinstance(fetched_at, bool)
-            or not isinstance(fetched_at, int | float)
-            or not math.isfinite(fetched_at)
-            or fetched_at > time.time() + _SKEW
-        ):
-            return None
-        generation = _text(data, "generation")
-        chat_type = _text(data, "chat_type")
-        nonce = _text(data, "nonce", 64)
+        when = fetched_at(data)
+        generation = _field(data, "generation")
+        chat_type = _field(data, "chat_type")
+        nonce = _field(data, "nonce", 64)
         stream_hint = data.get("stream_hint")
         assistant = data.get("assistant")
         if (
@@ -81,23 +61,23 @@ def decode_tokens(raw: bytes | None) -> tuple[PageTokens, float] | None:
             or not isinstance(assistant, bool)
         ):
             return None
-        data_url = _text(data, "data_url", _URL)
+        data_url = _field(data, "data_url", URL_TEXT)
         tokens = PageTokens(
             generation=generation,  # type: ignore[arg-type]
             nonce=nonce,
-            ajax_url=_text(data, "ajax_url", _URL, url=True),
-            page_url=_text(data, "page_url", _URL, url=True),
-            bot_id=_text(data, "bot_id"),
-            post_id=_text(data, "post_id"),
+            ajax_url=_field(data, "ajax_url", URL_TEXT, url=True),
+            page_url=_field(data, "page_url", URL_TEXT, url=True),
+            bot_id=_field(data, "bot_id"),
+            post_id=_field(data, "post_id"),
             chat_type=chat_type,  # type: ignore[arg-type]
             data_url=data_url,
-            legacy_version=_text(data, "legacy_version"),
+            legacy_version=_field(data, "legacy_version"),
             stream_hint=stream_hint,
             assistant=assistant,
         )
     except (ValueError, RecursionError):
         return None
-    return tokens, float(fetched_at)
+    return tokens, when
 
 
 _KINDS = (None, "1.7", "aipkit")
@@ -127,22 +107,13 @@ def encode_conversation(conversation: Conversation) -> bytes:
     )
 
 
-def _optional(data: dict[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value or len(value) > _SHORT:
-        raise ValueError(name)
-    return value
-
-
 def decode_conversation(raw: bytes) -> Conversation | None:
     """A conversation some process filed, or ``None`` for anything not right."""
     try:
         data = json.loads(raw.decode("utf-8", "surrogatepass"))
         if not isinstance(data, dict):
             return None
-        client_id = _text(data, "client_id", 64)
+        client_id = _field(data, "client_id", 64)
         turns = data.get("server_turns")
         kind = data.get("server_kind")
         answer = data.get("last_answer")
@@ -171,9 +142,9 @@ def decode_conversation(raw: bytes) -> Conversation | None:
             kept.append((turn[0], turn[1]))
         conversation = Conversation()
         conversation.client_id = client_id
-        conversation._session_id = _optional(data, "session_id")
-        conversation._conversation_uuid = _optional(data, "conversation_uuid")
-        conversation.thread_id = _optional(data, "thread_id")
+        conversation._session_id = optional_text(data, "session_id")
+        conversation._conversation_uuid = optional_text(data, "conversation_uuid")
+        conversation.thread_id = optional_text(data, "thread_id")
         conversation.server_turns, conversation.server_kind = kept, kind
         conversation.last_answer = answer
         for cookie in cookies:
@@ -190,7 +161,7 @@ def _restore_cookie(conversation: Conversation, cookie: Any) -> None:
     texts = (name, value, domain, path)
     if not all(isinstance(t, str) for t in texts) or not isinstance(secure, bool):
         raise ValueError("cookie")
-    if not name or not domain or len(value) > 8192 or any(len(t) > _URL for t in texts):
+    if not name or not domain or len(value) > 8192 or any(len(t) > URL_TEXT for t in texts):
         raise ValueError("cookie")
     morsels: SimpleCookie = SimpleCookie()
     morsels[name] = value

@@ -14,17 +14,18 @@ servers.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
-from .._constants import MAX_SITES
 from .._exceptions import ChatbridgeError, NonceError, ResponseError, ResponseStatusError
+from .._http._call import Call
 from .._state import StateStore, current_store
-from .._types import Messages
+from .._state._book import ConversationBook
+from .._state._sites import SiteClients
+from .._types import HistoryTrimmed, Messages
 from ._call import CallOptions, ClientStats
-from ._conversation import Conversation, ConversationBook
+from ._conversation import Conversation
 from ._exchange import aipkit_exchange, legacy_exchange
 from ._history import Split, split_conversation
 from ._page import PageTokens
@@ -71,7 +72,9 @@ class SiteClient:
         self.target = target
         self.store = store or current_store()
         self.stats = ClientStats()
-        self.conversations = ConversationBook(
+        self.conversations: ConversationBook[Conversation] = ConversationBook(
+            Conversation,
+            lambda conversation: conversation.client_id,
             state=self.store,
             site=site_key(target),
             codec=(encode_conversation, decode_conversation),
@@ -94,6 +97,11 @@ class SiteClient:
     def fetched_at(self, value: float) -> None:
         self._tokens.fetched_at = value
 
+    async def prime(self, tokens: PageTokens, call: Call) -> None:
+        """Tokens read from a page fetched to find the site's plugin (that fetch counts)."""
+        self.stats.page_fetches += 1
+        await self._tokens.prime(tokens, call)
+
     async def page_tokens(self, call: CallOptions) -> PageTokens:
         """The site's tokens: cached while fresh, else fetched (discovery)."""
         return await self._tokens.get(call)
@@ -104,8 +112,10 @@ class SiteClient:
         *,
         conversation: Conversation | None = None,
         call: CallOptions | None = None,
-    ) -> AsyncGenerator[str, None]:
-        """The answer to the last user message, in chunks as the site sends them."""
+    ) -> AsyncGenerator[str | HistoryTrimmed, None]:
+        """The answer to the last user message, in chunks as the site sends them (and first,
+        when ``call.history_notes`` asks for it and the conversation had to be shortened to
+        fit the message, a :class:`HistoryTrimmed`)."""
         call = call or CallOptions()
         call.start()
         try:
@@ -118,6 +128,8 @@ class SiteClient:
                 try:
                     async with aclosing(self._attempt(call, tokens, split, conv)) as attempt:
                         async for chunk in attempt:
+                            if not yielded and call.history_notes and call.trimmed:
+                                yield call.trimmed  # before the text, once
                             yielded = True
                             yield chunk
                     break
@@ -156,23 +168,16 @@ class SiteClient:
                 yield chunk
 
 
-_clients: OrderedDict[SiteTarget, SiteClient] = OrderedDict()
+_clients: SiteClients[SiteTarget, SiteClient] = SiteClients(SiteClient)
 
 
 def site_client(target: SiteTarget) -> SiteClient:
     """The shared client of a site: one token cache per site, whichever provider asks.
     The least recently used sites are forgotten past ``MAX_SITES``."""
-    client = _clients.get(target)
-    if client is None or client.store is not current_store():  # a new store: a new client
-        client = _clients[target] = SiteClient(target)
-        while len(_clients) > MAX_SITES:
-            _clients.popitem(last=False)
-    else:
-        _clients.move_to_end(target)
-    return client
+    return _clients.get(target)
 
 
 def site_stats() -> dict[str, ClientStats]:
     """What went over the wire per site this process talks to (page fetches, nonce
     refreshes…), by site URL: the sites the registry still holds."""
-    return {target.url: client.stats for target, client in list(_clients.items())}
+    return {target.url: client.stats for target, client in _clients.items()}

@@ -7,10 +7,10 @@ import asyncio
 from dataclasses import asdict, replace
 from typing import Any
 
-from .._providers._aipower_base import AIPowerSite
 from .._providers._base import BaseProvider
+from .._providers._family import plugin_name
 from .._providers._registry import get_provider, list_providers
-from .._providers.aipower import AIPower
+from .._providers.anysite import AnySite
 from ._errors import ALWAYS, UsageError
 from ._options import (
     CHECK_TIMEOUT,
@@ -33,11 +33,14 @@ examples:
   chatbridge check                       (everything that can work: working providers)
   chatbridge check --config chatbridge.toml   (every target of every route, and its breaker)
 
---url checks any AI Power site through AIPower (its home page or the page with the
-chat). NAME checks a provider at its own site; a provider with no site of its own
-(AIPower) needs --url instead. With neither, check probes every provider marked working
-that has a site of its own, and when there is none it says how to check a site.
---json prints one object per site: reachable, generation, streaming, answered,
+--url checks any AI Power or AI Engine site (its home page or the page with the chat):
+its page tells which plugin it runs. NAME checks a provider at its own site; a provider
+with no site of its own (AIPower, AIEngine) needs --url instead. With neither, check
+probes every provider marked working that has a site of its own, and when there is none
+it says how to check a site.
+--json prints one object per site: provider, site, reachable, plugin ("AI Power",
+"AI Engine"), generation (as narrowly as the page shows it: "legacy 1.9.4–2.2",
+"aipkit 2.3+", "G3 3.5.2+", "G2 1.6.76–2.4.3"…), streaming, answered,
 nonce_accepted (true: the site got past its nonce check, even if it then failed, for
 example on its AI backend's error; false: refused even after a refresh; null: not known,
 because the probe failed before sending or before the site's nonce check showed),
@@ -53,9 +56,10 @@ def register(subparsers: Any) -> None:
         "check",
         help="probe sites live: discovery, one short message, latency",
         description=(
-            "Probe each site: fetch its page, find the chat protocol and its nonce, send one "
-            "short message, and report per site: reachable, protocol generation, streaming, "
-            "nonce accepted, answered, latency. Exits 1 when any site failed."
+            "Probe each site: fetch its page, find its chat plugin (AI Power or AI Engine), "
+            "protocol generation and nonce, send one short message, and report per site: "
+            "reachable, plugin, generation, streaming, nonce accepted, answered, latency. "
+            "Exits 1 when any site failed."
         ),
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -94,7 +98,7 @@ def default_targets() -> list[Destination]:
     return [
         Destination(provider, None, _default_model(provider))
         for provider in list_providers(working_only=True)
-        if provider.url and issubclass(provider, AIPowerSite)  # what a probe can check
+        if provider.url and plugin_name(provider) is not None  # what a probe can check
     ]
 
 
@@ -111,15 +115,15 @@ def _targets(args: argparse.Namespace) -> list[Destination]:
             )
         return targets
     targets = [Destination(p, None, _default_model(p)) for p in providers]
-    targets += [Destination(AIPower, url, _default_model(AIPower)) for url in urls]
+    targets += [Destination(AnySite, url, _default_model(AnySite)) for url in urls]
     return [replace(t, chat_page=args.chat_page, bot_id=args.bot_id) for t in targets]
 
 
 def _checkable(provider: type[BaseProvider]) -> type[BaseProvider]:
     """``provider``, if check can probe it at a site of its own."""
     name = provider.get_name()
-    if not issubclass(provider, AIPowerSite):
-        raise UsageError(f"{name} is not an AI Power provider; check cannot probe it")
+    if plugin_name(provider) is None:
+        raise UsageError(f"{name} is not a chat site provider; check cannot probe it")
     if not provider.url:
         raise UsageError(f"{name} has no site of its own: {_HOW_TO_CHECK_A_SITE}")
     return provider
@@ -168,6 +172,7 @@ def _report(probes: list[Probe]) -> None:
             probe.provider,
             probe.site or "-",
             _yes_no(probe.reachable),
+            probe.plugin or "-",
             probe.generation or "-",
             _yes_no(probe.streaming),
             _nonce(probe),
@@ -176,7 +181,16 @@ def _report(probes: list[Probe]) -> None:
         ]
         for probe in probes
     ]
-    columns = ("provider", "site", "reachable", "generation", "streaming", "nonce", "answered")
+    columns = (
+        "provider",
+        "site",
+        "reachable",
+        "plugin",
+        "generation",
+        "streaming",
+        "nonce",
+        "answered",
+    )
     print_table("chatbridge check", (*columns, "latency"), rows)
     failed = [probe for probe in probes if not probe.answered]
     for probe in failed:

@@ -11,7 +11,7 @@ from .._client._config import Target as RouteTarget
 from .._client._config import load_config
 from .._client._health import HealthBook
 from .._exceptions import RateLimitError
-from .._providers._aipower_base import AIPowerSite
+from .._providers._sites import SiteProvider
 from ._errors import exit_code
 from ._options import Destination
 from ._probe import Probe, probe_chat, probe_site
@@ -54,7 +54,7 @@ async def check_routes(
             cli_target = _cli_target(target)
             progress(f"Checking route {name}: {target.label}…")
             via = proxy or target.options.get("proxy")  # the way `chat` would go
-            if issubclass(target.provider, AIPowerSite):
+            if issubclass(target.provider, SiteProvider):  # AI Power, AI Engine, either
                 probe = await probe_site(cli_target, via, timeout)
             else:
                 probe = await probe_chat(cli_target, via, timeout)

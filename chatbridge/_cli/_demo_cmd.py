@@ -1,10 +1,12 @@
-"""``chatbridge demo``: the README's main job, against the built-in local AI Power site."""
+"""``chatbridge demo``: the README's main job, against the built-in local AI Power site (or,
+with ``--plugin ai-engine``, the local AI Engine site: ``_demo_engine``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from rich.console import Console
@@ -27,24 +29,34 @@ _TURNS = (
 
 
 def register(subparsers: Any) -> None:
+    from ..site._aiengine._config import ENGINE_GENERATIONS
     from ..site._config import GENERATIONS
 
     parser = subparsers.add_parser(
         "demo",
-        help="chat with the built-in local AI Power site through Chatgpt4o and ChatGptt",
+        help="chat with the built-in local AI Power (or AI Engine) site",
         description=(
             "Start the local AI Power site in-process, hold a short multi-turn conversation "
             "through Chatgpt4o and ChatGptt pointed at it, streaming the answers, then show "
-            "what went over the wire. Needs no network."
+            "what went over the wire. With --plugin ai-engine: the local AI Engine site, "
+            "through AIEngine, while its nonce rotates and expires. Needs no network."
         ),
-        epilog="example:\n  chatbridge demo --generation aipkit",
+        epilog="examples:\n  chatbridge demo --generation aipkit\n"
+        "  chatbridge demo --plugin ai-engine --generation 2.4",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
+        "--plugin",
+        choices=("ai-power", "ai-engine"),
+        default="ai-power",
+        help="the plugin the local site runs (default: ai-power)",
+    )
+    parser.add_argument(
         "--generation",
-        choices=GENERATIONS,
-        default="2.2",
-        help="plugin generation the local site speaks (default: 2.2, what most sites run)",
+        choices=(*GENERATIONS, *ENGINE_GENERATIONS),
+        default=None,
+        help="plugin generation the local site speaks (AI Power: default 2.2, what most sites "
+        "run; AI Engine: 2.4 or 3.6, the default)",
     )
     parser.add_argument(
         "--no-stream",
@@ -56,13 +68,29 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plugin == "ai-engine":
+        generation = args.generation or "3.6"
+        if generation not in ("2.4", "3.6"):
+            raise UsageError(f"--generation {generation}: AI Engine's generations are 2.4, 3.6")
+        from ._demo_engine import engine_demo
+
+        return _guarded(engine_demo(generation, not args.no_stream))
+    args.generation = args.generation or "2.2"
+    if args.generation in ("2.4", "3.6"):
+        raise UsageError(
+            f"--generation {args.generation}: an AI Engine generation (add --plugin ai-engine)"
+        )
     if args.no_stream and args.generation == "aipkit":
         raise UsageError(
             "--no-stream: an AIPKit site (plugin 2.3+) always streams its answers; for JSON "
             "replies pick --generation 1.7, 1.8 or 2.2"
         )
+    return _guarded(_demo(args.generation, not args.no_stream))
+
+
+def _guarded(demo: Coroutine[Any, Any, int]) -> int:
     try:
-        return asyncio.run(_demo(args.generation, not args.no_stream))
+        return asyncio.run(demo)
     except ChatbridgeError as error:  # the built-in site failing is a bug of ours: exit 11
         raise RuntimeError(f"the built-in local site failed: {error}") from error
 
@@ -88,6 +116,8 @@ async def _ask(
     if provider is ChatGptt and streaming:
         parts = []
         async for chunk in ChatGptt.create_async_generator(model="gpt-4o", messages=messages):
+            if not isinstance(chunk, str):  # (notes come only when asked for)
+                continue
             parts.append(chunk)
             console.print(chunk, end="", markup=False, highlight=False)
         console.print()

@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="chatbridge",
-        description="Web chat services (AI Power WordPress sites) behind one API.",
+        description="Web chat services (AI Power and AI Engine WordPress sites) behind one API.",
         epilog="example:\n  chatbridge demo\n\n" + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

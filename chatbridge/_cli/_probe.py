@@ -4,12 +4,12 @@ even from a failure. Knows nothing about output."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .._aipower import CallOptions
 from .._exceptions import (
     BlockedError,
     ChatbridgeError,
+    ContentFilterError,
     EmptyResponseError,
     NonceError,
     PluginError,
@@ -18,9 +18,10 @@ from .._exceptions import (
     TransportError,
     TruncatedStreamError,
 )
-from .._providers._aipower_base import AIPowerSite
+from .._providers._family import nonce_refreshes, site_info, site_provider
+from .._providers.anysite import AnySite
 from ._ask import Reply, ask
-from ._errors import exit_code
+from ._errors import describe, exit_code
 from ._options import Destination
 
 __all__ = ["Probe", "ask_once", "probe_chat", "probe_site"]
@@ -35,6 +36,7 @@ class Probe:
     provider: str
     site: str | None
     reachable: bool | None = None
+    plugin: str | None = None
     generation: str | None = None
     streaming: bool | None = None
     nonce_accepted: bool | None = None  # None: not known (see _nonce_verdict)
@@ -65,7 +67,7 @@ async def probe_chat(target: Destination, proxy: str | None, timeout: float) -> 
     try:
         reply = await ask_once(target, proxy, timeout)
     except ChatbridgeError as error:
-        probe.error = str(error)
+        probe.error = describe(error)
         probe.exit_code = exit_code(error)
         probe.reachable = not isinstance(error, TransportError)
         return probe
@@ -83,7 +85,7 @@ async def probe_site(target: Destination, proxy: str | None, timeout: float) -> 
     try:
         await _discover_and_ask(probe, target, proxy, timeout)
     except ChatbridgeError as error:
-        probe.error = str(error)
+        probe.error = describe(error)
         probe.exit_code = exit_code(error)
         if probe.reachable is None:
             reached = not isinstance(error, TransportError)
@@ -94,18 +96,21 @@ async def probe_site(target: Destination, proxy: str | None, timeout: float) -> 
 
 
 def _nonce_verdict(error: ChatbridgeError, generation: str) -> bool | None:
-    """What a failed chat request tells about the nonce. The plugin checks it before anything
-    else (protocol 4.5), so a reply of the plugin's own (its error message, a token limit or
-    ban notice, a stream that started) means the nonce passed; a transport failure, or an HTTP
-    error status from whatever stands in front of the plugin, tells nothing."""
+    """What a failed chat request tells about the nonce. Both plugins check it before
+    anything else (docs/protocol-ai-power.md, "Processing order"; docs/protocol-ai-engine.md,
+    "Failures a client meets"), so a reply of the plugin's own (its error message, a limit
+    or ban notice, a stream that started) means the nonce passed; a transport failure, or an
+    HTTP error status from whatever stands in front of the plugin, tells nothing."""
     if isinstance(error, NonceError):
         return False
     if isinstance(error, PluginError) and error.status in (None, 200):
         if generation == "legacy 1.7" and "Missing API Setting" in error.message:
-            return None  # 1.7 checks its API key before the nonce (4.3)
+            return None  # 1.7 checks its API key first (protocol: "Nonce checks by version")
         return True
-    if isinstance(error, RateLimitError | BlockedError) and error.status is None:
-        return True  # the plugin's token-limit or ban message, not an HTTP 429/403
+    if isinstance(error, RateLimitError | BlockedError) and error.status in (None, 200):
+        return True  # the plugin's limit or ban message, not an HTTP 429/403
+    if isinstance(error, ContentFilterError) and error.status in (None, 200):
+        return True  # AI Engine's Security module refused the message itself
     if isinstance(error, EmptyResponseError | TruncatedStreamError) and error.status in (None, 200):
         return True
     return None
@@ -114,30 +119,27 @@ def _nonce_verdict(error: ChatbridgeError, generation: str) -> bool | None:
 async def _discover_and_ask(
     probe: Probe, target: Destination, proxy: str | None, timeout: float
 ) -> None:
-    provider = target.provider
-    assert issubclass(provider, AIPowerSite)  # _targets let only AI Power providers through
-    client = provider.site(target.site_url, target.chat_page, target.bot_id)
-    call = CallOptions(proxy=proxy, timeout=timeout, provider=target.name)
-    tokens = await client.page_tokens(call)
+    url, page, bot = target.site_url or target.provider.url or "", target.chat_page, target.bot_id
+    if target.provider is AnySite:  # --url: the page tells which plugin it runs
+        found = await site_provider(url, page, bot, proxy=proxy, timeout=timeout)
+        target = replace(target, provider=found)
+        probe.provider = found.get_name()
+    info = await site_info(target.provider, url, page, bot, proxy=proxy, timeout=timeout)
     probe.reachable = True
-    probe.generation = tokens.generation
-    if tokens.generation == "legacy" and tokens.legacy_version:
-        probe.generation = f"legacy {tokens.legacy_version}"
-    probe.streaming = True if tokens.generation == "aipkit" else tokens.stream_hint
-    refreshes = client.stats.nonce_refreshes
+    probe.plugin, probe.generation, probe.streaming = info.plugin, info.generation, info.streaming
+    refreshes = nonce_refreshes(target.provider, url, page, bot)
     started = time.perf_counter()
     try:
         reply = await ask_once(target, proxy, timeout)
     finally:
-        probe.nonce_refreshed = client.stats.nonce_refreshes > refreshes
+        probe.nonce_refreshed = nonce_refreshes(target.provider, url, page, bot) > refreshes
     probe.latency_ms = round((time.perf_counter() - started) * 1000, 1)
     if reply.first_token_seconds is not None:
         probe.first_token_ms = round(reply.first_token_seconds * 1000, 1)
     probe.answered = True
     probe.nonce_accepted = True
-    # The page's data-openai_stream_nav is only a hint (a widget page says 0 and streams);
-    # the reply itself tells (its Content-Type, or the pieces it came in).
-    probe.streaming = reply.streamed
-    # Observed beats the page's hint: a streamed answer arrives in several pieces, a JSON
-    # reply in one (AIPKit always streams). Without an answer, the hint stands.
-    probe.streaming = reply.streamed or tokens.generation == "aipkit"
+    # The page's stream hint is only a hint (a widget page says 0 and streams); the reply
+    # itself tells (its Content-Type, or the pieces it came in): a streamed answer arrives in
+    # several pieces, a JSON reply in one (AIPKit always streams). Without an answer, the
+    # hint stands.
+    probe.streaming = reply.streamed or info.generation == "aipkit 2.3+"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .._providers._aipower_base import AIPowerSite
+from .._providers._family import plugin_name
 from .._providers._registry import list_providers
+from .._providers.anysite import AnySite
 from ._errors import ALWAYS
 from ._output import print_json, print_table
 
@@ -33,8 +34,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table = []
     for provider, row in zip(providers, rows, strict=True):
-        site_provider = issubclass(provider, AIPowerSite)
-        anywhere = "(any AI Power site: --url)" if site_provider else "(any endpoint: --url)"
+        plugin = plugin_name(provider)
+        site_provider = plugin is not None or provider is AnySite
+        if provider is AnySite:
+            anywhere = "(any AI Power or AI Engine site: --url)"
+        else:
+            anywhere = f"(any {plugin} site: --url)" if plugin else "(any endpoint: --url)"
         table.append(
             [
                 row["name"],

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -59,7 +61,11 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", metavar="FILE", help="routes file (TOML, with [server])")
-    parser.add_argument("--site", metavar="URL", help="serve one AI Power site as 'default'")
+    parser.add_argument(
+        "--site",
+        metavar="URL",
+        help="serve one site as 'default' (AI Power or AI Engine: its page tells which)",
+    )
     parser.add_argument("--host", default=defaults.SERVER_HOST, help="address to bind")
     parser.add_argument(
         "--port",
@@ -109,6 +115,7 @@ def _setup_logging(debug: bool) -> None:
         ("chatbridge.server", logging.DEBUG if debug else logging.INFO),
         ("chatbridge.client", logging.WARNING),
         ("chatbridge.state", logging.WARNING),
+        ("chatbridge.aipower", logging.WARNING),  # a conversation shortened to fit a site
     ):
         logger = logging.getLogger(name)
         logger.setLevel(level)
@@ -188,20 +195,51 @@ def _run_workers(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-    try:
-        why = supervise(
-            _worker_command(args),
-            args.workers,
-            args.host,
-            args.port,
-            announce=lambda line: print(line, flush=True),
-        )
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from error
+    ui = settings.ui and not getattr(args, "no_ui", False)
+    with contextlib.ExitStack() as stack:
+        serving = None
+        if not args.config and not args.site:  # one local site for every worker
+            url = stack.enter_context(_local_site_in_a_thread())
+            args = argparse.Namespace(**{**vars(args), "site": url})
+            serving = (
+                f"Serving route default: the built-in local AI Power site at {url}, one for "
+                "all the workers (no --config or --site given; it echoes, for trying things out)"
+            )
+        try:
+            why = supervise(
+                _worker_command(args),
+                args.workers,
+                args.host,
+                args.port,
+                announce=lambda line: print(line, flush=True),
+                lines=4 if ui else 3,
+                serving=serving,
+            )
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from error
     if why == "failed":
         raise UsageError("the worker processes failed to start or kept exiting (see above)")
     return INTERRUPTED if why == "SIGINT" else 0
+
+
+@contextlib.contextmanager
+def _local_site_in_a_thread() -> Iterator[str]:
+    """The built-in local site, served by this (supervising) process on a thread of its
+    own: the workers talk to it over HTTP, as to any site. Yields its URL."""
+    from ..site import LocalSite
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="local-site", daemon=True)
+    thread.start()
+    site = LocalSite()
+    try:
+        yield asyncio.run_coroutine_threadsafe(site.start(), loop).result()
+    finally:
+        asyncio.run_coroutine_threadsafe(site.stop(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""``chatbridge site``: run the local AI Power site (the one the demo and the tests use)."""
+"""``chatbridge site``: run the local site (AI Power or AI Engine; the one the demo and the
+tests use)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import argparse
 import asyncio
 from typing import Any, TextIO
 
-from ..site import LocalSite, SiteConfig
-from ..site._main import FAULTS_HELP, add_arguments, config_from_args, request_log
+from ..site import AIEngineSiteConfig, LocalSite, SiteConfig
+from ..site._main import FAULTS_HELP, add_arguments, banner, config_from_args, request_log
 from ._errors import ALWAYS, UsageError
 
 __all__ = ["register"]
@@ -18,6 +19,8 @@ examples:
   chatbridge site --generation aipkit --fault cloudflare --fault-target all
   chatbridge site --generation 1.8 --no-stream --upgrade-after 3
   chatbridge site --fault slow --fault-rate 0.25 --slow-seconds 5 --quiet
+  chatbridge site --plugin ai-engine --generation 2.4 --permalinks plain
+  chatbridge site --plugin ai-engine --fault thinking --fault end_differs --tick-seconds 60
 
 The first line on stdout gives the URL ("... listening on http://127.0.0.1:PORT");
 point `chatbridge chat --url` or `chatbridge check --url` at it. Each request then logs
@@ -31,11 +34,12 @@ _EPILOG = _EXAMPLES + FAULTS_HELP
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "site",
-        help="run the local AI Power site (any plugin generation, with injectable faults)",
+        help="run the local AI Power or AI Engine site (any generation, injectable faults)",
         description=(
-            "Serve a local WordPress site running the AI Power chat plugin, in the generation "
-            "and with the faults you choose, until Ctrl-C. It answers with a local echo "
-            "responder (or forwards to --upstream). Needs no network."
+            "Serve a local WordPress site running the AI Power chat plugin (or AI Engine, with "
+            "--plugin ai-engine), in the generation and with the faults you choose, until "
+            "Ctrl-C. It answers with a local echo responder (an AI Power site can forward to "
+            "--upstream). Needs no network."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -45,11 +49,13 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run, exit_codes=ALWAYS)
 
 
-async def _serve(config: SiteConfig, host: str, port: int, log: TextIO | None) -> None:
+async def _serve(
+    config: SiteConfig | AIEngineSiteConfig, host: str, port: int, log: TextIO | None
+) -> None:
     """Serve until cancelled. Not ``site._main.serve``: that one swallows Ctrl-C (and exits
     0), while the CLI lets it through so the command exits 130 like any interrupted one."""
     async with LocalSite(config, host=host, port=port, log=log) as url:
-        print(f"AI Power site (generation {config.generation}) listening on {url}", flush=True)
+        print(banner(config, url), flush=True)
         await asyncio.Event().wait()
 
 

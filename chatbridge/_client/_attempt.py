@@ -23,7 +23,7 @@ from .._exceptions import (
     StallTimeout,
 )
 from .._providers._sync import aclose
-from .._types import FinishReason, Usage
+from .._types import FinishReason, HistoryTrimmed, Usage
 from ._call_state import CallState
 from ._config import Target
 from ._health import Breakers, Gate, HealthBook, Ticket
@@ -160,6 +160,8 @@ class TargetAttempt:
         report = call.report
         report.current = self.target
         report.finish = report.usage = None
+        if not call.delivered:  # a note of text already handed over stays
+            report.history = None
         self.first_limit = self.stall_limit = self.dog.limit = None
         return True
 
@@ -210,11 +212,14 @@ class TargetAttempt:
         return self.stream
 
     def _note(self, item: Any) -> None:
-        """An item of the answer that is not text: the finish reason, or the usage."""
+        """An item of the answer that is not text: the finish reason, the usage, or what the
+        site was not sent of the conversation."""
         if isinstance(item, FinishReason):
             self.call.report.finish = item
         elif isinstance(item, Usage):
             self.call.report.usage = item
+        elif isinstance(item, HistoryTrimmed):
+            self.call.report.history = item
 
     async def _stopped(self, error: BaseException) -> Exception:
         """A try ended with ``error``: its stream is closed, which releases its connection.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import AllTargetsFailedError, TruncatedStreamError
-from .._types import FinishReason, Messages, Usage
+from .._types import FinishReason, HistoryTrimmed, Messages, Usage
 from ._config import Route, Target
 from ._models import Attempt, attempt
 
@@ -37,6 +37,8 @@ class CallReport:
     finish: FinishReason | None = None
     usage: Usage | None = None
     continued: bool = False
+    #: What the answer's site was not sent of the conversation (``None``: it was all sent).
+    history: HistoryTrimmed | None = None
 
 
 class CallState:
@@ -144,15 +146,37 @@ class CallState:
             attempt(target.label, target.provider_name, outcome, round(seconds, 4))
         )
 
+    def _cut_message(self, delivered: int) -> str:
+        """Why a streamed answer ends cut off: which target broke off, why nothing took
+        over, and what to do. (Once text was handed over only targets that continue a
+        partial answer are tried, so without any the target in progress cut it.)"""
+        route, report = self.route, self.report
+        continuing = [target.label for target in route.targets if target.continues_prefill]
+        where = report.current.label if report.current is not None else "its target"
+        if continuing:
+            why = (
+                f"{delivered:,} characters had been streamed, and the targets that continue a "
+                f"partial answer failed too (last: {where})"
+            )
+        else:
+            why = (
+                f"{where} broke off after {delivered:,} streamed characters, and no target of "
+                f"route {route.name!r} declares continues_prefill (only such a target can take "
+                "over a partial answer)"
+            )
+        return (
+            "The answer was cut off and no target could continue it: "
+            f"{why}. Ask without streaming (stream=False) and any target can answer the whole "
+            "question, or add a target that continues a partial answer"
+        )
+
     def failure(self) -> Exception:
         """The error that ends a call no target answered: a stream cut after some text, or
         every target failed (with the soonest time one may be asked again)."""
         attempts = list(self.report.attempts)
         if self.delivered:
-            cut = TruncatedStreamError(
-                "The answer was cut off and no target could continue it",
-                partial="".join(self.delivered),
-            )
+            partial = "".join(self.delivered)
+            cut = TruncatedStreamError(self._cut_message(len(partial)), partial=partial)
             cut.attempts = attempts
             cut.__cause__ = self.errors[-1] if self.errors else None  # as ``raise … from``
             cut.__suppress_context__ = True

@@ -16,9 +16,9 @@ import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Mapping
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from .._providers._aipower_base import wire_stats
 from .._providers._base import BaseProvider
 from .._providers._sync import aclose
+from .._providers._wire import wire_stats
 from .._types import Messages
 from ._config import Config, Route
 from ._core import ClientCore
@@ -170,7 +170,7 @@ class AsyncClient(ClientBase[AsyncCompletions]):
 
     @staticmethod
     def site_stats() -> dict[str, dict[str, int]]:
-        """What went over the wire per AI Power site in this process (page fetches, token
+        """What went over the wire per site in this process (page fetches, token
         refreshes, re-discoveries, chat requests, messages), by site URL."""
         return wire_stats()
 

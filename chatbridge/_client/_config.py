@@ -170,8 +170,8 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
     """One target from its mapping; ``where`` names the file and route for messages."""
     if not isinstance(spec, Mapping):
         raise ConfigError(f'{where}: a target must be a table like {{ provider = "AIPower", … }}')
-    if "provider" not in spec:
-        raise ConfigError(f"{where}: field 'provider' is missing")
+    if "provider" not in spec and "site_url" not in spec:
+        raise ConfigError(f"{where}: field 'provider' is missing (or give 'site_url' alone)")
     options: dict[str, Any] = {}
     secret: set[str] = set()
     for key, raw in spec.items():
@@ -197,7 +197,8 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
                 )
         options[key] = value
     try:
-        provider = get_provider(options.pop("provider"))
+        # Only a site: its plugin (AI Power or AI Engine) is found from its page.
+        provider = get_provider(options.pop("provider", "AnySite"))
     except ProviderNotFoundError as exc:
         raise ConfigError(f"{where}, field 'provider': {exc.message}") from exc
     name = provider.get_name()
@@ -207,8 +208,8 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
             "(it would answer afresh and repeat the start)"
         )
     check_site_known(provider, options, where)
-    if name == "AIPower" and "site_url" not in options:
-        raise ConfigError(f"{where}: an AIPower target needs 'site_url'")
+    if name in ("AIPower", "AIEngine", "AnySite") and "site_url" not in options:
+        raise ConfigError(f"{where}: an {name} target needs 'site_url'")
     if name == "OpenAICompatible":
         for needed in ("base_url", "model"):
             if needed not in options:

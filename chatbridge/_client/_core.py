@@ -13,6 +13,7 @@ from .._exceptions import ConfigError, InvalidRequestError, RouteNotFoundError
 from .._providers._base import BaseProvider
 from .._providers._registry import get_provider
 from .._providers._sync import aclose
+from .._providers.anysite import AnySite
 from .._types import Messages
 from ._config import Config, Route, Target, check_site_known, load_config, parse_routes
 from ._embedded import DEFAULT_ROUTE, EmbeddedSite
@@ -27,6 +28,7 @@ from ._models import (
     completion_usage,
     content_chunk,
     finish_chunk,
+    history_note,
     new_completion_id,
     now,
     role_chunk,
@@ -86,6 +88,8 @@ class ClientCore:
                 provider = get_provider(provider)
             except ValueError as exc:
                 raise ConfigError(f"provider={provider!r}: {exc}") from exc
+        if provider is None and provider_options.get("site_url"):
+            provider = AnySite  # the site's plugin is found from its page
         self.provider = provider
         options = dict(provider_options)
         #: ``Client(provider=..., model=...)``: the model used when a call names none.
@@ -180,8 +184,9 @@ class ClientCore:
         target = report.target or report.current
         if target is None:
             return chatbridge_info(report.route, None, None, None, report.attempts)
+        note = history_note(report.history) if report.history is not None else None
         return chatbridge_info(
-            report.route, target.provider_name, target.site, target.label, report.attempts
+            report.route, target.provider_name, target.site, target.label, report.attempts, note
         )
 
     async def complete(
@@ -288,10 +293,16 @@ def _usage(usage: Any) -> CompletionUsage:
 
 
 def split_options(kwargs: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    """``include_usage``, and the options the providers get. These always ask a site that is
+    not sent the whole conversation to say so (``history_notes``: a HistoryTrimmed becomes
+    the answer's ``chatbridge.history``); providers that never shorten one ignore it."""
     if not kwargs:
-        return False, kwargs
+        return False, {"history_notes": True}
     stream_options = kwargs.pop("stream_options", None) or {}
     include_usage = (
         bool(stream_options.get("include_usage")) if isinstance(stream_options, Mapping) else False
     )
-    return include_usage, {k: v for k, v in kwargs.items() if v is not None}
+    options = {k: v for k, v in kwargs.items() if v is not None}
+    options["history_notes"] = True
+    return include_usage, options
+

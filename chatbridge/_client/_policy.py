@@ -84,7 +84,7 @@ RULES: tuple[Rule, ...] = (
     Rule(BlockedError, Action.FAIL_OVER, "blocked by a firewall or a login wall"),
     Rule(ResponseStatusError, Action.FAIL_OVER, "a failure status (persistent 5xx, 404…)"),
     Rule(NonceError, Action.FAIL_OVER, "the site refused a freshly fetched nonce too"),
-    Rule(MissingTokenError, Action.FAIL_OVER, "not (or no longer) an AI Power site"),
+    Rule(MissingTokenError, Action.FAIL_OVER, "not (or no longer) a site of the plugin"),
     Rule(TimeoutError, Action.FAIL_OVER, "too slow: time to first token, stall or deadline"),
     Rule(TruncatedStreamError, Action.FAIL_OVER, "the reply was cut off"),
     Rule(EmptyResponseError, Action.FAIL_OVER, "the reply held no text"),

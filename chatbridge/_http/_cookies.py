@@ -42,6 +42,28 @@ def _next_method(status: int, method: str) -> str:
     return method
 
 
+def _time_left(timeout: aiohttp.ClientTimeout, left: float) -> aiohttp.ClientTimeout:
+    if left <= 0:
+        raise TimeoutError
+    return aiohttp.ClientTimeout(
+        total=left,
+        connect=timeout.connect,
+        sock_connect=timeout.sock_connect,
+        sock_read=timeout.sock_read,
+    )
+
+
+def _drop_body(kwargs: dict[str, Any]) -> None:
+    """A redirect that turns the request into a GET: no body, no Content-Type."""
+    for body in ("data", "json"):
+        kwargs.pop(body, None)
+    kwargs["headers"] = {
+        key: value
+        for key, value in (kwargs.get("headers") or {}).items()
+        if key.lower() != "content-type"
+    }
+
+
 async def request_with_jars(
     client: aiohttp.ClientSession,
     method: str,
@@ -59,30 +81,26 @@ async def request_with_jars(
     timeout: aiohttp.ClientTimeout = kwargs.get("timeout") or client.timeout
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout.total if timeout.total else None
-    target, origin = URL(url), URL(url).origin()
+    target = URL(url)
+    origin = target.origin() if given else None
+    hop = 0
     while True:
         cookies = _cookies_for(jar_list, target)
         if given and target.origin() == origin:
             cookies.update(given)
-        if deadline is not None:  # one total for every hop
-            left = deadline - loop.time()
-            if left <= 0:
-                raise TimeoutError
-            kwargs["timeout"] = aiohttp.ClientTimeout(
-                total=left,
-                connect=timeout.connect,
-                sock_connect=timeout.sock_connect,
-                sock_read=timeout.sock_read,
-            )
+        if deadline is not None and hop:  # one total for every hop (the first has it whole)
+            kwargs["timeout"] = _time_left(timeout, deadline - loop.time())
         raw = await client.request(
             method, target, allow_redirects=False, cookies=cookies or None, **kwargs
         )
-        if raw.cookies:
-            jar_list[0].update_cookies(raw.cookies, raw.url)
+        keeper = jar_list[0]
+        if not isinstance(keeper, aiohttp.DummyCookieJar) and raw.cookies:
+            keeper.update_cookies(raw.cookies, raw.url)  # (a jar that keeps none: no parsing)
         location = raw.headers.get("Location")
         if not follow or raw.status not in _REDIRECTS or not location:
             return raw
         raw.release()
+        hop += 1
         if hops_left <= 0:
             raise TransportError(f"Too many redirects from {url}", url=url)
         hops_left -= 1
@@ -91,12 +109,6 @@ async def request_with_jars(
             raise TransportError(f"{url} redirected to a non-HTTP URL: {location}", url=url)
         new_method = _next_method(raw.status, method)
         if new_method != method:
-            for body in ("data", "json"):
-                kwargs.pop(body, None)
-            kwargs["headers"] = {
-                key: value
-                for key, value in (kwargs.get("headers") or {}).items()
-                if key.lower() != "content-type"
-            }
+            _drop_body(kwargs)
         method = new_method
         kwargs.pop("params", None)  # already part of the Location the site gave

@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
-from .._constants import DEFAULT_POOL_LIMIT_PER_HOST
+from .._constants import DEFAULT_POOL_LIMIT_PER_HOST, install_hint
 from .._exceptions import TransportError
 from ._guard import GuardedResolver, guarded, guarded_socket
 
@@ -100,7 +100,7 @@ def _socks_connector(proxy: str) -> aiohttp.BaseConnector:
         from aiohttp_socks import ProxyConnector
     except ImportError as exc:
         raise TransportError(
-            f"SOCKS proxy {proxy!r} needs the optional extra: pip install 'chatbridge[socks]'"
+            f"SOCKS proxy {proxy!r} needs the optional extra: {install_hint('socks')}"
         ) from exc
     connector: aiohttp.BaseConnector = ProxyConnector.from_url(
         proxy, limit=0, limit_per_host=DEFAULT_POOL_LIMIT_PER_HOST

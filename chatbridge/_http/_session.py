@@ -25,7 +25,6 @@ from .._constants import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_READ_GAP,
     DEFAULT_TIMEOUT,
-    MAX_HEADER_FIELD_BYTES,
     MAX_HEADER_FIELDS,
 )
 from .._exceptions import (
@@ -35,11 +34,13 @@ from .._exceptions import (
     ResponseError,
     ResponseTooLargeError,
     TransportError,
+    excerpt,
 )
 from .._json import loads
 from ._cookies import Jars, request_with_jars
 from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder, decode_text
 from ._forms import FORM_CONTENT_TYPE, encode_form
+from ._guard import InwardAddressError
 from ._pool import get_connector
 from ._status import raise_for_status
 
@@ -63,27 +64,77 @@ def _socks_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def translate(exc: BaseException, url: str) -> ChatbridgeError:
-    """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here)."""
+#: aiohttp's timeouts by phase (3.10+; older versions raise the common base only).
+_CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
+_READ_TIMEOUT: Any = getattr(aiohttp, "SocketTimeoutError", ())
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
+
+
+def _timed_out(exc: BaseException, url: str, timeout: aiohttp.ClientTimeout | None) -> str:
+    """Which wait ran out, and how long it was, when the request's limits are known."""
+    if isinstance(exc, _CONNECT_TIMEOUT):
+        limit = timeout.connect if timeout is not None else None
+        return f"No connection to {url} within {_seconds(limit)}" if limit else (
+            f"Timed out connecting to {url}"
+        )
+    if isinstance(exc, _READ_TIMEOUT):
+        limit = timeout.sock_read if timeout is not None else None
+        return f"{url} sent nothing for {_seconds(limit)}" if limit else (
+            f"Timed out waiting for {url}"
+        )
+    limit = timeout.total if timeout is not None else None
+    return f"No complete reply from {url} within {_seconds(limit)}" if limit else (
+        f"Timed out talking to {url}"
+    )
+
+
+def _cannot_connect(exc: aiohttp.ClientConnectorError, url: str) -> ConnectError:
+    where = f"{exc.host}:{exc.port}"
+    if isinstance(exc.os_error, InwardAddressError):  # the guard's refusal says it all
+        return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+    if isinstance(exc.os_error, ConnectionRefusedError):
+        return ConnectError(
+            f"Cannot connect to {where}: connection refused (is the site running, and is the "
+            "URL right?)",
+            url=url,
+        )
+    return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+
+
+def translate(
+    exc: BaseException, url: str, timeout: aiohttp.ClientTimeout | None = None
+) -> ChatbridgeError:
+    """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here);
+    ``timeout``: the request's limits, so a timeout says which wait ran out and how long."""
     if isinstance(exc, ChatbridgeError):
         return exc
     if isinstance(exc, TimeoutError):  # asyncio's timeouts, aiohttp's ServerTimeoutError
-        return RequestTimeoutError(f"Timed out talking to {url}", url=url)
+        return RequestTimeoutError(_timed_out(exc, url, timeout), url=url)
     if isinstance(exc, (aiohttp.ClientProxyConnectionError, *_SOCKS_ERRORS)):
         if "Timeout" in type(exc).__name__:
             return RequestTimeoutError(f"Timed out talking to the proxy: {exc}", url=url)
         return TransportError(f"Cannot connect through the proxy: {exc}", url=url)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        where = f"{exc.host}:{exc.port}"
-        return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+        return _cannot_connect(exc, url)
     if isinstance(exc, aiohttp.TooManyRedirects):
         return TransportError(f"Too many redirects from {url}", url=url)
     if isinstance(exc, aiohttp.InvalidURL):
         return TransportError(f"Invalid URL: {exc}", url=url)
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return TransportError(f"The connection to {url} broke mid-reply: {exc}", url=url)
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return TransportError(f"The proxy refused the connection: {exc.message}", url=url)
     if isinstance(exc, aiohttp.ClientResponseError):
-        return TransportError(f"Bad HTTP reply from {url}: {exc.message}", url=url)
+        # The host answered, but its status line or headers cannot be read (malformed, or a
+        # header past the size cap): a reply we cannot read, not an unreachable host.
+        return ResponseError(
+            f"The reply from {url} cannot be read (its status line or headers): "
+            f"{excerpt(exc.message)}",
+            url=url,
+        )
     return TransportError(f"HTTP request to {url} failed: {exc!r}", url=url)
 
 
@@ -98,21 +149,28 @@ FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
 
 
 @contextmanager
-def translate_errors(url: str) -> Iterator[None]:
+def translate_errors(url: str, timeout: aiohttp.ClientTimeout | None = None) -> Iterator[None]:
     """``with translate_errors(url):`` raises :func:`translate` of any foreign error."""
     try:
         yield
     except FOREIGN_ERRORS as exc:
-        raise translate(exc, url) from exc
+        raise translate(exc, url, timeout) from exc
 
 
 class StreamResponse:
     """A response whose body is read lazily, bounded by the session's size cap."""
 
-    def __init__(self, raw: aiohttp.ClientResponse, max_bytes: int, max_line: int) -> None:
+    def __init__(
+        self,
+        raw: aiohttp.ClientResponse,
+        max_bytes: int,
+        max_line: int,
+        timeout: aiohttp.ClientTimeout | None = None,
+    ) -> None:
         self._raw = raw
         self._max_bytes = max_bytes
         self._max_line = max_line
+        self._timeout = timeout
         self._read = 0
         self._body: bytes | None = None
         declared = raw.content_length
@@ -173,7 +231,7 @@ class StreamResponse:
         if self._body is not None:
             yield self._body
             return
-        with translate_errors(str(self.url)):
+        with translate_errors(str(self.url), self._timeout):
             async for chunk in self._raw.content.iter_any():
                 self._count(len(chunk))
                 yield chunk
@@ -185,14 +243,17 @@ class StreamResponse:
                 try:
                     self._body = await self._raw.read()
                 except FOREIGN_ERRORS as exc:
-                    raise translate(exc, str(self.url)) from exc
+                    raise translate(exc, str(self.url), self._timeout) from exc
                 self._count(len(self._body))
             else:
                 self._body = b"".join([chunk async for chunk in self.iter_content()])
         return self._body
 
     async def text(self) -> str:
-        return decode_text(await self.read(), self.charset)
+        body = await self.read()
+        if self._raw.charset in (None, "utf-8", "UTF-8"):  # the usual case, without a codec lookup
+            return body.decode("utf-8", "replace")
+        return decode_text(body, self.charset)
 
     async def text_prefix(self, limit: int = _ERROR_PREFIX_BYTES) -> str:
         """Up to ``limit`` bytes of the body, for error messages; never raises on size."""
@@ -273,18 +334,19 @@ class _RequestContext:
                 self._response.close()  # a half-read body cannot go back to the pool
 
 
-def _header_limits() -> dict[str, Any]:
-    """aiohttp's header limits raised to ours (``max_headers`` exists from aiohttp 3.10)."""
+_SETS_MAX_HEADERS = "max_headers" in inspect.signature(aiohttp.ClientSession).parameters
+
+
+def _header_limits(max_response_bytes: int) -> dict[str, Any]:
+    """aiohttp's header limits raised to ours: a line or a field as long as a body may be
+    (``max_headers`` exists from aiohttp 3.10)."""
     limits: dict[str, Any] = {
-        "max_line_size": MAX_HEADER_FIELD_BYTES,
-        "max_field_size": MAX_HEADER_FIELD_BYTES,
+        "max_line_size": max_response_bytes,
+        "max_field_size": max_response_bytes,
     }
-    if "max_headers" in inspect.signature(aiohttp.ClientSession).parameters:
+    if _SETS_MAX_HEADERS:
         limits["max_headers"] = MAX_HEADER_FIELDS
     return limits
-
-
-_HEADER_LIMITS = _header_limits()
 
 
 def _timeout(
@@ -358,7 +420,7 @@ class StreamSession:
             timeout=self.timeout,
             trust_env=self._trust_env,
             auto_decompress=True,
-            **_HEADER_LIMITS,
+            **_header_limits(self.max_response_bytes),
         )
 
     async def close(self) -> None:
@@ -402,15 +464,16 @@ class StreamSession:
             if not headers or "Content-Type" not in headers:
                 kwargs["headers"] = {**(headers or {}), "Content-Type": FORM_CONTENT_TYPE}
         jars: Jars | None = kwargs.pop("cookie_jar", None)
+        limits = kwargs.get("timeout") or self.timeout
         try:
             if jars is None:
                 raw = await self._client.request(method, url, **kwargs)
             else:
                 raw = await request_with_jars(self._client, method, url, kwargs, jars)
         except FOREIGN_ERRORS as exc:
-            raise translate(exc, url) from exc
+            raise translate(exc, url, limits) from exc
         try:
-            return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes)
+            return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes, limits)
         except BaseException:
             raw.close()
             raise

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from .._exceptions import ProviderNotFoundError
 from ._base import BaseProvider
+from .aiengine import AIEngine
 from .aipower import AIPower
+from .anysite import AnySite
 from .chatgpt4o import Chatgpt4o
 from .chatgptt import ChatGptt
 from .openai_compatible import OpenAICompatible
@@ -12,7 +14,9 @@ from .openai_compatible import OpenAICompatible
 __all__ = ["PROVIDERS", "get_provider", "list_providers"]
 
 PROVIDERS: tuple[type[BaseProvider], ...] = (
+    AIEngine,
     AIPower,
+    AnySite,
     ChatGptt,
     Chatgpt4o,
     OpenAICompatible,

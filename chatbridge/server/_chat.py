@@ -62,7 +62,8 @@ async def _site_client(state: State, request: ChatRequest) -> AsyncClient:
         options["bot_id"] = bot
     if settings.endpoint_origins:
         options["endpoint_origins"] = settings.endpoint_origins
-    return AsyncClient(provider="AIPower", policy=state.client.policy, **options)
+    # AI Power or AI Engine: the site's page says which.
+    return AsyncClient(provider="AnySite", policy=state.client.policy, **options)
 
 
 async def _limit(state: State, key: str) -> None:

@@ -20,6 +20,7 @@ from .._client._config import Config, Target, load_config
 from .._client._health import HealthBook
 from .._client._policy import Policy
 from .._providers.aipower import AIPower
+from .._providers.anysite import AnySite
 from .._state import connect_store, current_store, install_store
 from ._app import build_app
 from ._connections import ConnectionLimits, Listener
@@ -69,9 +70,9 @@ async def open_client(
             return
         health = HealthBook(Policy(), state=store)
         if site is not None:
-            target = Target(AIPower, {"site_url": site})
+            target = Target(AnySite, {"site_url": site})  # its plugin found from its page
             async with AsyncClient(routes={"default": [target]}, health=health) as client:
-                yield client, settings, f"route default: AI Power site {site}"
+                yield client, settings, f"route default: the site {site} (AI Power or AI Engine)"
             return
         from ..site import LocalSite  # only the embedded default needs the site
 

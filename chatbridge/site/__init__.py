@@ -1,9 +1,12 @@
-"""A local AI Power WordPress site: a faithful fake of the plugin's chat protocol.
+"""A local WordPress chat site: a faithful fake of the AI Power plugin's chat protocol, or of
+AI Engine's (``_aiengine``).
 
 ``async with LocalSite(SiteConfig(generation="2.2")) as url: ...``
+``async with LocalSite(AIEngineSiteConfig(generation="3.6")) as url: ...``
 """
 
+from ._aiengine import AIEngineSiteConfig
 from ._app import LocalSite
 from ._config import SiteConfig
 
-__all__ = ["LocalSite", "SiteConfig"]
+__all__ = ["AIEngineSiteConfig", "LocalSite", "SiteConfig"]

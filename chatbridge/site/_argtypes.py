@@ -9,7 +9,15 @@ import math
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-__all__ = ["chat_path", "fraction", "http_url", "port_number", "seconds", "whole_number"]
+__all__ = [
+    "bot_id",
+    "chat_path",
+    "fraction",
+    "http_url",
+    "port_number",
+    "seconds",
+    "whole_number",
+]
 
 #: Paths the site serves itself: a chat page there would never be seen.
 _RESERVED_PATHS = ("/wp-admin/", "/__site__/")
@@ -72,6 +80,17 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def bot_id(text: str) -> str:
+    """``--bot-id``: a whole number of 0 or more (AI Power) or a bot's name (AI Engine)."""
+    if text.lstrip("-").isdigit():
+        return str(whole_number(0)(text))
+    if not text or not all(c.isalnum() or c in "-_" for c in text):
+        raise argparse.ArgumentTypeError(
+            f"not a bot id (a whole number, or letters, digits, - and _): {text!r}"
+        )
+    return text
 
 
 def http_url(text: str) -> str:

@@ -2,120 +2,46 @@
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from ._aipkit import AIPKIT_ACTIONS, handle_aipkit
-from ._call import HTML, Call, read_post
-from ._faults import DAMAGING, PHP_WARNING, REPLACING, replacing_reply
+from ._call import Call, read_post
+from ._faults import DAMAGING, deliver, inject_fault
 from ._lead import LEAD_ACTION, handle_lead
 from ._legacy import ACTIONS as LEGACY_ACTIONS
 from ._legacy import handle_legacy
 from ._pages import render_page
+from ._serving import serve_page
 from ._state import SiteState
 from ._stats import RecordedRequest
 
 AJAX_PATH = "/wp-admin/admin-ajax.php"
 
 
-async def _inject_fault(
-    state: SiteState, record: RecordedRequest, *, ajax: bool
-) -> tuple[str | None, web.Response | None]:
-    """Pick this request's fault (recorded); returns it and the reply that replaces the
-    site's own, if the fault is of that kind."""
-    fault = state.faults.pick(page=not ajax)
-    record.fault = fault
-    replaced = await _apply_fault(state, fault, ajax=ajax)
-    if replaced is not None:
-        record.status = replaced.status
-    return fault, replaced
+#: WordPress's answer for a REST route no plugin registered (an AI Engine request, say).
+REST_NO_ROUTE = (
+    b'{"code":"rest_no_route","message":"No route was found matching the URL and request '
+    b'method.","data":{"status":404}}'
+)
 
 
-async def _apply_fault(state: SiteState, kind: str | None, *, ajax: bool) -> web.Response | None:
-    if kind is None:
-        return None
-    state.count_fault(kind)
-    if kind == "slow":
-        await asyncio.sleep(state.cfg.slow_seconds)
-        return None
-    if kind in REPLACING:
-        return replacing_reply(kind, ajax=ajax, count=state.stats.faults_injected)
-    return None
-
-
-async def _deliver(request: web.Request, resp: web.StreamResponse,
-                   fault: str | None) -> web.StreamResponse:
-    """Send a buffered reply half-way and abort the connection (the ``reset`` fault)."""
-    if fault != "reset" or not isinstance(resp, web.Response) or resp.prepared:
-        return resp
-    body = resp.body if isinstance(resp.body, bytes) else b""
-    partial = web.StreamResponse(status=resp.status, headers=resp.headers)
-    partial.content_length = len(body)
-    await partial.prepare(request)
-    await partial.write(body[: len(body) // 2])
-    if request.transport is not None:
-        request.transport.abort()
-    return partial
-
-
-def _page_kind(state: SiteState, path: str) -> str | None:
-    chat = state.cfg.chat_path
-    if path == chat:
-        return "chat"
-    if path == "/":
-        return "home"
-    return None
+def rest_request(request: web.Request) -> bool:
+    """A request for WordPress's REST API (``/wp-json/…`` or ``?rest_route=``)."""
+    return "rest_route" in request.query or request.path.startswith("/wp-json")
 
 
 async def handle_page(state: SiteState, request: web.Request) -> web.StreamResponse:
     """GET of any front-end URL: home, the chat page, or WordPress's 404 page."""
-    stats = state.stats
-    stats.requests += 1
-    stats.page_fetches += 1
-    path = request.path
-    record = RecordedRequest(request.method, path, "", dict(request.query), {})
-    state.record(record)
-    fault, replaced = await _inject_fault(state, record, ajax=False)
-    if replaced is not None:
-        return replaced
-    kind = _page_kind(state, path)
-    if kind is None and path + "/" == state.cfg.chat_path:
-        record.status = 301
-        raise web.HTTPMovedPermanently(location=path + "/")
-    status = 200 if kind is not None else 404
-    host = request.host
-    cache_key = (host, path)
-    use_cache = state.cfg.page_cache and not request.query_string
-    cached = state.page_cache.get(cache_key) if use_cache else None
-    if cached is not None:
-        stats.page_cache_hits += 1
-        status, body = cached
-    else:
-        generation = state.generation
-        tick = state.clock.tick()
-        memo_key = (host, kind or "404", path if kind else "", tick, generation)
-        body_or_none = state.page_memo.get(memo_key)
-        if body_or_none is None:
-            if len(state.page_memo) > 64:
-                state.page_memo.clear()
-            body_or_none = render_page(
-                state.cfg, state.clock, generation=generation, base=f"{request.scheme}://{host}",
-                path=path if kind else "/", kind=kind or "404", streams=state.streams,
-            )
-            state.page_memo[memo_key] = body_or_none
-        body = body_or_none
-        if use_cache:
-            state.cache_page(cache_key, status, body)
-    if fault == "php_warning":
-        body = PHP_WARNING + body
-    elif fault == "truncate":
-        body = body[: len(body) // 2]
-    record.status = status
-    record.content_type = HTML
-    resp = web.Response(body=body, status=status, headers={"Content-Type": HTML})
-    return await _deliver(request, resp, fault)
+
+    def render(base: str, path: str, kind: str) -> bytes:
+        return render_page(
+            state.cfg, state.clock, generation=state.generation, base=base, path=path,
+            kind=kind, streams=state.streams,
+        )
+
+    return await serve_page(state, request, render)
 
 
 def _cors(state: SiteState, request: web.Request) -> tuple[dict[str, str], bool]:
@@ -144,7 +70,7 @@ async def handle_ajax(state: SiteState, request: web.Request) -> web.StreamRespo
     call = Call(request, query, post, action, record, headers=cors)
     if request.method == "OPTIONS":  # send_origin_headers: only an allowed Origin gets 200
         return call.reply(b"", status=200 if cors else 403)
-    fault, replaced = await _inject_fault(state, record, ajax=True)
+    fault, replaced = await inject_fault(state, record, page=False)
     if replaced is not None:
         return replaced
     call.fault = fault if fault in DAMAGING else None
@@ -163,4 +89,4 @@ async def handle_ajax(state: SiteState, request: web.Request) -> web.StreamRespo
     else:
         stats.unknown_actions += 1
         resp = call.zero()
-    return await _deliver(request, resp, call.fault)
+    return await deliver(request, resp, call.fault)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from typing import Any, Protocol
 
 from aiohttp import web
 
-from ._config import SiteConfig
 from ._pages import FATAL_ERROR_TEXT, MAINTENANCE_TEXT, cloudflare_page, die_page
+from ._stats import RecordedRequest
 
 #: What each fault does to a request it hits (``chatbridge site --help`` and the README).
 FAULT_EFFECTS: dict[str, str] = {
@@ -32,20 +34,37 @@ PHP_WARNING = (
 )
 
 
+class FaultedState(Protocol):
+    """What fault injection needs of a running site's state."""
+
+    faults: FaultPlan
+    stats: Any
+
+    @property
+    def cfg(self) -> Any: ...
+
+    def count_fault(self, kind: str) -> None: ...
+
+
 class FaultPlan:
     """Decides, request by request and reproducibly, whether and how to fail."""
 
-    def __init__(self, cfg: SiteConfig) -> None:
-        self._faults = cfg.faults
+    def __init__(self, cfg: Any) -> None:
+        """``cfg``: a site's configuration (its ``faults``, ``fault_rate``, ``fault_every``,
+        ``fault_target`` and ``fault_seed``)."""
+        self._faults: tuple[str, ...] = tuple(cfg.faults)
         self._rate = cfg.fault_rate
         self._every = cfg.fault_every
         self._target = cfg.fault_target
         self._rng = random.Random(cfg.fault_seed)
         self._count = 0
 
-    def pick(self, *, page: bool) -> str | None:
-        """The fault for the next eligible request, or ``None``."""
-        if not self._faults:
+    def pick(self, *, page: bool, kinds: frozenset[str] | None = None) -> str | None:
+        """The fault for the next eligible request, or ``None``. ``kinds``: the faults that
+        can happen to this request at all (an AI Engine site's ``session_down`` hits only its
+        ``start_session``); ``None``: any."""
+        faults = self._faults if kinds is None else [f for f in self._faults if f in kinds]
+        if not faults:
             return None
         if self._target != "all" and (self._target == "pages") != page:
             return None
@@ -54,13 +73,22 @@ class FaultPlan:
         hit = self._count % every == 0 if every else self._rng.random() < self._rate
         if not hit:
             return None
-        if len(self._faults) == 1:
-            return self._faults[0]
-        return self._rng.choice(self._faults)
+        if len(faults) == 1:
+            return faults[0]
+        return self._rng.choice(faults)
 
 
-def replacing_reply(kind: str, *, ajax: bool, count: int) -> web.Response:
-    """The reply of a fault that stands in for the site's own."""
+#: WordPress's answer to a REST request whose PHP died (``wp_die`` in a REST context).
+REST_FATAL = (
+    b'{"code":"internal_server_error","message":"<p>There has been a critical error on this '
+    b'website.<\\/p>","data":{"status":500},"additional_errors":[]}'
+)
+
+
+def replacing_reply(kind: str, *, ajax: bool, count: int, rest: bool = False) -> web.Response:
+    """The reply of a fault that stands in for the site's own (``rest``: of a REST route)."""
+    if kind == "http500" and rest:
+        return web.Response(body=REST_FATAL, status=500, content_type="application/json")
     if kind == "http500":
         body = (
             FATAL_ERROR_TEXT.encode()
@@ -89,3 +117,44 @@ def replacing_reply(kind: str, *, ajax: bool, count: int) -> web.Response:
             "Cache-Control": "private, max-age=0, no-store, no-cache, must-revalidate",
         },
     )
+
+
+async def inject_fault(
+    state: FaultedState,
+    record: RecordedRequest,
+    *,
+    page: bool,
+    kinds: frozenset[str] | None = None,
+    rest: bool = False,
+) -> tuple[str | None, web.Response | None]:
+    """Pick this request's fault (recorded); returns it and the reply that replaces the
+    site's own, if the fault is of that kind (``rest``: the reply of a REST endpoint)."""
+    fault = state.faults.pick(page=page, kinds=kinds)
+    record.fault = fault
+    if fault is None:
+        return None, None
+    state.count_fault(fault)
+    if fault == "slow":
+        await asyncio.sleep(state.cfg.slow_seconds)
+        return fault, None
+    if fault not in REPLACING:
+        return fault, None
+    replaced = replacing_reply(fault, ajax=not page, count=state.stats.faults_injected, rest=rest)
+    record.status = replaced.status
+    return fault, replaced
+
+
+async def deliver(
+    request: web.Request, resp: web.StreamResponse, fault: str | None
+) -> web.StreamResponse:
+    """Send a buffered reply half-way and abort the connection (the ``reset`` fault)."""
+    if fault != "reset" or not isinstance(resp, web.Response) or resp.prepared:
+        return resp
+    body = resp.body if isinstance(resp.body, bytes) else b""
+    partial = web.StreamResponse(status=resp.status, headers=resp.headers)
+    partial.content_length = len(body)
+    await partial.prepare(request)
+    await partial.write(body[: len(body) // 2])
+    if request.transport is not None:
+        request.transport.abort()
+    return partial

@@ -8,14 +8,17 @@ import contextlib
 import sys
 from typing import Any, TextIO, cast
 
+from ._aiengine._config import AIEngineSiteConfig
+from ._aiengine._options import engine_config_from_args, refuse_engine_options
 from ._app import LocalSite
 from ._argtypes import port_number
-from ._config import FaultKind, SiteConfig
+from ._config import GENERATIONS, FaultKind, SiteConfig
 from ._options import FAULTS_HELP, add_arguments
 
 __all__ = [
     "FAULTS_HELP",
     "add_arguments",
+    "banner",
     "config_from_args",
     "main",
     "port_number",
@@ -24,21 +27,34 @@ __all__ = [
 ]
 
 
-def config_from_args(ns: argparse.Namespace) -> SiteConfig:
-    """Build a :class:`SiteConfig` from parsed arguments; a ``ValueError`` naming the options
-    (not the fields) for an impossible combination."""
-    if ns.assistant and ns.generation != "2.2":
+def config_from_args(ns: argparse.Namespace) -> SiteConfig | AIEngineSiteConfig:
+    """Build the site's configuration from parsed arguments: a :class:`SiteConfig`, or an
+    :class:`AIEngineSiteConfig` with ``--plugin ai-engine``; a ``ValueError`` naming the
+    options (not the fields) for an impossible combination."""
+    if ns.plugin == "ai-engine":
+        return engine_config_from_args(ns)
+    refuse_engine_options(ns)
+    generation = ns.generation or "2.2"
+    if generation not in GENERATIONS:
+        raise ValueError(
+            f"--generation {generation}: an AI Engine generation (use --plugin ai-engine); "
+            f"AI Power's are {', '.join(GENERATIONS)}"
+        )
+    bot_id = ns.bot_id or "0"
+    if not bot_id.isdigit():
+        raise ValueError(f"--bot-id {bot_id!r}: an AI Power bot id is a whole number")
+    if ns.assistant and generation != "2.2":
         raise ValueError("--assistant needs --generation 2.2 (assistants came with plugin 1.8.95)")
     flags = (("--misconfigured", ns.misconfigured), ("--pinecone-error", ns.pinecone_error))
     legacy_only = [option for option, on in flags if on]
-    if legacy_only and ns.generation == "aipkit":
+    if legacy_only and generation == "aipkit":
         raise ValueError(f"{' and '.join(legacy_only)}: legacy generations only, not aipkit")
     values: dict[str, Any] = {
-        "generation": ns.generation,
+        "generation": generation,
         "stream": ns.stream,
         "placement": ns.placement,
         "chat_path": ns.chat_path,
-        "bot_id": ns.bot_id,
+        "bot_id": int(bot_id),
         "tick_seconds": ns.tick_seconds,
         "page_cache": ns.page_cache,
         "banned_words": tuple(ns.banned_words),
@@ -71,14 +87,28 @@ def request_log(ns: argparse.Namespace) -> TextIO | None:
     return None if ns.quiet else sys.stderr
 
 
-async def _run(config: SiteConfig, host: str, port: int, log: TextIO | None) -> None:
+def banner(config: SiteConfig | AIEngineSiteConfig, url: str) -> str:
+    """The site's first line: what it is, and its URL last."""
+    if isinstance(config, AIEngineSiteConfig):
+        what = f"AI Engine site (generation {config.generation}, {config.permalinks} permalinks)"
+    else:
+        what = f"AI Power site (generation {config.generation})"
+    return f"{what} listening on {url}"
+
+
+async def _run(
+    config: SiteConfig | AIEngineSiteConfig, host: str, port: int, log: TextIO | None
+) -> None:
     async with LocalSite(config, host=host, port=port, log=log) as url:
-        print(f"AI Power site (generation {config.generation}) listening on {url}", flush=True)
+        print(banner(config, url), flush=True)
         await asyncio.Event().wait()
 
 
 def serve(
-    config: SiteConfig, host: str = "127.0.0.1", port: int = 0, log: TextIO | None = None
+    config: SiteConfig | AIEngineSiteConfig,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log: TextIO | None = None,
 ) -> None:
     """Run the site until Ctrl-C; ``log``: where each request gets a line, if anywhere."""
     with contextlib.suppress(KeyboardInterrupt):
@@ -88,7 +118,7 @@ def serve(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m chatbridge.site",
-        description="A local AI Power WordPress site.",
+        description="A local WordPress chat site (AI Power, or AI Engine with --plugin).",
         epilog=FAULTS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -6,27 +6,48 @@ from __future__ import annotations
 
 import argparse
 
-from ._argtypes import chat_path, fraction, http_url, port_number, seconds, whole_number
+from ._aiengine._config import ENGINE_FAULT_KINDS, ENGINE_GENERATIONS
+from ._aiengine._options import ENGINE_FAULT_EFFECTS, add_engine_arguments
+from ._argtypes import bot_id, chat_path, fraction, http_url, port_number, seconds, whole_number
 from ._config import DEFAULT_SECRET, DEFAULT_TICK_SECONDS, FAULT_KINDS, GENERATIONS
 from ._faults import FAULT_EFFECTS
 
 __all__ = ["FAULTS_HELP", "add_arguments"]
 
 #: The fault table for an epilog: one line per kind.
-FAULTS_HELP = "faults (--fault KIND, repeatable; one is picked per faulted request):\n" + "".join(
-    f"  {kind:<14} {FAULT_EFFECTS[kind]}\n" for kind in FAULT_KINDS
+FAULTS_HELP = (
+    "faults (--fault KIND, repeatable; one is picked per faulted request):\n"
+    + "".join(f"  {kind:<14} {FAULT_EFFECTS[kind]}\n" for kind in FAULT_KINDS)
+    + "an AI Engine site's own (--plugin ai-engine):\n"
+    + "".join(f"  {kind:<14} {effect}\n" for kind, effect in ENGINE_FAULT_EFFECTS.items())
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the site's options to ``parser``."""
+    """Add the site's options to ``parser``, group by group."""
+    _site_options(parser)
+    _refusal_options(parser)
+    _answer_options(parser)
+    _fault_options(parser)
+    add_engine_arguments(parser)
+    _serving_options(parser)
+
+
+def _site_options(parser: argparse.ArgumentParser) -> None:
     site = parser.add_argument_group("the site")
     site.add_argument(
+        "--plugin",
+        choices=("ai-power", "ai-engine"),
+        default="ai-power",
+        help="the chat plugin the site runs: AI Power (default) or AI Engine (Meow Apps)",
+    )
+    site.add_argument(
         "--generation",
-        choices=GENERATIONS,
-        default="2.2",
-        help="plugin generation to imitate: 1.7 (JSON only), 1.8, 2.2 (streams) or aipkit "
-        "(plugin 2.3+); default: 2.2",
+        choices=(*GENERATIONS, *ENGINE_GENERATIONS),
+        default=None,
+        help="plugin generation to imitate. AI Power: 1.7 (JSON only), 1.8, 2.2 (streams, the "
+        "default) or aipkit (plugin 2.3+); AI Engine: 2.4 (the nonce in the page) or 3.6 "
+        "(start_session, the default)",
     )
     site.add_argument(
         "--stream",
@@ -51,11 +72,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     site.add_argument(
         "--bot-id",
-        type=whole_number(0),
-        default=0,
-        metavar="N",
-        help="data-bot-id of the chat: 0 is the default bot (AIPKit shows it as 101)",
+        type=bot_id,
+        default=None,
+        metavar="ID",
+        help="the chat's bot. AI Power: its data-bot-id, a whole number (default 0, the default "
+        "bot; AIPKit shows it as 101); AI Engine: its botId (default: default)",
     )
+    _site_more_options(site)
+
+
+def _site_more_options(site: argparse._ArgumentGroup) -> None:
     site.add_argument(
         "--aipkit-mode",
         choices=("popup", "inline"),
@@ -102,6 +128,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="switch to AIPKit after N legacy chat requests (a plugin upgrade mid-session)",
     )
+
+
+def _refusal_options(parser: argparse.ArgumentParser) -> None:
     limits = parser.add_argument_group("the plugin's refusals")
     limits.add_argument(
         "--banned-word",
@@ -141,6 +170,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='embeddings find nothing: "No results from Pinecone." (a pineconeError flag '
         "when streaming)",
     )
+
+
+def _answer_options(parser: argparse.ArgumentParser) -> None:
     answers = parser.add_argument_group("who answers")
     answers.add_argument(
         "--upstream",
@@ -174,6 +206,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how --upstream-error arrives: an API error body (json) or a PHP exception "
         "(streams end with [LIMITED]); default: json",
     )
+
+
+def _fault_options(parser: argparse.ArgumentParser) -> None:
     faults = parser.add_argument_group(
         "faults", "Faults hit every eligible request unless --fault-rate or --fault-every is set."
     )
@@ -182,7 +217,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         dest="faults",
-        choices=FAULT_KINDS,
+        choices=ENGINE_FAULT_KINDS,
         metavar="KIND",
         help="inject this fault (repeatable; the kinds are listed below)",
     )
@@ -221,6 +256,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="delay of the slow fault (default: 2)",
     )
+
+
+def _serving_options(parser: argparse.ArgumentParser) -> None:
     serving = parser.add_argument_group("serving")
     serving.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"

@@ -30,7 +30,8 @@ def _paragraphs() -> tuple[str, ...]:
     return tuple(out)
 
 
-def _filler(size: int, offset: int) -> str:
+def filler(size: int, offset: int) -> str:
+    """Paragraphs of plausible page text, about ``size`` characters."""
     parts: list[str] = []
     total = 0
     paragraphs = _paragraphs()
@@ -43,7 +44,8 @@ def _filler(size: int, offset: int) -> str:
     return "\n".join(parts)
 
 
-def _head(title: str, params: str) -> str:
+def page_head(title: str, params: str, site_name: str = SITE_NAME) -> str:
+    """A WordPress theme's ``<head>``; ``params``: inline scripts to put in it."""
     styles = "\n".join(
         f"<link rel='stylesheet' id='style-{n}-css' href='/wp-content/themes/twentytwentyfour/"
         f"assets/css/part-{n}.css?ver=6.1.9' media='all' />"
@@ -52,7 +54,7 @@ def _head(title: str, params: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<meta charset="UTF-8" />\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1" />\n'
-        f"<title>{esc_html(title)} – {SITE_NAME}</title>\n"
+        f"<title>{esc_html(title)} – {site_name}</title>\n"
         '<meta name="generator" content="WordPress 6.1.9" />\n'
         f"{styles}\n{params}</head>\n"
     )
@@ -70,6 +72,25 @@ def _wpaicg_params(clock: NonceClock, base: str) -> str:
         "<script id=\"wpaicg-init-js-extra\">\nvar wpaicgParams = "
         + wp_json(params).decode()
         + ";\n</script>\n"
+    )
+
+
+def menu() -> str:
+    """The theme's navigation menu."""
+    return "".join(f'<li class="menu-item"><a href="/{w}/">{w.title()}</a></li>' for w in _WORDS)
+
+
+def page_body(head: str, body_class: str, title: str, content: str, footer: str = "") -> str:
+    """A whole page around ``content`` (the chat container, say), with ``footer`` just
+    before ``</body>`` (where plugins inject site-wide widgets)."""
+    return (
+        f'{head}<body class="wp-site-blocks {body_class}">\n'
+        f'<header class="site-header"><nav><ul class="menu">{menu()}</ul></nav></header>\n'
+        f'<main id="main"><article class="entry">\n<h1 class="entry-title">{title}</h1>\n'
+        f"{content}\n</article></main>\n"
+        f'<footer class="site-footer"><p>Proudly powered by WordPress</p></footer>\n'
+        "<script src='/wp-includes/js/jquery/jquery.min.js?ver=3.6.1' id='jquery-core-js'>"
+        f"</script>\n{footer}</body>\n</html>\n"
     )
 
 
@@ -110,21 +131,12 @@ def render_page(
                 base + "/wp-admin/admin-ajax.php", int(post_id),
             )
     body_class = "error404" if kind == "404" else f"page-id-{post_id}"
-    nav = "".join(f'<li class="menu-item"><a href="/{w}/">{w.title()}</a></li>' for w in _WORDS)
-    head = _head(title, params)
-    skeleton = len(head) + len(other) + len(container) + len(nav) + 600
+    head = page_head(title, params)
+    skeleton = len(head) + len(other) + len(container) + len(menu()) + 600
     pad = max(cfg.page_size - skeleton, 0)
-    top, bottom = _filler(pad // 2, 0), _filler(pad - pad // 2, 200)
-    html = (
-        f'{head}<body class="wp-site-blocks {body_class}">\n'
-        f'<header class="site-header"><nav><ul class="menu">{nav}</ul></nav></header>\n'
-        f'<main id="main"><article class="entry">\n<h1 class="entry-title">{title}</h1>\n'
-        f"{top}\n{other}{container}{bottom}\n</article></main>\n"
-        f'<footer class="site-footer"><p>Proudly powered by WordPress</p></footer>\n'
-        "<script src='/wp-includes/js/jquery/jquery.min.js?ver=3.6.1' id='jquery-core-js'>"
-        "</script>\n</body>\n</html>\n"
-    )
-    return html.encode()
+    top, bottom = filler(pad // 2, 0), filler(pad - pad // 2, 200)
+    content = f"{top}\n{other}{container}{bottom}"
+    return page_body(head, body_class, title, content).encode()
 
 
 FATAL_ERROR_TEXT = "There has been a critical error on this website."

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from ._config import PAGE_CACHE_ENTRIES, SiteConfig
+from ._base import RecordingState
+from ._config import SiteConfig
 from ._faults import FaultPlan
 from ._history import Turn
-from ._log import note_request
 from ._nonce import NonceClock
 from ._responder import Upstream, estimate_tokens
-from ._stats import RecordedRequest, SiteStats
+from ._stats import SiteStats
 from ._threads import ThreadStore
 
 _CLIENT_IP_HEADERS = (
@@ -34,24 +35,18 @@ class CachedMessage:
     expires: float
 
 
-class SiteState:
+class SiteState(RecordingState[SiteConfig, SiteStats]):
     """Everything a handler may read or change."""
 
     def __init__(self, cfg: SiteConfig) -> None:
-        self.cfg = cfg
+        super().__init__(cfg, SiteStats())
         self.clock = NonceClock(cfg.secret, cfg.tick_seconds)
-        self.stats = SiteStats()
-        self.requests: list[RecordedRequest] = []
         self.faults = FaultPlan(cfg)
         self.token_usage: dict[str, int] = {}
         self.log_id = 0
         self.upgraded = False
         #: Legacy chat requests ever received (drives ``upgrade_after``; not reset with stats).
         self.legacy_chats = 0
-        #: Page cache: (host, path) -> (status, body) as first rendered.
-        self.page_cache: dict[tuple[str, str], tuple[int, bytes]] = {}
-        #: Rendered pages per (host, kind, path, tick, generation), to keep the hot path cheap.
-        self.page_memo: dict[tuple[str, str, str, int, str], bytes] = {}
         self.aipkit_cache: dict[str, CachedMessage] = {}
         #: Leads sent through ``wpaicg_submit_lead`` (chat_id, name, email, phone).
         self.leads: list[dict[str, str]] = []
@@ -73,6 +68,19 @@ class SiteState:
     def streams(self) -> bool:
         return self.cfg.streams()
 
+    def introspection(self) -> dict[str, Any]:
+        """What ``/__site__/stats`` shows."""
+        return {
+            "plugin": "ai-power",
+            "generation": self.generation,
+            "configured_generation": self.cfg.generation,
+            "streams": self.streams,
+            "tick": self.clock.tick(),
+            "clock_offset": self.clock.offset,
+            "recorded_requests": len(self.requests),
+            **self.stats.as_dict(),
+        }
+
     def next_log_id(self) -> int:
         self.log_id += 1
         return self.log_id
@@ -83,23 +91,6 @@ class SiteState:
         self.token_usage[client_id] = self.token_usage.get(client_id, 0) + estimate_tokens(
             message, answer
         )
-
-    def cache_page(self, key: tuple[str, str], status: int, body: bytes) -> None:
-        """Keep a rendered page, dropping the oldest past ``PAGE_CACHE_ENTRIES``."""
-        self.page_cache[key] = (status, body)
-        while len(self.page_cache) > PAGE_CACHE_ENTRIES:
-            del self.page_cache[next(iter(self.page_cache))]
-
-    def record(self, entry: RecordedRequest) -> None:
-        self.requests.append(entry)
-        note_request(entry)
-        cap = self.cfg.max_recorded_requests
-        if len(self.requests) > cap:
-            del self.requests[: len(self.requests) - cap]
-
-    def count_fault(self, kind: str) -> None:
-        self.stats.faults_injected += 1
-        self.stats.faults_by_kind[kind] = self.stats.faults_by_kind.get(kind, 0) + 1
 
     def upgrade(self) -> None:
         """The plugin is updated to 2.3+: pages and caches are rebuilt as AIPKit."""

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+
+class Counters:
+    """Base of a site's counters (a dataclass of ints and one ``faults_by_kind`` dict)."""
+
+    __slots__ = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(cast("DataclassInstance", self))
+
+    def reset(self) -> None:
+        for f in fields(cast("DataclassInstance", self)):
+            setattr(self, f.name, {} if f.name == "faults_by_kind" else 0)
 
 
 @dataclass(slots=True)
-class SiteStats:
+class SiteStats(Counters):
     """Counters since start or the last reset."""
 
     #: Every HTTP request, introspection routes excluded.
@@ -40,13 +56,6 @@ class SiteStats:
     last_history_turns: int = 0
     #: Injected faults by kind.
     faults_by_kind: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def reset(self) -> None:
-        for f in fields(self):
-            setattr(self, f.name, {} if f.name == "faults_by_kind" else 0)
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ import json
 import aiohttp
 import pytest
 
-from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 from tests.conftest import free_port
 
 from .conftest import run_cli
@@ -18,24 +18,36 @@ async def test_check_passes_on_a_working_site(site_url: str) -> None:
 
     assert result.code == 0, result.out + result.err
     row = next(line for line in result.out.splitlines() if line.startswith("AIPower"))
-    assert row.split()[:7] == ["AIPower", site_url, "yes", "legacy", "1.8+", "yes", "yes"]
+    assert row.split()[:9] == [
+        "AIPower", site_url, "yes", "AI", "Power", "legacy", "1.9.4–2.2", "yes", "yes"
+    ]
     assert row.split()[-1] == "ms"
     assert "1 of 1 sites answered" in result.out
 
 
 async def test_check_json_reports_each_site(site_url: str) -> None:
-    async with LocalSite(SiteConfig(generation="aipkit")) as aipkit_url:
-        result = await run_cli("check", "--url", site_url, "--url", aipkit_url, "--json")
+    async with (
+        LocalSite(SiteConfig(generation="aipkit")) as aipkit_url,
+        LocalSite(AIEngineSiteConfig(generation="3.6")) as g3_url,
+        LocalSite(AIEngineSiteConfig(generation="2.4", permalinks="plain")) as g2_url,
+    ):
+        urls = (site_url, aipkit_url, g3_url, g2_url)
+        result = await run_cli("check", *(f"--url={url}" for url in urls), "--json")
 
     assert result.code == 0, result.out + result.err
-    legacy, aipkit = json.loads(result.out)
-    assert (legacy["site"], legacy["generation"], legacy["streaming"]) == (
-        site_url,
-        "legacy 1.8+",
-        True,
-    )
-    assert (aipkit["site"], aipkit["generation"]) == (aipkit_url, "aipkit")
-    for probe in (legacy, aipkit):
+    legacy, aipkit, g3, g2 = json.loads(result.out)
+    # The plugin and its generation, as narrowly as the page shows it (issue 22 item 10:
+    # a 2.2 site is not "legacy 1.8+").
+    assert [(p["site"], p["provider"], p["plugin"], p["generation"]) for p in json.loads(
+        result.out
+    )] == [
+        (site_url, "AIPower", "AI Power", "legacy 1.9.4–2.2"),
+        (aipkit_url, "AIPower", "AI Power", "aipkit 2.3+"),
+        (g3_url, "AIEngine", "AI Engine", "G3 3.5.2+"),
+        (g2_url, "AIEngine", "AI Engine", "G2 1.6.76–2.4.3"),
+    ]
+    assert legacy["streaming"] is True and g3["streaming"] is True
+    for probe in (legacy, aipkit, g3, g2):
         assert probe["reachable"] and probe["answered"]
         assert probe["nonce_accepted"] is True and probe["nonce_refreshed"] is False
         assert probe["latency_ms"] > 0 and probe["error"] is None
@@ -89,6 +101,16 @@ async def test_check_fails_on_a_broken_site(site_url: str) -> None:
     assert "1 of 2 sites answered" in result.out
 
 
+async def test_a_slow_site_in_check_names_the_timeout_option() -> None:
+    async with LocalSite(SiteConfig(faults=("slow",), slow_seconds=4)) as slow_url:
+        result = await run_cli("check", "--url", slow_url, "--timeout", "1", "--json")
+
+    assert result.code == 1
+    (probe,) = json.loads(result.out)
+    assert probe["error"].endswith("; to wait longer, give --timeout SECONDS")
+    assert "1.0 s" in probe["error"] and probe["exit_code"] == 5
+
+
 async def test_check_reports_why_each_site_failed(plain_url: str) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     async with LocalSite(SiteConfig(faults=("cloudflare",), fault_target="all")) as challenged:
@@ -133,7 +155,7 @@ def test_check_without_targets_probes_what_can_work(monkeypatch: pytest.MonkeyPa
     named = _targets(build_parser().parse_args(["check", "chatgpt4o", "--url", "http://a.test/"]))
     assert [(t.name, t.url) for t in named] == [
         ("Chatgpt4o", "https://chatgpt4o.one"),
-        ("AIPower", "http://a.test"),
+        ("AnySite", "http://a.test"),  # its plugin is found from its page when probed
     ]
 
 

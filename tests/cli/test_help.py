@@ -113,7 +113,9 @@ async def test_providers_lists_every_provider_in_a_pipe() -> None:
     lines = result.out.splitlines()
     assert lines[0].split() == ["name", "site", "working", "streaming", "models"]
     assert [line.split()[0] for line in lines[1:]] == [
+        "AIEngine",
         "AIPower",
+        "AnySite",
         "Chatgpt4o",
         "ChatGptt",
         "OpenAICompatible",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbridge import AIPower, AsyncClient, ConfigError, Policy
+from chatbridge import AIPower, AnySite, AsyncClient, ConfigError, Policy
 from chatbridge._client._config import load_config
 
 A = '[routes.r]\ntargets = [{ provider = "AIPower", site_url = "https://a.example"'
@@ -58,8 +58,8 @@ def test_the_issue_example_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             r"route 'r', target 1, field 'provider': Unknown provider 'Nope'",
         ),
         (
-            '[routes.r]\ntargets = [{ site_url = "https://a.example" }]',
-            r"route 'r', target 1: field 'provider' is missing",
+            '[routes.r]\ntargets = [{ model = "m" }]',
+            r"route 'r', target 1: field 'provider' is missing \(or give 'site_url' alone\)",
         ),
         (
             '[routes.r]\ntargets = [{ provider = "AIPower" }]',
@@ -115,4 +115,13 @@ def test_routes_from_python(tmp_path: Path) -> None:
     with pytest.raises(
         ConfigError, match="routes=, route 'x', target 1: field 'provider' is missing"
     ):
-        AsyncClient(routes={"x": [{"site_url": "http://a.example"}]})
+        AsyncClient(routes={"x": [{"model": "m"}]})
+
+
+def test_a_target_with_only_a_site_finds_its_plugin_from_the_page(tmp_path: Path) -> None:
+    """No provider named: AnySite, which asks the page whether it is AI Power or AI Engine."""
+    path = write(tmp_path, '[routes.r]\ntargets = [{ site_url = "https://a.example" }]')
+    [target] = load_config(path).routes["r"].targets
+    assert target.provider is AnySite and target.options == {"site_url": "https://a.example"}
+    client = AsyncClient(routes={"x": [{"site_url": "http://a.example"}]})
+    assert client.routes["x"].targets[0].provider is AnySite

@@ -6,9 +6,10 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
-from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 from tests.fleet.conftest import Fleet, answer, ask
 from tests.providers.test_generations import history_turns
 from tests.redisd import RedisServer, free_port
@@ -19,8 +20,8 @@ def user(text: str) -> dict[str, str]:
     return {"role": "user", "content": text}
 
 
-def routes(*urls: str, policy: str = "", server: str = "") -> str:
-    targets = ", ".join(f'{{ provider = "AIPower", site_url = "{url}" }}' for url in urls)
+def routes(*urls: str, policy: str = "", server: str = "", provider: str = "AIPower") -> str:
+    targets = ", ".join(f'{{ provider = "{provider}", site_url = "{url}" }}' for url in urls)
     return f"[routes.default]\ntargets = [{targets}]\n{policy}\n{server}\n"
 
 
@@ -40,6 +41,24 @@ async def test_one_page_fetch_per_site_after_a_nonce_rotation(fleet: Fleet) -> N
             )
         assert all(status == 200 and "Echo: after" in answer(body) for status, body in after)
         assert site.stats.page_fetches == 2  # one fetch per site per rotation, not four
+
+
+async def test_one_start_session_per_ai_engine_site_per_rotation(fleet: Fleet) -> None:
+    site = LocalSite(AIEngineSiteConfig())
+    async with site as url:
+        servers = await fleet(routes(url, provider="AnySite"))  # its plugin found once, too
+        async with aiohttp.ClientSession() as session:
+            first = await asyncio.gather(
+                *(ask(session, s, [user(f"hi {i}")]) for i, s in enumerate(servers))
+            )
+            assert [status for status, _ in first] == [200] * 4
+            assert (site.stats.page_fetches, site.stats.session_starts) == (1, 1)
+            site.advance_ticks(2)  # every process holds a dead nonce now
+            after = await asyncio.gather(
+                *(ask(session, s, [user(f"after {i}")]) for i, s in enumerate(servers))
+            )
+        assert all(status == 200 and "Echo: after" in answer(body) for status, body in after)
+        assert (site.stats.page_fetches, site.stats.session_starts) == (1, 2)
 
 
 async def test_a_site_failing_for_one_process_is_skipped_by_all(fleet: Fleet) -> None:
@@ -78,9 +97,14 @@ async def test_a_key_limit_holds_fleet_wide(fleet: Fleet) -> None:
     assert sorted(statuses) == [200] * 4 + [429] * 4, statuses
 
 
-async def test_a_three_turn_conversation_alternating_between_processes(fleet: Fleet) -> None:
-    async with LocalSite(SiteConfig(generation="aipkit")) as url:
-        servers = await fleet(routes(url))
+@pytest.mark.parametrize(
+    "config", [SiteConfig(generation="aipkit"), AIEngineSiteConfig()], ids=["aipkit", "ai-engine"]
+)
+async def test_a_three_turn_conversation_alternating_between_processes(
+    fleet: Fleet, config: SiteConfig | AIEngineSiteConfig
+) -> None:
+    async with LocalSite(config) as url:
+        servers = await fleet(routes(url, provider="AnySite"))
         messages = [user("first question")]
         async with aiohttp.ClientSession() as session:
             for turn, served in enumerate(servers[:3], start=1):

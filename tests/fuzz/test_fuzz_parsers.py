@@ -21,6 +21,10 @@ from chatbridge import (
     ResponseTooLargeError,
     SSEDecoder,
 )
+from chatbridge._aiengine._page import ChatConfig
+from chatbridge._aiengine._page import parse_page as parse_engine_page
+from chatbridge._aiengine._replies import FrameStream, rest_error, whole_reply
+from chatbridge._aiengine._transcript import prepare, split_messages
 from chatbridge._aipower._history import split_conversation
 from chatbridge._aipower._page import PageTokens, parse_page
 from chatbridge._aipower._replies import (
@@ -74,6 +78,17 @@ _FRAGMENTS = [
     "event: message",
     "[DONE]",
     "&quot;",
+    "class='mwai-chatbot-container'",
+    "data-system='",
+    "data-params='",
+    "{&quot;botId&quot;:&quot;default&quot;,&quot;restNonce&quot;:null}",
+    '{"type":"live","data":"',
+    '{"type":"end","data":"',
+    '{"type":"error","data":"',
+    '"subtype":"thinking"',
+    '"new_token":"',
+    '"accuracy":"tokens"',
+    '"success":true,"reply":"',
     "\ud800",
     "é",
     "\x00",
@@ -244,3 +259,58 @@ def test_split_conversation_splits_or_refuses_typed(conversation: list[dict[str,
         return
     assert split.last_user.strip()
     split.message.encode("utf-8")  # whatever is sent can be encoded
+
+
+ENGINE_DEEP = "<div class='mwai-chatbot-container' data-system='" + DEEP + "'></div>"
+
+
+@FUZZ
+@given(hostile_text)
+@example(ADVERSARIAL[0])
+@example(ADVERSARIAL[1])
+@example(ENGINE_DEEP)
+@example("<div class='mwai-chatbot-container' data-system='{&quot;restUrl&quot;:5}'>")
+def test_an_ai_engine_page_gives_a_chat_or_none(page: str) -> None:
+    result = parse_engine_page(page, "http://site.test/chat/")
+    assert result is None or isinstance(result, ChatConfig)
+
+
+@FUZZ
+@given(st.lists(hostile_text, max_size=12))
+@example(['{"type":"end","data":"' + DEEP + '"}'])
+@example(['{"type":"end","data":' + DEEP + "}"])
+@example([DEEP, '{"type":"live","data":"x"}'])
+def test_ai_engine_frames_give_text_or_typed_errors(datas: list[str]) -> None:
+    parser = FrameStream()
+    for data in datas:
+        chunk = _typed_only(lambda data=data: parser.feed(ServerSentEvent(data)))
+        assert chunk is None or isinstance(chunk, str)
+        if parser.done:
+            break
+    final = _typed_only(parser.finish)
+    assert final is None or isinstance(final.reply, str)
+
+
+@FUZZ
+@given(hostile_text, st.sampled_from([200, 401, 403, 404, 429, 500, 503]))
+@example(DEEP, 500)
+@example('{"code":"rest_cookie_invalid_nonce"', 403)
+def test_ai_engine_replies_give_an_answer_or_a_typed_error(body: str, status: int) -> None:
+    error = rest_error(status, {}, body)
+    assert error is None or isinstance(error, ChatbridgeError)
+    final = _typed_only(lambda: whole_reply(body))
+    assert final is None or final.reply.strip()
+
+
+@FUZZ
+@given(messages)
+def test_an_ai_engine_transcript_is_made_or_refused_typed(
+    conversation: list[dict[str, Any]],
+) -> None:
+    config = ChatConfig("g3", "3.5.2+", "http://s.test/wp-json", "http://s.test/", max_messages=3)
+    try:
+        prepared = prepare(split_messages(conversation), config)
+    except InvalidRequestError:
+        return
+    assert len(prepared.messages) <= 3 and prepared.new_message.strip()
+    json.dumps(prepared.messages)  # always sendable

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import pytest
 
 from chatbridge import ChatbridgeError, LineDecoder, SSEDecoder
+from chatbridge._aiengine._page import parse_page as parse_engine_page
+from chatbridge._aiengine._replies import FrameStream, whole_reply
 from chatbridge._aipower._page import parse_page
 from chatbridge._aipower._replies import LegacyStream, interpret_legacy_json
 from chatbridge._http._decoders import ServerSentEvent
@@ -92,6 +94,39 @@ def test_error_page_classification_is_linear(unit: str) -> None:
         return lambda: classify_status(500, {}, body)
 
     assert_linear(make, 16_000)
+
+
+ENGINE_PAGE_SHAPES = [
+    "<div",
+    "<div class='mwai-chatbot-container' data-system='",
+    "<div class='mwai-chatbot-container' data-system='{&quot;a&quot;:",
+    "&quot;",
+]
+
+
+@pytest.mark.parametrize("unit", ENGINE_PAGE_SHAPES)
+def test_ai_engine_page_parsing_is_linear(unit: str) -> None:
+    def make(n: int) -> Callable[[], object]:
+        page = unit * n
+        return lambda: parse_engine_page(page, "http://site.test/")
+
+    assert_linear(make, 16_000)
+
+
+@pytest.mark.parametrize("unit", ['{"type":"end","data":"', '\\"', "data: ", '{"type":"live",'])
+def test_ai_engine_replies_are_read_in_linear_time(unit: str) -> None:
+    def make(n: int) -> Callable[[], object]:
+        body = unit * n
+
+        def run() -> None:
+            with contextlib.suppress(ChatbridgeError):
+                whole_reply(body)
+            with contextlib.suppress(ChatbridgeError):
+                FrameStream().feed(ServerSentEvent(body))
+
+        return run
+
+    assert_linear(make, 64_000)  # a few ms a call: large enough to stand above the noise
 
 
 MARKDOWN_SHAPES = ["a\n", "*", "**a", "[", "[a](", "`", "``a", "- ", "<", "&", "![", "_a", "|-|\n",

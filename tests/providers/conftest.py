@@ -1,4 +1,5 @@
-"""Fixtures: the local AI Power site, started per test with the configuration it asks for."""
+"""Fixtures: the local AI Power and AI Engine sites, started per test with the configuration
+it asks for."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 
 SiteFactory = Callable[..., Any]
 
@@ -20,6 +21,20 @@ async def local_site() -> AsyncIterator[SiteFactory]:
 
         async def start(**options: Any) -> tuple[LocalSite, str]:
             site = LocalSite(SiteConfig(**options))
+            url = await stack.enter_async_context(site)
+            return site, url
+
+        yield start
+
+
+@pytest.fixture
+async def engine_site() -> AsyncIterator[SiteFactory]:
+    """``site, url = await engine_site(generation="2.4", permalinks="plain")``: the local AI
+    Engine site."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**options: Any) -> tuple[LocalSite, str]:
+            site = LocalSite(AIEngineSiteConfig(**options))
             url = await stack.enter_async_context(site)
             return site, url
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chatbridge import AIPower, ResponseError
+from chatbridge import AIEngine, AIPower, AnySite, ResponseError
 from chatbridge._client._config import load_config
-from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 from tests.server.test_ssrf import page_proxy
 
 USER = [{"role": "user", "content": "Hello"}]
@@ -45,3 +45,19 @@ def test_the_routes_file_field(tmp_path: object) -> None:
     )
     with pytest.raises(ValueError, match="endpoint_origins': wants a list of non-empty strings"):
         load_config(path)
+
+
+@pytest.mark.parametrize("provider", [AIEngine, AnySite])
+async def test_an_ai_engine_rest_root_on_another_origin_needs_the_target_to_list_it(
+    provider: type[AIEngine | AnySite],
+) -> None:
+    """The nonce and the conversation's session go to the page's REST root: the same rule."""
+    site = LocalSite(AIEngineSiteConfig())
+    async with site as url, page_proxy(url) as front:  # the page at front names url's REST
+        with pytest.raises(ResponseError, match="REST API on another origin"):
+            await provider.create_async(model="", messages=USER, site_url=front)
+        assert site.stats.session_starts == site.stats.chat_requests == 0
+        answer = await provider.create_async(
+            model="", messages=USER, site_url=front, endpoint_origins=[url]
+        )
+        assert "Echo: Hello" in answer and site.stats.chat_requests == 1

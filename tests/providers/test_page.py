@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import json
 
+import pytest
+
 from chatbridge._aipower._page import parse_page
 
 PAGE = "https://site.example/chat/"
@@ -44,8 +46,30 @@ def test_nonce_anchored_on_the_container_not_the_first_in_page() -> None:
     assert tokens.ajax_url == "https://site.example/sub/wp-admin/admin-ajax.php"
     assert tokens.action == "wpaicg_chat_shortcode_message"
     assert tokens.chatbot_identity == "shortcode"
-    assert tokens.legacy_version == "1.8+"
+    assert tokens.legacy_version == "1.8–1.8.94"  # a stream option, no 1.8.95+ attribute
     assert tokens.stream_hint is True
+
+
+@pytest.mark.parametrize(
+    ("extra", "version"),
+    [
+        ({}, "1.8–1.8.94"),
+        ({"data-assistant-enabled": "false"}, "1.8.95–1.9.3"),
+        ({"data-assistant-enabled": "false", "data-sidebar-enabled": "false"}, "1.9.4–2.2"),
+        (
+            {"data-sidebar-enabled": "false", "data-post-id": "<12", "data-type": "widget"},
+            "1.9.16–2.2",
+        ),
+    ],
+)
+def test_the_legacy_version_is_as_narrow_as_the_attributes_show(
+    extra: dict[str, str], version: str
+) -> None:
+    """Issue 22 item 10: a 2.2 page is not just "1.8+" (docs/protocol-ai-power.md, "Telling
+    versions apart")."""
+    attributes = {"data-nonce": "0123456789", "data-openai_stream_nav": "1", **extra}
+    tokens = parse_page(container(**attributes), PAGE)
+    assert tokens is not None and tokens.legacy_version == version
 
 
 def test_widget_post_id_typo_and_custom_bot() -> None:

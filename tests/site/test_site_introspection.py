@@ -18,7 +18,7 @@ from ._site_helpers import AJAX, chat, config, fetch, legacy_nonce
 
 def test_exports() -> None:
     assert chatbridge.site.__all__ == sorted(chatbridge.site.__all__)
-    assert set(chatbridge.site.__all__) == {"LocalSite", "SiteConfig"}
+    assert set(chatbridge.site.__all__) == {"AIEngineSiteConfig", "LocalSite", "SiteConfig"}
     assert SiteConfig().generation == "2.2" and SiteConfig().streams()
     assert not SiteConfig(generation="1.7", stream=True).streams()
 

@@ -8,7 +8,7 @@ import json
 import aiohttp
 import pytest
 
-from chatbridge.site import LocalSite
+from chatbridge.site import AIEngineSiteConfig, LocalSite
 from chatbridge.site._config import PAGE_CACHE_ENTRIES
 from chatbridge.site._history import parse_history_22
 from chatbridge.site._nonce import AIPKIT_ACTION, NonceClock
@@ -171,10 +171,12 @@ async def test_post_action_overrides_query_action(http: aiohttp.ClientSession) -
 # --- issue 8 item 10: the page cache is bounded ----------------------------------------------
 
 
+@pytest.mark.parametrize("plugin", ["ai-power", "ai-engine"])
 async def test_page_cache_stays_bounded_whatever_hosts_clients_name(
-    http: aiohttp.ClientSession,
+    http: aiohttp.ClientSession, plugin: str
 ) -> None:
-    site = LocalSite(config(page_cache=True))
+    cfg = AIEngineSiteConfig(page_cache=True) if plugin == "ai-engine" else None
+    site = LocalSite(cfg or config(page_cache=True))
     async with site as url:
         for n in range(PAGE_CACHE_ENTRIES + 72):
             async with http.get(f"{url}/", headers={"Host": f"h{n}.example"}) as response:

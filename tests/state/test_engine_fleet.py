@@ -99,4 +99,4 @@ def test_the_lock_lifetime_is_the_caller_choice(fleet: StateStore) -> None:
     cache = TokenCache(
         SiteTarget("http://127.0.0.1:9"), SiteClient(SiteTarget("x")).stats, fleet, lock_ttl=1.5
     )
-    assert cache._lock_ttl == 1.5 and cache._fleet is fleet
+    assert cache.shared.lock_ttl == 1.5 and cache.shared.fleet is fleet

@@ -31,11 +31,12 @@ def test_the_state_layer_imports_no_engine_client_or_server() -> None:
     for name, modules in imports("_state").items():
         assert not any(
             m.startswith(("..", "chatbridge."))
-            and m.split(".")[-1] in {"_aipower", "_client", "server"}
+            and m.split(".")[-1] in {"_aipower", "_aiengine", "_client", "server"}
             for m in modules
         ), name
         assert not any(
-            m.startswith(("._aipower", ".._aipower", ".._client", "..server")) for m in modules
+            m.startswith(("._aipower", ".._aipower", ".._aiengine", ".._client", "..server"))
+            for m in modules
         ), name
 
 
