@@ -18,6 +18,7 @@ import aiohttp
 from .._checks import check_timeout
 from .._constants import DEFAULT_MAX_LINE_BYTES, DEFAULT_READ_GAP, DEFAULT_TIMEOUT
 from .._exceptions import RequestTimeoutError
+from ._cookies import Jar
 from ._pool import shared
 from ._session import StreamSession
 
@@ -104,10 +105,11 @@ class Call:
 
         return await shared(key, make)
 
-    def request_options(self, jar: aiohttp.abc.AbstractCookieJar) -> dict[str, Any]:
+    def request_options(self, jar: Jar) -> dict[str, Any]:
         """Options of one request, made just before it: ``cookie_jar=`` (``jar`` keeps what
-        the site sets; the site's page jar, when set and different, supplies its cookies
-        too, each scoped by its own jar) and ``timeout=`` (what is left of the deadline)."""
+        the site sets, or makes itself to when there is none yet, :class:`JarToBe`; the
+        site's page jar, when set and different, supplies its cookies too, each scoped by its
+        own jar) and ``timeout=`` (what is left of the deadline)."""
         site_jar = self.site_jar
         jars = (jar, site_jar) if site_jar is not None and site_jar is not jar else jar
         options: dict[str, Any] = {"cookie_jar": jars}
