@@ -51,6 +51,7 @@ from ._exceptions import (
     ResponseStatusError as ResponseStatusError,
     ResponseTooLargeError as ResponseTooLargeError,
     RouteNotFoundError as RouteNotFoundError,
+    RouteUnavailableError as RouteUnavailableError,
     StallTimeout as StallTimeout,
     TransportError as TransportError,
     TruncatedStreamError as TruncatedStreamError,

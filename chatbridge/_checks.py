@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._constants import MAX_CONNECTIONS_PER_HOST
 from ._exceptions import ConfigError, InvalidRequestError
 
 __all__ = [
+    "check_connections",
     "check_timeout",
+    "is_connections",
     "is_finite_at_least_zero",
     "is_number",
     "resolve_env",
@@ -53,6 +56,30 @@ def check_timeout(timeout: object) -> float | None:
             param="timeout",
         )
     return seconds
+
+
+def is_connections(value: object) -> bool:
+    """A ``connections_per_host``: a whole number from 1 to ``MAX_CONNECTIONS_PER_HOST``."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and 1 <= value <= MAX_CONNECTIONS_PER_HOST
+    )
+
+
+def check_connections(value: object, default: int) -> int:
+    """A ``connections_per_host=`` argument (``None``: ``default``, the provider's own);
+    anything but a whole number from 1 to ``MAX_CONNECTIONS_PER_HOST`` is the caller's
+    mistake (``InvalidRequestError``)."""
+    if value is None:
+        return default
+    if not is_connections(value):
+        raise InvalidRequestError(
+            f"connections_per_host must be a whole number from 1 to "
+            f"{MAX_CONNECTIONS_PER_HOST}, not {value!r}",
+            param="connections_per_host",
+        )
+    return value  # type: ignore[return-value]
 
 
 def resolve_env(value: Any, where: str, environ: Mapping[str, str] | None = None) -> Any:

@@ -39,8 +39,17 @@ MAX_HEADER_FIELDS = 64
 #: we drop it too and carry the conversation in the next message instead (never a Cookie
 #: header that servers refuse, and never a site silently answering without the history).
 MAX_COOKIE_BYTES = 4096
-#: Connections kept per host in the shared pool.
-DEFAULT_POOL_LIMIT_PER_HOST = 32
+#: Connections to one host at once, per target (``connections_per_host``); a request past
+#: it waits for one, within its own deadline. A provider says what its kind of site wants:
+#: a small WordPress site runs a handful of PHP workers (PHP-FPM's default pool has 5), so
+#: more connections only queue there instead of here; an OpenAI-compatible API serves many
+#: streams at once (the OpenAI SDK's own client allows 1,000 connections). The default is
+#: for a session no provider configured.
+DEFAULT_CONNECTIONS_PER_HOST = 32
+SITE_CONNECTIONS_PER_HOST = 8
+OPENAI_CONNECTIONS_PER_HOST = 1000
+#: The most a target may ask for (each connection is a descriptor).
+MAX_CONNECTIONS_PER_HOST = 10_000
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -109,8 +109,11 @@ def register(subparsers: Any) -> None:
 def _setup_logging(debug: bool) -> None:
     """The access log (one line per request) and server errors to stderr; with --debug,
     internal errors carry their traceback."""
+    from ..server._logs import LineFormatter, lean_records, own_library_loggers
+
+    lean_records()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    handler.setFormatter(LineFormatter())
     for name, level in (
         ("chatbridge.server", logging.DEBUG if debug else logging.INFO),
         ("chatbridge.client", logging.WARNING),
@@ -121,8 +124,6 @@ def _setup_logging(debug: bool) -> None:
         logger.setLevel(level)
         logger.addHandler(handler)
         logger.propagate = False
-    from ..server._logs import own_library_loggers
-
     own_library_loggers(sys.stderr)  # aiohttp's and asyncio's: one line each, no request bytes
 
 

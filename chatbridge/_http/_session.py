@@ -2,11 +2,14 @@
 
 It owns what providers must not re-implement: default headers, a cookie jar, proxies,
 deadlines on every path (connect, total, and the idle gap between body chunks), a cap on the
-bytes read, and the translation of aiohttp's exceptions into ours, done here and only here.
+bytes read, the connections a host may have at once (a request past them queues within its
+own deadline: ``_slots``), and the translation of aiohttp's exceptions into ours, done here
+and only here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import inspect
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -20,6 +23,7 @@ from yarl import URL
 
 from .._constants import (
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_CONNECTIONS_PER_HOST,
     DEFAULT_HEADERS,
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -41,7 +45,8 @@ from ._cookies import Jars, request_with_jars
 from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder, decode_text
 from ._forms import FORM_CONTENT_TYPE, encode_form
 from ._guard import InwardAddressError
-from ._pool import get_connector
+from ._pool import get_connector, get_slots
+from ._slots import Key, Slots, origin_of
 from ._status import raise_for_status
 
 __all__ = ["FOREIGN_ERRORS", "StreamResponse", "StreamSession", "translate", "translate_errors"]
@@ -316,9 +321,16 @@ class _RequestContext:
         self._url = url
         self._kwargs = kwargs
         self._response: StreamResponse | None = None
+        self._slot: Key | None = None
 
     async def __aenter__(self) -> StreamResponse:
-        self._response = await self._session._send(self._method, self._url, self._kwargs)
+        session, kwargs = self._session, self._kwargs
+        self._slot = await session._take_slot(self._url, kwargs)
+        try:
+            self._response = await session._send(self._method, self._url, kwargs)
+        except BaseException:
+            session._give_slot(self._slot)
+            raise
         return self._response
 
     async def __aexit__(
@@ -332,6 +344,9 @@ class _RequestContext:
                 self._response.release()
             else:
                 self._response.close()  # a half-read body cannot go back to the pool
+        if self._slot is not None:
+            self._session._give_slot(self._slot)
+            self._slot = None
 
 
 _SETS_MAX_HEADERS = "max_headers" in inspect.signature(aiohttp.ClientSession).parameters
@@ -365,6 +380,9 @@ class StreamSession:
     no proxy, environment proxies only with ``trust_env=True``. ``timeout`` is the total
     deadline per request in seconds, body included; ``read_gap`` bounds the silence between
     chunks; ``connect_timeout`` the connection set-up. ``max_response_bytes`` caps any body.
+    ``connections_per_host``: requests to one host (scheme, host and port) in flight at once;
+    one more waits for a slot, bounded by its total deadline only (a request may say its own,
+    ``connections_per_host=N``: the provider's, or its route target's).
     ``impersonate`` is accepted for gpt4free compatibility and ignored.
     """
 
@@ -380,6 +398,7 @@ class StreamSession:
         read_gap: float | None = DEFAULT_READ_GAP,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        connections_per_host: int = DEFAULT_CONNECTIONS_PER_HOST,
         cookie_jar: aiohttp.abc.AbstractCookieJar | None = None,
         trust_env: bool = False,
         impersonate: str | None = None,
@@ -389,10 +408,12 @@ class StreamSession:
         self.timeout = _timeout(timeout, connect_timeout, read_gap)
         self.max_response_bytes = max_response_bytes
         self.max_line_bytes = max_line_bytes
+        self.connections_per_host = connections_per_host
         self.cookie_jar = cookie_jar if cookie_jar is not None else aiohttp.CookieJar(unsafe=True)
         self._initial_cookies = dict(cookies or {})
         self._trust_env = trust_env
         self._client: aiohttp.ClientSession | None = None
+        self._slots: Slots | None = None
         self._request_proxy: str | None = None
 
     async def __aenter__(self) -> StreamSession:
@@ -411,6 +432,7 @@ class StreamSession:
         if self._client is not None:
             return
         connector, self._request_proxy = await get_connector(self.proxy)
+        self._slots = await get_slots()
         self._client = aiohttp.ClientSession(
             connector=connector,
             connector_owner=False,
@@ -447,12 +469,42 @@ class StreamSession:
     def post(self, url: str, **kwargs: Any) -> _RequestContext:
         return self.request("POST", url, **kwargs)
 
+    async def _take_slot(self, url: str, kwargs: dict[str, Any]) -> Key:
+        """A connection slot for ``url``'s host; a wait for one comes out of the request's
+        total deadline (its ``timeout`` is set to what is left)."""
+        slots = self._slots
+        if self._client is None or slots is None:
+            raise RuntimeError("StreamSession is not open: use 'async with StreamSession()'")
+        limit = kwargs.pop("connections_per_host", None) or self.connections_per_host
+        timeout = kwargs.get("timeout", self.timeout)
+        if not isinstance(timeout, aiohttp.ClientTimeout):
+            timeout = kwargs["timeout"] = _timeout(
+                timeout, self.timeout.connect, self.timeout.sock_read
+            )
+        origin = origin_of(url)
+        key = slots.take_now(origin, limit)
+        if key is not None:
+            return key
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        key = await slots.wait(origin, limit, timeout.total)
+        if timeout.total is not None:
+            left = max(timeout.total - (loop.time() - started), 0.001)
+            kwargs["timeout"] = aiohttp.ClientTimeout(
+                total=left,
+                connect=timeout.connect,
+                sock_connect=timeout.sock_connect,
+                sock_read=timeout.sock_read,
+            )
+        return key
+
+    def _give_slot(self, key: Key) -> None:
+        if self._slots is not None:
+            self._slots.give(key)
+
     async def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> StreamResponse:
         if self._client is None:
             raise RuntimeError("StreamSession is not open: use 'async with StreamSession()'")
-        if "timeout" in kwargs and not isinstance(kwargs["timeout"], aiohttp.ClientTimeout):
-            seconds = kwargs.pop("timeout")
-            kwargs["timeout"] = _timeout(seconds, self.timeout.connect, self.timeout.sock_read)
         if self._request_proxy and "proxy" not in kwargs:
             kwargs["proxy"] = self._request_proxy
         data = kwargs.get("data")

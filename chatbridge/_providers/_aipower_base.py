@@ -46,6 +46,7 @@ class AIPowerSite(SiteProvider):
         bot_id: int | str | None = None,
         endpoint_origins: Sequence[str] = (),
         history_notes: bool = False,
+        connections_per_host: int | None = None,
         **ignored: Any,
     ) -> AsyncGenerator[str | HistoryTrimmed, None]:
         """``ignored``: options other providers take (``stream``, ``temperature``…). An AI
@@ -55,7 +56,9 @@ class AIPowerSite(SiteProvider):
         negative, NaN, infinite or non-numeric values raise ``InvalidRequestError``.
         ``history_notes``: yield a :class:`HistoryTrimmed` before the text when the
         conversation had to be shortened to fit the one message sent (a warning is logged
-        either way)."""
+        either way).
+        ``connections_per_host``: requests to the site at once from this process (default
+        ``SITE_CONNECTIONS_PER_HOST``: a WordPress site runs few PHP workers)."""
         call = CallOptions(
             proxy=proxy,
             timeout=check_timeout(timeout),
@@ -63,6 +66,7 @@ class AIPowerSite(SiteProvider):
             headers=headers,
             provider=cls.__name__,
             history_notes=history_notes,
+            connections_per_host=connections_per_host,
         )
         client = cls.site(site_url, chat_page, bot_id, endpoint_origins)
         return client.stream(messages, conversation=conversation, call=call)
