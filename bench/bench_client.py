@@ -110,6 +110,11 @@ def client_asker(url: str, stream: bool, open_primary: bool) -> Ask:
     client = AsyncClient(routes={"r": targets}, policy=policy, health=health)
     if open_primary:
         health.get(client.routes["r"].targets[0].key).failure()  # tripped: open for an hour
+    return routed_asker(client, stream)
+
+
+def routed_asker(client: AsyncClient, stream: bool) -> Ask:
+    """Message ``index`` asked through ``client``'s route ``r``, whole or streamed."""
     completions = client.chat.completions
 
     async def one(index: int) -> str:

@@ -35,7 +35,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench._common import server_process  # noqa: E402
-from bench.bench_client import Ask, client_asker, direct_asker, site, typed_asker  # noqa: E402
+from bench.bench_client import (  # noqa: E402
+    Ask,
+    client_asker,
+    direct_asker,
+    routed_asker,
+    site,
+    typed_asker,
+)
 from chatbridge import AsyncClient, Policy, close_pool  # noqa: E402
 from chatbridge._client._config import Target  # noqa: E402
 from chatbridge._client._health import HealthBook  # noqa: E402
@@ -82,18 +89,7 @@ def immediate_asker(way: str, stream: bool) -> Ask:
     if way == "open":
         targets.insert(0, Target(Immediate, {"site_url": "http://127.0.0.1:9"}))
         health.get(targets[0].key).failure()  # tripped: open for an hour
-    client = AsyncClient(routes={"r": targets}, policy=policy, health=health)
-    completions = client.chat.completions
-
-    async def one(index: int) -> str:
-        question = [{"role": "user", "content": f"message {index} about the benchmark"}]
-        if not stream:
-            answer = await completions.create(model="r", messages=question)
-            return answer.choices[0].message.content or ""
-        chunks = completions.create(model="r", messages=question, stream=True)
-        return "".join([c.choices[0].delta.content or "" async for c in chunks])
-
-    return one
+    return routed_asker(AsyncClient(routes={"r": targets}, policy=policy, health=health), stream)
 
 
 async def work(provider: str, way: str, stream: bool, url: str, messages: int) -> None:
