@@ -29,7 +29,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from .._exceptions import RateLimitError
+from .._exceptions import RateLimitError, ToolsNotSupportedError
 from .._types import Messages
 from ._attempt import TargetAttempt
 from ._call_state import CallReport, CallState
@@ -68,9 +68,11 @@ class Router:
         buffered: bool = False,
     ) -> AsyncIterator[TargetAttempt]:
         """The call's attempts, one at a time: take each one's text (``async for text in
-        attempt.texts``: in chunks as they come, or with ``buffered=True``, a non-streamed
-        call, once, whole, when it has completed) before asking for the next; none comes
-        after the one that answered. Finish reason, usage and attempts land in ``report``."""
+        attempt.texts``: in chunks as they come, a stream's tool-call pieces among them, or
+        with ``buffered=True``, a non-streamed call, once, whole, when it has completed)
+        before asking for the next; none comes after the one that answered. A buffered
+        call's tool-call pieces land in ``report`` with the finish reason, usage and
+        attempts."""
         limit = timeout if timeout is not None else self.policy.timeout
         call = CallState(
             route, messages, report, limit, model=model, options=options, buffered=buffered
@@ -92,7 +94,7 @@ class Router:
                 if call.stop or call.late():
                     break
             else:
-                if not call.handed and await self._waited(call):
+                if not call.handed and not call.called and await self._waited(call):
                     continue  # a new round
             raise call.failure()
 
@@ -101,10 +103,21 @@ class Router:
 
     def candidates(self, call: CallState) -> Iterator[tuple[int, Target]]:
         """This round's targets (with their place in the route), in the order to ask them:
-        the route's order, less those this call failed over from and, once text was handed
-        over, those that cannot continue it (recorded as skipped)."""
+        the route's order, less those this call failed over from, those that cannot call
+        the tools the request carries and, once text was handed over, those that cannot
+        continue it (or, once a piece of a tool call was, all: recorded as skipped). A
+        request with tools that no target of the route can call is refused
+        (:class:`ToolsNotSupportedError`)."""
+        if call.tools:
+            _check_tools(call)
         for index, target in enumerate(call.route.targets):
             if index in call.failed:
+                continue
+            if call.tools and not target.takes_tools:
+                call.skip(target, "cannot call tools")
+                continue
+            if call.called:
+                call.skip(target, "cannot continue a partial tool call")
                 continue
             if call.handed and not target.continues_prefill:
                 call.skip(target, "cannot continue a partial answer")
@@ -141,3 +154,20 @@ class Router:
         call.waits += 1
         await asyncio.sleep(max(0.0, earliest - now))
         return True
+
+
+def _check_tools(call: CallState) -> None:
+    targets = call.route.targets
+    if any(target.takes_tools for target in targets):
+        return
+    for target in targets:
+        call.skip(target, "cannot call tools")
+    error = ToolsNotSupportedError(
+        f"Route {call.route.name!r} has no target that can call tools "
+        f"({', '.join(t.label for t in targets)}); the request carries tools, and an answer "
+        'made without them would be wrong (a target with tools = "emulate" could take it)',
+        param="tools",
+        code="tools_not_supported",
+    )
+    error.attempts = list(call.report.attempts)
+    raise error
