@@ -1,16 +1,26 @@
-"""``chatbridge serve`` measured: what the server adds over its upstream, side by side with
-LiteLLM's proxy over the same local OpenAI-compatible fake upstream, in one run.
+"""``chatbridge serve`` measured against the least a gateway can do, in one interleaved run:
+two minimal aiohttp gateways over the same upstream (one relays the upstream's bytes
+untouched, one parses each SSE ``data`` line with ``json.loads`` and writes it back with
+``json.dumps``), a third that goes through chatbridge's client and does nothing else (the
+floor of any gateway over the library: ``_relays.py``), and optionally LiteLLM's proxy.
 
-Run: .venv/bin/python bench/bench_server.py [--requests 300] [--no-litellm]
+Run: .venv/bin/python bench/bench_server.py [--rounds 5] [--requests 200] [--streams 60]
+                                            [--many 2000] [--no-litellm]
 
-Every server runs in its own process on 127.0.0.1; the load comes from this process.
-  1. added latency, p50 of sequential requests, server minus the upstream asked directly:
-     non-streamed, to the first streamed chunk, to the last (60-chunk answers);
-  2. server CPU per request (its /proc CPU time over those requests);
+Two fake OpenAI-compatible upstreams, each its own process: one paces its 60 chunks as a
+model does (about 70 ms for the answer), one sends them in a burst. Every gateway is its own
+process over both; the load comes from this process. Each round measures every gateway in
+turn (the order rotating round by round), and the figures are medians over the rounds:
+  1. server CPU per paced stream and per burst stream (sequential streams, the gateway's
+     /proc CPU time over them), with the time to the first and to the last chunk;
+  2. server CPU per non-streamed request (sequential), with its latency;
   3. requests/s with 50 concurrent clients (non-streamed, a few seconds);
-  4. 1,000 concurrent streaming requests: how many complete, peak server RSS (VmHWM);
-  5. start-up: process start to the first answered request;
-  6. against the local AI Power site: what the server adds to a direct ``AsyncClient`` call.
+then, once: ``--many`` concurrent paced streams through each gateway (how many complete, in
+how long, peak RSS), ``serve``'s start-up to its first answer, and what ``serve`` adds to a
+direct ``AsyncClient`` call against the local AI Power site. The goals are ratios within a
+round: ``serve`` at most 1.15x the parsing relay's CPU per paced stream, at most 1.5x the
+byte relay's CPU per request, and at least 0.6x its requests/s; every one of the ``--many``
+streams answered.
 LiteLLM 1.108.7 (``litellm[proxy]``, one worker, no database) lives in its own virtualenv,
 ``bench/.venv-litellm``, made on first use (needs PyPI; ``--no-litellm`` skips it).
 """
@@ -28,7 +38,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +56,19 @@ HEADERS = {"Authorization": f"Bearer {KEY}"}
 
 
 def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of ``pid``, to the microsecond (the scheduler's
+    ``se.sum_exec_runtime``, in ms; the tick counts of ``/proc/PID/stat`` are 10 ms apart,
+    too coarse for a fraction of a millisecond), else from the ticks."""
+    try:
+        total = 0.0
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for line in (task / "sched").read_text().splitlines():
+                if line.startswith("se.sum_exec_runtime"):
+                    total += float(line.rsplit(":", 1)[1])
+        if total > 0:
+            return total / 1000
+    except (OSError, ValueError):
+        pass
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
@@ -64,12 +88,12 @@ def free_port() -> int:
 
 @contextmanager
 def process(args: list[str], *, first_line: str | None = None, env: dict[str, str] | None = None,
-            ) -> Iterator[tuple[subprocess.Popen[str], str]]:  # fmt: skip
+            cwd: Path | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:  # fmt: skip
     """Start ``args``; with ``first_line``, wait for a stdout line containing it and return
     its last word (the URL)."""
     proc = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, cwd=cwd,
     )  # fmt: skip
     try:
         url = ""
@@ -134,10 +158,10 @@ async def one(
 
 
 async def sequential(
-    url: str, model: str, n: int, stream: bool, pid: int | None
+    url: str, model: str, n: int, stream: bool, pid: int | None, warm: int = 20
 ) -> dict[str, float]:
     async with aiohttp.ClientSession(headers=HEADERS) as session:
-        for _ in range(20):  # warm up connections, caches, tokens
+        for _ in range(warm):  # warm up connections, caches, tokens
             await one(session, url, model, stream)
         cpu = cpu_seconds(pid) if pid else 0.0
         results = [await one(session, url, model, stream) for _ in range(n)]
@@ -182,25 +206,64 @@ async def many_streams(url: str, model: str, count: int) -> tuple[int, float]:
     return ok, elapsed
 
 
-def measure_server(
-    name: str, start: Callable[[], Any], model: str, base: dict[str, dict[str, float]], n: int
-) -> dict[str, Any]:
-    """Everything for one server; ``start`` is a context manager of (process, url)."""
-    out: dict[str, Any] = {"name": name}
-    t0 = time.monotonic()
-    with start() as (proc, url):
-        answered = asyncio.run(wait_until_answering(url, model, t0 + 120))
-        out["startup_s"] = answered - t0
-        for kind, stream in (("plain", False), ("stream", True)):
-            out[kind] = asyncio.run(sequential(url, model, n, stream, proc.pid))
-        out["rps50"] = asyncio.run(throughput(url, model, 50, 4.0))
-        ok, elapsed = asyncio.run(many_streams(url, model, 1000))
-        out["streams_ok"], out["streams_s"] = ok, elapsed
-        out["peak_rss_mib"] = peak_rss_mib(proc.pid)
-    out["added_plain_ms"] = out["plain"]["first_ms"] - base["plain"]["first_ms"]
-    out["added_first_ms"] = out["stream"]["first_ms"] - base["stream"]["first_ms"]
-    out["added_last_ms"] = out["stream"]["last_ms"] - base["stream"]["last_ms"]
-    return out
+@dataclass
+class Gateway:
+    """One server under test: its name, how to start it (a context manager of (process,
+    URL)), and the base URL and model a case (``paced`` / ``burst``) is asked at."""
+
+    name: str
+    start: Callable[[], Any]
+    where: Callable[[str, str], tuple[str, str]]
+    proc: subprocess.Popen[str] | None = None
+    url: str = ""
+    figures: dict[str, list[float]] = field(default_factory=dict)
+
+    def note(self, key: str, value: float) -> None:
+        self.figures.setdefault(key, []).append(value)
+
+    def median(self, key: str) -> float:
+        values = self.figures.get(key)
+        return statistics.median(values) if values else float("nan")
+
+
+def one_round(gateway: Gateway, n: int, streams: int) -> None:
+    """Every figure of one round for ``gateway`` (already running)."""
+    assert gateway.proc is not None
+    pid = gateway.proc.pid
+    for case in ("paced", "burst"):
+        base, model = gateway.where(gateway.url, case)
+        got = asyncio.run(sequential(base, model, streams, True, pid, warm=5))
+        gateway.note(f"cpu_stream_{case}", got["cpu_ms"])
+        gateway.note(f"first_{case}", got["first_ms"])
+        gateway.note(f"last_{case}", got["last_ms"])
+    base, model = gateway.where(gateway.url, "burst")
+    got = asyncio.run(sequential(base, model, n, False, pid, warm=10))
+    gateway.note("cpu_plain", got["cpu_ms"])
+    gateway.note("plain", got["first_ms"])
+    gateway.note("rps50", asyncio.run(throughput(base, model, 50, 3.0)))
+
+
+def ratios_of_round(gateways: dict[str, Gateway], index: int) -> dict[str, float]:
+    """The goals' ratios within round ``index`` (the same round's figures, side by side)."""
+    ours, byte, parse = gateways["serve"], gateways["byte relay"], gateways["parse relay"]
+
+    def at(gateway: Gateway, key: str) -> float:
+        return gateway.figures[key][index]
+
+    floor = gateways["client floor"]
+    return {
+        "paced stream CPU, serve / parse relay": at(ours, "cpu_stream_paced")
+        / at(parse, "cpu_stream_paced"),
+        "request CPU, serve / byte relay": at(ours, "cpu_plain") / at(byte, "cpu_plain"),
+        "requests/s, serve / byte relay": at(ours, "rps50") / at(byte, "rps50"),
+        "paced stream CPU, client floor / parse relay": at(floor, "cpu_stream_paced")
+        / at(parse, "cpu_stream_paced"),
+        "request CPU, client floor / byte relay": at(floor, "cpu_plain") / at(byte, "cpu_plain"),
+        "requests/s, client floor / byte relay": at(floor, "rps50") / at(byte, "rps50"),
+        "request CPU, serve / client floor": at(ours, "cpu_plain") / at(floor, "cpu_plain"),
+        "paced stream CPU, serve / client floor": at(ours, "cpu_stream_paced")
+        / at(floor, "cpu_stream_paced"),
+    }
 
 
 def ensure_litellm() -> bool:
@@ -222,98 +285,178 @@ def ensure_litellm() -> bool:
     return made.returncode == 0
 
 
-def report(results: list[dict[str, Any]], base: dict[str, dict[str, float]]) -> None:
-    plain, stream = base["plain"], base["stream"]
-    print(
-        f"\nupstream asked directly (p50): plain {plain['first_ms']:.2f} ms, stream first "
-        f"{stream['first_ms']:.2f} ms, last {stream['last_ms']:.2f} ms ({stream['chunks']:.0f} "
-        "chunks)"
-    )
-    rows = [
-        ("added latency p50, non-streamed (ms)", "added_plain_ms", "{:.2f}", "<= 1"),
-        ("added latency p50, first chunk (ms)", "added_first_ms", "{:.2f}", "<= 1.5"),
-        ("added latency p50, last chunk (ms)", "added_last_ms", "{:.2f}", "<= 2"),
-        ("server CPU per request, non-streamed (ms)", ("plain", "cpu_ms"), "{:.2f}", "<= 1"),
-        ("server CPU per 60-chunk stream (ms)", ("stream", "cpu_ms"), "{:.2f}", "<= 5"),
-        ("requests/s, 50 clients", "rps50", "{:.0f}", ">= 10x LiteLLM"),
-        ("1,000 concurrent streams completed", "streams_ok", "{:d}", "1000"),
-        ("  ... in (s)", "streams_s", "{:.1f}", ""),
-        ("peak server RSS (MiB)", "peak_rss_mib", "{:.0f}", "<= 300"),
-        ("start-up to first answer (s)", "startup_s", "{:.2f}", "<= 0.5"),
-    ]
-    names = [r["name"] for r in results]
-    print(f"\n{'':44s}" + "".join(f"{n:>14s}" for n in names) + "   goal")
-    for title, key, fmt, goal in rows:
-        cells = []
-        for r in results:
-            value = r[key[0]][key[1]] if isinstance(key, tuple) else r[key]
-            cells.append(f"{fmt.format(value):>14s}")
-        print(f"{title:44s}" + "".join(cells) + f"   {goal}")
-    if len(results) == 2:
-        ours, theirs = results
+ROWS = [
+    ("server CPU per paced stream (ms)", "cpu_stream_paced", "{:.2f}"),
+    ("server CPU per burst stream (ms)", "cpu_stream_burst", "{:.2f}"),
+    ("server CPU per request, non-streamed (ms)", "cpu_plain", "{:.3f}"),
+    ("requests/s, 50 clients", "rps50", "{:.0f}"),
+    ("p50 non-streamed (ms)", "plain", "{:.2f}"),
+    ("p50 paced stream, first chunk (ms)", "first_paced", "{:.2f}"),
+    ("p50 paced stream, last chunk (ms)", "last_paced", "{:.2f}"),
+    ("p50 burst stream, first chunk (ms)", "first_burst", "{:.2f}"),
+    ("p50 burst stream, last chunk (ms)", "last_burst", "{:.2f}"),
+]
+GOALS = {
+    "paced stream CPU, serve / parse relay": "<= 1.15",
+    "request CPU, serve / byte relay": "<= 1.5",
+    "requests/s, serve / byte relay": ">= 0.6",
+    "paced stream CPU, client floor / parse relay": "(floor)",
+    "request CPU, client floor / byte relay": "(floor)",
+    "requests/s, client floor / byte relay": "(floor)",
+    "request CPU, serve / client floor": "(server)",
+    "paced stream CPU, serve / client floor": "(server)",
+}
+
+
+def report(gateways: dict[str, Gateway], rounds: int) -> None:
+    names = list(gateways)
+    print(f"\nmedians of {rounds} rounds{'':8s}" + "".join(f"{n:>14s}" for n in names))
+    for title, key, fmt in ROWS:
+        cells = "".join(f"{fmt.format(gateways[n].median(key)):>14s}" for n in names)
+        print(f"{title:44s}{cells}")
+    per_round = [ratios_of_round(gateways, index) for index in range(rounds)]
+    print("\nratios within each round (median; each round's)")
+    for name, goal in GOALS.items():
+        values = [r[name] for r in per_round]
+        shown = ", ".join(f"{v:.2f}" for v in values)
+        print(f"   {name:45s} {statistics.median(values):5.2f}x  goal {goal:8s} ({shown})")
+
+
+def many_figures(gateways: dict[str, Gateway], count: int) -> None:
+    print(f"\n{count:,} concurrent paced streams through each gateway:")
+    for gateway in gateways.values():
+        with gateway.start() as (proc, url):
+            asyncio.run(wait_until_answering(*gateway.where(url, "burst"), time.monotonic() + 120))
+            base, model = gateway.where(url, "paced")
+            ok, elapsed = asyncio.run(many_streams(base, model, count))
+            rss = peak_rss_mib(proc.pid)
         print(
-            f"\nrequests/s ratio ours / LiteLLM: {ours['rps50'] / theirs['rps50']:.1f}x "
-            "(goal >= 10x)"
+            f"   {gateway.name:12s} {ok:>6,} of {count:,} complete in {elapsed:5.1f} s, "
+            f"peak RSS {rss:.0f} MiB"
         )
+
+
+#: Seconds between two streamed chunks of the paced upstream: 60 chunks in about 70 ms.
+PACE = 0.07 / 60
+
+
+def gateways_over(upstreams: dict[str, str], folder: Path, litellm: bool) -> dict[str, Gateway]:
+    """The servers under test, each set to reach both upstreams."""
+    py = sys.executable
+    pairs = [f"{case}={url}" for case, url in upstreams.items()]
+
+    def relay(mode: str) -> Callable[[], Any]:
+        args = [py, "-m", "bench._relays", mode, "--key", KEY, *pairs]
+        return lambda: process(args, first_line="Serving on", cwd=HERE.parent)
+
+    def at_prefix(url: str, case: str) -> tuple[str, str]:
+        return f"{url}/{case}/v1", "fake-model"
+
+    config = folder / "serve.toml"
+    config.write_text(
+        "".join(
+            f'[routes.{case}]\ntargets = [{{ provider = "OpenAICompatible", base_url = "{url}", '
+            'model = "fake-model" }]\n'
+            for case, url in upstreams.items()
+        )
+    )
+    serve = [py, "-m", "chatbridge", "serve", "--port", "0", "--config", str(config),
+             "--api-key", KEY, "--no-ui"]  # fmt: skip
+    found = {
+        "byte relay": Gateway("byte relay", relay("bytes"), at_prefix),
+        "parse relay": Gateway("parse relay", relay("parse"), at_prefix),
+        "client floor": Gateway(
+            "client floor", relay("client"), lambda url, case: (url + "/v1", case)
+        ),
+        "serve": Gateway(
+            "serve",
+            lambda: process(serve, first_line="Serving on"),
+            lambda url, case: (url + "/v1", case),
+        ),
+    }
+    if litellm and ensure_litellm():
+        found["LiteLLM"] = litellm_gateway(upstreams, folder)
+    elif litellm:
+        print("LiteLLM's virtualenv could not be made: measured without it")
+    return found
+
+
+def litellm_gateway(upstreams: dict[str, str], folder: Path) -> Gateway:
+    config = folder / "litellm.yaml"
+    config.write_text(
+        "model_list:\n"
+        + "".join(
+            f"  - model_name: {case}\n    litellm_params:\n      model: openai/fake-model\n"
+            f"      api_base: {url}\n      api_key: x\n"
+            for case, url in upstreams.items()
+        )
+    )
+
+    def start() -> Any:
+        port = free_port()
+        args = [str(HERE / ".venv-litellm" / "bin" / "litellm"), "--config", str(config),
+                "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"]  # fmt: skip
+        env = {"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False", "LITELLM_MASTER_KEY": KEY}
+        return _fixed_url(process(args, env=env), f"http://127.0.0.1:{port}")
+
+    return Gateway("LiteLLM", start, lambda url, case: (url + "/v1", case))
+
+
+def run_rounds(gateways: dict[str, Gateway], args: argparse.Namespace) -> None:
+    """Every gateway running at once; each round measures them one after another, the
+    order rotated, so a noisy moment is spread over all of them."""
+    with ExitStack() as stack:
+        for gateway in gateways.values():
+            started = time.monotonic()
+            gateway.proc, gateway.url = stack.enter_context(gateway.start())
+            base, model = gateway.where(gateway.url, "burst")
+            answered = asyncio.run(wait_until_answering(base, model, started + 120))
+            gateway.note("startup_s", answered - started)
+        order = list(gateways.values())
+        for index in range(args.rounds):
+            shift = index % len(order)
+            for gateway in order[shift:] + order[:shift]:
+                one_round(gateway, args.requests, args.streams)
+            print(f"round {index + 1} of {args.rounds} done", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200, help="non-streamed, per figure")
+    parser.add_argument("--streams", type=int, default=60, help="streams, per figure")
+    parser.add_argument("--many", type=int, default=2000, help="concurrent paced streams")
     parser.add_argument("--no-litellm", action="store_true")
     args = parser.parse_args()
-    n = args.requests
-    upstream_cmd = [sys.executable, "-m", "chatbridge.upstream", "--port", "0"]
-    with process(upstream_cmd, first_line="Serving on") as (_, upstream), \
-            tempfile.TemporaryDirectory() as tmp:  # fmt: skip
-        print(f"fake upstream {upstream} (60-token answers); {n} sequential requests per figure")
-        base = {
-            kind: asyncio.run(sequential(upstream, "fake-model", n, stream, None))
-            for kind, stream in (("plain", False), ("stream", True))
+    upstream = [sys.executable, "-m", "chatbridge.upstream", "--port", "0"]
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        upstreams = {
+            "paced": stack.enter_context(
+                process([*upstream, "--token-delay", f"{PACE:.6f}"], first_line="Serving on")
+            )[1],
+            "burst": stack.enter_context(process(upstream, first_line="Serving on"))[1],
         }
-        config = Path(tmp) / "serve.toml"
-        config.write_text(
-            "[routes.fake]\n"
-            f'targets = [{{ provider = "OpenAICompatible", base_url = "{upstream}", '
-            'model = "fake-model" }]\n'
+        print(
+            f"upstreams: paced {upstreams['paced']} (60 chunks, {PACE * 1000:.2f} ms apart), "
+            f"burst {upstreams['burst']}; {args.rounds} rounds of {args.streams} sequential "
+            f"streams per case and {args.requests} sequential requests, per gateway"
         )
-
-        def ours() -> Any:
-            args_ = [sys.executable, "-m", "chatbridge", "serve", "--port", "0",
-                     "--config", str(config), "--api-key", KEY]  # fmt: skip
-            return _with_v1(process(args_, first_line="Serving on"))
-
-        results = [measure_server("chatbridge", ours, "fake", base, n)]
-        if not args.no_litellm and ensure_litellm():
-            lite_config = Path(tmp) / "litellm.yaml"
-            lite_config.write_text(
-                "model_list:\n  - model_name: fake\n    litellm_params:\n"
-                f"      model: openai/fake-model\n      api_base: {upstream}\n      api_key: x\n"
+        direct = {
+            case: asyncio.run(sequential(url, "fake-model", args.streams, True, None, warm=5))
+            for case, url in upstreams.items()
+        }
+        for case, got in direct.items():
+            print(
+                f"upstream asked directly, {case}: first chunk {got['first_ms']:.2f} ms, last "
+                f"{got['last_ms']:.2f} ms ({got['chunks']:.0f} chunks)"
             )
-
-            def litellm() -> Any:
-                port = free_port()
-                args_ = [str(HERE / ".venv-litellm" / "bin" / "litellm"), "--config",
-                         str(lite_config), "--host", "127.0.0.1", "--port", str(port),
-                         "--num_workers", "1"]  # fmt: skip
-                env = {"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False",
-                       "LITELLM_MASTER_KEY": KEY}  # fmt: skip
-                return _fixed_url(process(args_, env=env), f"http://127.0.0.1:{port}/v1")
-
-            try:
-                results.append(measure_server("LiteLLM", litellm, "fake", base, n))
-            except Exception as error:  # report and go on: our own figures still stand
-                print(f"LiteLLM could not be measured: {type(error).__name__}: {error}")
-        elif not args.no_litellm:
-            print("LiteLLM's virtualenv could not be made: measured ours only")
-        report(results, base)
-    site_figures(n)
-
-
-@contextmanager
-def _with_v1(ctx: Any) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    with ctx as (proc, url):
-        yield proc, url + "/v1"
+        gateways = gateways_over(upstreams, Path(tmp), not args.no_litellm)
+        run_rounds(gateways, args)
+        report(gateways, args.rounds)
+        startup = gateways["serve"].median("startup_s")
+        print(f"\nserve start-up to its first answer: {startup:.2f} s")
+        many_figures(gateways, args.many)
+    site_figures(args.requests)
 
 
 @contextmanager

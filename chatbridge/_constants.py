@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+#: The distribution's name on the package index (``import chatbridge`` and the command keep
+#: their name): what an install hint names.
+DISTRIBUTION = "chatbridge-wp"
+
+
+def install_hint(extra: str) -> str:
+    """How to add an optional extra, for a released install and for a checkout alike."""
+    return f"pip install '{DISTRIBUTION}[{extra}]', or in a checkout pip install -e '.[{extra}]'"
+
+
 #: Total deadline for one request, body included (seconds). The plugin's own upstream
 #: timeout is 200 s, and proxies in front usually cut at ~100 s (Cloudflare 524).
 DEFAULT_TIMEOUT = 120.0
@@ -18,19 +28,28 @@ PARSE_IN_THREAD_CHARS = 512 * 1024
 #: Redirects followed for one request.
 DEFAULT_MAX_REDIRECTS = 10
 #: Response header limits. Plugin 1.7 keeps the whole question and answer in a cookie, so a
-#: reply's Set-Cookie line reaches ~9 KB for a 6,000-character answer and grows with a
-#: conversation (aiohttp's default, 8,190 bytes, failed them as "unreachable"). A line or a
-#: field may hold 64 KiB, and a reply at most 64 header fields: the whole header block is
-#: capped at 4 MiB.
-MAX_HEADER_FIELD_BYTES = 64 * 1024
+#: reply's Set-Cookie line grows with the answer: ~9 KB for 6,000 characters, past 64 KiB
+#: for ~52 KB, megabytes for a long one (a browser reads it and drops the cookie). So one
+#: header line or field may be as long as the reply's body may be (the session's
+#: ``max_response_bytes``, ``DEFAULT_MAX_RESPONSE_BYTES`` by default), and a reply has at
+#: most this many header fields.
 MAX_HEADER_FIELDS = 64
 #: Longest cookie (name and value) kept, as browsers do. The 1.7 plugin's history cookie
 #: passes it with long answers; a browser then drops it and the site forgets the history, so
 #: we drop it too and carry the conversation in the next message instead (never a Cookie
 #: header that servers refuse, and never a site silently answering without the history).
 MAX_COOKIE_BYTES = 4096
-#: Connections kept per host in the shared pool.
-DEFAULT_POOL_LIMIT_PER_HOST = 32
+#: Connections to one host at once, per target (``connections_per_host``); a request past
+#: it waits for one, within its own deadline. A provider says what its kind of site wants:
+#: a small WordPress site runs a handful of PHP workers (PHP-FPM's default pool has 5), so
+#: more connections only queue there instead of here; an OpenAI-compatible API serves many
+#: streams at once (the OpenAI SDK's own client allows 1,000 connections). The default is
+#: for a session no provider configured.
+DEFAULT_CONNECTIONS_PER_HOST = 32
+SITE_CONNECTIONS_PER_HOST = 8
+OPENAI_CONNECTIONS_PER_HOST = 1000
+#: The most a target may ask for (each connection is a descriptor).
+MAX_CONNECTIONS_PER_HOST = 10_000
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -57,10 +76,14 @@ LEGACY17_HISTORY_LIMIT = 10
 AIPKIT_HISTORY_LIMIT = 14
 #: A conversation the site cannot continue itself (a 1.7 cookie window, AIPKit past its
 #: memory, an edited history) is flattened into one message, at most this many characters:
-#: system prompts and the newest turns are kept, the oldest turns dropped first. (The
-#: current message and the system prompts are never dropped, so a single longer message
-#: still goes whole.) 12,000 characters keep a 1.7 history cookie far below the header cap.
+#: system prompts and the current message always go whole; of the earlier turns, long ones
+#: are shortened (their middle left out) and, only when even that is not enough, the oldest
+#: are dropped. What was left out is reported (``HistoryTrimmed``). 12,000 characters keep
+#: a model's context and a 1.7 history cookie within reason.
 FLATTENED_MESSAGE_BUDGET = 12_000
+#: A shortened turn keeps at least this many characters (its start and its end); turns no
+#: longer than this are kept whole or dropped whole.
+FLATTENED_TURN_MIN_CHARS = 1_000
 #: An OpenAI Assistants thread keeps every turn; this only bounds what we track.
 ASSISTANT_HISTORY_LIMIT = 1000
 #: Sites whose token caches are kept, and conversations remembered per site (LRU).

@@ -32,6 +32,8 @@
     ├── PluginError                      the chat plugin answered with an error message
     │   └── UpstreamError                the plugin's own AI backend failed (quota, key, model)
     └── AllTargetsFailedError            every target of a route failed; `.attempts` says how
+        └── RouteUnavailableError        none could be asked: every one open or cooling down
+                                         (`.retry_after`: when the first may be asked again)
 
 Every error carries where it came from: `provider`, `url`, and where known `status`, a short
 `body` excerpt and the `attempt` number. `str(err)` starts with the message itself, so texts
@@ -72,6 +74,7 @@ __all__ = [
     "ResponseStatusError",
     "ResponseTooLargeError",
     "RouteNotFoundError",
+    "RouteUnavailableError",
     "StallTimeout",
     "TransportError",
     "TruncatedStreamError",
@@ -216,7 +219,8 @@ CUT_OFF = "The reply was cut off"
 
 
 class TruncatedStreamError(ResponseError):
-    """The stream ended before its terminator; `partial` holds the text received."""
+    """The stream ended before its terminator; `partial` holds the text received (a route's
+    stream keeps it only when a target of the route could continue it, else it is empty)."""
 
     def __init__(self, message: str, *, partial: str = "", **context: Any) -> None:
         super().__init__(message, **context)
@@ -307,3 +311,10 @@ class AllTargetsFailedError(ChatbridgeError):
         self.attempts = list(attempts or [])
         self.errors = list(errors or [])
         self.retry_after = retry_after
+
+
+class RouteUnavailableError(AllTargetsFailedError):
+    """No target of a route could be asked at all: each one's circuit breaker was open (or
+    half-open with its one probe in flight), or it was cooling down after a rate limit. The
+    call fails at once instead of waiting; ``retry_after`` says in how many seconds the first
+    target may be asked again (``None`` when only a probe's verdict will tell)."""

@@ -33,6 +33,39 @@ class FinishReason:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryTrimmed:
+    """The conversation did not fit the one message a site was sent, so earlier turns were
+    left out of it: ``dropped`` turns whole (the oldest), ``shortened`` turns in their middle,
+    ``removed_chars`` characters of their text in all, to fit ``budget`` characters.
+
+    An AI Power provider yields it, before the answer's text, when asked to
+    (``history_notes=True``; the client always asks and puts it in the answer's
+    ``chatbridge.history``), and logs a warning either way."""
+
+    dropped: int
+    shortened: int
+    removed_chars: int
+    budget: int
+
+    @property
+    def message(self) -> str:
+        """One line saying what was left out."""
+        parts = []
+        if self.dropped:
+            parts.append(f"{self.dropped} earlier turn{'s' if self.dropped != 1 else ''} dropped")
+        if self.shortened:
+            parts.append(
+                f"{self.shortened} turn{'s' if self.shortened != 1 else ''} shortened in the "
+                "middle"
+            )
+        return (
+            f"the conversation was too long for one message ({self.budget:,} characters): "
+            f"{' and '.join(parts)}, {self.removed_chars:,} characters left out"
+        )
+
+
 #: A chunk a provider may yield: text, and where its upstream reports them, usage and the
-#: finish reason. ``create_async`` and the synchronous calls keep only the text.
-Chunk: TypeAlias = str | Usage | FinishReason
+#: finish reason (and, when asked, what was left out of the history). ``create_async`` and
+#: the synchronous calls keep only the text.
+Chunk: TypeAlias = str | Usage | FinishReason | HistoryTrimmed

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any
 
@@ -12,9 +13,15 @@ import pytest
 from aiohttp import web
 
 from chatbridge import close_pool
+from chatbridge._aiengine._site_client import _clients as _engine_sites
+from chatbridge._aipower._site_client import _clients as _power_sites
+from chatbridge._client._core import _BOOKS as _health_books
+from chatbridge._providers._family import _finders as _family_finders
 from chatbridge.upstream import LocalUpstream, UpstreamConfig
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: A reply whose status line nobody can read.
+MALFORMED = b"HTTP/1.1 abc nonsense\r\nContent-Length: 0\r\n\r\n"
 
 
 @asynccontextmanager
@@ -44,6 +51,25 @@ async def _close_connection_pool() -> AsyncIterator[None]:
     await close_pool()
 
 
+@pytest.fixture(autouse=True)
+def _forget_sites() -> Iterator[None]:
+    """Each test starts with no site known: the process-wide site registry (token caches,
+    conversations) and the shared breakers are keyed by URL, and a later test's server can
+    get an earlier one's port (under load it does): it must not inherit that site's nonce,
+    generation or breaker."""
+    yield
+    for registry in (_power_sites, _engine_sites, _family_finders):  # (which plugin, too)
+        registry._clients.clear()
+    _health_books.clear()
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that a test interrupts: SIGINT back to its default. A
+    background job (``pytest ... &``) starts with SIGINT ignored, and a child inherits that:
+    Python then never raises KeyboardInterrupt and Ctrl-C does nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,6 +93,27 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
         pass
     finally:
         await wait_closed(writer)
+
+
+@asynccontextmanager
+async def raw_reply_server(reply: bytes) -> AsyncIterator[str]:
+    """A server on loopback that answers every request with ``reply``, byte for byte (a
+    malformed status line, say), then closes; yields its base URL."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with suppress(asyncio.IncompleteReadError, ConnectionError):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(reply)
+            await writer.drain()
+        await wait_closed(writer)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 @asynccontextmanager

@@ -1,10 +1,12 @@
-"""The seed documents' usage examples and every example in docs/providers/ and the README,
-run for real.
+"""The seed documents' usage examples and every example of the README and docs/, run for real.
 
-Each runs in its own interpreter against the local AI Power site (the AIEngine page: the
-local AI Engine site; the OpenAICompatible page: the local fake upstream), as written except
-for the import path, the site URL (and a local proxy in place of proxy.example.com), and must
-print a real answer from the server.
+The examples live in ``examples/``, one file each: every ``python`` and ``toml`` block of the
+README and of docs/ is one of those files, character for character (checked here), so the
+file is the one source and the page shows it. Each Python example runs in its own
+interpreter against the local AI Power site (the AI Engine one: the local AI Engine site; the
+OpenAICompatible one: the local fake upstream), as written except for the import path, the
+site URL (and a local proxy in place of proxy.example.com), and must print a real answer from
+the server. The TOML examples are loaded by tests/test_docs_config.py.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ from tests.conftest import local_proxy
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "tests" / "seeds").glob("*.py.txt"))
-DOCS = [*sorted((ROOT / "docs" / "providers").glob("*.md")), ROOT / "README.md"]
+EXAMPLES = ROOT / "examples"
+#: Every page whose code blocks are examples.
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+#: The examples that run against the local site (the routes one only builds its routes:
+#: tests/test_docs_config.py).
+RUN_HERE = sorted(path for path in EXAMPLES.glob("*.py") if path.name != "routes.py")
 SEED_IMPORT = re.compile(r"^from \S+\.Provider\.not_working\.(\w+) import (\w+)$", re.MULTILINE)
 DOCS_SITE = "http://127.0.0.1:8080"
 SERVE_URL = "http://127.0.0.1:8000"
@@ -36,12 +43,28 @@ ANSWER = "[local AI Power site] Echo:"
 ENGINE_ANSWER = "[local AI Engine site] Echo:"
 
 
+def page_blocks() -> list[tuple[str, str]]:
+    """``(where, text)`` of every ``python`` and ``toml`` block of the README and docs/."""
+    found = []
+    for page in PAGES:
+        text = page.read_text()
+        for match in re.finditer(r"```(python|toml)\n(.*?)```", text, re.S):
+            line = text.count("\n", 0, match.start()) + 1
+            found.append((f"{page.relative_to(ROOT)}:{line}", match.group(2)))
+    return found
+
+
 def docs_examples() -> list[tuple[str, str]]:
-    examples = []
-    for page in DOCS:
-        for index, block in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S)):
-            examples.append((f"{page.stem}-{index}", block))
-    return examples
+    return [(path.stem, path.read_text()) for path in RUN_HERE]
+
+
+def test_every_example_in_the_docs_is_a_file_of_examples() -> None:
+    files = {path.read_text(): path.name for path in EXAMPLES.iterdir() if path.is_file()}
+    shown = set()
+    for where, block in page_blocks():
+        assert block in files, f"{where}: this block is no file of examples/ (or differs)"
+        shown.add(files[block])
+    assert shown == set(files.values())  # and every file is shown somewhere
 
 
 def runnable(code: str, site: str, proxy: str) -> str:
@@ -79,17 +102,12 @@ async def run(code: str) -> tuple[int, str, str]:
 
 def test_the_examples_were_found() -> None:
     assert len(SEEDS) == 4
-    stems = {page.stem for page in DOCS}
-    assert stems == {
-        "AIEngine",
-        "AIPower",
-        "AnySite",
-        "ChatGptt",
-        "Chatgpt4o",
-        "OpenAICompatible",
-        "README",
-    }
-    assert len(docs_examples()) == 9
+    assert {name for name, _ in docs_examples()} == {
+        "aiengine_conversation", "aipower_conversation", "anysite", "chatgpt4o",
+        "chatgptt_stream", "client_failover", "hello_providers", "openai_compatible",
+        "openai_sdk",
+    }  # fmt: skip
+    assert len(page_blocks()) == 14
 
 
 @pytest.mark.parametrize(
@@ -129,10 +147,10 @@ async def served(site: str) -> AsyncIterator[str]:
 
 @pytest.mark.parametrize(("name", "code"), docs_examples(), ids=[n for n, _ in docs_examples()])
 async def test_docs_example_runs(name: str, code: str) -> None:
-    if name.startswith("OpenAICompatible"):
+    if name == "openai_compatible":
         await run_upstream_example(code)
         return
-    if name.startswith("AIEngine"):
+    if name == "aiengine_conversation":
         await run_engine_example(code)
         return
     site = LocalSite(SiteConfig(generation="2.2"))
@@ -146,9 +164,9 @@ async def test_docs_example_runs(name: str, code: str) -> None:
             status, out, err = await run(runnable(code, url, proxy))
     assert status == 0, err
     assert ANSWER in out
-    if name.startswith("AIPower"):
+    if name == "aipower_conversation":
         assert "history turns: 2" in out  # the conversation's first turn reached the site
-    if name == "README-1":  # the route's first target is dead: the second answered
+    if name == "client_failover":  # the route's first target is dead: the second answered
         assert f"answered by {url} ['failed', 'failed', 'answered']" in out
         assert out.count(ANSWER) == 2
 

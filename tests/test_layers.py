@@ -15,8 +15,22 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "chatbridge"
 
-#: The top-level modules every layer stands on; they import only one another.
-CORE = {"_checks", "_constants", "_exceptions", "_json", "_local", "_prompt", "_types"}
+#: The top-level modules every layer stands on; they import only one another. (``_queueing``
+#: is the one variable the HTTP layer and the client's watchdog share: a request queueing for
+#: a connection tells the call's time-to-first-token limit to stand still, and neither layer
+#: may import the other. ``_text`` keeps a streamed text compactly, for the providers' parsers
+#: and the router alike.)
+CORE = {
+    "_checks",
+    "_constants",
+    "_exceptions",
+    "_json",
+    "_local",
+    "_prompt",
+    "_queueing",
+    "_text",
+    "_types",
+}
 
 #: Package -> the packages it may import (the core modules always).
 MAY_IMPORT: dict[str, set[str]] = {

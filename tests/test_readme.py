@@ -40,4 +40,4 @@ def test_readme_commands_run_from_the_virtualenv() -> None:
     for line in commands:
         first = line.split("&&")[-1].split()[0]
         assert first in (".venv/bin/chatbridge", "python3", ".venv/bin/pytest"), line
-    assert ".venv/bin/python example.py" in README
+    assert ".venv/bin/python examples/hello_providers.py" in README

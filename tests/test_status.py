@@ -71,3 +71,25 @@ def test_retry_after_http_date_and_garbage() -> None:
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "says"),
+    [("600", "try again in 10 minutes"), ("45", "try again in 45 seconds"), (None, "later")],
+)
+def test_a_maintenance_page_says_maintenance_and_when_to_come_back(
+    retry_after: str | None, says: str
+) -> None:
+    page = "<html><body>Briefly unavailable for scheduled maintenance. Check back in a minute."
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    error = classify_status(503, headers, page)
+    assert isinstance(error, ResponseStatusError) and error.status == 503
+    assert error.message.startswith("The site is down for maintenance (HTTP 503); ")
+    assert says in error.message
+
+
+def test_another_503_says_when_to_come_back_if_the_site_said() -> None:
+    error = classify_status(503, {"Retry-After": "7200"}, "<html>overloaded</html>")
+    assert error is not None and error.message == (
+        "HTTP 503: HTML content; try again in 2 hours (its Retry-After)"
+    )

@@ -125,6 +125,8 @@ async def legacy_exchange(
         if held_by
         else split.message
     )
+    # The flattened conversation (the very object) goes out: what it left out is said.
+    call.left_out(split.trimmed if message is split.whole else None, tokens.page_url)
     form = {
         "_wpnonce": tokens.nonce,
         "post_id": tokens.post_id,
@@ -191,6 +193,7 @@ async def aipkit_exchange(
     stats: ClientStats,
 ) -> AsyncGenerator[str, None]:
     message = conv.message_for_site_history(split, "aipkit", AIPKIT_HISTORY_LIMIT)
+    call.left_out(split.trimmed if message is split.whole else None, tokens.page_url)
     cache_options = call.request_options(conv.cookie_jar)
     cache_key = await _aipkit_cache(session, tokens, message, cache_options, stats)
     params = {

@@ -23,7 +23,7 @@ from .._http._call import Call
 from .._state import StateStore, current_store
 from .._state._book import ConversationBook
 from .._state._sites import SiteClients
-from .._types import Messages
+from .._types import HistoryTrimmed, Messages
 from ._call import CallOptions, ClientStats
 from ._conversation import Conversation
 from ._exchange import aipkit_exchange, legacy_exchange
@@ -112,8 +112,10 @@ class SiteClient:
         *,
         conversation: Conversation | None = None,
         call: CallOptions | None = None,
-    ) -> AsyncGenerator[str, None]:
-        """The answer to the last user message, in chunks as the site sends them."""
+    ) -> AsyncGenerator[str | HistoryTrimmed, None]:
+        """The answer to the last user message, in chunks as the site sends them (and first,
+        when ``call.history_notes`` asks for it and the conversation had to be shortened to
+        fit the message, a :class:`HistoryTrimmed`)."""
         call = call or CallOptions()
         call.start()
         try:
@@ -126,6 +128,8 @@ class SiteClient:
                 try:
                     async with aclosing(self._attempt(call, tokens, split, conv)) as attempt:
                         async for chunk in attempt:
+                            if not yielded and call.history_notes and call.trimmed:
+                                yield call.trimmed  # before the text, once
                             yielded = True
                             yield chunk
                     break

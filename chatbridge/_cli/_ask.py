@@ -11,7 +11,7 @@ from typing import Any
 from .._aipower import Conversation
 from .._providers._base import AsyncGeneratorProvider, AsyncProvider
 from .._providers._sync import aclose
-from .._types import Messages
+from .._types import HistoryTrimmed, Messages
 from ._options import Destination
 
 __all__ = ["Reply", "ask"]
@@ -26,6 +26,8 @@ class Reply:
     seconds: float
     #: Who answered, when a route chose (provider, site, model); ``None``: the target itself.
     answered_by: tuple[str | None, str | None, str] | None = None
+    #: What the site was not sent of the conversation (``None``: it was all sent).
+    history: HistoryTrimmed | None = None
 
     @property
     def streamed(self) -> bool:
@@ -51,7 +53,7 @@ async def ask(
     if target.route is not None:
         return await _ask_route(target, messages, stream, on_chunk, timeout)
     kwargs: dict[str, Any] = dict(target.options)
-    kwargs.update(proxy=proxy, conversation=conversation)
+    kwargs.update(proxy=proxy, conversation=conversation, history_notes=True)
     if timeout is not None:
         kwargs["timeout"] = timeout
     if target.site_url is not None:
@@ -64,18 +66,27 @@ async def ask(
     started = time.perf_counter()
     first: float | None = None
     parts: list[str] = []
-    if stream and issubclass(provider, AsyncGeneratorProvider):
+    history = None
+    if issubclass(provider, AsyncGeneratorProvider):
+        if not stream:
+            kwargs["stream"] = False  # (a provider that can answer whole is asked to)
         chunks = provider.create_async_generator(target.model, messages, **kwargs)
         try:
             async for chunk in chunks:
-                if not isinstance(chunk, str):  # finish reason, usage
+                if isinstance(chunk, HistoryTrimmed):
+                    history = chunk
+                if not isinstance(chunk, str):  # the note, a finish reason, usage
                     continue
                 if first is None:
                     first = time.perf_counter() - started
                 parts.append(chunk)
-                on_chunk(chunk)
+                if stream:
+                    on_chunk(chunk)
         finally:
             await aclose(chunks)  # releases the connection on Ctrl-C too
+        if not stream:  # one piece, the whole answer
+            parts = ["".join(parts)]
+            on_chunk(parts[0])
     elif issubclass(provider, AsyncProvider):
         text = await provider.create_async(target.model, messages, **kwargs)
         first = time.perf_counter() - started
@@ -83,7 +94,8 @@ async def ask(
         on_chunk(text)
     else:
         raise TypeError(f"{provider.get_name()} has no async entry point")
-    return Reply("".join(parts), len(parts), first, time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    return Reply("".join(parts), len(parts), first, elapsed, history=history)
 
 
 async def _ask_route(
@@ -103,15 +115,19 @@ async def _ask_route(
         text = answer.choices[0].message.content or ""
         on_chunk(text)
         elapsed = time.perf_counter() - started
-        return Reply(text, 1, elapsed, elapsed, _who(answer.chatbridge, answer.model))
+        info = answer.chatbridge
+        return Reply(
+            text, 1, elapsed, elapsed, _who(info, answer.model), _trimmed(info)
+        )
     first: float | None = None
     parts: list[str] = []
-    who = None
+    who = history = None
     chunks = completions.create(model=target.route, messages=messages, stream=True, timeout=timeout)
     try:
         async for chunk in chunks:
             if chunk.chatbridge is not None:
                 who = _who(chunk.chatbridge, chunk.model)
+                history = _trimmed(chunk.chatbridge)
             piece = chunk.choices[0].delta.content if chunk.choices else None
             if piece:
                 if first is None:
@@ -120,7 +136,15 @@ async def _ask_route(
                 on_chunk(piece)
     finally:
         await chunks.aclose()
-    return Reply("".join(parts), len(parts), first, time.perf_counter() - started, who)
+    return Reply("".join(parts), len(parts), first, time.perf_counter() - started, who, history)
+
+
+def _trimmed(info: Any) -> HistoryTrimmed | None:
+    """The ``chatbridge.history`` field of a route's answer, as the provider reported it."""
+    note = None if info is None else info.history
+    if note is None:
+        return None
+    return HistoryTrimmed(note.dropped, note.shortened, note.removed_chars, note.budget)
 
 
 def _who(info: Any, model: str) -> tuple[str | None, str | None, str] | None:

@@ -16,9 +16,11 @@ from ._options import (
     add_page_options,
     check_proxy,
     route_target,
+    takes_base_url,
 )
 from ._output import print_json
 from ._repl import converse
+from ._script import run_script
 from ._turn import answer, reply_json
 
 __all__ = ["register"]
@@ -30,6 +32,7 @@ examples:
   echo "Summarise this" | chatbridge chat --url https://your-site.example --json
   chatbridge chat --provider ChatGptt --url https://your-site.example   (a conversation)
   chatbridge chat --config chatbridge.toml --model default "Hello"   (a route: fails over)
+  printf '%s\n' '"Remember teal."' '"Which colour?"' | chatbridge chat --url URL --jsonl
 
 --json prints one object per answer: indented for one question, one line each (JSON Lines)
 in a conversation. Its fields:
@@ -40,8 +43,18 @@ in a conversation. Its fields:
                           stream (plugin 1.7, or --no-stream) answers in one: false
   first_token_seconds     seconds until the first piece
   seconds                 seconds until the whole answer
+  history                 null, or what the site was not sent of a conversation too long
+                          for one message: dropped and shortened turns, removed_chars,
+                          budget and a one-line message
 On failure it prints {"error": MESSAGE, "exit_code": CODE} instead (one line; in a
 conversation, for the failed or cancelled turn, and the conversation goes on).
+
+--jsonl holds one conversation driven by a script: each line of stdin is one message, a
+JSON string ("Hello") or {"content": "Hello"} ({"role": "system", ...}: a prompt for the
+turns after it), read as it comes; each answer is one line on stdout as --json prints it,
+or {"error": ..., "exit_code": ..., "line": N} for a turn that failed (it leaves no trace
+in the history; the conversation goes on). Exit code: 0 when every turn was answered, else
+the first failure's.
 """
 
 
@@ -69,7 +82,7 @@ def register(subparsers: Any) -> None:
         "--url",
         metavar="SITE",
         help="any AI Power or AI Engine site (http:// or https://): its home page or the page "
-        "with the chat",
+        "with the chat; for OpenAICompatible, the endpoint's base URL (http://127.0.0.1:11434/v1)",
     )
     parser.add_argument(
         "--model",
@@ -91,6 +104,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="machine-readable output (fields: see below)"
     )
+    parser.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="a scripted conversation: one JSON message per line of stdin, one JSON answer "
+        "per line of stdout (see below)",
+    )
     # words_dest: the list that words found after options join (see _main.main).
     parser.set_defaults(
         handler=run, words_dest="message", exit_codes=ALWAYS | {0, 3, 5, 6, 7, 8, 9, 10}
@@ -104,9 +123,18 @@ def run(args: argparse.Namespace) -> int:
         target = route_target(args.config, args.model)
     else:
         target = Destination.resolve(args.provider, args.url, args.model)
+        if takes_base_url(target.provider) and (args.chat_page or args.bot_id is not None):
+            raise UsageError(
+                f"--chat-page and --bot-id pick a chat on an AI Power site; "
+                f"{target.name} talks to an endpoint (--url is its base URL)"
+            )
         target = replace(target, chat_page=args.chat_page, bot_id=args.bot_id)
     check_proxy(args.proxy)
     opening = [{"role": "system", "content": args.system}] if args.system else []
+    if args.jsonl:
+        if args.message:
+            raise UsageError("--jsonl reads the messages from stdin: give no MESSAGE")
+        return run_script(args, target, opening)
     message = _one_shot_message(" ".join(args.message) if args.message else None)
     if message is None:
         return converse(args, target, opening)

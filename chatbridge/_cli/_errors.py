@@ -25,6 +25,7 @@ from .._exceptions import (
     RequestTimeoutError,
     RouteNotFoundError,
     TransportError,
+    TruncatedStreamError,
 )
 from ._output import print_json_line
 
@@ -34,6 +35,7 @@ __all__ = [
     "INTERNAL_ERROR",
     "INTERRUPTED",
     "UsageError",
+    "describe",
     "error_json",
     "exit_code",
     "exit_codes_help",
@@ -99,6 +101,22 @@ def exit_code(error: BaseException) -> int:
     return 1
 
 
+def describe(error: BaseException, args: argparse.Namespace | None = None) -> str:
+    """The error's one line, with what to do on the command line where the library's words
+    are not enough: a timeout names ``--timeout``, a streamed answer that was cut off on a
+    route names ``--no-stream``."""
+    text = str(error)
+    last = error.errors[-1] if isinstance(error, AllTargetsFailedError) and error.errors else None
+    if isinstance(error, RequestTimeoutError) or isinstance(last, RequestTimeoutError):
+        given = getattr(args, "timeout", None)
+        now = f" (now {given:g} s)" if given else ""
+        return f"{text}; to wait longer, give --timeout SECONDS{now}"
+    routed = getattr(args, "config", None) and not getattr(args, "no_stream", True)
+    if isinstance(error, TruncatedStreamError) and routed:  # the router's cut: fail over whole
+        return f"{text} (here: --no-stream)"
+    return text
+
+
 def error_json(message: str, code: int) -> dict[str, Any]:
     """What ``--json`` prints on stdout for a failure (the stderr line stays)."""
     return {"error": message, "exit_code": code}
@@ -124,7 +142,7 @@ def run_command(args: argparse.Namespace) -> int:
     except ChatbridgeError as error:
         if args.debug:
             traceback.print_exc()
-        return fail(str(error), exit_code(error), json_output=json_output)
+        return fail(describe(error, args), exit_code(error), json_output=json_output)
     except ValueError as error:  # bad messages and other caller mistakes
         if args.debug:
             traceback.print_exc()

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .._checks import check_timeout
+from .._checks import check_timeout, site_url_problem
 from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import RouteNotFoundError
 from .._providers._aipower_base import AIPowerSite
 from .._providers._base import BaseProvider
 from .._providers._family import known_provider
 from .._providers._registry import get_provider, list_providers
+from .._providers._sites import SiteProvider
 from .._providers.aipower import AIPower
 from .._providers.anysite import AnySite
 from ._errors import UsageError
@@ -148,22 +149,11 @@ def add_page_options(parser: argparse.ArgumentParser) -> None:
 
 def check_site_url(url: str, option: str = "--url") -> str:
     """``url`` without its trailing slash; a :class:`UsageError` (naming ``option``) unless it
-    is http(s) with a host and a valid port (checked before we spend a timeout on it)."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # for example an unclosed "[" of an IPv6 address
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise UsageError(
-            f"{option} {url!r} is not a site URL: it needs http:// or https:// and a host "
-            "(for example https://example.org)"
-        )
-    try:
-        port = parts.port  # a ValueError when it is not a number or out of range
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise UsageError(f"{option} {url!r} has an invalid port: use a number from 1 to 65535")
+    is http(s) with a host, a valid port and no blank inside (checked before we spend a
+    timeout on it)."""
+    problem = site_url_problem(url)
+    if problem is not None:
+        raise UsageError(f"{option} {url!r} {problem}")
     return url.strip().rstrip("/")
 
 
@@ -232,12 +222,22 @@ class Destination:
 
     @classmethod
     def resolve(cls, provider: str | None, url: str | None, model: str | None) -> Destination:
-        """Validate everything a chat needs before any request: URL, provider, model."""
+        """Validate everything a chat needs before any request: URL, provider, model. For a
+        provider that talks to an endpoint rather than a site (``OpenAICompatible``),
+        ``--url`` is that endpoint's base URL."""
         site_url = check_site_url(url) if url is not None else None
         if provider is None and site_url is None:
             raise UsageError(NO_SITE_HINT)
         # Only a site: AnySite finds its plugin (AI Power or AI Engine) from its page.
         chosen = get_provider(provider) if provider is not None else AnySite
+        if takes_base_url(chosen):
+            if site_url is None and not chosen.url:
+                raise UsageError(
+                    f"{chosen.get_name()} needs its endpoint: pass --url with the base URL "
+                    "(for example --url http://127.0.0.1:11434/v1)"
+                )
+            options = (("base_url", site_url),) if site_url is not None else ()
+            return cls(chosen, None, _model(chosen, model), options=options)
         if site_url is None and not chosen.url:
             raise UsageError(f"{chosen.get_name()} has no site of its own: {_WHAT_TO_DO}")
         if site_url is None and not chosen.working:
@@ -248,10 +248,20 @@ class Destination:
         return cls(chosen, site_url, _model(chosen, model))
 
 
+def takes_base_url(provider: type[BaseProvider]) -> bool:
+    """Whether ``provider`` talks to an endpoint given as ``base_url`` (not to a site)."""
+    return not issubclass(provider, SiteProvider) and "base_url" in provider.get_parameters()
+
+
 def _model(provider: type[BaseProvider], model: str | None) -> str:
     get_model = getattr(provider, "get_model", None)
     if get_model is None:  # a provider without a model list takes what it is given
         return model or ""
+    if model is None and not getattr(provider, "default_model", None):
+        raise UsageError(
+            f"{provider.get_name()} has no default model: pass --model NAME (the model the "
+            "endpoint serves, for example --model llama3.2)"
+        )
     resolved: str = get_model(model)  # raises ModelNotSupportedError for an unknown model
     return resolved
 

@@ -21,7 +21,7 @@ from .._exceptions import (
 from .._providers._family import nonce_refreshes, site_info, site_provider
 from .._providers.anysite import AnySite
 from ._ask import Reply, ask
-from ._errors import exit_code
+from ._errors import describe, exit_code
 from ._options import Destination
 
 __all__ = ["Probe", "ask_once", "probe_chat", "probe_site"]
@@ -67,7 +67,7 @@ async def probe_chat(target: Destination, proxy: str | None, timeout: float) -> 
     try:
         reply = await ask_once(target, proxy, timeout)
     except ChatbridgeError as error:
-        probe.error = str(error)
+        probe.error = describe(error)
         probe.exit_code = exit_code(error)
         probe.reachable = not isinstance(error, TransportError)
         return probe
@@ -85,7 +85,7 @@ async def probe_site(target: Destination, proxy: str | None, timeout: float) -> 
     try:
         await _discover_and_ask(probe, target, proxy, timeout)
     except ChatbridgeError as error:
-        probe.error = str(error)
+        probe.error = describe(error)
         probe.exit_code = exit_code(error)
         if probe.reachable is None:
             reached = not isinstance(error, TransportError)

@@ -16,7 +16,7 @@ import sys
 
 from .._aipower import Conversation
 from .._exceptions import ChatbridgeError
-from ._errors import INTERRUPTED, error_json, exit_code
+from ._errors import INTERRUPTED, describe, error_json, exit_code
 from ._options import Destination
 from ._output import print_json_line
 from ._spinner import stderr_is_terminal
@@ -68,9 +68,10 @@ def converse(args: argparse.Namespace, target: Destination, opening: list[dict[s
             except ChatbridgeError as error:  # the conversation goes on; the turn is dropped
                 messages.pop()
                 code = exit_code(error)
-                _note(f"chatbridge: error: {error} [exit code {code}]")
+                text = describe(error, args)
+                _note(f"chatbridge: error: {text} [exit code {code}]")
                 if args.json:
-                    print_json_line(error_json(str(error), code))
+                    print_json_line(error_json(text, code))
                 continue
             messages.append({"role": "assistant", "content": reply.text})
             if args.json:  # JSON Lines: one compact object per answer

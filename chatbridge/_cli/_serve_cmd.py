@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -107,19 +109,21 @@ def register(subparsers: Any) -> None:
 def _setup_logging(debug: bool) -> None:
     """The access log (one line per request) and server errors to stderr; with --debug,
     internal errors carry their traceback."""
+    from ..server._logs import LineFormatter, lean_records, own_library_loggers
+
+    lean_records()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    handler.setFormatter(LineFormatter())
     for name, level in (
         ("chatbridge.server", logging.DEBUG if debug else logging.INFO),
         ("chatbridge.client", logging.WARNING),
         ("chatbridge.state", logging.WARNING),
+        ("chatbridge.aipower", logging.WARNING),  # a conversation shortened to fit a site
     ):
         logger = logging.getLogger(name)
         logger.setLevel(level)
         logger.addHandler(handler)
         logger.propagate = False
-    from ..server._logs import own_library_loggers
-
     own_library_loggers(sys.stderr)  # aiohttp's and asyncio's: one line each, no request bytes
 
 
@@ -192,20 +196,51 @@ def _run_workers(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-    try:
-        why = supervise(
-            _worker_command(args),
-            args.workers,
-            args.host,
-            args.port,
-            announce=lambda line: print(line, flush=True),
-        )
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from error
+    ui = settings.ui and not getattr(args, "no_ui", False)
+    with contextlib.ExitStack() as stack:
+        serving = None
+        if not args.config and not args.site:  # one local site for every worker
+            url = stack.enter_context(_local_site_in_a_thread())
+            args = argparse.Namespace(**{**vars(args), "site": url})
+            serving = (
+                f"Serving route default: the built-in local AI Power site at {url}, one for "
+                "all the workers (no --config or --site given; it echoes, for trying things out)"
+            )
+        try:
+            why = supervise(
+                _worker_command(args),
+                args.workers,
+                args.host,
+                args.port,
+                announce=lambda line: print(line, flush=True),
+                lines=4 if ui else 3,
+                serving=serving,
+            )
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from error
     if why == "failed":
         raise UsageError("the worker processes failed to start or kept exiting (see above)")
     return INTERRUPTED if why == "SIGINT" else 0
+
+
+@contextlib.contextmanager
+def _local_site_in_a_thread() -> Iterator[str]:
+    """The built-in local site, served by this (supervising) process on a thread of its
+    own: the workers talk to it over HTTP, as to any site. Yields its URL."""
+    from ..site import LocalSite
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="local-site", daemon=True)
+    thread.start()
+    site = LocalSite()
+    try:
+        yield asyncio.run_coroutine_threadsafe(site.start(), loop).result()
+    finally:
+        asyncio.run_coroutine_threadsafe(site.stop(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
 
 
 def run(args: argparse.Namespace) -> int:

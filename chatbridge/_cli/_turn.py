@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from .._aipower import Conversation
+from .._types import HistoryTrimmed
 from ._ask import Reply, ask
 from ._options import Destination
 from ._output import write
@@ -61,6 +62,20 @@ def reply_json(target: Destination, reply: Reply) -> dict[str, Any]:
         "chunks": reply.chunks,
         "first_token_seconds": _rounded(reply.first_token_seconds),
         "seconds": _rounded(reply.seconds),
+        "history": _history(reply.history),
+    }
+
+
+def _history(trimmed: HistoryTrimmed | None) -> dict[str, Any] | None:
+    """What the site was not sent of the conversation (``None``: it was all sent)."""
+    if trimmed is None:
+        return None
+    return {
+        "dropped": trimmed.dropped,
+        "shortened": trimmed.shortened,
+        "removed_chars": trimmed.removed_chars,
+        "budget": trimmed.budget,
+        "message": trimmed.message,
     }
 
 

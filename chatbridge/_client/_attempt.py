@@ -23,7 +23,7 @@ from .._exceptions import (
     StallTimeout,
 )
 from .._providers._sync import aclose
-from .._types import FinishReason, Usage
+from .._types import FinishReason, HistoryTrimmed, Usage
 from ._call_state import CallState
 from ._config import Target
 from ._health import Breakers, Gate, HealthBook, Ticket
@@ -43,6 +43,7 @@ class TargetAttempt:
         "call",
         "dog",
         "first_limit",
+        "had_text",
         "health",
         "index",
         "others",
@@ -63,7 +64,10 @@ class TargetAttempt:
     # Set for each try (``_begin``).
     started: float
     prefill: str
+    #: A buffered call's text (a stream keeps none here: see ``CallState.kept``).
     text: list[str]
+    #: Has this try produced any text?
+    had_text: bool
     stream: AsyncIterator[Any] | None
     #: The time-to-first-token and stall limits (``None``: none applies); the watchdog's
     #: ``limit`` is the one that applies now (the first, until text came).
@@ -112,8 +116,14 @@ class TargetAttempt:
             if self.others:  # another target could take over: limits apply
                 self.first_limit, self.stall_limit = await self._limits()
                 self.dog.limit = self.first_limit
-            dog, text, delivered = self.dog, self.text, self.call.delivered
-            hand_over = not self.call.buffered
+                # (a queue for a connection in this process is not the target's slowness)
+                self.dog.watch_queue = self.first_limit is not None
+            dog, text, call = self.dog, self.text, self.call
+            # A buffered call keeps the whole text (it is the answer); a stream hands each
+            # piece over, and keeps it only for a continuation (``CallState.kept``).
+            hand_over = not call.buffered
+            keep = call.kept.append if hand_over and call.kept is not None else None
+            had_text = False
             try:
                 stream = self._open()
                 pull = stream.__anext__
@@ -130,12 +140,16 @@ class TargetAttempt:
                         continue
                     if not item:
                         continue
-                    if not text:  # the first text: from now on the stall limit applies
-                        dog.limit = self.stall_limit
-                    text.append(item)
-                    if hand_over:
-                        delivered.append(item)
-                        yield item
+                    if not had_text:  # the first text: from now on the stall limit applies
+                        had_text = self.had_text = True
+                        dog.limit, dog.watch_queue = self.stall_limit, False
+                    if not hand_over:
+                        text.append(item)
+                        continue
+                    call.handed += len(item)
+                    if keep is not None:
+                        keep(item)
+                    yield item
             except BaseException as exc:
                 if await self._failed(await self._stopped(exc)):
                     continue  # the same target once more
@@ -154,13 +168,17 @@ class TargetAttempt:
         if now >= call.deadline:
             return False
         self.started = now
-        self.prefill = "".join(call.delivered) if call.delivered else ""
+        self.prefill = call.prefill()
         self.text = []
+        self.had_text = False
         self.stream = None
         report = call.report
         report.current = self.target
         report.finish = report.usage = None
+        if not call.handed:  # a note of text already handed over stays
+            report.history = None
         self.first_limit = self.stall_limit = self.dog.limit = None
+        self.dog.watch_queue = False
         return True
 
     async def _limits(self) -> tuple[float | None, float | None]:
@@ -176,7 +194,7 @@ class TargetAttempt:
                 continue
             if not await breakers.available(other.key):
                 continue
-            if other.continues_prefill or not call.delivered:
+            if other.continues_prefill or not call.handed:
                 before = True
             if call.buffered or other.continues_prefill:
                 after = True
@@ -210,11 +228,14 @@ class TargetAttempt:
         return self.stream
 
     def _note(self, item: Any) -> None:
-        """An item of the answer that is not text: the finish reason, or the usage."""
+        """An item of the answer that is not text: the finish reason, the usage, or what the
+        site was not sent of the conversation."""
         if isinstance(item, FinishReason):
             self.call.report.finish = item
         elif isinstance(item, Usage):
             self.call.report.usage = item
+        elif isinstance(item, HistoryTrimmed):
+            self.call.report.history = item
 
     async def _stopped(self, error: BaseException) -> Exception:
         """A try ended with ``error``: its stream is closed, which releases its connection.
@@ -225,7 +246,7 @@ class TargetAttempt:
             await aclose(self.stream)
         if isinstance(error, Expired):
             dog = self.dog
-            return _too_slow(dog.due >= dog.deadline, dog.limit, bool(self.text))
+            return _too_slow(dog.due >= dog.deadline, dog.limit, self.had_text)
         if not isinstance(error, Exception):
             raise error
         return error
@@ -267,7 +288,7 @@ class TargetAttempt:
         call = self.call
         action = classify(error, self.target.provider.retryable_statuses)
         if action is Action.STOP:
-            if not call.delivered:
+            if not call.handed:
                 raise error
             call.stop = True  # no continuation after a refusal
         elif action is Action.RETRY and await self._may_retry():
@@ -281,7 +302,7 @@ class TargetAttempt:
     async def _may_retry(self) -> bool:
         """Once per attempt, none after some text came, and only while the target's
         breaker lets a plain call through."""
-        if self.retried or self.text:
+        if self.retried or self.had_text:
             return False
         return await self.health.breakers.passing(self.ticket)
 

@@ -1,6 +1,11 @@
 """One routed call's bookkeeping: what was asked, its deadline, what it handed over, which
 targets it left behind, and the report the client turns into the ``chatbridge`` field.
 
+What a stream keeps of its answer: only what a continuation needs. A target that continues a
+prefill is sent the text handed over so far, so a route that has one keeps that text (in one
+growing buffer, not a piece per chunk); a route that has none keeps nothing of it (the caller
+has it), so an open stream costs the same memory at its first chunk as at its ten-thousandth.
+
 The router (``_router``) and its attempts (``_attempt``) both write here; every attempt
 record of the call is made here, and so is the error that ends a call no target answered.
 """
@@ -12,8 +17,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._exceptions import AllTargetsFailedError, TruncatedStreamError
-from .._types import FinishReason, Messages, Usage
+from .._exceptions import AllTargetsFailedError, RouteUnavailableError, TruncatedStreamError
+from .._text import TextBuffer
+from .._types import FinishReason, HistoryTrimmed, Messages, Usage
 from ._config import Route, Target
 from ._models import Attempt, attempt
 
@@ -37,6 +43,8 @@ class CallReport:
     finish: FinishReason | None = None
     usage: Usage | None = None
     continued: bool = False
+    #: What the answer's site was not sent of the conversation (``None``: it was all sent).
+    history: HistoryTrimmed | None = None
 
 
 class CallState:
@@ -46,10 +54,11 @@ class CallState:
     __slots__ = (
         "buffered",
         "deadline",
-        "delivered",
         "earliest",
         "errors",
         "failed",
+        "handed",
+        "kept",
         "messages",
         "model",
         "now",
@@ -81,8 +90,11 @@ class CallState:
         #: The event loop's clock, which the deadline and every limit are read on.
         self.now = asyncio.get_running_loop().time
         self.deadline = self.now() + timeout
-        #: The text handed to the caller so far (a stream's continuation prefill).
-        self.delivered: list[str] = []
+        #: Characters handed to the caller so far (once any, only a continuation can help).
+        self.handed = 0
+        #: The text handed to the caller so far, kept only when a continuation could need it
+        #: (a stream of a route with a target that continues a prefill; else ``None``).
+        self.kept = TextBuffer() if not buffered and route.can_continue else None
         #: Indexes of the route's targets this call failed over from (never asked again).
         self.failed: set[int] = set()
         #: The skips recorded so far, by target and reason (each is recorded once).
@@ -94,6 +106,11 @@ class CallState:
         self.stop = False
         #: This round's earliest time a skipped or rate-limited target may be asked again.
         self.earliest = _INF
+
+    def prefill(self) -> str:
+        """The text handed over so far, as kept for a continuation ("" if none is kept)."""
+        kept = self.kept
+        return kept.text() if kept is not None and self.handed else ""
 
     def late(self) -> bool:
         """Has the call's deadline passed?"""
@@ -141,15 +158,40 @@ class CallState:
             attempt(target.label, target.provider_name, outcome, round(seconds, 4))
         )
 
-    def failure(self) -> Exception:
-        """The error that ends a call no target answered: a stream cut after some text, or
-        every target failed (with the soonest time one may be asked again)."""
-        attempts = list(self.report.attempts)
-        if self.delivered:
-            cut = TruncatedStreamError(
-                "The answer was cut off and no target could continue it",
-                partial="".join(self.delivered),
+    def _cut_message(self, delivered: int) -> str:
+        """Why a streamed answer ends cut off: which target broke off, why nothing took
+        over, and what to do. (Once text was handed over only targets that continue a
+        partial answer are tried, so without any the target in progress cut it.)"""
+        route, report = self.route, self.report
+        continuing = [target.label for target in route.targets if target.continues_prefill]
+        where = report.current.label if report.current is not None else "its target"
+        if continuing:
+            why = (
+                f"{delivered:,} characters had been streamed, and the targets that continue a "
+                f"partial answer failed too (last: {where})"
             )
+        else:
+            why = (
+                f"{where} broke off after {delivered:,} streamed characters, and no target of "
+                f"route {route.name!r} declares continues_prefill (only such a target can take "
+                "over a partial answer)"
+            )
+        return (
+            "The answer was cut off and no target could continue it: "
+            f"{why}. Ask without streaming (stream=False) and any target can answer the whole "
+            "question, or add a target that continues a partial answer"
+        )
+
+    def failure(self) -> Exception:
+        """The error that ends a call no target answered: a stream cut after some text, no
+        target could be asked at all, or every target failed (with the soonest time one may
+        be asked again)."""
+        attempts = list(self.report.attempts)
+        if not self.errors and attempts and not self.late():
+            return self._unavailable(attempts)
+        if self.handed:
+            # (``partial`` is "" when no target could continue: none was kept)
+            cut = TruncatedStreamError(self._cut_message(self.handed), partial=self.prefill())
             cut.attempts = attempts
             cut.__cause__ = self.errors[-1] if self.errors else None  # as ``raise … from``
             cut.__suppress_context__ = True
@@ -166,6 +208,20 @@ class CallState:
             attempts=attempts,
             errors=list(self.errors),
             retry_after=round(wait, 3) if wait != _INF and wait > 0 else None,
+        )
+
+    def _unavailable(self, attempts: list[Attempt]) -> RouteUnavailableError:
+        """Every target was skipped at its gate (breaker open or probing, or cooling down):
+        the call ends now, saying when the first may be asked again."""
+        wait = self.earliest - self.now()
+        retry_after = round(max(wait, 0.0), 3) if wait != _INF else None
+        reasons = "; ".join(f"{a.target}: {a.message}" for a in attempts)
+        when = f"try again in {retry_after:g} s" if retry_after is not None else "try again soon"
+        return RouteUnavailableError(
+            f"No target of route {self.route.name!r} can answer now, every one is resting "
+            f"({reasons}): {when}",
+            attempts=attempts,
+            retry_after=retry_after,
         )
 
 

@@ -31,7 +31,8 @@ from typing import Any
 
 from yarl import URL
 
-from .._checks import resolve_env
+from .._checks import is_connections, resolve_env
+from .._constants import MAX_CONNECTIONS_PER_HOST
 from .._exceptions import ConfigError, ProviderNotFoundError
 from .._providers._base import AsyncGeneratorProvider, BaseProvider
 from .._providers._registry import get_provider
@@ -52,6 +53,7 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
     "continues_prefill": (bool,),
     "name": (str,),
     "endpoint_origins": (list,),
+    "connections_per_host": (int,),
 }
 _URL_FIELDS = ("site_url", "base_url", "proxy")
 _SECRET_FIELDS = frozenset({"api_key"})
@@ -141,6 +143,12 @@ class Route:
     name: str
     targets: tuple[Target, ...]
 
+    @cached_property
+    def can_continue(self) -> bool:
+        """Has the route a target that continues a partial answer (a stream must then keep
+        the text it handed over)?"""
+        return any(target.continues_prefill for target in self.targets)
+
 
 @dataclass(frozen=True)
 class Config:
@@ -185,6 +193,8 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         if not isinstance(value, _TARGET_FIELDS[key]):
             kinds = " or ".join(t.__name__ for t in _TARGET_FIELDS[key])
             raise ConfigError(f"{here}: wants {kinds}, got {type(value).__name__}")
+        if key == "connections_per_host" and not is_connections(value):
+            raise ConfigError(f"{here}: wants a whole number from 1 to {MAX_CONNECTIONS_PER_HOST}")
         if isinstance(value, list):
             if not all(isinstance(v, str) and v for v in value):
                 raise ConfigError(f"{here}: wants a list of non-empty strings")

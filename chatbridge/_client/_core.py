@@ -28,6 +28,7 @@ from ._models import (
     completion_usage,
     content_chunk,
     finish_chunk,
+    history_note,
     new_completion_id,
     now,
     role_chunk,
@@ -182,8 +183,9 @@ class ClientCore:
         target = report.target or report.current
         if target is None:
             return chatbridge_info(report.route, None, None, None, report.attempts)
+        note = history_note(report.history) if report.history is not None else None
         return chatbridge_info(
-            report.route, target.provider_name, target.site, target.label, report.attempts
+            report.route, target.provider_name, target.site, target.label, report.attempts, note
         )
 
     async def complete(
@@ -282,10 +284,16 @@ def _usage(usage: Any) -> CompletionUsage:
 
 
 def split_options(kwargs: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    """``include_usage``, and the options the providers get. These always ask a site that is
+    not sent the whole conversation to say so (``history_notes``: a HistoryTrimmed becomes
+    the answer's ``chatbridge.history``); providers that never shorten one ignore it."""
     if not kwargs:
-        return False, kwargs
+        return False, {"history_notes": True}
     stream_options = kwargs.pop("stream_options", None) or {}
     include_usage = (
         bool(stream_options.get("include_usage")) if isinstance(stream_options, Mapping) else False
     )
-    return include_usage, {k: v for k, v in kwargs.items() if v is not None}
+    options = {k: v for k, v in kwargs.items() if v is not None}
+    options["history_notes"] = True
+    return include_usage, options
+

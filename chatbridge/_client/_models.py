@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._types import HistoryTrimmed
+
 __all__ = [
     "Attempt",
     "ChatCompletion",
@@ -21,12 +23,14 @@ __all__ = [
     "ChoiceDelta",
     "ChunkChoice",
     "CompletionUsage",
+    "HistoryNote",
     "attempt",
     "chatbridge_info",
     "completion",
     "completion_usage",
     "content_chunk",
     "finish_chunk",
+    "history_note",
     "new_completion_id",
     "role_chunk",
     "usage_chunk",
@@ -69,14 +73,31 @@ class Attempt(BaseModel):
     outcome: Literal["answered", "failed", "skipped", "continued"] = "failed"
 
 
+class HistoryNote(BaseModel):
+    """What the answering site was not sent of the conversation: it had to go as one
+    message of at most ``budget`` characters, so ``dropped`` earlier turns were left out
+    whole and ``shortened`` turns lost their middle, ``removed_chars`` characters in all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dropped: int
+    shortened: int
+    removed_chars: int
+    budget: int
+    #: The same in one line.
+    message: str
+
+
 class ChatbridgeInfo(BaseModel):
-    """Who answered, and every attempt made on the way."""
+    """Who answered, and every attempt made on the way; ``history`` only when the answering
+    site was not sent the whole conversation."""
 
     route: str
     provider: str | None = None
     site: str | None = None
     target: str | None = None
     attempts: list[Attempt] = []
+    history: HistoryNote | None = Field(default=None, exclude_if=_is_none)
 
 
 class CompletionUsage(BaseModel):
@@ -306,8 +327,13 @@ def chatbridge_info(
     site: str | None,
     target: str | None,
     attempts: list[Attempt],
+    history: HistoryNote | None = None,
 ) -> ChatbridgeInfo:
-    """The ``chatbridge`` field: who answered, and every attempt made so far."""
+    """The ``chatbridge`` field: who answered, every attempt made so far, and what the
+    answering site was not sent of the conversation (``history``)."""
+    given = {"route", "provider", "site", "target", "attempts"}
+    if history is not None:
+        given.add("history")
     info: ChatbridgeInfo = _trusted(
         ChatbridgeInfo,
         {
@@ -316,10 +342,27 @@ def chatbridge_info(
             "site": site,
             "target": target,
             "attempts": list(attempts),
+            "history": history,
         },
-        {"route", "provider", "site", "target", "attempts"},
+        given,
     )
     return info
+
+
+def history_note(trimmed: HistoryTrimmed) -> HistoryNote:
+    """The ``chatbridge.history`` field of what a provider said it left out."""
+    note: HistoryNote = _trusted(
+        HistoryNote,
+        {
+            "dropped": trimmed.dropped,
+            "shortened": trimmed.shortened,
+            "removed_chars": trimmed.removed_chars,
+            "budget": trimmed.budget,
+            "message": trimmed.message,
+        },
+        {"dropped", "shortened", "removed_chars", "budget", "message"},
+    )
+    return note
 
 
 def completion(

@@ -6,15 +6,18 @@ in which order, and whether each may take the call now is decided in one place,
 :meth:`Router.candidates` and :meth:`Router.admit`); an admitted target gets one
 :class:`~chatbridge._client._attempt.TargetAttempt`, which asks it (once more, if the policy
 says a failure may be retried) and fails over or stops as :func:`classify` says. When a round
-ends with every target tried or skipped, the call may wait for the first to cool down (a
-bounded number of times), else it fails with every attempt in the error.
+ends with every target tried or skipped, the call may wait for a rate limit it met itself to
+cool down (a bounded number of times), else it fails with every attempt in the error; when no
+target could be asked at all (every breaker open, every target cooling down), it fails at
+once with :class:`RouteUnavailableError`, saying when to come back.
 
 The streaming contract: until the first text has been handed to the caller, a failure fails
 over invisibly. After that the answer can only be rescued by continuation: a target that
 declares ``continues_prefill`` is sent the conversation plus the partial answer and streams
 only the rest. Targets that did not declare it are never tried then, and if no continuation
-works the call raises :class:`TruncatedStreamError` with ``.partial``: never a truncated
-answer reported as complete, never a repeated prefix. With ``buffered=True`` (non-streamed
+works the call raises :class:`TruncatedStreamError` (with ``.partial``, the text handed over,
+when the route kept it for a continuation): never a truncated answer reported as complete,
+never a repeated prefix. With ``buffered=True`` (non-streamed
 calls) nothing is handed over before an attempt completes, so any failure can fail over.
 """
 
@@ -24,6 +27,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from .._exceptions import RateLimitError
 from .._types import Messages
 from ._attempt import TargetAttempt
 from ._call_state import CallReport, CallState
@@ -86,7 +90,7 @@ class Router:
                 if call.stop or call.late():
                     break
             else:
-                if not call.delivered and await self._waited(call):
+                if not call.handed and await self._waited(call):
                     continue  # a new round
             raise call.failure()
 
@@ -100,7 +104,7 @@ class Router:
         for index, target in enumerate(call.route.targets):
             if index in call.failed:
                 continue
-            if call.delivered and not target.continues_prefill:
+            if call.handed and not target.continues_prefill:
                 call.skip(target, "cannot continue a partial answer")
                 continue
             yield index, target
@@ -118,16 +122,20 @@ class Router:
         return None
 
     async def _waited(self, call: CallState) -> bool:
-        """Every target was tried or skipped this round: wait for the first to cool down,
-        when that fits the deadline and the policy (a bounded number of times)."""
+        """Every target was tried or skipped this round: take another round if one may be
+        asked now (its cool-down ended meanwhile), or wait for the first to cool down when a
+        target this call asked said when to come back (a rate limit) and that fits the
+        deadline and the policy (a bounded number of times). Nothing else is waited for: an
+        open breaker, or a cool-down the call found at the gate, is answered at once."""
         now = call.now()
         earliest = call.earliest
-        if (
-            earliest < call.deadline
-            and earliest - now <= self.policy.max_retry_after
-            and call.waits < _MAX_WAITS
+        if earliest >= call.deadline or call.waits >= _MAX_WAITS:
+            return False
+        if earliest > now and (
+            earliest - now > self.policy.max_retry_after
+            or not any(isinstance(error, RateLimitError) for error in call.errors)
         ):
-            call.waits += 1
-            await asyncio.sleep(max(0.0, earliest - now))
-            return True
-        return False
+            return False
+        call.waits += 1
+        await asyncio.sleep(max(0.0, earliest - now))
+        return True

@@ -16,6 +16,10 @@ It is the context manager of each await it guards::
     ...
     dog.close()
 
+Queueing for a connection is not the limit's: with ``watch_queue`` set, a guarded await that
+waits for a connection slot of its own process (:data:`~chatbridge._queueing.QUEUEING`) has
+its ``limit`` stopped for that long (the deadline still holds).
+
 The watchdogs of one event loop share one timer (:class:`_Alarm`): a watchdog files its due
 time in the alarm's heap, and the loop's single timer handle is moved only when a due time
 earlier than every other arrives. A call costs one heap push instead of a timer handle made
@@ -33,6 +37,8 @@ import weakref
 from collections.abc import Awaitable
 from types import TracebackType
 from typing import Any, TypeVar
+
+from .._queueing import QUEUEING
 
 __all__ = ["Expired", "Watchdog"]
 
@@ -153,14 +159,18 @@ class Watchdog:
         "__weakref__",
         "_alarm",
         "_fired",
+        "_held",
         "_loop",
+        "_paused_at",
         "_task",
+        "_told",
         "closed",
         "deadline",
         "due",
         "filed",
         "limit",
         "now",
+        "watch_queue",
     )
 
     def __init__(self, deadline: float = _INF) -> None:
@@ -180,6 +190,10 @@ class Watchdog:
         self.closed = False
         #: The loop's clock.
         self.now = loop.time
+        #: Stop the ``limit`` while a guarded await queues for a connection slot.
+        self.watch_queue = False
+        self._told: contextvars.Token[Any] | None = None
+        self._held = self._paused_at = 0.0
 
     def __enter__(self) -> None:
         """An await is about to start in the current task."""
@@ -191,6 +205,8 @@ class Watchdog:
             self._alarm.file(self, due, self._loop)
         self._task = _current_task(self._loop)  # with the loop: no look-up of the running loop
         self._fired = False
+        if self.watch_queue:
+            self._told = QUEUEING.set(self._queued)
 
     def __exit__(
         self,
@@ -200,6 +216,9 @@ class Watchdog:
     ) -> None:
         """The await ended, whichever way: a cancellation that was this watchdog's alone is
         taken back from the task and becomes :class:`Expired`."""
+        if self._told is not None:
+            QUEUEING.reset(self._told)
+            self._told = None
         if kind is not None and issubclass(kind, asyncio.CancelledError) and self._expired():
             self._task = None
             raise Expired from None
@@ -208,6 +227,20 @@ class Watchdog:
     def _expired(self) -> bool:
         task = self._task
         return self._fired and task is not None and task.uncancel() == 0
+
+    def _queued(self, waiting: bool) -> None:
+        """The guarded await started (``True``) or ended (``False``) a wait for a connection
+        slot: the limit stands still meanwhile (the wait runs on to the deadline)."""
+        now = self.now()
+        if waiting:
+            self._paused_at, self._held = now, self.due
+            self.due = self.deadline  # a ring before it finds the wait given longer
+            return
+        due = min(self.deadline, self._held + (now - self._paused_at))
+        self.due = due
+        if due < self.filed:
+            self.filed = due
+            self._alarm.file(self, due, self._loop)
 
     # One wait until a given time, for callers without a deadline of their own.
 

@@ -15,8 +15,13 @@ from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 
-from .._checks import check_timeout
-from .._constants import DEFAULT_MAX_LINE_BYTES, DEFAULT_READ_GAP, DEFAULT_TIMEOUT
+from .._checks import check_connections, check_timeout
+from .._constants import (
+    DEFAULT_MAX_LINE_BYTES,
+    DEFAULT_READ_GAP,
+    DEFAULT_TIMEOUT,
+    SITE_CONNECTIONS_PER_HOST,
+)
 from .._exceptions import RequestTimeoutError
 from ._pool import shared
 from ._session import StreamSession
@@ -44,6 +49,9 @@ class Call:
     cookies: dict[str, str] | None = None
     headers: dict[str, str] | None = None
     provider: str | None = None
+    #: Requests to the site in flight at once from this process (more wait their turn);
+    #: ``None``: ``SITE_CONNECTIONS_PER_HOST`` (a WordPress site runs few PHP workers).
+    connections_per_host: int | None = None
     #: The site's page-fetch jar, once the engine knows the site (see ``request_options``).
     site_jar: aiohttp.abc.AbstractCookieJar | None = None
 
@@ -51,6 +59,9 @@ class Call:
 
     def __post_init__(self) -> None:
         self.timeout = check_timeout(self.timeout)
+        self.connections_per_host = check_connections(
+            self.connections_per_host, SITE_CONNECTIONS_PER_HOST
+        )
 
     def start(self) -> None:
         """Start the clock (once; later calls keep the first deadline)."""
@@ -107,10 +118,14 @@ class Call:
     def request_options(self, jar: aiohttp.abc.AbstractCookieJar) -> dict[str, Any]:
         """Options of one request, made just before it: ``cookie_jar=`` (``jar`` keeps what
         the site sets; the site's page jar, when set and different, supplies its cookies
-        too, each scoped by its own jar) and ``timeout=`` (what is left of the deadline)."""
+        too, each scoped by its own jar), ``timeout=`` (what is left of the deadline) and
+        ``connections_per_host=``."""
         site_jar = self.site_jar
         jars = (jar, site_jar) if site_jar is not None and site_jar is not jar else jar
-        options: dict[str, Any] = {"cookie_jar": jars}
+        options: dict[str, Any] = {
+            "cookie_jar": jars,
+            "connections_per_host": self.connections_per_host,
+        }
         left = self.remaining()
         if left is not None:
             options["timeout"] = left

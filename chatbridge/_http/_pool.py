@@ -3,6 +3,8 @@
 Sessions are cheap and per call (each has its own cookie jar and headers); connections are
 expensive and shared, so a provider that opens a session per message still reuses its
 keep-alive connections. SOCKS proxies need a connector of their own, one per proxy URL.
+The connectors set no limit of their own: how many connections a host gets at once is the
+target's to say, per request, and is kept in the loop's :class:`~._slots.Slots`.
 
 Closing: a pool closes with its loop. ``asyncio.run`` (and any runner) calls
 ``loop.shutdown_asyncgens()`` before closing the loop; each pool parks a small async
@@ -19,11 +21,12 @@ from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
-from .._constants import DEFAULT_POOL_LIMIT_PER_HOST
+from .._constants import install_hint
 from .._exceptions import TransportError
 from ._guard import GuardedResolver, guarded, guarded_socket
+from ._slots import Slots
 
-__all__ = ["close_pool", "get_connector", "shared"]
+__all__ = ["close_pool", "get_connector", "get_slots", "shared"]
 
 T = TypeVar("T", bound="Closable")
 
@@ -33,9 +36,7 @@ class Closable(Protocol):
 
 
 def _connector(**options: Any) -> aiohttp.TCPConnector:
-    return aiohttp.TCPConnector(
-        limit=0, limit_per_host=DEFAULT_POOL_LIMIT_PER_HOST, enable_cleanup_closed=False, **options
-    )
+    return aiohttp.TCPConnector(limit=0, limit_per_host=0, enable_cleanup_closed=False, **options)
 
 
 class _LoopPool:
@@ -46,6 +47,7 @@ class _LoopPool:
         self.socks: dict[str, aiohttp.BaseConnector] = {}
         self.sessions: dict[Hashable, Closable] = {}
         self.guard: AsyncGenerator[None, None] | None = None
+        self.slots = Slots()
 
     def guarded_connector(self) -> aiohttp.TCPConnector:
         if self.guarded is None or self.guarded.closed:
@@ -100,11 +102,9 @@ def _socks_connector(proxy: str) -> aiohttp.BaseConnector:
         from aiohttp_socks import ProxyConnector
     except ImportError as exc:
         raise TransportError(
-            f"SOCKS proxy {proxy!r} needs the optional extra: pip install 'chatbridge[socks]'"
+            f"SOCKS proxy {proxy!r} needs the optional extra: {install_hint('socks')}"
         ) from exc
-    connector: aiohttp.BaseConnector = ProxyConnector.from_url(
-        proxy, limit=0, limit_per_host=DEFAULT_POOL_LIMIT_PER_HOST
-    )
+    connector: aiohttp.BaseConnector = ProxyConnector.from_url(proxy, limit=0, limit_per_host=0)
     return connector
 
 
@@ -126,6 +126,11 @@ async def get_connector(proxy: str | None) -> tuple[aiohttp.BaseConnector, str |
             connector = pool.socks[proxy] = _socks_connector(proxy)
         return connector, None
     return pool.direct, proxy or None
+
+
+async def get_slots() -> Slots:
+    """This loop's connection slots per host (see ``_slots``)."""
+    return (await _pool()).slots
 
 
 async def close_pool() -> None:

@@ -2,11 +2,14 @@
 
 It owns what providers must not re-implement: default headers, a cookie jar, proxies,
 deadlines on every path (connect, total, and the idle gap between body chunks), a cap on the
-bytes read, and the translation of aiohttp's exceptions into ours, done here and only here.
+bytes read, the connections a host may have at once (a request past them queues within its
+own deadline: ``_slots``), and the translation of aiohttp's exceptions into ours, done here
+and only here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import inspect
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -20,12 +23,12 @@ from yarl import URL
 
 from .._constants import (
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_CONNECTIONS_PER_HOST,
     DEFAULT_HEADERS,
     DEFAULT_MAX_LINE_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_READ_GAP,
     DEFAULT_TIMEOUT,
-    MAX_HEADER_FIELD_BYTES,
     MAX_HEADER_FIELDS,
 )
 from .._exceptions import (
@@ -35,12 +38,15 @@ from .._exceptions import (
     ResponseError,
     ResponseTooLargeError,
     TransportError,
+    excerpt,
 )
 from .._json import loads
 from ._cookies import Jars, request_with_jars
 from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder, decode_text
 from ._forms import FORM_CONTENT_TYPE, encode_form
-from ._pool import get_connector
+from ._guard import InwardAddressError
+from ._pool import get_connector, get_slots
+from ._slots import Key, Slots, origin_of
 from ._status import raise_for_status
 
 __all__ = ["FOREIGN_ERRORS", "StreamResponse", "StreamSession", "translate", "translate_errors"]
@@ -63,27 +69,77 @@ def _socks_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def translate(exc: BaseException, url: str) -> ChatbridgeError:
-    """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here)."""
+#: aiohttp's timeouts by phase (3.10+; older versions raise the common base only).
+_CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
+_READ_TIMEOUT: Any = getattr(aiohttp, "SocketTimeoutError", ())
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
+
+
+def _timed_out(exc: BaseException, url: str, timeout: aiohttp.ClientTimeout | None) -> str:
+    """Which wait ran out, and how long it was, when the request's limits are known."""
+    if isinstance(exc, _CONNECT_TIMEOUT):
+        limit = timeout.connect if timeout is not None else None
+        return f"No connection to {url} within {_seconds(limit)}" if limit else (
+            f"Timed out connecting to {url}"
+        )
+    if isinstance(exc, _READ_TIMEOUT):
+        limit = timeout.sock_read if timeout is not None else None
+        return f"{url} sent nothing for {_seconds(limit)}" if limit else (
+            f"Timed out waiting for {url}"
+        )
+    limit = timeout.total if timeout is not None else None
+    return f"No complete reply from {url} within {_seconds(limit)}" if limit else (
+        f"Timed out talking to {url}"
+    )
+
+
+def _cannot_connect(exc: aiohttp.ClientConnectorError, url: str) -> ConnectError:
+    where = f"{exc.host}:{exc.port}"
+    if isinstance(exc.os_error, InwardAddressError):  # the guard's refusal says it all
+        return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+    if isinstance(exc.os_error, ConnectionRefusedError):
+        return ConnectError(
+            f"Cannot connect to {where}: connection refused (is the site running, and is the "
+            "URL right?)",
+            url=url,
+        )
+    return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+
+
+def translate(
+    exc: BaseException, url: str, timeout: aiohttp.ClientTimeout | None = None
+) -> ChatbridgeError:
+    """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here);
+    ``timeout``: the request's limits, so a timeout says which wait ran out and how long."""
     if isinstance(exc, ChatbridgeError):
         return exc
     if isinstance(exc, TimeoutError):  # asyncio's timeouts, aiohttp's ServerTimeoutError
-        return RequestTimeoutError(f"Timed out talking to {url}", url=url)
+        return RequestTimeoutError(_timed_out(exc, url, timeout), url=url)
     if isinstance(exc, (aiohttp.ClientProxyConnectionError, *_SOCKS_ERRORS)):
         if "Timeout" in type(exc).__name__:
             return RequestTimeoutError(f"Timed out talking to the proxy: {exc}", url=url)
         return TransportError(f"Cannot connect through the proxy: {exc}", url=url)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        where = f"{exc.host}:{exc.port}"
-        return ConnectError(f"Cannot connect to {where}: {exc.os_error}", url=url)
+        return _cannot_connect(exc, url)
     if isinstance(exc, aiohttp.TooManyRedirects):
         return TransportError(f"Too many redirects from {url}", url=url)
     if isinstance(exc, aiohttp.InvalidURL):
         return TransportError(f"Invalid URL: {exc}", url=url)
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return TransportError(f"The connection to {url} broke mid-reply: {exc}", url=url)
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return TransportError(f"The proxy refused the connection: {exc.message}", url=url)
     if isinstance(exc, aiohttp.ClientResponseError):
-        return TransportError(f"Bad HTTP reply from {url}: {exc.message}", url=url)
+        # The host answered, but its status line or headers cannot be read (malformed, or a
+        # header past the size cap): a reply we cannot read, not an unreachable host.
+        return ResponseError(
+            f"The reply from {url} cannot be read (its status line or headers): "
+            f"{excerpt(exc.message)}",
+            url=url,
+        )
     return TransportError(f"HTTP request to {url} failed: {exc!r}", url=url)
 
 
@@ -98,21 +154,28 @@ FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
 
 
 @contextmanager
-def translate_errors(url: str) -> Iterator[None]:
+def translate_errors(url: str, timeout: aiohttp.ClientTimeout | None = None) -> Iterator[None]:
     """``with translate_errors(url):`` raises :func:`translate` of any foreign error."""
     try:
         yield
     except FOREIGN_ERRORS as exc:
-        raise translate(exc, url) from exc
+        raise translate(exc, url, timeout) from exc
 
 
 class StreamResponse:
     """A response whose body is read lazily, bounded by the session's size cap."""
 
-    def __init__(self, raw: aiohttp.ClientResponse, max_bytes: int, max_line: int) -> None:
+    def __init__(
+        self,
+        raw: aiohttp.ClientResponse,
+        max_bytes: int,
+        max_line: int,
+        timeout: aiohttp.ClientTimeout | None = None,
+    ) -> None:
         self._raw = raw
         self._max_bytes = max_bytes
         self._max_line = max_line
+        self._timeout = timeout
         self._read = 0
         self._body: bytes | None = None
         declared = raw.content_length
@@ -173,7 +236,7 @@ class StreamResponse:
         if self._body is not None:
             yield self._body
             return
-        with translate_errors(str(self.url)):
+        with translate_errors(str(self.url), self._timeout):
             async for chunk in self._raw.content.iter_any():
                 self._count(len(chunk))
                 yield chunk
@@ -185,7 +248,7 @@ class StreamResponse:
                 try:
                     self._body = await self._raw.read()
                 except FOREIGN_ERRORS as exc:
-                    raise translate(exc, str(self.url)) from exc
+                    raise translate(exc, str(self.url), self._timeout) from exc
                 self._count(len(self._body))
             else:
                 self._body = b"".join([chunk async for chunk in self.iter_content()])
@@ -258,9 +321,16 @@ class _RequestContext:
         self._url = url
         self._kwargs = kwargs
         self._response: StreamResponse | None = None
+        self._slot: Key | None = None
 
     async def __aenter__(self) -> StreamResponse:
-        self._response = await self._session._send(self._method, self._url, self._kwargs)
+        session, kwargs = self._session, self._kwargs
+        self._slot = await session._take_slot(self._url, kwargs)
+        try:
+            self._response = await session._send(self._method, self._url, kwargs)
+        except BaseException:
+            session._give_slot(self._slot)
+            raise
         return self._response
 
     async def __aexit__(
@@ -274,20 +344,24 @@ class _RequestContext:
                 self._response.release()
             else:
                 self._response.close()  # a half-read body cannot go back to the pool
+        if self._slot is not None:
+            self._session._give_slot(self._slot)
+            self._slot = None
 
 
-def _header_limits() -> dict[str, Any]:
-    """aiohttp's header limits raised to ours (``max_headers`` exists from aiohttp 3.10)."""
+_SETS_MAX_HEADERS = "max_headers" in inspect.signature(aiohttp.ClientSession).parameters
+
+
+def _header_limits(max_response_bytes: int) -> dict[str, Any]:
+    """aiohttp's header limits raised to ours: a line or a field as long as a body may be
+    (``max_headers`` exists from aiohttp 3.10)."""
     limits: dict[str, Any] = {
-        "max_line_size": MAX_HEADER_FIELD_BYTES,
-        "max_field_size": MAX_HEADER_FIELD_BYTES,
+        "max_line_size": max_response_bytes,
+        "max_field_size": max_response_bytes,
     }
-    if "max_headers" in inspect.signature(aiohttp.ClientSession).parameters:
+    if _SETS_MAX_HEADERS:
         limits["max_headers"] = MAX_HEADER_FIELDS
     return limits
-
-
-_HEADER_LIMITS = _header_limits()
 
 
 def _timeout(
@@ -306,6 +380,9 @@ class StreamSession:
     no proxy, environment proxies only with ``trust_env=True``. ``timeout`` is the total
     deadline per request in seconds, body included; ``read_gap`` bounds the silence between
     chunks; ``connect_timeout`` the connection set-up. ``max_response_bytes`` caps any body.
+    ``connections_per_host``: requests to one host (scheme, host and port) in flight at once;
+    one more waits for a slot, bounded by its total deadline only (a request may say its own,
+    ``connections_per_host=N``: the provider's, or its route target's).
     ``impersonate`` is accepted for gpt4free compatibility and ignored.
     """
 
@@ -321,6 +398,7 @@ class StreamSession:
         read_gap: float | None = DEFAULT_READ_GAP,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        connections_per_host: int = DEFAULT_CONNECTIONS_PER_HOST,
         cookie_jar: aiohttp.abc.AbstractCookieJar | None = None,
         trust_env: bool = False,
         impersonate: str | None = None,
@@ -330,10 +408,12 @@ class StreamSession:
         self.timeout = _timeout(timeout, connect_timeout, read_gap)
         self.max_response_bytes = max_response_bytes
         self.max_line_bytes = max_line_bytes
+        self.connections_per_host = connections_per_host
         self.cookie_jar = cookie_jar if cookie_jar is not None else aiohttp.CookieJar(unsafe=True)
         self._initial_cookies = dict(cookies or {})
         self._trust_env = trust_env
         self._client: aiohttp.ClientSession | None = None
+        self._slots: Slots | None = None
         self._request_proxy: str | None = None
 
     async def __aenter__(self) -> StreamSession:
@@ -352,6 +432,7 @@ class StreamSession:
         if self._client is not None:
             return
         connector, self._request_proxy = await get_connector(self.proxy)
+        self._slots = await get_slots()
         self._client = aiohttp.ClientSession(
             connector=connector,
             connector_owner=False,
@@ -361,7 +442,7 @@ class StreamSession:
             timeout=self.timeout,
             trust_env=self._trust_env,
             auto_decompress=True,
-            **_HEADER_LIMITS,
+            **_header_limits(self.max_response_bytes),
         )
 
     async def close(self) -> None:
@@ -388,12 +469,42 @@ class StreamSession:
     def post(self, url: str, **kwargs: Any) -> _RequestContext:
         return self.request("POST", url, **kwargs)
 
+    async def _take_slot(self, url: str, kwargs: dict[str, Any]) -> Key:
+        """A connection slot for ``url``'s host; a wait for one comes out of the request's
+        total deadline (its ``timeout`` is set to what is left)."""
+        slots = self._slots
+        if self._client is None or slots is None:
+            raise RuntimeError("StreamSession is not open: use 'async with StreamSession()'")
+        limit = kwargs.pop("connections_per_host", None) or self.connections_per_host
+        timeout = kwargs.get("timeout", self.timeout)
+        if not isinstance(timeout, aiohttp.ClientTimeout):
+            timeout = kwargs["timeout"] = _timeout(
+                timeout, self.timeout.connect, self.timeout.sock_read
+            )
+        origin = origin_of(url)
+        key = slots.take_now(origin, limit)
+        if key is not None:
+            return key
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        key = await slots.wait(origin, limit, timeout.total)
+        if timeout.total is not None:
+            left = max(timeout.total - (loop.time() - started), 0.001)
+            kwargs["timeout"] = aiohttp.ClientTimeout(
+                total=left,
+                connect=timeout.connect,
+                sock_connect=timeout.sock_connect,
+                sock_read=timeout.sock_read,
+            )
+        return key
+
+    def _give_slot(self, key: Key) -> None:
+        if self._slots is not None:
+            self._slots.give(key)
+
     async def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> StreamResponse:
         if self._client is None:
             raise RuntimeError("StreamSession is not open: use 'async with StreamSession()'")
-        if "timeout" in kwargs and not isinstance(kwargs["timeout"], aiohttp.ClientTimeout):
-            seconds = kwargs.pop("timeout")
-            kwargs["timeout"] = _timeout(seconds, self.timeout.connect, self.timeout.sock_read)
         if self._request_proxy and "proxy" not in kwargs:
             kwargs["proxy"] = self._request_proxy
         data = kwargs.get("data")
@@ -405,15 +516,16 @@ class StreamSession:
             if not headers or "Content-Type" not in headers:
                 kwargs["headers"] = {**(headers or {}), "Content-Type": FORM_CONTENT_TYPE}
         jars: Jars | None = kwargs.pop("cookie_jar", None)
+        limits = kwargs.get("timeout") or self.timeout
         try:
             if jars is None:
                 raw = await self._client.request(method, url, **kwargs)
             else:
                 raw = await request_with_jars(self._client, method, url, kwargs, jars)
         except FOREIGN_ERRORS as exc:
-            raise translate(exc, url) from exc
+            raise translate(exc, url, limits) from exc
         try:
-            return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes)
+            return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes, limits)
         except BaseException:
             raw.close()
             raise

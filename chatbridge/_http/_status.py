@@ -40,6 +40,8 @@ _BLOCK_MARKERS = (
     "your access to this site has been limited",
 )
 _RATE_MARKERS = ("error code: 1015", "you are being rate limited")
+#: WordPress's page while it updates itself (wp-includes/load.php, wp_maintenance()).
+_MAINTENANCE_MARKERS = ("briefly unavailable for scheduled maintenance",)
 _HTML = re.compile(r"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 
 
@@ -109,7 +111,33 @@ def classify_status(
         return MissingAuthError(f"Authentication required: {_short_message(body)}", **context)
     if status in (403, 503) and any(marker in lowered for marker in _BLOCK_MARKERS):
         return BlockedError(f"Blocked by the site's firewall (HTTP {status})", **context)
+    if status == 503:
+        return _unavailable(headers, body, lowered, context)
     return ResponseStatusError(f"HTTP {status}: {_short_message(body)}", **context)
+
+
+def _unavailable(
+    headers: Mapping[str, str], body: str, lowered: str, context: dict[str, Any]
+) -> ResponseStatusError:
+    """A 503: a maintenance page says so, and when to come back if the site said."""
+    wait = retry_after_seconds(headers.get("Retry-After"))
+    when = f"; try again in {_duration(wait)} (its Retry-After)" if wait is not None else ""
+    if any(marker in lowered for marker in _MAINTENANCE_MARKERS):
+        return ResponseStatusError(
+            f"The site is down for maintenance (HTTP 503){when or '; try again later'}",
+            **context,
+        )
+    return ResponseStatusError(f"HTTP 503: {_short_message(body)}{when}", **context)
+
+
+def _duration(seconds: float) -> str:
+    """``600`` → ``10 minutes``: as a person says it."""
+    if seconds < 90:
+        whole = round(seconds)
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    return f"{seconds / 3600:.1f} hours".replace(".0 hours", " hours")
 
 
 async def raise_for_status(response: StreamResponse) -> None:

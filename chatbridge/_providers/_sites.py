@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar, TypeVar
 
-from .._exceptions import InvalidRequestError, MissingSiteError
+from .._checks import site_url_problem
+from .._exceptions import ConfigError, InvalidRequestError, MissingSiteError
 from .._http._guard import origin
 from .._wordpress import SiteTarget
 
@@ -26,16 +27,31 @@ class SiteProvider:
     #: The bot to talk to when a page has several; ``None`` for the page's first chat.
     bot_id: ClassVar[int | str | None] = None
 
+    #: The provider's own site when it is known to be gone (``BaseProvider.gone_url``).
+    gone_url: ClassVar[str | None] = None
+
     @classmethod
     def require_url(cls, site_url: str | None) -> str:
-        """The call's site, else the provider's; none at all is a :class:`MissingSiteError`."""
+        """The call's site, else the provider's, checked before anything is sent: none at
+        all, or the provider's own site when it is gone, is a :class:`MissingSiteError`; a
+        malformed URL a :class:`ConfigError` in the command line's words."""
+        name = cls.__name__
         url = site_url or cls.url
         if not url:
             raise MissingSiteError(
-                f"{cls.__name__} needs a site URL: pass site_url=... or set {cls.__name__}.url",
-                provider=cls.__name__,
+                f"{name} needs a site URL: pass site_url=... or set {name}.url", provider=name
             )
-        return url
+        if not site_url and cls.gone_url and url == cls.gone_url:  # nothing goes to a dead site
+            raise MissingSiteError(
+                f"{name}'s own site ({cls.gone_url}) is gone: pass site_url=... (any AI Power "
+                f"site) or set {name}.url first",
+                provider=name,
+            )
+        problem = site_url_problem(url)
+        if problem is not None:
+            where = "site_url" if site_url else f"{name}.url"
+            raise ConfigError(f"{where} {url!r} {problem}", provider=name)
+        return url.strip()
 
     @classmethod
     def target(

@@ -98,11 +98,13 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
         endpoint_origins: Sequence[str] = (),
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        connections_per_host: int | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Chunk]:
         """``kwargs``: options other providers take (``temperature``…): the site's bot
         decides those itself, so they are accepted and not sent. ``timeout`` is the deadline
-        of the whole call in seconds (``None``: none)."""
+        of the whole call in seconds (``None``: none). ``connections_per_host``: requests to
+        the site at once from this process (default ``SITE_CONNECTIONS_PER_HOST``)."""
         cls.get_model(model)
         call = EngineCall(
             proxy=proxy,
@@ -110,6 +112,7 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
             cookies=cookies,
             headers=headers,
             provider=cls.__name__,
+            connections_per_host=connections_per_host,
         )
         client = cls.site(site_url, chat_page, bot_id, endpoint_origins)
         # The engine's own stream, not a generator around it: one layer less per chunk.

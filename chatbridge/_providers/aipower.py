@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any, ClassVar
 
 from .._constants import AIPOWER_TIMEOUT
-from .._types import AsyncResult, Messages
+from .._types import HistoryTrimmed, Messages
 from ._aipower_base import AIPowerSite
 from ._base import AsyncGeneratorProvider
 from ._models import ProviderModelMixin
@@ -31,7 +32,7 @@ class AIPower(AIPowerSite, AsyncGeneratorProvider, ProviderModelMixin):
     models: ClassVar[list[str]] = []
 
     @classmethod
-    async def create_async_generator(
+    async def create_async_generator(  # type: ignore[override]  # may yield a HistoryTrimmed
         cls,
         model: str,
         messages: Messages,
@@ -41,7 +42,7 @@ class AIPower(AIPowerSite, AsyncGeneratorProvider, ProviderModelMixin):
         chat_page: str | None = None,
         bot_id: int | str | None = None,
         **kwargs: Any,
-    ) -> AsyncResult:
+    ) -> AsyncIterator[str | HistoryTrimmed]:
         cls.get_model(model)
         stream = cls._stream_site(
             messages,

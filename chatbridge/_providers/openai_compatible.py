@@ -10,8 +10,10 @@ from typing import Any, ClassVar
 
 import aiohttp
 
+from .._checks import check_connections
 from .._constants import (
     DEFAULT_CONNECT_TIMEOUT,
+    OPENAI_CONNECTIONS_PER_HOST,
     OPENAI_FINISH_GRACE,
     OPENAI_READ_GAP,
     OPENAI_TIMEOUT,
@@ -47,20 +49,23 @@ def completions_url(base_url: str | None, provider: str) -> str:
     return base if base.endswith("/chat/completions") else f"{base}/chat/completions"
 
 
-async def _session(proxy: str | None, timeout: float | None) -> StreamSession:
-    """The loop's shared session for these options (connections are pooled either way)."""
+async def _session(proxy: str | None) -> StreamSession:
+    """The loop's shared session for this proxy (connections are pooled either way). Each
+    request carries its own deadline: a call's timeout is what is left of its route's
+    deadline, a different number every time, so it must not pick the session (one session
+    per number kept one more session alive per request, for as long as the loop ran)."""
 
     async def make() -> StreamSession:
         session = StreamSession(
             proxy=proxy,
-            timeout=timeout,
+            timeout=None,
             read_gap=OPENAI_READ_GAP,
             cookie_jar=aiohttp.DummyCookieJar(),
         )
         await session.open()
         return session
 
-    return await shared(("openai", proxy, timeout), make)
+    return await shared(("openai", proxy), make)
 
 
 class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
@@ -76,6 +81,8 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
     ``stop``, ``presence_penalty``, ``frequency_penalty``, ``seed``, ``user``,
     ``response_format``; ``n`` may only be 1; anything else is ignored. The model is sent as
     given. ``url`` may be set on a subclass instead of passing ``base_url``.
+    ``connections_per_host``: requests to the endpoint's host at once from this process
+    (default ``OPENAI_CONNECTIONS_PER_HOST``); more wait their turn within their deadline.
     """
 
     url: ClassVar[str | None] = None
@@ -104,6 +111,7 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         proxy: str | None = None,
         timeout: float | None = OPENAI_TIMEOUT,
         stream: bool = True,
+        connections_per_host: int | None = None,
         **options: Any,
     ) -> AsyncIterator[Chunk]:
         name = cls.get_name()
@@ -111,6 +119,7 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         endpoint = completions_url(base_url or cls.url, name)
         try:
             body = request_body(model, messages, stream, options)
+            connections = check_connections(connections_per_host, OPENAI_CONNECTIONS_PER_HOST)
         except ChatbridgeError as error:
             raise error.with_context(provider=name, url=endpoint) from error.__cause__
         headers = {
@@ -119,8 +128,13 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
         }
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        session = await _session(proxy, timeout)
-        request: dict[str, Any] = {"data": body, "headers": headers}
+        session = await _session(proxy)
+        request: dict[str, Any] = {
+            "data": body,
+            "headers": headers,
+            "timeout": timeout,
+            "connections_per_host": connections,
+        }
         if not stream:  # nothing arrives until the whole answer is generated
             request["timeout"] = aiohttp.ClientTimeout(
                 total=timeout, connect=DEFAULT_CONNECT_TIMEOUT, sock_read=timeout
@@ -174,7 +188,7 @@ async def _relay(
             if not parser.parts:
                 raise
             raise TruncatedStreamError(
-                f"The stream broke after {len(parser.parts)} chunks: {exc.message}",
+                f"The stream broke after {parser.parts} chunks: {exc.message}",
                 partial=parser.text,
             ) from exc
         if parser.finish_reason is None and not parser.done:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from .._constants import install_hint
 from .._exceptions import ConfigError
 from ._fallback import FallbackStore
 from ._interface import StateStore, key_prefix
@@ -30,7 +31,7 @@ def open_store(url: str | None = None, namespace: str = "") -> StateStore:
         from ._redis import RedisStore
     except ImportError as error:
         raise ConfigError(
-            "redis_url: the 'redis' package is not installed (pip install 'chatbridge[redis]')"
+            f"redis_url: the 'redis' package is not installed ({install_hint('redis')})"
         ) from error
     try:
         key_prefix(namespace)

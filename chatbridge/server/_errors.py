@@ -27,6 +27,7 @@ from .._exceptions import (
     ModelNotSupportedError,
     RateLimitError,
     RouteNotFoundError,
+    RouteUnavailableError,
     TruncatedStreamError,
 )
 
@@ -82,6 +83,9 @@ def _all_failed(error: AllTargetsFailedError) -> ApiError:
     (breakers open, cooling down); 502 otherwise."""
     errors = error.errors
     message = error.message
+    if isinstance(error, RouteUnavailableError):  # at once, saying when to come back
+        wait = error.retry_after or 1
+        return ApiError(503, message, "server_error", "upstream_unavailable", retry_after=wait)
     if errors and isinstance(errors[-1], InvalidRequestError):
         return from_exception(errors[-1])  # the request itself was refused: the caller's 400
     if errors and all(isinstance(e, RateLimitError) for e in errors):

@@ -18,6 +18,9 @@ from ._record import Record
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
+#: Metric children kept by their labels (see ``Metrics._child``).
+_KEPT = 1024
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 _STATES = ("closed", "open", "half_open")
@@ -89,6 +92,7 @@ class Metrics:
         sites: Callable[[], dict[str, dict[str, int]]] = dict,
     ):
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self._routes = routes
         self.requests = Counter(
             "chatbridge_requests",
@@ -135,18 +139,32 @@ class Metrics:
     def observe(self, record: Record) -> None:
         """One chat request, done. Unknown model names share the label ``unknown``."""
         route = record.route if record.route in self._routes() else "unknown"
-        self.requests.labels(route, str(record.status)).inc()
-        self.latency.labels(route).observe(record.duration)
+        child = self._child
+        child(self.requests, route, str(record.status)).inc()
+        child(self.latency, route).observe(record.duration)
         if record.ttft is not None:
-            self.ttft.labels(route).observe(record.ttft)
+            child(self.ttft, route).observe(record.ttft)
         failed = False
         for target, outcome in record.attempts:
-            self.attempts.labels(target, outcome).inc()
+            child(self.attempts, target, outcome).inc()
             failed = failed or outcome == "failed"
         if record.status == 200 and record.error:
             self.stream_errors.labels(route, record.error).inc()
         elif failed and record.status == 200:
             self.failovers.labels(route).inc()
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, kept: looking a child up by its labels takes the
+        metric's lock and checks every label each time. Most labels come from the
+        configuration (routes, targets) and fixed words; past ``_KEPT`` children (sites that
+        requests name) the rest are looked up each time."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = metric.labels(*labels)
+            if len(self._children) < _KEPT:
+                self._children[key] = found
+        return found
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

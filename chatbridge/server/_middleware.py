@@ -37,9 +37,14 @@ def _error_response(error: ApiError) -> web.Response:
     )
 
 
-def _from_http(error: web.HTTPException) -> ApiError:
+def _from_http(error: web.HTTPException, max_body: int) -> ApiError:
     if isinstance(error, web.HTTPRequestEntityTooLarge):
-        return ApiError(413, "the request body is too large", code="request_too_large")
+        return ApiError(
+            413,
+            f"the request body is too large: at most {max_body:,} bytes are accepted "
+            "(the server's max_body_bytes setting, in the [server] table)",
+            code="request_too_large",
+        )
     if isinstance(error, web.HTTPNotFound):
         return ApiError(404, "no such endpoint", code="unknown_url")
     if isinstance(error, web.HTTPMethodNotAllowed):
@@ -61,7 +66,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        api = _from_http(exc)
+        api = _from_http(exc, state.settings.max_body_bytes)
     except asyncio.CancelledError:
         if not state.draining or task is None or record.status:
             record.status = record.status or 499  # the client left

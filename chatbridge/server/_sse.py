@@ -4,8 +4,11 @@ A stream's chunks often arrive several per network read, and then come out of th
 after another without the handler ever waiting. Written one ``write`` each, every event costs
 a socket send. :class:`EventWriter` hands them to a writer task instead, which sends whatever
 has gathered as one write as soon as the handler waits: nothing waits longer than it would
-have (the writer runs the moment the handler pauses), and a burst costs one send. A slow
-reader holds the handler back once ``LIMIT`` bytes are pending (backpressure).
+have (the writer runs the moment the handler pauses), and a burst costs one send. An event
+that comes alone (none in the last ``ALONE`` seconds, nothing pending), as a model's paced
+chunks do, is written at once instead: handing it to the writer would cost a turn of the
+event loop and nothing would gather. A slow reader holds the handler back once ``LIMIT``
+bytes are pending (backpressure).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ __all__ = ["EventWriter"]
 
 #: Pending bytes past which the handler waits for the writer (a slow reader).
 LIMIT = 256 * 1024
+#: An event this long after the one before (seconds) comes alone: it is written at once.
+ALONE = 0.001
 
 
 class EventWriter:
@@ -30,6 +35,10 @@ class EventWriter:
         self._closing = False
         self._waiters: list[asyncio.Future[None]] = []
         self._task = asyncio.create_task(self._run())
+        self._clock = asyncio.get_running_loop().time
+        self._last = -ALONE
+        #: A write (the writer's, or one of ``put``'s own) is under way.
+        self._writing = False
 
     async def put(self, data: bytes) -> None:
         """Queue one event; waits only while too much is pending. Raises what the writer
@@ -37,6 +46,17 @@ class EventWriter:
         if self._task.done():
             self._task.result()
             raise ConnectionResetError("the SSE writer has stopped")
+        now = self._clock()
+        alone, self._last = now - self._last >= ALONE, now
+        if alone and not self._parts and not self._writing:
+            self._writing = True
+            try:
+                await self._response.write(data)
+            finally:
+                self._writing = False
+                if self._parts:  # (a ping came meanwhile: the writer sends it)
+                    self._ready.set()
+            return
         self._parts.append(data)
         self._size += len(data)
         self._ready.set()
@@ -70,11 +90,15 @@ class EventWriter:
             while True:
                 await self._ready.wait()
                 self._ready.clear()
-                if self._parts:
+                if self._parts and not self._writing:
                     data = b"".join(self._parts)
                     self._parts.clear()
                     self._size = 0
-                    await self._response.write(data)
+                    self._writing = True
+                    try:
+                        await self._response.write(data)
+                    finally:
+                        self._writing = False
                     self._wake(None)
                 if self._closing and not self._parts:
                     return

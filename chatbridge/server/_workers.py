@@ -2,8 +2,8 @@
 the kernel spreads new connections over the processes), under one supervising parent.
 
 The parent reserves the port (a bound, never listening, ``SO_REUSEPORT`` socket: it takes no
-connections), starts the workers with ``--reuse-port`` on it, prints the worker's three
-"Serving" lines once, forwards SIGTERM/SIGINT to every worker and exits when they have
+connections), starts the workers with ``--reuse-port`` on it, prints the worker's "Serving"
+lines once, forwards SIGTERM/SIGINT to every worker and exits when they have
 drained. A worker that dies on its own is started again (at most ``_RESTARTS`` times a
 minute). A process manager (systemd, supervisord, a container orchestrator) can do the same
 job instead: run N ``chatbridge serve`` processes on N ports behind the load balancer, or on
@@ -62,13 +62,24 @@ def _spawn(command: Sequence[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(list(command), stdout=subprocess.PIPE, text=True)
 
 
-def _started(process: subprocess.Popen[str]) -> list[str]:
-    """The worker's three announce lines ("" when it died first)."""
+def _started(process: subprocess.Popen[str], count: int) -> list[str]:
+    """The worker's ``count`` announce lines ("" when it died first)."""
     assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(3)]
+    lines = [process.stdout.readline() for _ in range(count)]
     # Nothing else comes on a worker's stdout; drain it so a chatty one never blocks.
     threading.Thread(target=process.stdout.read, daemon=True).start()
     return lines
+
+
+def _announce_once(
+    said: list[str], count: str, serving: str | None, announce: Callable[[str], None]
+) -> None:
+    """A worker's lines, once: what it serves with the number of workers (or ``serving``)."""
+    lines = [line.rstrip("\n") for line in said]
+    announce(lines[0])
+    announce(f"{serving or lines[1]} {count}")
+    for line in lines[2:]:
+        announce(line)
 
 
 def supervise(
@@ -77,9 +88,16 @@ def supervise(
     host: str,
     port: int,
     announce: Callable[[str], None] = print,
+    *,
+    lines: int = 3,
+    serving: str | None = None,
 ) -> str:
     """Run ``workers`` copies of ``command(port)`` until SIGTERM/SIGINT; returns the signal's
-    name (``"SIGTERM"``, ``"SIGINT"``) or ``"failed"`` when the workers keep dying."""
+    name (``"SIGTERM"``, ``"SIGINT"``) or ``"failed"`` when the workers keep dying.
+
+    Each worker announces ``lines`` lines (the URL, what it serves, its keys, and its chat
+    page when that is on); the first worker's are announced once, what it serves with the
+    number of workers, or as ``serving`` says (what the parent itself started for them)."""
     reserved = reserve_port(host, port)
     port = reserved.getsockname()[1]
     stop: list[str] = []
@@ -91,15 +109,12 @@ def supervise(
     processes: list[subprocess.Popen[str]] = []
     try:
         processes.extend(_spawn(command(port)) for _ in range(workers))
-        announced = [_started(process) for process in processes]
-        for index, lines in enumerate(announced):
-            if not lines[0].startswith("Serving on "):
+        announced = [_started(process, lines) for process in processes]
+        for index, said in enumerate(announced):
+            if not said[0].startswith("Serving on "):
                 _log.error("worker %d did not start (exit code %s)", index, processes[index].wait())
                 return "failed"
-        lines = announced[0]
-        announce(lines[0].rstrip("\n"))
-        announce(f"{lines[1].rstrip()} ({workers} worker processes)")
-        announce(lines[2].rstrip("\n"))
+        _announce_once(announced[0], f"({workers} worker processes)", serving, announce)
         restarts: list[float] = []
         while not stop:
             time.sleep(0.05)
@@ -116,7 +131,7 @@ def supervise(
                     "worker %d exited with %s: starting it again", index, process.returncode
                 )
                 processes[index] = _spawn(command(port))
-                _started(processes[index])
+                _started(processes[index], lines)
         why = stop[0]
         for process in processes:
             if process.poll() is None:

@@ -71,6 +71,7 @@ async def chat_completions(state: UpstreamState, request: web.Request) -> web.St
     )
     stats.recent.append(record)
     stats.active += 1
+    stats.most_active = max(stats.most_active, stats.active)
     try:
         response = await _act(state, request, chat, behaviour, record)
     except (asyncio.CancelledError, ConnectionError):

@@ -49,8 +49,9 @@ class UpstreamStats:
     aborted: int = 0
     #: Requests refused before any behaviour: bad input, a missing or wrong key.
     rejected: int = 0
-    #: Replies in progress.
+    #: Replies in progress, and the most there were at once.
     active: int = 0
+    most_active: int = 0
     #: Requests per behaviour kind.
     by_kind: dict[str, int] = field(default_factory=dict)
     #: The most recent requests, oldest first.
@@ -64,6 +65,7 @@ class UpstreamStats:
             "aborted": self.aborted,
             "rejected": self.rejected,
             "active": self.active,
+            "most_active": self.most_active,
             "by_kind": dict(self.by_kind),
             "recent": [record.as_dict() for record in self.recent],
         }
@@ -71,5 +73,6 @@ class UpstreamStats:
     def reset(self) -> None:
         """Zero the counters (``active`` keeps counting replies still in progress)."""
         self.requests = self.completed = self.disconnected = self.aborted = self.rejected = 0
+        self.most_active = self.active
         self.by_kind.clear()
         self.recent.clear()

@@ -14,7 +14,7 @@ from chatbridge._cli._options import Destination, check_site_url, positive_secon
 from chatbridge._providers._registry import list_providers
 from chatbridge.site import LocalSite, SiteConfig
 from chatbridge.site._main import add_arguments, port_number
-from tests.conftest import free_port
+from tests.conftest import MALFORMED, free_port, raw_reply_server
 
 from .conftest import Result, run_cli
 
@@ -130,7 +130,39 @@ async def test_empty_stdin(site_url: str) -> None:
 async def test_unreachable_host() -> None:
     result = await run_cli("chat", "--url", f"http://127.0.0.1:{free_port()}", "hi")
 
-    assert_one_line_error(result, 5, "Cannot connect")
+    assert_one_line_error(
+        result, 5, "Cannot connect", "connection refused", "is the site running", "URL right"
+    )
+
+
+async def test_a_maintenance_page_says_so_and_when_to_retry() -> None:
+    async with LocalSite(SiteConfig(faults=("maintenance",))) as url:
+        result = await run_cli("chat", "--url", url, "hi")
+
+    assert_one_line_error(result, 10, "down for maintenance", "try again in 10 minutes")
+
+
+async def test_a_timeout_says_how_long_it_waited_and_names_the_option() -> None:
+    # The site answers after 4 s (its shutdown then waits for that handler): far past 1 s.
+    async with LocalSite(SiteConfig(faults=("slow",), slow_seconds=4)) as url:
+        result = await run_cli("chat", "--url", url, "--timeout", "1", "hi")
+
+    assert_one_line_error(result, 5, "1.0 s", "give --timeout SECONDS (now 1 s)")
+
+
+@pytest.mark.parametrize("url", ["http://exa mple.org", " http://example.org/a b", "http://a\tb/"])
+async def test_a_url_with_a_blank_inside_is_a_usage_error(url: str) -> None:
+    result = await run_cli("chat", "--url", url, "hi")
+
+    assert_one_line_error(result, 2, "has a space (or another blank) inside")
+
+
+async def test_a_reply_whose_headers_cannot_be_read_is_not_unreachable() -> None:
+    """The host answered (with a status line nobody can read): exit 10, not 5."""
+    async with raw_reply_server(MALFORMED) as url:
+        result = await run_cli("chat", "--url", url, "hi")
+
+    assert_one_line_error(result, 10, "cannot be read")
 
 
 async def test_a_site_of_neither_plugin_is_one_error_naming_both(plain_url: str) -> None:

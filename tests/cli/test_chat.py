@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
 from chatbridge.site import LocalSite, SiteConfig
+from chatbridge.upstream import LocalUpstream, expected_answer
 
 from .conftest import run_cli
 
@@ -111,3 +113,29 @@ async def test_bot_id_option_picks_the_bot() -> None:
     assert result.code == 0, result.err
     chats = [r for r in site.requests if r.action == "wpaicg_chat_shortcode_message"]
     assert [r.fields["bot_id"] for r in chats] == ["9"]  # the option, not the page's
+
+
+async def test_url_is_the_base_url_of_an_openai_compatible_endpoint(
+    local_upstream: Callable[..., Awaitable[tuple[LocalUpstream, str]]],
+) -> None:
+    """`chatbridge providers` says OpenAICompatible takes any endpoint with --url: it is the
+    endpoint's base URL (it used to end in "pass base_url=…", Python to a shell user)."""
+    upstream, base_url = await local_upstream()
+    question = "Name three trees."
+    chat = ("chat", "--provider", "OpenAICompatible", "--url", base_url)
+    result = await run_cli(*chat, "--model", "m", "--json", question)
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["answer"] == "".join(expected_answer([{"role": "user", "content": question}]))
+    assert (data["provider"], data["site"], data["model"]) == ("OpenAICompatible", base_url, "m")
+    assert upstream.stats.completed == 1
+
+    for args, says in (
+        ((*chat, "hi"), "pass --model NAME"),
+        (("chat", "--provider", "OpenAICompatible", "--model", "m", "hi"), "pass --url"),
+        ((*chat, "--model", "m", "--chat-page", "/chat/", "hi"), "--url is its base URL"),
+    ):
+        refused = await run_cli(*args)
+        assert refused.code == 2 and says in refused.err, refused.err
+        assert "base_url=" not in refused.err and len(refused.err.splitlines()) == 1
+    assert upstream.stats.requests == 1

@@ -101,6 +101,16 @@ async def test_check_fails_on_a_broken_site(site_url: str) -> None:
     assert "1 of 2 sites answered" in result.out
 
 
+async def test_a_slow_site_in_check_names_the_timeout_option() -> None:
+    async with LocalSite(SiteConfig(faults=("slow",), slow_seconds=4)) as slow_url:
+        result = await run_cli("check", "--url", slow_url, "--timeout", "1", "--json")
+
+    assert result.code == 1
+    (probe,) = json.loads(result.out)
+    assert probe["error"].endswith("; to wait longer, give --timeout SECONDS")
+    assert "1.0 s" in probe["error"] and probe["exit_code"] == 5
+
+
 async def test_check_reports_why_each_site_failed(plain_url: str) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     async with LocalSite(SiteConfig(faults=("cloudflare",), fault_target="all")) as challenged:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import pexpect
 
+from tests.conftest import default_sigint
+
 from .conftest import CLI, ENV
 
 PROMPT = "you> "
@@ -18,7 +20,12 @@ PROMPT = "you> "
 def start_chat(url: str, *options: str) -> pexpect.spawn:
     env = {**ENV, "TERM": "xterm-256color"}
     return pexpect.spawn(
-        CLI[0], [*CLI[1:], "chat", "--url", url, *options], env=env, encoding="utf-8", timeout=15
+        CLI[0],
+        [*CLI[1:], "chat", "--url", url, *options],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        preexec_fn=default_sigint,  # Ctrl-C must work as on a terminal, even under `pytest &`
     )
 
 
@@ -99,23 +106,19 @@ def test_json_conversation_prints_one_line_per_turn(spawn_site: Callable[..., st
 
 
 def test_site_exits_130_on_ctrl_c() -> None:
-    # SIGINT back to its default in the child: a background job may have it ignored.
-    def restore_sigint() -> None:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-
     process = subprocess.Popen(
         [*CLI, "site", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=ENV,
-        preexec_fn=restore_sigint,
+        preexec_fn=default_sigint,
     )
     try:
         assert process.stdout is not None
         assert "listening on http://127.0.0.1:" in process.stdout.readline()
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=10)
+        _, err = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()

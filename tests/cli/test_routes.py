@@ -128,3 +128,28 @@ async def test_check_goes_the_way_chat_would_and_takes_a_named_bot(tmp_path: Pat
     assert result.code == 1 and len(probes) == 2
     assert not probes[0]["answered"] and "proxy" in probes[0]["error"].lower()
     assert probes[1]["error"] is None or "int()" not in probes[1]["error"]
+
+
+async def test_a_cut_stream_on_a_route_says_which_target_and_names_no_stream(
+    tmp_path: Path,
+) -> None:
+    async with LocalSite(SiteConfig(faults=("truncate",))) as cutting, LocalSite() as healthy:
+        config = routes_file(
+            tmp_path,
+            (
+                "default",
+                [
+                    f'{{ provider = "AIPower", site_url = "{cutting}", name = "cutter" }}',
+                    f'{{ provider = "AIPower", site_url = "{healthy}", name = "healthy" }}',
+                ],
+            ),
+        )
+        question = ("chat", "--config", config, "one two three four five six")
+        streamed = await run_cli(*question)
+        whole = await run_cli(*question, "--no-stream")
+    assert streamed.code == 10
+    error = streamed.err.splitlines()[-1]
+    assert error.startswith("chatbridge: error: The answer was cut off and no target could")
+    assert "cutter broke off after" in error and error.endswith("(here: --no-stream)")
+    assert whole.code == 0, whole.err
+    assert "Echo: one two three four five six" in whole.out

@@ -83,6 +83,18 @@ def test_the_issue_example_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             r"field 'bot_id': wants str or int",
         ),
         (
+            A + ", connections_per_host = 0 }]",
+            r"field 'connections_per_host': wants a whole number from 1 to 10000",
+        ),
+        (
+            A + ", connections_per_host = true }]",
+            r"field 'connections_per_host': wants a whole number from 1 to 10000",
+        ),
+        (
+            A + ', connections_per_host = "8" }]',
+            r"field 'connections_per_host': wants int, got str",
+        ),
+        (
             A + " }]\n[policy]\nstall = 3",
             r"\[policy\], field 'stall': unknown",
         ),

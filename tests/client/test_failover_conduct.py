@@ -18,6 +18,7 @@ from chatbridge import (
     AsyncClient,
     ConfigError,
     Policy,
+    RouteUnavailableError,
 )
 from chatbridge._client._health import Gate, HealthBook
 from chatbridge.site import LocalSite
@@ -145,6 +146,44 @@ async def test_retry_after_is_waited_for_when_nothing_else_can_answer() -> None:
         answer = await client.chat.completions.create(model="r", messages=QUESTION)
     assert answer.choices[0].message.content == FULL
     assert 0.9 <= time.monotonic() - started < 3 and upstream.stats.requests == 2
+
+
+async def test_a_route_whose_every_target_rests_fails_at_once() -> None:
+    """No wait for a breaker to reopen: a typed error that says when to come back."""
+    client = client_for(
+        [openai("http://127.0.0.1:9/v1"), openai("http://127.0.0.1:9/v2")],
+        failure_threshold=1,
+        cooldown=20,
+        cooldown_max=20,
+        retry_backoff=0.01,
+    )
+    with pytest.raises(AllTargetsFailedError) as first:
+        await client.chat.completions.create(model="r", messages=QUESTION)
+    assert not isinstance(first.value, RouteUnavailableError)  # it asked both: they failed
+    with pytest.raises(RouteUnavailableError, match="every one is resting") as info:
+        await client.chat.completions.create(model="r", messages=QUESTION)
+    error = info.value
+    assert error.retry_after is not None and 15 < error.retry_after <= 20
+    assert [a.outcome for a in error.attempts] == ["skipped", "skipped"] and not error.errors
+    assert "circuit breaker open" in str(error) and "try again in" in str(error)
+
+
+async def test_a_failed_call_does_not_wait_for_an_open_breaker() -> None:
+    """The primary fails, the fallback's breaker is open for 5 s: the call ends with what
+    failed, saying when the fallback returns, instead of waiting to probe it."""
+    fallback = LocalUpstream()
+    async with fallback as url:
+        client = client_for(
+            [openai("http://127.0.0.1:9/v1"), openai(url)],
+            failure_threshold=1,
+            cooldown=5,
+            retry_backoff=0.01,
+        )
+        client._core.health_book.get(client.routes["r"].targets[1].key).failure()
+        with pytest.raises(AllTargetsFailedError) as info:
+            await client.chat.completions.create(model="r", messages=QUESTION)
+    assert fallback.stats.requests == 0 and info.value.retry_after is not None
+    assert [a.outcome for a in info.value.attempts] == ["failed", "skipped"]
 
 
 def test_continuation_is_refused_for_providers_that_cannot_continue() -> None:

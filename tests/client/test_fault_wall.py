@@ -14,7 +14,10 @@ from chatbridge.upstream import Behaviour, LocalUpstream, UpstreamConfig
 
 from .wall import FULL, QUESTION, SCENARIOS, Scenario, run_scenario
 
-SCALE = 0.02
+#: 5% of the real timings: the time-to-first-token and stall limits are 0.5 s, the faults'
+#: delays 1 to 1.5 s. (At 2%, 0.2 s limits, a busy machine's normal first token came late:
+#: scenario 8 failed over before the cut it tests, so nothing was left to continue.)
+SCALE = 0.05
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: f"{s.number:02d}")

@@ -1,4 +1,8 @@
-"""One deadline over many awaits: it fires only while an await is pending."""
+"""One deadline over many awaits: it fires only while an await is pending.
+
+The machine may be busy (other test runs share its cores): a wait that must finish in time
+gets a window far longer than it needs, and a wait that must time out is only held to "not
+before its due time, and long before what it waits for would end"."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ async def test_a_pending_wait_times_out_at_its_due_time() -> None:
     started = dog.now()
     with pytest.raises(TimeoutError):
         await dog.wait(asyncio.sleep(10), started + 0.05)
-    assert 0.04 <= dog.now() - started < 0.5
+    assert 0.05 <= dog.now() - started < 5  # at its due time, not at the sleep's end
     dog.close()
 
 
@@ -22,16 +26,16 @@ async def test_moving_the_due_time_later_needs_no_new_timer() -> None:
     dog = Watchdog()
     started = dog.now()
     for _ in range(5):  # each wait finishes in time, though the total passes the first due
-        assert await dog.wait(asyncio.sleep(0.02, "ok"), dog.now() + 0.05) == "ok"
-    assert dog.now() - started >= 0.1  # well past the first due time: no false timeout
+        assert await dog.wait(asyncio.sleep(0.25, "ok"), dog.now() + 1.0) == "ok"
+    assert dog.now() - started >= 1.25  # past the first due time: no false timeout
     dog.close()
 
 
 async def test_time_spent_outside_a_wait_does_not_fire_it() -> None:
     dog = Watchdog()
-    await dog.wait(asyncio.sleep(0), dog.now() + 0.03)
-    await asyncio.sleep(0.06)  # the caller is busy: nothing to cancel
-    assert await dog.wait(asyncio.sleep(0, "ok"), dog.now() + 0.03) == "ok"
+    await dog.wait(asyncio.sleep(0), dog.now() + 0.5)
+    await asyncio.sleep(0.6)  # the caller is busy past the due time: nothing to cancel
+    assert await dog.wait(asyncio.sleep(0, "ok"), dog.now() + 0.5) == "ok"
     dog.close()
 
 
@@ -56,10 +60,10 @@ async def test_an_outside_cancellation_is_not_turned_into_a_timeout() -> None:
 
 async def test_waits_from_different_tasks_share_one_watchdog() -> None:
     dog = Watchdog()
-    due = dog.now() + 0.05
+    due = dog.now() + 0.5
     assert await asyncio.create_task(dog.wait(asyncio.sleep(0, 1), due)) == 1
     with pytest.raises(TimeoutError):
-        await asyncio.create_task(dog.wait(asyncio.sleep(1), due))
+        await asyncio.create_task(dog.wait(asyncio.sleep(10), due))
     dog.close()
 
 
@@ -81,7 +85,7 @@ async def test_the_watchdogs_of_a_loop_share_one_timer() -> None:
     started = dog.now()
     with pytest.raises(TimeoutError):
         await dog.wait(asyncio.sleep(10), started + 0.05)
-    assert dog.now() - started < 0.5
+    assert dog.now() - started < 5
     dog.close()
 
 
@@ -103,8 +107,8 @@ async def test_re_aiming_while_the_timer_rings_leaves_one_timer() -> None:
     for _ in range(20):
         dog = Watchdog()
         dog.enter(dog.now() + 0.005)  # rings while the wait is still pending...
-        dog.due = dog.now() + 0.02  # ...but it has been given longer: filed again in the ring
-        await asyncio.sleep(0.01)
+        dog.due = dog.now() + 1.0  # ...but it has been given longer: filed again in the ring
+        await asyncio.sleep(0.03)
         dog.leave()
         dog.close()
     assert _live_alarm_timers(loop) == 1
@@ -138,9 +142,9 @@ async def test_an_idle_loop_is_woken_at_most_once() -> None:
     loop = asyncio.get_running_loop()
     for step in range(5):
         dog = Watchdog()
-        await dog.wait(asyncio.sleep(0), dog.now() + 0.02 + step * 0.01)
+        await dog.wait(asyncio.sleep(0), dog.now() + 0.2 + step * 0.05)
         dog.close()
-    await asyncio.sleep(0.1)  # past every entry: at most one ring happened
+    await asyncio.sleep(0.6)  # past every entry (timers run in due order): one ring at most
     assert _live_alarm_timers(loop) == 0
     assert _alarm(loop)._heap == []
 

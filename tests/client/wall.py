@@ -127,8 +127,9 @@ class Scenario:
     extra: Check | None = None
 
 
-def _conduct(run: Run) -> list[str]:
-    """Rules every scenario keeps, rescued or not."""
+def _conduct(run: Run, continues: bool) -> list[str]:
+    """Rules every scenario keeps, rescued or not. ``continues``: the route has a target that
+    continues a prefill (the router keeps the text it hands over only then)."""
     notes: list[str] = []
     if isinstance(run.error, HangError):
         return ["hang"]
@@ -144,8 +145,8 @@ def _conduct(run: Run) -> list[str]:
         if not isinstance(run.error, ChatbridgeError):
             notes.append(f"untyped error {type(run.error).__name__}")
         if isinstance(run.error, TruncatedStreamError):
-            if run.error.partial != run.text:
-                notes.append(".partial differs from the text delivered")
+            if run.error.partial != (run.text if continues else ""):
+                notes.append(".partial is not the text delivered (kept for a continuation)")
         elif run.text:
             notes.append("text delivered, then an error without .partial")
         if run.text and not FULL.startswith(run.text):
@@ -309,7 +310,7 @@ async def _outage(wall: Wall, scenario: Scenario) -> tuple[Run, list[str]]:
         if last.error is not None:
             notes.append(f"a request failed: {type(last.error).__name__}")
             break
-        notes += _conduct(last)
+        notes += _conduct(last, scenario.fallback_continues)
         if last.answered_by == wall.primary.url and tick >= recovered_at and back is None:
             back = tick - recovered_at
         if last.answered_by == wall.primary.url and tick < recovered_at:
@@ -348,7 +349,7 @@ async def run_scenario(scenario: Scenario, scale: float) -> Score:
         else:
             primary.set_plan(scenario.primary)
             run = await wall.ask(240 * scale + 10)
-            notes = _conduct(run)
+            notes = _conduct(run, scenario.fallback_continues)
             if scenario.extra is not None:
                 notes += await scenario.extra(wall, run)
         verdict = _verdict(scenario, run, notes)

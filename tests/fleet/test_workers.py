@@ -54,6 +54,37 @@ async def test_workers_share_one_port_and_drain_on_sigterm(
     assert log.count("2 workers without Redis") == 1, log
 
 
+async def test_workers_share_one_local_site_and_say_so(
+    spawn_server: Callable[..., Served],
+) -> None:
+    """Issue 22, item 11: with no --config or --site the supervisor starts the built-in
+    local site once, for all the workers, and the lines say so; the chat page line is
+    there as with one process (and is not with --no-ui)."""
+    served = await asyncio.to_thread(spawn_server, "--workers", "2")
+    serving, keys = served.lines
+    assert serving.startswith("Serving route default: the built-in local AI Power site at ")
+    assert "one for all the workers" in serving and "(2 worker processes)" in serving
+    assert keys.startswith("Requests need no API key")
+    assert served.process.stdout is not None
+    page = await asyncio.wait_for(asyncio.to_thread(served.process.stdout.readline), 30)
+    assert page == f"Chat page: {served.url}/\n"
+    site = serving.split(" site at ")[1].split(",")[0]
+    async with aiohttp.ClientSession() as session:
+        results = await asyncio.gather(
+            *(ask(session, served, [{"role": "user", "content": f"hi {i}"}]) for i in range(10))
+        )
+        assert {body["chatbridge"]["site"] for _, body in results} == {site}
+        async with session.get(f"{site}/__site__/stats") as response:
+            stats = await response.json()
+    assert stats["answers"] == 10  # one site answered every worker
+    assert await asyncio.to_thread(served.stop, signal.SIGTERM) == 0
+
+    quiet = await asyncio.to_thread(spawn_server, "--workers", "2", "--no-ui")
+    assert quiet.process.stdout is not None
+    assert await asyncio.to_thread(quiet.stop, signal.SIGTERM) == 0
+    assert "Chat page" not in quiet.process.stdout.read()
+
+
 async def test_a_dead_worker_is_started_again(spawn_server: Callable[..., Served]) -> None:
     served = await asyncio.to_thread(spawn_server, "--workers", "2")
     first = children(served.process.pid)

@@ -20,7 +20,7 @@ from chatbridge import (
     StreamSession,
     TransportError,
 )
-from tests.conftest import free_port, local_proxy, pipe, serve_app
+from tests.conftest import MALFORMED, free_port, local_proxy, pipe, raw_reply_server, serve_app
 
 CHALLENGE_PAGE = (
     "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
@@ -402,3 +402,31 @@ async def test_a_redirect_to_another_host_does_not_carry_the_first_hosts_cookies
     assert seen == [{}]
     kept = {cookie.key: cookie["domain"] for cookie in jar}
     assert kept == {"session": "127.0.0.1", "hop": "127.0.0.1"}
+
+
+async def test_a_header_line_may_be_as_long_as_a_body_may_be() -> None:
+    """Plugin 1.7's history cookie grows with the answer: a Set-Cookie line of ~150 KB is
+    read (the cookie itself is dropped later, as a browser drops it), a line past the body
+    cap is a reply we cannot read (ResponseError: the host did answer), never 'unreachable'."""
+
+    async def cookie(request: web.Request) -> web.Response:
+        size = int(request.query["size"])
+        return web.Response(text="ok", headers={"Set-Cookie": "h=" + "a" * size})
+
+    async with serve_app(_app(c=web.get("/c", cookie))) as url:
+        async with StreamSession(max_response_bytes=200_000) as session:
+            async with session.get(f"{url}/c?size=150000") as response:
+                assert await response.text() == "ok"
+                assert len(response.headers["Set-Cookie"]) == 150_002
+            with pytest.raises(ResponseError, match="cannot be read") as caught:
+                async with session.get(f"{url}/c?size=250000"):
+                    pass
+    assert not isinstance(caught.value, TransportError)
+    assert len(str(caught.value)) < 600  # one line, not the header quoted whole
+
+
+async def test_a_malformed_status_line_is_a_reply_error() -> None:
+    async with raw_reply_server(MALFORMED) as url, StreamSession() as session:
+        with pytest.raises(ResponseError, match="cannot be read"):
+            async with session.get(f"{url}/"):
+                pass

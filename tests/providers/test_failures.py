@@ -11,6 +11,8 @@ from chatbridge import (
     ChallengeError,
     Chatgpt4o,
     ChatGptt,
+    ConfigError,
+    MissingSiteError,
     PluginError,
     RateLimitError,
     RequestTimeoutError,
@@ -26,7 +28,7 @@ from tests.providers.conftest import SiteFactory, assistant, user
     ("fault", "target", "error", "text"),
     [
         ("http500", "chat", ResponseStatusError, "HTTP 500"),
-        ("maintenance", "chat", ResponseStatusError, "HTTP 503"),
+        ("maintenance", "chat", ResponseStatusError, r"maintenance \(HTTP 503\); try again in"),
         ("cloudflare", "chat", ChallengeError, "Cloudflare"),
         ("cloudflare503", "chat", ChallengeError, "Cloudflare"),
         ("cloudflare", "pages", ChallengeError, "Cloudflare"),
@@ -141,3 +143,30 @@ async def test_empty_messages_are_a_value_error(local_site: SiteFactory) -> None
     _, url = await local_site()
     with pytest.raises(ValueError):
         await Chatgpt4o.create_async("", [], site_url=url)
+
+
+async def test_a_site_url_without_its_scheme_is_our_clear_error() -> None:
+    """From Python as from the command line: not a dependency's bare ValueError."""
+    with pytest.raises(ConfigError) as caught:
+        await AIPower.create_async("", [user("hi")], site_url="127.0.0.1:8080")
+    assert str(caught.value).startswith(
+        "site_url '127.0.0.1:8080' is not a site URL: it needs http:// or https:// and a host "
+        "(for example http://127.0.0.1:8080)"
+    )
+    with pytest.raises(ConfigError, match="has a space"):
+        await AIPower.create_async("", [user("hi")], site_url="http://exa mple.org")
+
+
+@pytest.mark.parametrize("provider", [Chatgpt4o, ChatGptt])
+async def test_a_seed_provider_whose_site_is_gone_sends_nothing(
+    provider: type[Chatgpt4o] | type[ChatGptt],
+) -> None:
+    """Its own site is gone: the clear error the CLI and the client give, at once, rather
+    than a DNS lookup of the dead site."""
+    with pytest.raises(MissingSiteError) as caught:
+        await provider.create_async(provider.default_model or "", [user("hi")])
+    name = provider.__name__
+    assert str(caught.value).startswith(
+        f"{name}'s own site ({provider.url}) is gone: pass site_url=... (any AI Power site) "
+        f"or set {name}.url first"
+    )

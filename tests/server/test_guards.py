@@ -63,6 +63,9 @@ async def test_caps_are_413_and_400(serve_app: ServeApp, site_url: str) -> None:
         big = {"model": "default", "messages": [{"role": "user", "content": "x" * 5000}]}
         status, _, reply = await post(session, url, big)
         assert status == 413 and _error(reply)["code"] == "request_too_large"
+        # It names the limit and the setting that raises it.
+        assert "at most 4,000 bytes" in _error(reply)["message"]
+        assert "max_body_bytes" in _error(reply)["message"]
 
         # Without a Content-Length (chunked), the cap holds while reading.
         async def chunks():  # type: ignore[no-untyped-def]
@@ -71,7 +74,8 @@ async def test_caps_are_413_and_400(serve_app: ServeApp, site_url: str) -> None:
 
         async with session.post(url + "/v1/chat/completions", data=chunks()) as response:
             assert response.status == 413
-            assert _error(await response.json())["code"] == "request_too_large"
+            chunked = _error(await response.json())
+            assert chunked["code"] == "request_too_large" and "4,000 bytes" in chunked["message"]
         many = {"model": "default", "messages": USER * 4}
         status, _, reply = await post(session, url, many)
         assert status == 400 and _error(reply)["code"] == "too_many_messages"

@@ -239,6 +239,40 @@ async def test_markdown_code_blocks_get_a_copy_button(
     await context.close()
 
 
+async def test_a_route_whose_targets_all_rest_says_so_at_once(browser: Any, serve: Any) -> None:
+    """Its breaker open for 20 s: the next question is answered with "not now, come back
+    in N s" at once, not after 20 s of "answering…"."""
+    config = """
+[[routes.resting.targets]]
+provider = "OpenAICompatible"
+base_url = "http://127.0.0.1:9/v1"
+model = "m"
+name = "gone"
+[policy]
+failure_threshold = 1
+cooldown = 20
+cooldown_max = 20
+"""
+    served = await serve(config=config)
+    context, page, watch = await open_page(browser, served.url)
+    await ask(page, "first")
+    await answered(page, "error")  # it fails: its breaker opens
+    await ask(page, "second")
+    last = await answered(page, "error")
+    error = last.locator(".error")
+    await expect(error.locator(".error-message")).to_have_text(
+        "No target of this route can be asked right now."
+    )
+    await expect(error.locator(".error-targets li")).to_have_text(
+        ["gone: not asked: it failed just before, so it rests for a while"]
+    )
+    await expect(error.locator(".error-hint")).to_contain_text(
+        "Every target is resting: try again in"
+    )
+    watch.assert_clean(502, 503)
+    await context.close()
+
+
 async def test_a_failing_target_shows_its_error_and_keeps_the_conversation(
     browser: Any, serve: Any, tmp_path: Path
 ) -> None:
@@ -284,8 +318,9 @@ targets = [{ provider = "AIPower", site_url = "http://127.0.0.1:9", name = "dead
             ["up0: sent an error: Upstream error (server_error): the quota is used up"]
         )
         await expect(last.locator(".error-hint")).to_contain_text("broke off")
-        await expect(last.locator(".error-raw")).to_have_text(
-            "stream_truncated\nThe answer was cut off and no target could continue it"
+        # the server's words, as it sent them (they go on: which target, what to do)
+        await expect(last.locator(".error-raw")).to_contain_text(
+            "stream_truncated\nThe answer was cut off and no target could continue it: "
         )
         first3 = "".join(expected_answer([{"role": "user", "content": "hello fake"}], 20)[:3])
         await expect(last.locator(".md")).to_have_text(first3.strip())

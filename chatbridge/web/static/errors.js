@@ -109,6 +109,9 @@ export function hintFor(error) {
     const wait = error.retryAfter ? ` ${error.retryAfter} s` : " a moment";
     return `Too many requests: wait${wait}, then press Retry.`;
   }
+  if (code === "upstream_unavailable" && error.retryAfter) {
+    return `Every target is resting: try again in ${error.retryAfter} s, or pick another model.`;
+  }
   if (error.status >= 500) {
     return "Try again in a moment, or pick another model.";
   }
