@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
@@ -68,6 +69,7 @@ class Submit:
         #: The whole answer the caller was handed, once complete.
         self.answer = ""
         self.response: StreamResponse | None = None
+        self._request: AbstractAsyncContextManager[StreamResponse] | None = None
         #: The reply's body as it arrives, when it is an event stream (else ``None``).
         self.chunks: AsyncGenerator[bytes, None] | None = None
         self._context: dict[str, Any] = {"url": self.url}
@@ -117,15 +119,15 @@ class Submit:
             allow_redirects=False,
             **self._options(call, no_jar),
         )
-        # Opened here and given back by ``close`` (what ``async with`` would do), so that the
+        # Entered here and exited by ``close`` (what ``async with`` would do), so that the
         # caller reads the stream itself: no generator between it and the body.
         response = await request.__aenter__()
+        self._request, self.response = request, response
         try:
             await self._accept(response, call)
-        except BaseException:
-            response.close()
+        except BaseException as error:
+            await self.close(error)
             raise
-        self.response = response
 
     async def _accept(self, response: StreamResponse, call: EngineCall) -> None:
         if 300 <= response.status < 400:
@@ -190,12 +192,13 @@ class Submit:
         self.answer = streamed + tail
         return leftover + tail
 
-    async def close(self, *, failed: bool = False) -> None:
-        """The connection back to the pool (closed, when the reply was not read to its end)."""
+    async def close(self, error: BaseException | None = None) -> None:
+        """The request ended as ``async with`` ends it: the connection back to the pool
+        (closed after an ``error``: the reply was not read to its end) and its slot given
+        back, so the next request to the site may go (``connections_per_host``)."""
         if self.chunks is not None:
             await self.chunks.aclose()
-        if self.response is not None:
-            if failed:
-                self.response.close()
-            else:
-                self.response.release()
+        request, self._request = self._request, None
+        if request is not None:
+            kind = type(error) if error is not None else None
+            await request.__aexit__(kind, error, None)

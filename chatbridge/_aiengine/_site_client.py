@@ -102,7 +102,7 @@ class SiteClient:
                             break
                 rest = await submit.complete()
             except BaseException as error:
-                await submit.close(failed=True)
+                await submit.close(error)
                 if isinstance(error, ChatbridgeError):
                     self.tokens.distrust(submit.tokens)  # adopted tokens that failed: not kept
                 raise
