@@ -40,6 +40,7 @@ SUBMIT = "/mwai-ui/v1/chats/submit"
 
 log = logging.getLogger("chatbridge.aiengine")
 
+
 def tail_of(streamed: str, reply: str) -> str | None:
     """What the final ``reply`` adds to the ``streamed`` text: ``""`` when nothing, the rest
     when it extends it, ``None`` when it differs otherwise."""
@@ -53,7 +54,7 @@ def tail_of(streamed: str, reply: str) -> str | None:
 class Submit:
     """One chat request and what came of it. :meth:`send` leaves its reply open; an event
     stream is then read a chunk at a time (``chunks``, :meth:`feed`), and :meth:`complete`
-    reads the rest: ``final`` (the site's reply) and ``parts`` (what the caller was handed).
+    reads the rest: ``final`` (the site's reply) and ``answer`` (what the caller was handed).
     :meth:`close` gives the connection back."""
 
     def __init__(
@@ -65,7 +66,6 @@ class Submit:
         self.stream = stream
         self.url = tokens.config.endpoint(SUBMIT)
         self.final: Final | None = None
-        self.parts: list[str] = []
         #: The whole answer the caller was handed, once complete.
         self.answer = ""
         self.response: StreamResponse | None = None
@@ -75,10 +75,6 @@ class Submit:
         self._context: dict[str, Any] = {"url": self.url}
         self._frames: FrameStream | None = None
         self._events: SSEDecoder | None = None
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
 
     @property
     def done(self) -> bool:
@@ -165,7 +161,6 @@ class Submit:
                 texts.append(text)
             if frames.done:
                 break
-        self.parts += texts
         return texts
 
     async def complete(self) -> str:
@@ -173,13 +168,13 @@ class Submit:
         and the text still to hand over (``""`` for none): an event the stream left
         undispatched at its end, and what the final reply adds to the stream."""
         assert self.response is not None
-        if self._frames is None or self._events is None:
+        if self._frames is None or self._events is None:  # a whole answer: the site's reply
             self.final = whole_reply(await self.response.text(), **self._context)
-            leftover = ""
-        else:
-            leftover = "" if self._frames.done else "".join(self._texts(self._events.flush()))
-            self.final = self._frames.finish()
-        streamed = self.text
+            self.answer = self.final.reply
+            return self.answer
+        leftover = "" if self._frames.done else "".join(self._texts(self._events.flush()))
+        self.final = self._frames.finish()
+        streamed = self._frames.text
         tail = tail_of(streamed, self.final.reply)
         if tail is None:
             log.warning(
@@ -188,7 +183,6 @@ class Submit:
                 self.tokens.config.page_url,
             )
             tail = ""
-        self.parts.append(tail)
         self.answer = streamed + tail
         return leftover + tail
 
