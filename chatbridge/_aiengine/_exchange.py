@@ -120,23 +120,27 @@ class Submit:
         response = await request.__aenter__()
         self._request, self.response = request, response
         try:
-            await self._accept(response, call)
+            if response.status >= 300:
+                await self._refuse(response)
+            self._accept(response, call)
         except BaseException as error:
             await self.close(error)
             raise
 
-    async def _accept(self, response: StreamResponse, call: EngineCall) -> None:
-        if 300 <= response.status < 400:
+    async def _refuse(self, response: StreamResponse) -> None:
+        """A redirect, or the site's refusal (a signal among them), raised as its error."""
+        if response.status < 400:
             refuse_login_wall(response)
             location = response.headers.get("Location", "?")
             raise ResponseStatusError(
                 f"The site redirected its chat endpoint to {location}", status=response.status
             )
-        if response.status >= 400:
-            body = await response.text_prefix()
-            error = rest_error(response.status, response.headers, body, url=self.url)
-            if error is not None:
-                raise error
+        body = await response.text_prefix()
+        error = rest_error(response.status, response.headers, body, url=self.url)
+        if error is not None:
+            raise error
+
+    def _accept(self, response: StreamResponse, call: EngineCall) -> None:
         self.thread.adopt_session(response.headers.getall("Set-Cookie", []))
         self._context["status"] = response.status
         if response.content_type == "text/event-stream":
