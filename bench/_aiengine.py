@@ -38,7 +38,14 @@ from chatbridge._constants import (  # noqa: E402
 SUBMIT = "/mwai-ui/v1/chats/submit"
 START = "/mwai/v1/start_session"
 
-__all__ = ["engine_cpu", "engine_crowd", "engine_instructions", "engine_requests", "engine_site"]
+__all__ = [
+    "engine_cpu",
+    "engine_crowd",
+    "engine_instructions",
+    "engine_requests",
+    "engine_site",
+    "instructions_per_message",
+]
 
 
 def engine_site(*options: str) -> str:
@@ -281,39 +288,53 @@ def engine_crowd(conversations: int) -> None:
 DRIVER = """
 import asyncio, sys
 sys.path.insert(0, {root!r})
-from bench._aiengine import ours, raw_floor
-impl, url, n, stream = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "stream"
+from {module} import ours, raw_floor
+impl, url, n, *stream = sys.argv[1:]
 run = ours if impl == "ours" else raw_floor
-asyncio.run(run(url, n, stream))
+asyncio.run(run(url, int(n), *(way == "stream" for way in stream)))
 """
 
 
-def _instructions(impl: str, url: str, messages: int, stream: bool) -> int:
-    """Instructions the client ran (``valgrind --tool=cachegrind``: a count, no noise)."""
-    code = DRIVER.format(root=str(HERE.parent))
-    args = [impl, url, str(messages), "stream" if stream else "whole"]
+def _instructions(module: str, impl: str, url: str, messages: int, *stream: str) -> int:
+    """Instructions the client ran (``valgrind --tool=cachegrind``: a count, no noise):
+    ``module``'s ``ours`` or ``raw_floor`` (``impl``), with ``"stream"`` or ``"whole"`` when
+    they take it."""
+    code = DRIVER.format(root=str(HERE.parent), module=module)
+    args = [impl, url, str(messages), *stream]
     done = subprocess.run(
         ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
          sys.executable, "-c", code, *args],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
+    if done.returncode:  # (valgrind counts a run that failed too: it must not be read)
+        raise RuntimeError(done.stderr[-500:])
     for line in done.stderr.splitlines():
         if "I" in line and "refs:" in line:
             return int(line.split("refs:")[1].strip().replace(",", ""))
     raise RuntimeError(done.stderr[-500:])
 
 
+def instructions_per_message(
+    module: str, url: str, messages: int, *stream: str
+) -> dict[str, float]:
+    """Instructions per message of the floor (``raw``) and of ours: the difference of runs of
+    n and 2n messages, so start-up and the page cancel out."""
+    per = {}
+    for impl in ("raw", "ours"):
+        small = _instructions(module, impl, url, messages, *stream)
+        large = _instructions(module, impl, url, 2 * messages, *stream)
+        per[impl] = (large - small) / messages
+    return per
+
+
 def engine_instructions(messages: int) -> None:
-    """Instructions per message (the difference of runs of n and 2n messages, so start-up
-    and the page cancel out): noise-free where the timings are not."""
+    """Instructions per message (``instructions_per_message``): noise-free where the
+    timings are not."""
     print(f"5b. AI Engine: instructions per message under cachegrind ({messages} messages a way)")
     with server_process(engine_site()) as url:
         for stream in (False, True):
-            per = {}
-            for impl in ("raw", "ours"):
-                small = _instructions(impl, url, messages, stream)
-                large = _instructions(impl, url, 2 * messages, stream)
-                per[impl] = (large - small) / messages
+            way = "stream" if stream else "whole"
+            per = instructions_per_message("bench._aiengine", url, messages, way)
             how = "streamed" if stream else "whole   "
             print(
                 f"   {how}: raw aiohttp {per['raw']:,.0f}, AIEngine {per['ours']:,.0f}, "
