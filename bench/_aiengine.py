@@ -44,6 +44,7 @@ __all__ = [
     "engine_instructions",
     "engine_requests",
     "engine_site",
+    "instruction_line",
     "instructions_per_message",
 ]
 
@@ -315,28 +316,41 @@ def _instructions(module: str, impl: str, url: str, messages: int, *stream: str)
 
 
 def instructions_per_message(
-    module: str, url: str, messages: int, *stream: str
-) -> dict[str, float]:
-    """Instructions per message of the floor (``raw``) and of ours: the difference of runs of
-    n and 2n messages, so start-up and the page cancel out."""
-    per = {}
-    for impl in ("raw", "ours"):
-        small = _instructions(module, impl, url, messages, *stream)
-        large = _instructions(module, impl, url, 2 * messages, *stream)
-        per[impl] = (large - small) / messages
-    return per
+    module: str, url: str, messages: int, rounds: int, *stream: str
+) -> list[dict[str, float]]:
+    """Instructions per message of the floor (``raw``) and of ours, one pair per round: the
+    difference of runs of n and 2n messages, so start-up and the page cancel out. A count
+    does not move with the machine's load as CPU time does, but it is not exact either: how
+    the site's replies fall into reads and turns of the event loop changes a little from run
+    to run (a few per cent), hence rounds and medians."""
+    per_round = []
+    for _ in range(rounds):
+        per = {}
+        for impl in ("raw", "ours"):
+            small = _instructions(module, impl, url, messages, *stream)
+            large = _instructions(module, impl, url, 2 * messages, *stream)
+            per[impl] = (large - small) / messages
+        per_round.append(per)
+    return per_round
 
 
-def engine_instructions(messages: int) -> None:
-    """Instructions per message (``instructions_per_message``): noise-free where the
-    timings are not."""
-    print(f"5b. AI Engine: instructions per message under cachegrind ({messages} messages a way)")
+def instruction_line(name: str, per_round: list[dict[str, float]]) -> str:
+    """The medians of ``instructions_per_message``'s rounds, their ratio, each round's ratio."""
+    raw, ours = (median([per[impl] for per in per_round]) for impl in ("raw", "ours"))
+    ratios = ", ".join(f"{r:.3f}" for r in sorted(per["ours"] / per["raw"] for per in per_round))
+    ratio = ours / raw
+    return f"raw aiohttp {raw:,.0f}, {name} {ours:,.0f}, ratio {ratio:.3f}x (per round: {ratios})"
+
+
+def engine_instructions(messages: int, rounds: int) -> None:
+    """Instructions per message (``instructions_per_message``), medians of ``rounds``."""
+    print(
+        f"5b. AI Engine: instructions per message under cachegrind ({messages} messages a way, "
+        f"medians of {rounds} rounds)"
+    )
     with server_process(engine_site()) as url:
         for stream in (False, True):
             way = "stream" if stream else "whole"
-            per = instructions_per_message("bench._aiengine", url, messages, way)
+            per_round = instructions_per_message("bench._aiengine", url, messages, rounds, way)
             how = "streamed" if stream else "whole   "
-            print(
-                f"   {how}: raw aiohttp {per['raw']:,.0f}, AIEngine {per['ours']:,.0f}, "
-                f"ratio {per['ours'] / per['raw']:.3f}x"
-            )
+            print(f"   {how}: {instruction_line('AIEngine', per_round)}")

@@ -3,6 +3,7 @@ and the same for AI Engine with 1,000 concurrent conversations (``_aiengine``).
 
 Run: .venv/bin/python bench/bench_providers.py [--messages 300] [--rounds 3] [--soak 2000]
      [--skip-g4f] [--only ai-power|ai-engine] [--crowd 1000] [--instructions 100]
+     [--instruction-rounds 3]
 
 Every site runs in its own process (``python -m chatbridge.site``), so only client work is
 measured. Prints, from one run:
@@ -37,6 +38,7 @@ from bench._aiengine import (  # noqa: E402
     engine_crowd,
     engine_instructions,
     engine_requests,
+    instruction_line,
     instructions_per_message,
 )
 from bench._common import median, server_process  # noqa: E402
@@ -111,15 +113,16 @@ def cpu_ratio(messages: int, rounds: int) -> None:
     print(f"   ratio ours/raw:                {m / f:7.2f}x   (goal <= 1.30x)")
 
 
-def power_instructions(messages: int) -> None:
-    """1 as instructions under cachegrind (``instructions_per_message``): noise-free."""
-    print(f"1b. Instructions per message under cachegrind ({messages} messages a way)")
-    with server_process(site("--generation", "2.2", "--no-stream")) as url:
-        per = instructions_per_message("bench.bench_providers", url, messages)
+def power_instructions(messages: int, rounds: int) -> None:
+    """1 as instructions under cachegrind (``instructions_per_message``), medians of
+    ``rounds``."""
     print(
-        f"   raw aiohttp {per['raw']:,.0f}, Chatgpt4o {per['ours']:,.0f}, "
-        f"ratio {per['ours'] / per['raw']:.3f}x"
+        f"1b. Instructions per message under cachegrind ({messages} messages a way, medians of "
+        f"{rounds} rounds)"
     )
+    with server_process(site("--generation", "2.2", "--no-stream", "--quiet")) as url:
+        per_round = instructions_per_message("bench.bench_providers", url, messages, rounds)
+    print(f"   {instruction_line('Chatgpt4o', per_round)}")
 
 
 def worker(impl: str, provider: str, url: str, messages: int, advance: int | None = None) -> dict:
@@ -255,11 +258,14 @@ def main() -> None:
         metavar="N",
         help="also count instructions per message under valgrind (N messages a way)",
     )
+    parser.add_argument(
+        "--instruction-rounds", type=int, default=3, help="rounds of --instructions (medians)"
+    )
     args = parser.parse_args()
     if args.only != "ai-engine":
         cpu_ratio(args.messages, args.rounds)
         if args.instructions:
-            power_instructions(args.instructions)
+            power_instructions(args.instructions, args.instruction_rounds)
         requests_per_message(min(args.messages, 100))
         if not args.skip_g4f and ensure_g4f():
             versus_g4f(args.messages, args.rounds)
@@ -267,7 +273,7 @@ def main() -> None:
     if args.only != "ai-power":
         engine_cpu(args.messages, args.rounds)
         if args.instructions:
-            engine_instructions(args.instructions)
+            engine_instructions(args.instructions, args.instruction_rounds)
         engine_requests(5)
         engine_crowd(args.crowd)
 
