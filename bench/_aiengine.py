@@ -342,15 +342,19 @@ def instruction_line(name: str, per_round: list[dict[str, float]]) -> str:
     return f"raw aiohttp {raw:,.0f}, {name} {ours:,.0f}, ratio {ratio:.3f}x (per round: {ratios})"
 
 
-def engine_instructions(messages: int, rounds: int) -> None:
-    """Instructions per message (``instructions_per_message``), medians of ``rounds``."""
+def engine_instructions(messages: int, rounds: int) -> dict[str, float]:
+    """Instructions per message (``instructions_per_message``), medians of ``rounds``; the
+    floor's medians are returned by way (``whole``, ``stream``)."""
     print(
         f"5b. AI Engine: instructions per message under cachegrind ({messages} messages a way, "
         f"medians of {rounds} rounds)"
     )
+    floors = {}
     with server_process(engine_site()) as url:
         for stream in (False, True):
             way = "stream" if stream else "whole"
             per_round = instructions_per_message("bench._aiengine", url, messages, rounds, way)
             how = "streamed" if stream else "whole   "
             print(f"   {how}: {instruction_line('AIEngine', per_round)}")
+            floors[way] = median([per["raw"] for per in per_round])
+    return floors

@@ -15,7 +15,9 @@ measured. Prints, from one run:
      created on first use: pip install g4f==6.7.1 curl_cffi==0.16.3);
   4. a nonce-rotation soak: N messages, the site's nonce tick moved forward every 200;
   5.-7. AI Engine: CPU per message against a raw aiohttp floor (goal <= 1.15x whole, 1.3x
-     streamed), requests per message, and 1,000 concurrent streaming conversations.
+     streamed), requests per message, and 1,000 concurrent streaming conversations; with
+     --instructions N, also as instructions (5b) and what the issue's own rules cost alone
+     (5c, ``_aiengine_rules``).
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ from bench._aiengine import (  # noqa: E402
     engine_crowd,
     engine_instructions,
     engine_requests,
+    engine_site,
     instruction_line,
     instructions_per_message,
 )
+from bench._aiengine_rules import engine_rules  # noqa: E402
 from bench._common import median, server_process  # noqa: E402
 from chatbridge import Chatgpt4o, close_pool  # noqa: E402
 from chatbridge._aipower._page import parse_page  # noqa: E402
@@ -273,7 +277,10 @@ def main() -> None:
     if args.only != "ai-power":
         engine_cpu(args.messages, args.rounds)
         if args.instructions:
-            engine_instructions(args.instructions, args.instruction_rounds)
+            floors = engine_instructions(args.instructions, args.instruction_rounds)
+            engine_rules(
+                10 * args.instructions, args.instruction_rounds, engine_site(), floors["whole"]
+            )
         engine_requests(5)
         engine_crowd(args.crowd)
 
