@@ -5,7 +5,8 @@ untouched, one parses each SSE ``data`` line with ``json.loads`` and writes it b
 floor of any gateway over the library: ``_relays.py``), and optionally LiteLLM's proxy.
 
 Run: .venv/bin/python bench/bench_server.py [--rounds 5] [--requests 200] [--streams 60]
-                                            [--many 2000] [--no-litellm]
+                                            [--many 2000] [--no-litellm] [--doors]
+                                            [--instructions]
 
 Two fake OpenAI-compatible upstreams, each its own process: one paces its 60 chunks as a
 model does (about 70 ms for the answer), one sends them in a burst. Every gateway is its own
@@ -20,7 +21,10 @@ how long, peak RSS), ``serve``'s start-up to its first answer, and what ``serve`
 direct ``AsyncClient`` call against the local AI Power site. The goals are ratios within a
 round: ``serve`` at most 1.15x the parsing relay's CPU per paced stream, at most 1.5x the
 byte relay's CPU per request, and at least 0.6x its requests/s; every one of the ``--many``
-streams answered.
+streams answered. Last, the three front doors (chat completions, responses, messages) on
+one route, streamed and not: added latency p50 and CPU per request (``_doors``; ``--doors``:
+this alone; ``--instructions``: the server's instructions per request under callgrind, which
+do not move with the machine's load).
 LiteLLM 1.108.7 (``litellm[proxy]``, one worker, no database) lives in its own virtualenv,
 ``bench/.venv-litellm``, made on first use (needs PyPI; ``--no-litellm`` skips it).
 """
@@ -427,7 +431,12 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=60, help="streams, per figure")
     parser.add_argument("--many", type=int, default=2000, help="concurrent paced streams")
     parser.add_argument("--no-litellm", action="store_true")
+    parser.add_argument("--doors", action="store_true", help="only the three doors' figures")
+    parser.add_argument("--instructions", action="store_true", help="the doors, counted")
     args = parser.parse_args()
+    if args.doors or args.instructions:
+        doors(args.requests, args.instructions)
+        return
     upstream = [sys.executable, "-m", "chatbridge.upstream", "--port", "0"]
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         upstreams = {
@@ -457,6 +466,43 @@ def main() -> None:
         print(f"\nserve start-up to its first answer: {startup:.2f} s")
         many_figures(gateways, args.many)
     site_figures(args.requests)
+    doors(args.requests)
+
+
+def doors(n: int, instructions: bool = False) -> None:
+    """The three front doors on one route, over the fake upstream (``_doors``)."""
+    sys.path.insert(0, str(HERE.parent))  # (run as a script: the repository root)
+    from bench import _doors
+
+    upstream_cmd = [sys.executable, "-m", "chatbridge.upstream", "--port", "0"]
+    with process(upstream_cmd, first_line="Serving on") as (_, upstream), \
+            tempfile.TemporaryDirectory() as tmp:  # fmt: skip
+        base = {
+            stream: asyncio.run(sequential(upstream, "fake-model", n, stream, None))["last_ms"]
+            / 1000
+            for stream in (False, True)
+        }
+        config = Path(tmp) / "serve.toml"
+        config.write_text(
+            "[routes.fake]\n"
+            f'targets = [{{ provider = "OpenAICompatible", base_url = "{upstream}", '
+            'model = "fake-model" }]\n'
+        )
+        args_ = [sys.executable, "-m", "chatbridge", "serve", "--port", "0", "--no-ui",
+                 "--config", str(config), "--api-key", KEY]  # fmt: skip
+        if instructions:
+            valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                        f"--callgrind-out-file={tmp}/callgrind.out.%p"]  # fmt: skip
+            env = {"PYTHONHASHSEED": "0"}
+            with process([*valgrind, *args_], first_line="Serving on", env=env) as (proc, url):
+                counts = _doors.door_instructions(url + "/v1", HEADERS, proc.pid, Path(tmp))
+            _doors.report_instructions(counts)
+            print(json.dumps({"door_instructions": counts}))
+            return
+        with process(args_, first_line="Serving on") as (proc, url):
+            figures = _doors.door_figures(url + "/v1", HEADERS, _doors.run_time(proc.pid), base, n)
+    _doors.report(figures)
+    print(json.dumps({"doors": figures}))
 
 
 @contextmanager

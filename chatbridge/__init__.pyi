@@ -53,6 +53,7 @@ from ._exceptions import (
     RouteNotFoundError as RouteNotFoundError,
     RouteUnavailableError as RouteUnavailableError,
     StallTimeout as StallTimeout,
+    ToolsNotSupportedError as ToolsNotSupportedError,
     TransportError as TransportError,
     TruncatedStreamError as TruncatedStreamError,
     UnsupportedSiteError as UnsupportedSiteError,
@@ -114,5 +115,6 @@ from ._types import (
     HistoryTrimmed as HistoryTrimmed,
     Message as Message,
     Messages as Messages,
+    ToolCallDelta as ToolCallDelta,
     Usage as Usage,
 )

@@ -139,6 +139,9 @@ SERVER_MAX_CONNECTIONS = 4096
 #: the connection's start), and seconds a kept-alive connection may sit with nothing asked.
 SERVER_HEADER_TIMEOUT = 10.0
 SERVER_IDLE_TIMEOUT = 60.0
+#: Seconds a stored ``/v1/responses`` answer is kept for ``previous_response_id`` and
+#: ``GET /v1/responses/{id}`` (0: none is stored).
+SERVER_RESPONSES_TTL = 3600.0
 
 #: The chat page (``chatbridge serve``, ``/``): the longest answer text ``POST /ui/render``
 #: turns into HTML (characters; longer answers are shown as plain text), the time one

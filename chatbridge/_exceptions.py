@@ -9,7 +9,8 @@
     ├── InvalidRequestError              also ValueError: the request itself is refused, by us
     │   │                                (bad messages) or by an upstream's 400; `.code`, `.param`
     │   ├── ContextLengthError           longer than the model's context (another may hold more)
-    │   └── ContentFilterError           the upstream's content policy refused it
+    │   ├── ContentFilterError           the upstream's content policy refused it
+    │   └── ToolsNotSupportedError       it carries tools; no target of its route can call them
     ├── MissingTokenError                also RuntimeError: "No post ID found", "No nonce found"
     │   ├── NotAIPowerSiteError          the page carries no AI Power chat at all
     │   ├── NotAIEngineSiteError         the page carries no AI Engine chat at all
@@ -76,6 +77,7 @@ __all__ = [
     "RouteNotFoundError",
     "RouteUnavailableError",
     "StallTimeout",
+    "ToolsNotSupportedError",
     "TransportError",
     "TruncatedStreamError",
     "UnsupportedSiteError",
@@ -188,6 +190,12 @@ class ContextLengthError(InvalidRequestError):
 class ContentFilterError(InvalidRequestError):
     """The upstream's content policy refused the request (``content_policy_violation``,
     ``content_filter``). That is the answer: it is propagated, never retried elsewhere."""
+
+
+class ToolsNotSupportedError(InvalidRequestError):
+    """The request carries tools (``tools``, or tool calls and results in its conversation)
+    and no target of its route can call them, natively or emulated (a target's
+    ``tools = "emulate"``). ``param`` is ``"tools"``; the message names the route."""
 
 
 class MissingTokenError(ChatbridgeError, RuntimeError):

@@ -65,7 +65,20 @@ class HistoryTrimmed:
         )
 
 
-#: A chunk a provider may yield: text, and where its upstream reports them, usage and the
-#: finish reason (and, when asked, what was left out of the history). ``create_async`` and
-#: the synchronous calls keep only the text.
-Chunk: TypeAlias = str | Usage | FinishReason | HistoryTrimmed
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a tool call the model asked for, as OpenAI streams one: the first piece of
+    call ``index`` carries its ``id`` and function ``name``, the later pieces only fragments of
+    its ``arguments`` (a JSON text, whole once joined). A non-streamed answer's call is one
+    piece with everything."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+#: A chunk a provider may yield: text, and where its upstream reports them, usage, the
+#: finish reason and tool calls (and, when asked, what was left out of the history).
+#: ``create_async`` and the synchronous calls keep only the text.
+Chunk: TypeAlias = str | Usage | FinishReason | HistoryTrimmed | ToolCallDelta

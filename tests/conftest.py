@@ -5,8 +5,15 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    contextmanager,
+    suppress,
+)
 from typing import Any
 
 import pytest
@@ -49,6 +56,23 @@ async def _close_connection_pool() -> AsyncIterator[None]:
     """Each test's loop gets its own pool; close it explicitly at the end of the test."""
     yield
     await close_pool()
+
+
+@contextmanager
+def in_thread(server: AbstractAsyncContextManager[str]) -> Iterator[str]:
+    """A local server (``async with server as url``) on its own loop in a thread, so a
+    blocking caller (the synchronous client) cannot stall it; yields its URL."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    url = asyncio.run_coroutine_threadsafe(server.__aenter__(), loop).result(10)
+    try:
+        yield url
+    finally:
+        asyncio.run_coroutine_threadsafe(server.__aexit__(None, None, None), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
 @pytest.fixture(autouse=True)

@@ -104,10 +104,10 @@ def test_the_examples_were_found() -> None:
     assert len(SEEDS) == 4
     assert {name for name, _ in docs_examples()} == {
         "aiengine_conversation", "aipower_conversation", "anysite", "chatgpt4o",
-        "chatgptt_stream", "client_failover", "hello_providers", "openai_compatible",
-        "openai_sdk",
+        "chatgptt_stream", "client_failover", "hello_providers", "messages_sdk",
+        "openai_compatible", "openai_sdk", "responses_sdk",
     }  # fmt: skip
-    assert len(page_blocks()) == 14
+    assert len(page_blocks()) == 16
 
 
 @pytest.mark.parametrize(
@@ -155,11 +155,13 @@ async def test_docs_example_runs(name: str, code: str) -> None:
         return
     site = LocalSite(SiteConfig(generation="2.2"))
     async with site as url, local_proxy() as (proxy, _):
-        if "from openai import" in code:  # the server section: a real `chatbridge serve`
+        if SERVE_URL in code:  # the server's doors, through the official SDKs
             async with served(url) as server:
                 code = code.replace(SERVE_URL, server)
                 status, out, err = await run(runnable(code, url, proxy))
             assert out.count(ANSWER) == 2  # the plain answer and the streamed one
+            # (the Responses example also continues its first answer, unprinted)
+            assert site.stats.answers == (3 if "previous_response_id" in code else 2)
         else:
             status, out, err = await run(runnable(code, url, proxy))
     assert status == 0, err
@@ -195,3 +197,13 @@ async def run_upstream_example(code: str) -> None:
     assert "(finish reason: stop)" in out and "tokens:" in out
     assert upstream.stats.completed == 2
     assert upstream.stats.recent[0].options["temperature"] == 0.2
+
+
+def test_the_agent_settings_in_the_docs_are_the_ones_the_bench_runs() -> None:
+    """bench/agents.py runs Codex CLI and Claude Code with exactly what docs/server.md says."""
+    from bench.agents import CLAUDE_ENV, CODEX_CONFIG
+
+    page = (ROOT / "docs" / "server.md").read_text()
+    assert CODEX_CONFIG.format(base_url=f"{SERVE_URL}/v1") in page
+    for name, value in CLAUDE_ENV.items():
+        assert f"export {name}={value.format(url=SERVE_URL, key='sk-local')}\n" in page

@@ -217,11 +217,12 @@ def _run_routes(args: argparse.Namespace) -> int:
                 _yes_no(probe.reachable),
                 _yes_no(probe.answered),
                 "-" if probe.latency_ms is None else f"{probe.latency_ms:.0f} ms",
+                probe.tools,
                 _breaker(probe.breaker),
             ]
             for probe in probes
         ]
-        columns = ("route", "target", "reachable", "answered", "latency", "breaker")
+        columns = ("route", "target", "reachable", "answered", "latency", "tools", "breaker")
         print_table("chatbridge check --config", columns, rows)
         for probe in probes:
             if not probe.answered:

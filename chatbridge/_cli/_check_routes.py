@@ -1,5 +1,7 @@
 """``chatbridge check --config FILE``: probe every target of every route, and show each
-target's circuit breaker as this probe left it."""
+target's circuit breaker as this probe left it, and how it takes a request with tools
+(``native``: sends them on; ``emulate``: in the text it gets; ``none``: such a request skips
+it)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ class RouteProbe(Probe):
     route: str | None = None
     target: str | None = None
     breaker: dict[str, Any] = field(default_factory=dict)
+    #: How the target takes a request with tools: native, emulate or none.
+    tools: str = "none"
 
 
 def _cli_target(target: RouteTarget) -> Destination:
@@ -63,7 +67,15 @@ async def check_routes(
                 health.success()
             else:
                 health.failure(rate_limited=probe.exit_code == exit_code(RateLimitError("")))
-            results.append(RouteProbe(**vars(probe), route=name, target=target.label, breaker={}))
+            results.append(
+                RouteProbe(
+                    **vars(probe),
+                    route=name,
+                    target=target.label,
+                    breaker={},
+                    tools=target.tool_mode,
+                )
+            )
     snapshot = book.snapshot()
     for result, target in zip(
         results, [t for r in client.routes.values() for t in r.targets], strict=True

@@ -23,9 +23,10 @@ from .._exceptions import (
     StallTimeout,
 )
 from .._providers._sync import aclose
-from .._types import FinishReason, HistoryTrimmed, Usage
+from .._types import FinishReason, HistoryTrimmed, ToolCallDelta, Usage
 from ._call_state import CallState
 from ._config import Target
+from ._emulation import emulated_reply, emulated_request
 from ._health import Breakers, Gate, HealthBook, Ticket
 from ._policy import Action, Policy, classify
 from ._watchdog import Expired, Watchdog
@@ -41,6 +42,7 @@ class TargetAttempt:
     __slots__ = (
         "answered",
         "call",
+        "calls",
         "dog",
         "first_limit",
         "had_text",
@@ -66,6 +68,8 @@ class TargetAttempt:
     prefill: str
     #: A buffered call's text (a stream keeps none here: see ``CallState.kept``).
     text: list[str]
+    #: The pieces of tool calls this try got (``_note``).
+    calls: list[ToolCallDelta]
     #: Has this try produced any text?
     had_text: bool
     stream: AsyncIterator[Any] | None
@@ -136,7 +140,8 @@ class TargetAttempt:
                         except StopAsyncIteration:
                             break  # the stream ended: the target answered
                     if not isinstance(item, str):
-                        self._note(item)
+                        if self._note(item):  # a piece of a tool call, to hand over now
+                            yield item
                         continue
                     if not item:
                         continue
@@ -170,11 +175,12 @@ class TargetAttempt:
         self.started = now
         self.prefill = call.prefill()
         self.text = []
+        self.calls = []
         self.had_text = False
         self.stream = None
         report = call.report
         report.current = self.target
-        report.finish = report.usage = None
+        report.finish = report.usage = report.tool_calls = None
         if not call.handed:  # a note of text already handed over stays
             report.history = None
         self.first_limit = self.stall_limit = self.dog.limit = None
@@ -188,6 +194,8 @@ class TargetAttempt:
         prefill), after some text in a stream only one that continues a prefill. So the last
         hope gets the whole deadline."""
         call, breakers = self.call, self.health.breakers
+        if call.called:  # nothing can take over a tool call handed over in part
+            return None, None
         before = after = False
         for index, other in enumerate(call.route.targets):
             if index == self.index or index in call.failed:
@@ -219,23 +227,38 @@ class TargetAttempt:
         kwargs["timeout"] = max(call.deadline - self.started, 0.001)
         if call.buffered and self.first_limit is None and self.stall_limit is None:
             kwargs["stream"] = False
+        emulate = call.tools and target.tool_mode == "emulate"
+        if emulate:  # the tools go into the text the target gets
+            messages, kwargs = emulated_request(messages, kwargs)
         name = target.model or call.model or ""
         provider: Any = target.provider
         if target.streams:
             self.stream = provider.create_async_generator(name, messages, **kwargs)
         else:
             self.stream = _whole(provider.create_async(name, messages, **kwargs))
+        if emulate:
+            self.stream = emulated_reply(self.stream, options or {})
         return self.stream
 
-    def _note(self, item: Any) -> None:
-        """An item of the answer that is not text: the finish reason, the usage, or what the
-        site was not sent of the conversation."""
+    def _note(self, item: Any) -> bool:
+        """An item of the answer that is not text: the finish reason, the usage, what the
+        site was not sent of the conversation, or a piece of a tool call; whether it is to be
+        handed over now (a stream's tool-call piece: the answer has begun, and cannot be
+        taken over any more)."""
         if isinstance(item, FinishReason):
             self.call.report.finish = item
         elif isinstance(item, Usage):
             self.call.report.usage = item
+        elif type(item) is ToolCallDelta:
+            if not self.had_text and not self.calls:  # the answer began: the stall limit applies
+                self.dog.limit, self.dog.watch_queue = self.stall_limit, False
+            self.calls.append(item)
+            if not self.call.buffered:
+                self.call.called = True
+                return True
         elif isinstance(item, HistoryTrimmed):
             self.call.report.history = item
+        return False
 
     async def _stopped(self, error: BaseException) -> Exception:
         """A try ended with ``error``: its stream is closed, which releases its connection.
@@ -246,7 +269,7 @@ class TargetAttempt:
             await aclose(self.stream)
         if isinstance(error, Expired):
             dog = self.dog
-            return _too_slow(dog.due >= dog.deadline, dog.limit, self.had_text)
+            return _too_slow(dog.due >= dog.deadline, dog.limit, self.had_text or bool(self.calls))
         if not isinstance(error, Exception):
             raise error
         return error
@@ -288,7 +311,7 @@ class TargetAttempt:
         call = self.call
         action = classify(error, self.target.provider.retryable_statuses)
         if action is Action.STOP:
-            if not call.handed:
+            if not call.handed and not call.called:
                 raise error
             call.stop = True  # no continuation after a refusal
         elif action is Action.RETRY and await self._may_retry():
@@ -302,7 +325,7 @@ class TargetAttempt:
     async def _may_retry(self) -> bool:
         """Once per attempt, none after some text came, and only while the target's
         breaker lets a plain call through."""
-        if self.retried or self.had_text:
+        if self.retried or self.had_text or self.calls:
             return False
         return await self.health.breakers.passing(self.ticket)
 
@@ -311,6 +334,8 @@ class TargetAttempt:
         call = self.call
         self.verdict = self.answered = True
         call.answered(self.target, call.now() - self.started, bool(self.prefill))
+        if self.calls:
+            call.report.tool_calls = self.calls
         return call.buffered
 
 

@@ -19,9 +19,10 @@ from typing import Any
 
 from .._exceptions import AllTargetsFailedError, RouteUnavailableError, TruncatedStreamError
 from .._text import TextBuffer
-from .._types import FinishReason, HistoryTrimmed, Messages, Usage
+from .._types import FinishReason, HistoryTrimmed, Messages, ToolCallDelta, Usage
 from ._config import Route, Target
 from ._models import Attempt, attempt
+from ._tools import carries_tools
 
 __all__ = ["CallReport", "CallState"]
 
@@ -43,6 +44,8 @@ class CallReport:
     finish: FinishReason | None = None
     usage: Usage | None = None
     continued: bool = False
+    #: The pieces of the answer's tool calls (a buffered call's; a stream hands them over).
+    tool_calls: list[ToolCallDelta] | None = None
     #: What the answer's site was not sent of the conversation (``None``: it was all sent).
     history: HistoryTrimmed | None = None
 
@@ -53,6 +56,7 @@ class CallState:
 
     __slots__ = (
         "buffered",
+        "called",
         "deadline",
         "earliest",
         "errors",
@@ -67,6 +71,7 @@ class CallState:
         "route",
         "skipped",
         "stop",
+        "tools",
         "waits",
     )
 
@@ -106,6 +111,10 @@ class CallState:
         self.stop = False
         #: This round's earliest time a skipped or rate-limited target may be asked again.
         self.earliest = _INF
+        #: The request carries tools: only targets that can call them may take it.
+        self.tools = carries_tools(messages, options)
+        #: A piece of a tool call was handed to the caller: the answer cannot be continued.
+        self.called = False
 
     def prefill(self) -> str:
         """The text handed over so far, as kept for a continuation ("" if none is kept)."""
@@ -165,7 +174,12 @@ class CallState:
         route, report = self.route, self.report
         continuing = [target.label for target in route.targets if target.continues_prefill]
         where = report.current.label if report.current is not None else "its target"
-        if continuing:
+        if self.called:
+            why = (
+                f"{where} broke off in the middle of a tool call (after {delivered:,} streamed "
+                "characters of text), and no target can continue a tool call's arguments"
+            )
+        elif continuing:
             why = (
                 f"{delivered:,} characters had been streamed, and the targets that continue a "
                 f"partial answer failed too (last: {where})"
@@ -189,7 +203,7 @@ class CallState:
         attempts = list(self.report.attempts)
         if not self.errors and attempts and not self.late():
             return self._unavailable(attempts)
-        if self.handed:
+        if self.handed or self.called:
             # (``partial`` is "" when no target could continue: none was kept)
             cut = TruncatedStreamError(self._cut_message(self.handed), partial=self.prefill())
             cut.attempts = attempts

@@ -38,7 +38,16 @@ from .._providers._base import AsyncGeneratorProvider, BaseProvider
 from .._providers._registry import get_provider
 from ._policy import Policy, PolicyFieldError
 
-__all__ = ["Config", "Route", "Target", "check_site_known", "load_config", "parse_routes"]
+__all__ = [
+    "TOOL_MODES",
+    "Config",
+    "Route",
+    "Target",
+    "check_site_known",
+    "check_tool_mode",
+    "load_config",
+    "parse_routes",
+]
 
 #: Options a target may carry, and their types. Everything else is a config error.
 _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
@@ -53,8 +62,13 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
     "continues_prefill": (bool,),
     "name": (str,),
     "endpoint_origins": (list,),
+    "tools": (str,),
     "connections_per_host": (int,),
 }
+#: How a target takes a request that carries tools: ``native`` (its provider sends them on),
+#: ``emulate`` (the tools are put into the text it gets, ``_emulation``), ``none`` (it is
+#: skipped). Default: ``native`` where the provider can, else ``none``.
+TOOL_MODES = ("native", "emulate", "none")
 _URL_FIELDS = ("site_url", "base_url", "proxy")
 _SECRET_FIELDS = frozenset({"api_key"})
 
@@ -72,6 +86,8 @@ class Target:
     name: str | None = None
     #: Options whose values came from ``env:`` (never shown, like ``api_key``).
     secret_options: frozenset[str] = frozenset()
+    #: ``"native"``, ``"emulate"`` or ``"none"`` (:data:`TOOL_MODES`); ``None``: the default.
+    tools: str | None = None
 
     # Computed once per target (a route's targets live as long as the client; an implicit
     # route's are made per call), so the router's per-call bookkeeping stays cheap.
@@ -89,6 +105,17 @@ class Target:
     def streams(self) -> bool:
         """Does the provider stream (``create_async_generator``), or answer whole?"""
         return issubclass(self.provider, AsyncGeneratorProvider)
+
+    @cached_property
+    def tool_mode(self) -> str:
+        """How this target takes a request that carries tools (:data:`TOOL_MODES`)."""
+        if self.tools is not None:
+            return self.tools
+        return "native" if self.provider.supports_tools else "none"
+
+    @cached_property
+    def takes_tools(self) -> bool:
+        return self.tool_mode != "none"
 
     @cached_property
     def default_answer_model(self) -> str:
@@ -218,6 +245,7 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
             "(it would answer afresh and repeat the start)"
         )
     check_site_known(provider, options, where)
+    check_tool_mode(provider, options.get("tools"), f"{where}, field 'tools'")
     if name in ("AIPower", "AIEngine", "AnySite") and "site_url" not in options:
         raise ConfigError(f"{where}: an {name} target needs 'site_url'")
     if name == "OpenAICompatible":
@@ -231,7 +259,21 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         continues_prefill=bool(options.pop("continues_prefill", False)),
         name=options.pop("name", None),
         secret_options=frozenset(secret),
+        tools=options.pop("tools", None),
     )
+
+
+def check_tool_mode(provider: type[BaseProvider], mode: Any, where: str) -> None:
+    """A :class:`ConfigError` unless ``mode`` is a tool mode ``provider`` can have."""
+    if mode is None:
+        return
+    if mode not in TOOL_MODES:
+        raise ConfigError(f"{where}: wants one of {', '.join(TOOL_MODES)}, not {mode!r}")
+    if mode == "native" and not provider.supports_tools:
+        raise ConfigError(
+            f"{where}: {provider.get_name()} cannot send tools upstream; "
+            'use tools = "emulate" (the tools go into the text it gets) or "none"'
+        )
 
 
 def check_site_known(provider: type[BaseProvider], options: Mapping[str, Any], where: str) -> None:

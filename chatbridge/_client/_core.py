@@ -14,8 +14,16 @@ from .._providers._base import BaseProvider
 from .._providers._registry import get_provider
 from .._providers._sync import aclose
 from .._providers.anysite import AnySite
-from .._types import Messages
-from ._config import Config, Route, Target, check_site_known, load_config, parse_routes
+from .._types import Messages, ToolCallDelta
+from ._config import (
+    Config,
+    Route,
+    Target,
+    check_site_known,
+    check_tool_mode,
+    load_config,
+    parse_routes,
+)
 from ._embedded import DEFAULT_ROUTE, EmbeddedSite
 from ._health import HealthBook
 from ._models import (
@@ -32,10 +40,12 @@ from ._models import (
     new_completion_id,
     now,
     role_chunk,
+    tool_call_chunk,
     usage_chunk,
 )
 from ._policy import Policy
 from ._router import CallReport, Router
+from ._tools import merge_calls
 
 __all__ = ["ClientCore", "check_messages", "shared_health", "split_options"]
 
@@ -95,11 +105,14 @@ class ClientCore:
         self.default_model: str | None = options.pop("model", None)
         self.continues_prefill = bool(options.pop("continues_prefill", False))
         self.target_name: str | None = options.pop("name", None)
+        self.tools: str | None = options.pop("tools", None)
         self.provider_options = options
         if provider is not None and self.continues_prefill and not provider.can_continue_prefill:
             raise ConfigError(
                 f"continues_prefill: {provider.get_name()} cannot continue a partial answer"
             )
+        if provider is not None:
+            check_tool_mode(provider, self.tools, "tools")
         self.health_book = health or shared_health(self.policy)
         self.router = Router(self.health_book, self.policy)
         self.embedded = EmbeddedSite() if provider is None and not self.routes else None
@@ -153,6 +166,7 @@ class ClientCore:
                 self.provider_options,
                 continues_prefill=self.continues_prefill,
                 name=self.target_name,
+                tools=self.tools,
             )
             chosen = model or self.default_model
             return Route(model or self.provider.get_name(), (target,)), chosen
@@ -193,7 +207,7 @@ class ClientCore:
     ) -> ChatCompletion:
         route, requested = await self.resolve(model)
         report = CallReport(route.name)
-        text = ""
+        text: Any = ""
         async for text in self.router.run(  # noqa: B007 - one item: the whole answer
             route,
             messages,
@@ -205,14 +219,16 @@ class ClientCore:
         ):
             pass
         usage = report.usage
+        calls = report.tool_calls
         return completion(
             new_completion_id(),
             now(),
             self.answered_model(report, requested),
             text,
-            report.finish.reason if report.finish else "stop",
+            report.finish.reason if report.finish else "tool_calls" if calls else "stop",
             _usage(usage) if usage else None,
             self.info(report),
+            merge_calls(calls) if calls else None,
         )
 
     async def stream(
@@ -241,9 +257,12 @@ class ClientCore:
                 if first:
                     first = False
                     name = self.answered_model(report, requested)
-                    yield role_chunk(ident, created, name, text, self.info(report))
+                    yield self._first(ident, created, name, text, report)
                     continue
-                yield content_chunk(ident, created, name, text)
+                if type(text) is str:
+                    yield content_chunk(ident, created, name, text)
+                else:  # a piece of a tool call
+                    yield tool_call_chunk(ident, created, name, text, False, None)  # type: ignore[arg-type]
         finally:
             await aclose(texts)
         if first:  # an empty answer: the role chunk still comes first, as OpenAI sends it
@@ -255,6 +274,15 @@ class ClientCore:
         yield finish_chunk(ident, created, name, finish, self.info(report))
         if include_usage and report.usage is not None:
             yield usage_chunk(ident, created, name, _usage(report.usage))
+
+    def _first(
+        self, ident: str, created: int, name: str, item: str | ToolCallDelta, report: CallReport
+    ) -> ChatCompletionChunk:
+        """The stream's first chunk: the role, the first text or tool-call piece, and who
+        started answering."""
+        if type(item) is str:
+            return role_chunk(ident, created, name, item, self.info(report))
+        return tool_call_chunk(ident, created, name, item, True, self.info(report))  # type: ignore[arg-type]
 
     def health(self) -> dict[str, Any]:
         """Every target's breaker and cool-down, by route, then by target label."""

@@ -11,18 +11,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._types import HistoryTrimmed
+from .._types import HistoryTrimmed, ToolCallDelta
 
 __all__ = [
     "Attempt",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatCompletionMessage",
+    "ChatCompletionMessageToolCall",
     "ChatbridgeInfo",
     "Choice",
     "ChoiceDelta",
+    "ChoiceDeltaToolCall",
+    "ChoiceDeltaToolCallFunction",
     "ChunkChoice",
     "CompletionUsage",
+    "Function",
     "HistoryNote",
     "attempt",
     "chatbridge_info",
@@ -33,6 +37,7 @@ __all__ = [
     "history_note",
     "new_completion_id",
     "role_chunk",
+    "tool_call_chunk",
     "usage_chunk",
 ]
 
@@ -106,9 +111,27 @@ class CompletionUsage(BaseModel):
     total_tokens: int
 
 
+class Function(BaseModel):
+    """The function a tool call names, and its arguments (a JSON text, as the model wrote
+    it: parse it yourself, it may not be valid)."""
+
+    name: str
+    arguments: str
+
+
+class ChatCompletionMessageToolCall(BaseModel):
+    id: str
+    type: Literal["function"] = "function"
+    function: Function
+
+
 class ChatCompletionMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
+    #: ``None`` when the answer is only tool calls.
     content: str | None = None
+    tool_calls: list[ChatCompletionMessageToolCall] | None = Field(
+        default=None, exclude_if=_is_none
+    )
 
 
 class Choice(BaseModel):
@@ -133,11 +156,27 @@ class ChatCompletion(BaseModel):
     chatbridge: ChatbridgeInfo | None = None
 
 
+class ChoiceDeltaToolCallFunction(BaseModel):
+    name: str | None = Field(default=None, exclude_if=_is_none)
+    arguments: str | None = Field(default=None, exclude_if=_is_none)
+
+
+class ChoiceDeltaToolCall(BaseModel):
+    """A piece of tool call ``index``: the first carries ``id``, ``type`` and the function's
+    name; later ones a fragment of its arguments."""
+
+    index: int
+    id: str | None = Field(default=None, exclude_if=_is_none)
+    type: Literal["function"] | None = Field(default=None, exclude_if=_is_none)
+    function: ChoiceDeltaToolCallFunction | None = Field(default=None, exclude_if=_is_none)
+
+
 class ChoiceDelta(BaseModel):
     """OpenAI sends the role on the first delta only, and an empty delta with the finish."""
 
     role: Literal["assistant"] | None = Field(default=None, exclude_if=_is_none)
     content: str | None = Field(default=None, exclude_if=_is_none)
+    tool_calls: list[ChoiceDeltaToolCall] | None = Field(default=None, exclude_if=_is_none)
 
 
 class ChunkChoice(BaseModel):
@@ -200,7 +239,8 @@ def _trusted(cls: type[Any], values: dict[str, Any], given: set[str], extra: Any
 
 
 def _delta(role: str | None, text: str | None, given: set[str]) -> ChoiceDelta:
-    return _trusted(ChoiceDelta, {"role": role, "content": text}, given)  # type: ignore[no-any-return]
+    values = {"role": role, "content": text, "tool_calls": None}
+    return _trusted(ChoiceDelta, values, given)  # type: ignore[no-any-return]
 
 
 def _chunk(
@@ -272,6 +312,29 @@ def finish_chunk(
         {"delta", "finish_reason"},
     )
     return _chunk(ident, created, model, choice, info)
+
+
+def tool_call_chunk(
+    ident: str,
+    created: int,
+    model: str,
+    piece: ToolCallDelta,
+    first: bool,
+    info: ChatbridgeInfo | None,
+) -> ChatCompletionChunk:
+    """A piece of a tool call, as OpenAI streams it (``first``: the answer's first chunk,
+    which also carries the role and ``info``). Validated: tool calls are not the hot path."""
+    function = ChoiceDeltaToolCallFunction(
+        name=piece.name, arguments=piece.arguments if piece.arguments or piece.id else None
+    )
+    call = ChoiceDeltaToolCall(
+        index=piece.index,
+        id=piece.id,
+        type="function" if piece.id else None,
+        function=function,
+    )
+    delta = ChoiceDelta(role="assistant" if first else None, tool_calls=[call])
+    return _chunk(ident, created, model, ChunkChoice(delta=delta), info)
 
 
 def usage_chunk(
@@ -373,9 +436,17 @@ def completion(
     finish: str,
     usage: CompletionUsage | None,
     info: ChatbridgeInfo | None,
+    tool_calls: list[ChatCompletionMessageToolCall] | None = None,
 ) -> ChatCompletion:
-    """A whole answer (``stream=False``)."""
-    message = _trusted(ChatCompletionMessage, {"role": "assistant", "content": text}, {"content"})
+    """A whole answer (``stream=False``); with ``tool_calls``, an empty text is ``None``."""
+    if tool_calls:
+        message = ChatCompletionMessage(content=text or None, tool_calls=tool_calls)
+    else:
+        message = _trusted(
+            ChatCompletionMessage,
+            {"role": "assistant", "content": text, "tool_calls": None},
+            {"content"},
+        )
     choice = _trusted(
         Choice,
         {"index": 0, "message": message, "logprobs": None, "finish_reason": finish},

@@ -27,8 +27,8 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from .._exceptions import RateLimitError
-from .._types import Messages
+from .._exceptions import RateLimitError, ToolsNotSupportedError
+from .._types import Messages, ToolCallDelta
 from ._attempt import TargetAttempt
 from ._call_state import CallReport, CallState
 from ._config import Route, Target
@@ -64,10 +64,11 @@ class Router:
         options: dict[str, Any] | None = None,
         timeout: float | None = None,
         buffered: bool = False,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[str | ToolCallDelta]:
         """The answer's text: in chunks as they come, or with ``buffered=True`` (a
-        non-streamed call) once, whole, when an attempt has completed. Finish reason, usage
-        and attempts land in ``report``."""
+        non-streamed call) once, whole, when an attempt has completed. A stream's tool-call
+        pieces come between them as they come; a buffered call's land in ``report`` with the
+        finish reason, usage and attempts."""
         limit = timeout if timeout is not None else self.policy.timeout
         call = CallState(
             route, messages, report, limit, model=model, options=options, buffered=buffered
@@ -90,7 +91,7 @@ class Router:
                 if call.stop or call.late():
                     break
             else:
-                if not call.handed and await self._waited(call):
+                if not call.handed and not call.called and await self._waited(call):
                     continue  # a new round
             raise call.failure()
 
@@ -99,10 +100,21 @@ class Router:
 
     def candidates(self, call: CallState) -> Iterator[tuple[int, Target]]:
         """This round's targets (with their place in the route), in the order to ask them:
-        the route's order, less those this call failed over from and, once text was handed
-        over, those that cannot continue it (recorded as skipped)."""
+        the route's order, less those this call failed over from, those that cannot call
+        the tools the request carries and, once text was handed over, those that cannot
+        continue it (or, once a piece of a tool call was, all: recorded as skipped). A
+        request with tools that no target of the route can call is refused
+        (:class:`ToolsNotSupportedError`)."""
+        if call.tools:
+            _check_tools(call)
         for index, target in enumerate(call.route.targets):
             if index in call.failed:
+                continue
+            if call.tools and not target.takes_tools:
+                call.skip(target, "cannot call tools")
+                continue
+            if call.called:
+                call.skip(target, "cannot continue a partial tool call")
                 continue
             if call.handed and not target.continues_prefill:
                 call.skip(target, "cannot continue a partial answer")
@@ -139,3 +151,20 @@ class Router:
         call.waits += 1
         await asyncio.sleep(max(0.0, earliest - now))
         return True
+
+
+def _check_tools(call: CallState) -> None:
+    targets = call.route.targets
+    if any(target.takes_tools for target in targets):
+        return
+    for target in targets:
+        call.skip(target, "cannot call tools")
+    error = ToolsNotSupportedError(
+        f"Route {call.route.name!r} has no target that can call tools "
+        f"({', '.join(t.label for t in targets)}); the request carries tools, and an answer "
+        'made without them would be wrong (a target with tools = "emulate" could take it)',
+        param="tools",
+        code="tools_not_supported",
+    )
+    error.attempts = list(call.report.attempts)
+    raise error

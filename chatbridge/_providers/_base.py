@@ -52,6 +52,10 @@ class BaseProvider:
     #: to continue (an OpenAI-compatible API can). Only then may a route declare
     #: ``continues_prefill`` for it; an AI Power site would answer afresh instead.
     can_continue_prefill: ClassVar[bool] = False
+    #: Whether the provider sends ``tools`` upstream and yields the model's tool calls
+    #: (:class:`~chatbridge.ToolCallDelta`). A route never gives a request with tools to a
+    #: target whose provider cannot, unless the target emulates them (``tools = "emulate"``).
+    supports_tools: ClassVar[bool] = False
     #: The provider's own site when it is known to be gone (the seed providers'): a client
     #: refuses to send anything there until ``url`` (or ``site_url=``) names another site.
     gone_url: ClassVar[str | None] = None
@@ -110,6 +114,7 @@ class BaseProvider:
             "supports_stream": cls.supports_stream,
             "supports_system_message": cls.supports_system_message,
             "supports_message_history": cls.supports_message_history,
+            "supports_tools": cls.supports_tools,
             "default_model": getattr(cls, "default_model", None),
             "models": list(getattr(cls, "models", [])),
         }

@@ -2,6 +2,9 @@
 
 :func:`request_body` builds the JSON a call sends; :class:`StreamParser` reads a streamed
 reply one SSE ``data`` field at a time; :func:`parse_completion` reads a non-streamed one.
+Tool calls go both ways as OpenAI sends them: ``tools``, ``tool_choice`` and
+``parallel_tool_calls`` out (messages, with assistant ``tool_calls`` and ``tool`` results,
+go as given), and the answer's calls back as :class:`ToolCallDelta` pieces.
 """
 
 from __future__ import annotations
@@ -12,22 +15,32 @@ from typing import Any
 
 from .._exceptions import ChatbridgeError, InvalidRequestError, ResponseError, excerpt
 from .._text import TextBuffer
-from .._types import Messages, Usage
+from .._types import Messages, ToolCallDelta, Usage
 from ._openai_errors import openai_error
 
-__all__ = ["SENT_OPTIONS", "StreamParser", "parse_completion", "parse_usage", "request_body"]
+__all__ = [
+    "SENT_OPTIONS",
+    "StreamParser",
+    "parse_completion",
+    "parse_tool_calls",
+    "parse_usage",
+    "request_body",
+]
 
 #: The request fields passed through from ``**options`` when given and not ``None``. Any
-#: other option is ignored (never an error): text chat only, so no tools.
+#: other option is ignored (never an error).
 SENT_OPTIONS = (
     "frequency_penalty",
     "max_completion_tokens",
     "max_tokens",
+    "parallel_tool_calls",
     "presence_penalty",
     "response_format",
     "seed",
     "stop",
     "temperature",
+    "tool_choice",
+    "tools",
     "top_p",
     "user",
 )
@@ -88,7 +101,16 @@ class StreamParser:
     The text so far (for a cut stream's ``partial``) is kept in a :class:`TextBuffer`, close
     to its own size, not as the chunks' own strings (about 15 times its size)."""
 
-    __slots__ = ("_context", "_kept", "_secret", "done", "events", "finish_reason", "usage")
+    __slots__ = (
+        "_context",
+        "_kept",
+        "_secret",
+        "calls",
+        "done",
+        "events",
+        "finish_reason",
+        "usage",
+    )
 
     def __init__(
         self, *, provider: str | None = None, url: str | None = None, secret: str | None = None
@@ -100,6 +122,12 @@ class StreamParser:
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.done = False
+        #: Tool-call pieces read and not yet taken (:meth:`take_calls`).
+        self.calls: list[ToolCallDelta] = []
+
+    def take_calls(self) -> list[ToolCallDelta]:
+        calls, self.calls = self.calls, []
+        return calls
 
     @property
     def text(self) -> str:
@@ -138,8 +166,14 @@ class StreamParser:
             delta = choice.get("delta") or choice.get("message") or {}
             content = delta.get("content")
             reason = choice.get("finish_reason")
+            calls = delta.get("tool_calls")
         except (AttributeError, IndexError, KeyError, TypeError):
             raise self._shape_error(data) from None
+        if calls:
+            pieces = parse_tool_calls(calls, streamed=True)
+            if pieces is None:
+                raise self._shape_error(data)
+            self.calls.extend(pieces)
         text = content if type(content) is str else _content_text(content)
         if text:
             self._kept.append(text)
@@ -158,10 +192,44 @@ class StreamParser:
         return openai_error(None, {}, data, payload=payload, secret=self._secret, **self._context)
 
 
+def _tool_call(item: Any, position: int, streamed: bool) -> ToolCallDelta | None:
+    if type(item) is not dict:
+        return None
+    function = item.get("function") or {}
+    index = item.get("index", position)
+    ident, name = item.get("id"), function.get("name") if type(function) is dict else None
+    arguments = function.get("arguments", "") if type(function) is dict else None
+    if type(arguments) is dict and not streamed:  # a server that sends the object itself
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    if arguments is None:
+        arguments = ""
+    if (
+        type(index) is not int
+        or not isinstance(arguments, str)
+        or not isinstance(ident, str | None)
+        or not isinstance(name, str | None)
+    ):
+        return None
+    if not streamed and (not ident or not name):
+        return None
+    return ToolCallDelta(index, ident or None, name or None, arguments)
+
+
+def parse_tool_calls(value: Any, *, streamed: bool) -> list[ToolCallDelta] | None:
+    """The tool calls of a message (``streamed=False``: each whole, with id and name) or the
+    pieces of a delta; ``None`` when they are not in OpenAI's shape."""
+    if type(value) is not list:
+        return None
+    calls = [_tool_call(item, position, streamed) for position, item in enumerate(value)]
+    if any(call is None for call in calls):
+        return None
+    return calls  # type: ignore[return-value]  # (no None left)
+
+
 def parse_completion(
     payload: Any, *, provider: str | None = None, url: str | None = None, secret: str | None = None
-) -> tuple[str, str | None, Usage | None]:
-    """``(text, finish_reason, usage)`` of a non-streamed ``chat.completion`` object."""
+) -> tuple[str, str | None, Usage | None, list[ToolCallDelta]]:
+    """``(text, finish_reason, usage, tool calls)`` of a non-streamed ``chat.completion``."""
     context: dict[str, Any] = {"provider": provider, "url": url}
     if type(payload) is not dict:
         raise ResponseError("The reply is not a chat completion object", **context)
@@ -173,10 +241,18 @@ def parse_completion(
         message = choice.get("message") or {}
         text = _content_text(message.get("content"))
         reason = choice.get("finish_reason")
+        raw_calls = message.get("tool_calls")
     except (AttributeError, IndexError, KeyError, TypeError):
         raise ResponseError(
             "The reply has no choices[0].message",
             body=excerpt(json.dumps(payload)),
             **context,
         ) from None
-    return text, str(reason) if reason else None, parse_usage(payload.get("usage"))
+    calls = parse_tool_calls(raw_calls, streamed=False) if raw_calls else []
+    if calls is None:
+        raise ResponseError(
+            "The reply's tool_calls are not in OpenAI's shape",
+            body=excerpt(json.dumps(payload)),
+            **context,
+        )
+    return text, str(reason) if reason else None, parse_usage(payload.get("usage")), calls

@@ -75,14 +75,16 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
             "llama3.2", messages, base_url="http://127.0.0.1:11434/v1", api_key=None
         )
 
-    Yields text chunks, then :class:`FinishReason` when the upstream gave one and
-    :class:`Usage` when it reported token counts. Options sent when given (and not
-    ``None``): ``temperature``, ``top_p``, ``max_tokens``, ``max_completion_tokens``,
-    ``stop``, ``presence_penalty``, ``frequency_penalty``, ``seed``, ``user``,
-    ``response_format``; ``n`` may only be 1; anything else is ignored. The model is sent as
-    given. ``url`` may be set on a subclass instead of passing ``base_url``.
-    ``connections_per_host``: requests to the endpoint's host at once from this process
-    (default ``OPENAI_CONNECTIONS_PER_HOST``); more wait their turn within their deadline.
+    Yields text chunks and :class:`ToolCallDelta` pieces as they come, then
+    :class:`FinishReason` when the upstream gave one and :class:`Usage` when it reported
+    token counts. Options sent when given (and not ``None``): ``temperature``, ``top_p``,
+    ``max_tokens``, ``max_completion_tokens``, ``stop``, ``presence_penalty``,
+    ``frequency_penalty``, ``seed``, ``user``, ``response_format``, ``tools``,
+    ``tool_choice``, ``parallel_tool_calls``; ``n`` may only be 1; anything else is ignored.
+    The model is sent as given. ``url`` may be set on a subclass instead of passing
+    ``base_url``. ``connections_per_host``: requests to the endpoint's host at once from
+    this process (default ``OPENAI_CONNECTIONS_PER_HOST``); more wait their turn within
+    their deadline.
     """
 
     url: ClassVar[str | None] = None
@@ -96,6 +98,8 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
     #: Statuses the OpenAI API documents as transient (retry after a brief wait); a router
     #: may ask the same endpoint once more for these instead of failing over at once.
     retryable_statuses: ClassVar[frozenset[int]] = frozenset({500, 502, 503})
+    #: Tools go upstream as given, and the model's calls come back.
+    supports_tools: ClassVar[bool] = True
     #: A trailing assistant message goes upstream as is; whether that server continues it
     #: is the route's declaration (``continues_prefill``), since not every server does.
     can_continue_prefill: ClassVar[bool] = True
@@ -156,11 +160,13 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
                         yield chunk
                     return
                 payload = await response.json()
-                text, reason, usage = parse_completion(
+                text, reason, usage, calls = parse_completion(
                     payload, provider=name, url=endpoint, secret=api_key
                 )
                 if text:
                     yield text
+                for call in calls:
+                    yield call
                 if reason is not None:
                     yield FinishReason(reason)
                 if usage is not None:
@@ -176,16 +182,21 @@ async def _relay(
     parser = StreamParser(provider=name, url=endpoint, secret=secret)
     feed = parser.feed
     events = response.sse()
+    called = False  # a piece of a tool call was yielded
     try:
         try:
             async for event in events:
                 text = feed(event.data)
                 if text:
                     yield text
+                if parser.calls:
+                    called = True
+                    for call in parser.take_calls():
+                        yield call
                 if parser.finish_reason is not None or parser.done:
                     break
         except TransportError as exc:  # the connection broke before a finish_reason
-            if not parser.parts:
+            if not parser.parts and not called:
                 raise
             raise TruncatedStreamError(
                 f"The stream broke after {parser.parts} chunks: {exc.message}",

@@ -6,19 +6,28 @@ from aiohttp import web
 
 from .._client._client import AsyncClient
 from ..web import add_page
-from ._chat import chat_completions
+from ._dialects import CHAT, MESSAGES, RESPONSES, count_tokens, delete_response, get_response
 from ._limits import LimitStore, MemoryLimits
 from ._metrics import Metrics
 from ._middleware import MIDDLEWARES, add_cors_headers
+from ._pipeline import handler
 from ._settings import ServerSettings
 from ._state import STATE, State
-from ._views import live, metrics, model, models, ready
+from ._views import head, live, metrics, model, models, ready
 
 __all__ = ["ROUTES", "build_app"]
 
+_chat, _responses, _messages = handler(CHAT), handler(RESPONSES), handler(MESSAGES)
+
 ROUTES = (
-    web.post("/v1/chat/completions", chat_completions),
-    web.post("/chat/completions", chat_completions),
+    web.post("/v1/chat/completions", _chat),
+    web.post("/chat/completions", _chat),
+    web.post("/v1/responses", _responses),
+    web.post("/responses", _responses),
+    web.get("/v1/responses/{id}", get_response),
+    web.delete("/v1/responses/{id}", delete_response),
+    web.post("/v1/messages", _messages),
+    web.post("/v1/messages/count_tokens", count_tokens),
     web.get("/v1/models", models),
     web.get("/v1/models/{model}", model),
     web.get("/health/live", live),
@@ -47,4 +56,6 @@ def build_app(
     app.on_response_prepare.append(add_cors_headers)
     if settings.ui:
         add_page(app)  # the chat page at / (chatbridge.web)
+    else:
+        app.router.add_route("*", "/", head)
     return app

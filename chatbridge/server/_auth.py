@@ -3,7 +3,10 @@ monitoring endpoints name every target's site and breaker: ``/metrics`` needs a 
 key (``monitoring_keys``; without them, an API key), and ``/health/ready`` answers a caller
 without one with its status alone (a load balancer's probe keeps working), the targets only
 to a monitoring key. ``/health/live`` and the chat page are open. Keys are compared in
-constant time, every one of them, and logged only as a short hash."""
+constant time, every one of them, and logged only as a short hash. A key is sent as
+``Authorization: Bearer KEY`` or, as Anthropic's clients send it, ``x-api-key: KEY``.
+:data:`OWNER` is a fingerprint of the key a request presented (what a stored response is
+kept under: readable only with the same key), never the key."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from ..web import OPEN_PATHS as PAGE_PATHS
 from ._errors import ApiError
 from ._state import RECORD, STATE
 
-__all__ = ["DETAILS", "auth", "key_id"]
+__all__ = ["DETAILS", "OWNER", "auth", "key_id", "owner"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: Paths open to anyone: they show no secret, no text and no target.
@@ -26,7 +29,18 @@ _OPEN_PATHS = frozenset({"/health/live", *PAGE_PATHS})
 _MONITOR_PATHS = frozenset({"/metrics", "/health/ready"})
 #: Set on a request whose caller may see the targets (``/health/ready``'s details).
 DETAILS = web.RequestKey("chatbridge.details", bool)
-_REFUSED = "Incorrect or missing API key. Send it as 'Authorization: Bearer KEY'."
+#: The fingerprint of the API key the request presented ("" on a server with no keys).
+OWNER = web.RequestKey("chatbridge.owner", str)
+_REFUSED = (
+    "Incorrect or missing API key. Send it as 'Authorization: Bearer KEY' (or 'x-api-key: KEY')."
+)
+
+
+def owner(key: str) -> str:
+    """A key's fingerprint for ownership checks: a full SHA-256 (a short hash names a key in
+    logs; this one decides who may read what), never the key."""
+    digest = hashlib.sha256(b"chatbridge-owner|" + key.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def key_id(key: str) -> str:
@@ -37,8 +51,10 @@ def key_id(key: str) -> str:
 def _matched(request: web.Request, keys: Sequence[str]) -> str | None:
     """The key the request presents (``Authorization: Bearer KEY``), if it is one of
     ``keys``. Every key is compared, each in constant time."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
+    header = request.headers.get("Authorization")
+    if header is None and "x-api-key" in request.headers:
+        header = "Bearer " + request.headers["x-api-key"]
+    scheme, _, given = (header or "").partition(" ")
     # A header's bytes that are not UTF-8 arrive as surrogates (so may a key read from the
     # environment): both sides are encoded so that any text compares, and a 401 follows.
     presented = given.strip().encode("utf-8", "surrogatepass")
@@ -68,4 +84,5 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise ApiError(401, _REFUSED, code="invalid_api_key")
     if matched is not None:
         RECORD.get().key = key_id(matched)
+        request[OWNER] = owner(matched)
     return await handler(request)

@@ -1,5 +1,6 @@
 """Prometheus metrics, in a registry of the app's own (two apps in one process do not
-collide): requests by route and status, latency and time to first token, attempts and
+collide): requests by front door (``endpoint``: ``chat_completions``, ``responses``,
+``messages``), route and status, latency and time to first token, attempts and
 fail-overs per target, every target's breaker state and every AI Power site's token
 refreshes and page fetches read at scrape time, and whether the
 process's state is shared right now (Redis reachable) with the count of Redis outages."""
@@ -96,21 +97,21 @@ class Metrics:
         self._routes = routes
         self.requests = Counter(
             "chatbridge_requests",
-            "Chat completion requests by route and HTTP status",
-            ["route", "status"],
+            "Chat requests by front door (endpoint), route and HTTP status",
+            ["endpoint", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
             "chatbridge_request_duration_seconds",
             "Whole request duration",
-            ["route"],
+            ["endpoint", "route"],
             buckets=_BUCKETS,
             registry=self.registry,
         )
         self.ttft = Histogram(
             "chatbridge_time_to_first_token_seconds",
             "Time from request to the first answer text",
-            ["route"],
+            ["endpoint", "route"],
             buckets=_BUCKETS,
             registry=self.registry,
         )
@@ -123,7 +124,7 @@ class Metrics:
         self.stream_errors = Counter(
             "chatbridge_stream_errors",
             "Requests that ended after their 200 with an in-band error or a cut, by route and code",
-            ["route", "code"],
+            ["endpoint", "route", "code"],
             registry=self.registry,
         )
         self.failovers = Counter(
@@ -137,19 +138,21 @@ class Metrics:
         self.registry.register(_Sites(sites))
 
     def observe(self, record: Record) -> None:
-        """One chat request, done. Unknown model names share the label ``unknown``."""
+        """One chat request (at any front door), done. Unknown model names share the label
+        ``unknown``."""
         route = record.route if record.route in self._routes() else "unknown"
+        endpoint = record.endpoint
         child = self._child
-        child(self.requests, route, str(record.status)).inc()
-        child(self.latency, route).observe(record.duration)
+        child(self.requests, endpoint, route, str(record.status)).inc()
+        child(self.latency, endpoint, route).observe(record.duration)
         if record.ttft is not None:
-            child(self.ttft, route).observe(record.ttft)
+            child(self.ttft, endpoint, route).observe(record.ttft)
         failed = False
         for target, outcome in record.attempts:
             child(self.attempts, target, outcome).inc()
             failed = failed or outcome == "failed"
         if record.status == 200 and record.error:
-            self.stream_errors.labels(route, record.error).inc()
+            self.stream_errors.labels(endpoint, route, record.error).inc()
         elif failed and record.status == 200:
             self.failovers.labels(route).inc()
 

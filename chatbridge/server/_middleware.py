@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ._auth import auth
+from ._dialects import ENDPOINTS, error_text
 from ._errors import ApiError, from_exception
 from ._logs import escape
 from ._record import ACCESS_LOG, CANCELLED_BY_CLIENT, Record
@@ -22,16 +23,16 @@ __all__ = ["MIDDLEWARES"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("chatbridge.server")
-_CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
 _SHUTDOWN = ApiError(
     503, "the server is shutting down", "server_error", "server_shutdown", retry_after=1
 )
 
 
-def _error_response(error: ApiError) -> web.Response:
+def _error_response(error: ApiError, request: web.Request | None = None) -> web.Response:
+    """The error as the request's dialect shapes it (OpenAI's, or Anthropic's on its door)."""
     return web.Response(
         status=error.status,
-        text=error.json(),
+        text=error_text(request, error) if request is not None else error.json(),
         content_type="application/json",
         headers=error.all_headers(),
     )
@@ -92,11 +93,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if task is not None:
             state.tasks.discard(task)
     record.status, record.error = api.status, api.code or api.type
-    return _error_response(api)
+    return _error_response(api, request)
 
 
 def _finish(record: Record, metrics_observe: Callable[[Record], None]) -> None:
-    if record.path in _CHAT_PATHS:
+    if record.endpoint:
         metrics_observe(record)
     ACCESS_LOG.info("%s", record.line())
 
@@ -105,6 +106,7 @@ def _finish(record: Record, metrics_observe: Callable[[Record], None]) -> None:
 async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost: the one access-log line and the metrics, once the response is done."""
     record = Record(request.method, request.path)
+    record.endpoint = ENDPOINTS.get(request.path, "")
     RECORD.set(record)
     try:
         response = await handler(request)
@@ -121,7 +123,9 @@ def _allowed_origin(origins: tuple[str, ...], origin: str) -> str | None:
     return origin if origin in origins else None
 
 
-_BASE_HEADERS = "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project"
+_BASE_HEADERS = (
+    "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project, X-Api-Key, Anthropic-Version"
+)
 #: A header name a preflight may ask for (an HTTP token), and at most this many of them.
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")
 _MAX_REQUESTED_HEADERS = 32

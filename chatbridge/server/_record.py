@@ -34,6 +34,9 @@ class Record:
     #: The API key's short hash (``anonymous`` when the server has no keys).
     key: str = "anonymous"
     error: str = ""
+    #: The front door that served it (``chat_completions``, ``responses``, ``messages``):
+    #: only these requests are counted in the metrics.
+    endpoint: str = ""
 
     def first_token(self) -> None:
         if self.ttft is None:

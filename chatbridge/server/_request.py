@@ -1,5 +1,7 @@
-"""Reading one chat-completions request: JSON, types and caps, with no I/O besides the
-site check. Every mistake is an :class:`ApiError` 400 naming the field."""
+"""Reading one chat-completions request: JSON, types and caps, with no I/O. Every mistake
+is an :class:`ApiError` 400 naming the field. :class:`ChatRequest` is also what every other
+front door reads its requests into (``_dialects``), with the same caps
+(:func:`check_messages`)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 from ._errors import ApiError
 from ._settings import ServerSettings
 
-__all__ = ["ChatRequest", "parse_chat"]
+__all__ = ["ChatRequest", "bad", "check_messages", "parse_chat", "read_flag", "read_object"]
 
 #: OpenAI's optional fields that are handed on to the targets (each takes what it knows);
 #: any other field is accepted and ignored, never an error.
@@ -29,6 +31,8 @@ SITE_FIELDS = ("site_url", "chat_page", "bot_id")
 
 @dataclass
 class ChatRequest:
+    """One call of the client, as a front door asks for it."""
+
     model: str
     messages: list[dict[str, Any]]
     stream: bool = False
@@ -37,8 +41,12 @@ class ChatRequest:
     site: dict[str, Any] = field(default_factory=dict)
 
 
-def _bad(message: str, param: str | None = None, code: str | None = None) -> ApiError:
+def bad(message: str, param: str | None = None, code: str | None = None) -> ApiError:
+    """The 400 for a request's mistake."""
     return ApiError(400, message, "invalid_request_error", code, param)
+
+
+_bad = bad
 
 
 def _text_length(content: Any, where: str) -> int:
@@ -61,7 +69,9 @@ def _text_length(content: Any, where: str) -> int:
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
-def _messages(value: Any, settings: ServerSettings) -> list[dict[str, Any]]:
+def check_messages(value: Any, settings: ServerSettings) -> list[dict[str, Any]]:
+    """Chat messages within the caps (count, characters per message), each with a known
+    role; a 400 naming the message otherwise."""
     if not isinstance(value, list) or not value:
         raise _bad("'messages' must be a non-empty array", "messages")
     if len(value) > settings.max_messages:
@@ -90,7 +100,8 @@ def _messages(value: Any, settings: ServerSettings) -> list[dict[str, Any]]:
     return value
 
 
-def parse_chat(body: bytes, settings: ServerSettings) -> ChatRequest:
+def read_object(body: bytes) -> dict[str, Any]:
+    """The body's JSON object, with ``model`` a non-empty string."""
     try:
         data = json.loads(body)
     except RecursionError:
@@ -102,11 +113,23 @@ def parse_chat(body: bytes, settings: ServerSettings) -> ChatRequest:
     model = data.get("model")
     if not isinstance(model, str) or not model:
         raise _bad("'model' is required: a route or model name (see GET /v1/models)", "model")
-    stream = data.get("stream", False)
-    if stream is None:
-        stream = False
-    if not isinstance(stream, bool):
-        raise _bad("'stream' must be true or false", "stream")
+    return data
+
+
+def read_flag(data: dict[str, Any], name: str, default: bool = False) -> bool:
+    """A true/false field (absent or null: ``default``)."""
+    value = data.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise _bad(f"'{name}' must be true or false", name)
+    return value
+
+
+def parse_chat(body: bytes, settings: ServerSettings) -> ChatRequest:
+    data = read_object(body)
+    model = data["model"]
+    stream = read_flag(data, "stream")
     stream_options = data.get("stream_options")
     if stream_options is not None and not isinstance(stream_options, dict):
         raise _bad("'stream_options' must be an object", "stream_options")
@@ -114,7 +137,7 @@ def parse_chat(body: bytes, settings: ServerSettings) -> ChatRequest:
     site = {k: data[k] for k in SITE_FIELDS if data.get(k) is not None}
     return ChatRequest(
         model=model,
-        messages=_messages(data.get("messages"), settings),
+        messages=check_messages(data.get("messages"), settings),
         stream=stream,
         include_usage=bool((stream_options or {}).get("include_usage")),
         options=options,

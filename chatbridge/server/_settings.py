@@ -17,6 +17,7 @@ command line, checked once into one frozen :class:`ServerSettings`.
     max_connections = 4096           # open connections at most (idle ones make room)
     header_timeout = 10              # seconds to send a request's headers
     idle_timeout = 60                # seconds a kept-alive connection may sit idle
+    responses_ttl = 3600             # seconds a stored /v1/responses answer is kept (0: none)
     ui = true                        # the chat page at / (serve --no-ui turns it off)
     redis_url = "redis://127.0.0.1:6379/0"   # share state between processes (or --redis)
 """
@@ -59,6 +60,8 @@ class ServerSettings:
     #: Seconds to send a request's headers; seconds a kept-alive connection may sit idle.
     header_timeout: float = defaults.SERVER_HEADER_TIMEOUT
     idle_timeout: float = defaults.SERVER_IDLE_TIMEOUT
+    #: Seconds a stored ``/v1/responses`` answer is kept (0: none is stored).
+    responses_ttl: float = defaults.SERVER_RESPONSES_TTL
     #: Serve the chat page at ``/`` (``chatbridge.web``)?
     ui: bool = True
     #: Share tokens, breakers, limits and conversations between processes through Redis.
@@ -112,7 +115,9 @@ def _count(value: Any, where: str, *, positive: bool) -> int:
     return value
 
 
-_SECONDS = frozenset({"grace_seconds", "header_timeout", "idle_timeout"})
+_SECONDS = frozenset({"grace_seconds", "header_timeout", "idle_timeout", "responses_ttl"})
+#: Seconds that may be 0.
+_SECONDS_OR_NONE = frozenset({"grace_seconds", "responses_ttl"})
 _POSITIVE_COUNTS = frozenset(
     {"max_body_bytes", "max_messages", "max_message_chars", "max_connections"}
 )
@@ -180,7 +185,7 @@ def parse_settings(
                 raise ConfigError(f"{where}: wants a Redis URL (redis://HOST:PORT/DB)")
             values[key] = resolved
         elif key in _SECONDS:
-            values[key] = _seconds(value, where, positive=key != "grace_seconds")
+            values[key] = _seconds(value, where, positive=key not in _SECONDS_OR_NONE)
         else:
             positive = key in _POSITIVE_COUNTS
             values[key] = _count(value, where, positive=positive)

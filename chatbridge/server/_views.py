@@ -1,37 +1,66 @@
-"""The small endpoints: models, liveness, readiness, metrics."""
+"""The small endpoints: models, liveness, readiness, metrics, and ``HEAD /``.
+
+The model list says, per route and per target, which take tools (``chatbridge.tools``: a
+route takes a request with tools when any of its targets does; each target's mode is
+``native``, ``emulate`` or ``none``). To a caller that sends ``anthropic-version`` (the
+``anthropic`` SDK, Claude Code) the list and a model are in Anthropic's shape."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from ._auth import DETAILS
+from ._dialects import speaks_anthropic
 from ._errors import ApiError
 from ._metrics import CONTENT_TYPE
 from ._state import STATE, State
 
-__all__ = ["live", "metrics", "model", "models", "ready"]
+__all__ = ["head", "live", "metrics", "model", "models", "ready"]
 
 
-def _model(state: State, name: str) -> dict[str, Any]:
+def _model(state: State, name: str, anthropic: bool = False) -> dict[str, Any]:
     route = state.client.routes.get(name)
     targets = [
-        {"target": t.label, "provider": t.provider.get_name(), "model": t.model}
+        {
+            "target": t.label,
+            "provider": t.provider.get_name(),
+            "model": t.model,
+            "tools": t.tool_mode,
+        }
         for t in (route.targets if route else ())
     ]
+    # The built-in route (no routes configured) is the local AI Power site: no tools.
+    tools = any(t.takes_tools for t in route.targets) if route else False
+    extension = {"tools": tools, "targets": targets}
+    if anthropic:
+        created = datetime.fromtimestamp(state.started, UTC).isoformat().replace("+00:00", "Z")
+        return {
+            "type": "model",
+            "id": name,
+            "display_name": name,
+            "created_at": created,
+            "chatbridge": extension,
+        }
     return {
         "id": name,
         "object": "model",
         "created": state.started,
         "owned_by": "chatbridge",
-        "chatbridge": {"targets": targets},
+        "chatbridge": extension,
     }
 
 
 async def models(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    data = [_model(state, name) for name in state.client.route_names()]
+    anthropic = speaks_anthropic(request)
+    data = [_model(state, name, anthropic) for name in state.client.route_names()]
+    if anthropic:
+        first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
+        body = {"data": data, "has_more": False, "first_id": first, "last_id": last}
+        return web.json_response(body)
     return web.json_response({"object": "list", "data": data})
 
 
@@ -44,7 +73,16 @@ async def model(request: web.Request) -> web.Response:
             404, f"The model {name!r} does not exist (routes: {known})", code="model_not_found",
             param="model",
         )  # fmt: skip
-    return web.json_response(_model(state, name))
+    return web.json_response(_model(state, name, speaks_anthropic(request)))
+
+
+async def head(request: web.Request) -> web.Response:
+    """``/`` with the chat page off: a client's reachability check (``HEAD /``, which Claude
+    Code sends at start-up) gets a 200, not a 404; any other method there is the 404 of a
+    path that is not served."""
+    if request.method != "HEAD":
+        raise web.HTTPNotFound()
+    return web.Response()
 
 
 async def live(request: web.Request) -> web.Response:

@@ -1,7 +1,8 @@
 """Deterministic answers: pure functions of the conversation, so tests can compute them.
 
-The answer depends only on the text of the last user message. A trailing assistant message
-is a prefill: the answer for the conversation without it is computed and, when the prefill
+The answer depends only on the text of the last user message, or of the tool result that
+ends the conversation (the answer after a tool round trip). A trailing assistant message is a
+prefill: the answer for the conversation without it is computed and, when the prefill
 is a prefix of it, only the remainder is sent.
 """
 
@@ -43,7 +44,7 @@ def message_text(content: Any) -> str:
 
 def _last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
     for message in reversed(messages):
-        if message.get("role") == "user":
+        if message.get("role") in ("user", "tool"):
             return message_text(message.get("content"))
     return ""
 
@@ -59,8 +60,9 @@ def expected_answer(
     messages: Sequence[Mapping[str, Any]], tokens: int = DEFAULT_ANSWER_TOKENS
 ) -> list[str]:
     """The content deltas of the full answer to ``messages`` (one word per delta, the last
-    ending with a full stop). Only the last user message matters; a trailing assistant
-    message (prefill) does not change the answer, see :func:`continuation`."""
+    ending with a full stop). Only the last user (or tool) message matters; a trailing assistant
+    message (prefill) does not change the answer, see :func:`continuation`. A conversation
+    that ends with a tool result is answered from that result's text."""
     if tokens < 1:
         raise ValueError("tokens must be >= 1")
     return list(_answer(_last_user_text(messages), tokens))

@@ -25,6 +25,8 @@ BehaviourKind = Literal[
     "context_length",
     "content_filter",
     "reject_prefill",
+    "tool_call",
+    "reply",
 ]
 BEHAVIOUR_KINDS: tuple[str, ...] = get_args(BehaviourKind)
 
@@ -49,6 +51,11 @@ class Behaviour:
     - ``context_length`` / ``content_filter``: 400 with code ``context_length_exceeded`` /
       ``content_policy_violation``.
     - ``reject_prefill``: 400 when the last message is an assistant message, else ``ok``.
+    - ``tool_call``: the answer calls ``tool`` (default: the function ``tool_choice`` names,
+      else the first tool offered) with ``arguments`` (a JSON text; default: made from the
+      function's schema, ``_tools``), ``tokens`` times (0 or 1: one call), whatever the
+      conversation; ``finish_reason`` is ``tool_calls``.
+    - ``reply``: the answer is ``message``, word by word, whatever was asked.
 
     Non-streamed requests meet the same kinds: delays delay the whole reply, ``cut_after``
     sends half the body then cuts, ``malformed_at`` sends a broken JSON body and
@@ -64,6 +71,8 @@ class Behaviour:
     seconds: float | None = None
     tokens: int = 0
     at: int = 1
+    tool: str | None = None
+    arguments: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in BEHAVIOUR_KINDS:
@@ -108,6 +117,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "seconds": (int, float),
     "tokens": int,
     "at": int,
+    "tool": str,
+    "arguments": str,
 }
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from ..site._responder import split_words
 from ._answer import continuation, expected_answer, prompt_tokens
 from ._behaviour import Behaviour
 from ._request import BadRequest, ChatRequest, parse_request
 from ._state import UpstreamState
 from ._stats import RequestRecord
+from ._tools import Call, planned_calls
 from ._wire import DONE, StreamFrames, completion_body, error_response
 
 __all__ = ["chat_completions"]
@@ -144,7 +147,18 @@ async def _act(
         )
     if kind == "silent":
         await asyncio.sleep(_FOREVER if behaviour.seconds is None else behaviour.seconds)
-    deltas = expected_answer(chat.messages, state.config.answer_tokens)
+    calls = _calls(chat, behaviour)
+    if calls:
+        used = sum(len(call.fragments()) + 1 for call in calls)
+        usage = (prompt_tokens(chat.messages), used) if state.config.usage else None
+        answer = _Answer([], "tool_calls", usage, calls)
+        if chat.stream:
+            return await _stream(state, request, chat, behaviour, record, answer)
+        return await _whole(state, request, chat, behaviour, record, answer)
+    if kind == "reply":
+        deltas = split_words(behaviour.message or "")
+    else:
+        deltas = expected_answer(chat.messages, state.config.answer_tokens)
     if chat.prefill is not None and state.config.continuation:
         rest = continuation(deltas, chat.prefill)
         if rest is None:
@@ -160,9 +174,34 @@ async def _act(
     if chat.max_tokens is not None and len(deltas) > chat.max_tokens:
         deltas, reason = deltas[: chat.max_tokens], "length"
     usage = (prompt_tokens(chat.messages), len(deltas)) if state.config.usage else None
+    answer = _Answer(deltas, reason, usage)
     if chat.stream:
-        return await _stream(state, request, chat, behaviour, record, deltas, reason, usage)
-    return await _whole(state, request, chat, behaviour, record, deltas, reason, usage)
+        return await _stream(state, request, chat, behaviour, record, answer)
+    return await _whole(state, request, chat, behaviour, record, answer)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What the answer holds: text deltas, or tool calls."""
+
+    deltas: list[str]
+    reason: str
+    usage: tuple[int, int] | None
+    calls: list[Call] = field(default_factory=list)
+
+
+def _calls(chat: ChatRequest, behaviour: Behaviour) -> list[Call]:
+    if behaviour.kind == "tool_call":
+        return planned_calls(
+            chat.messages,
+            chat.options,
+            name=behaviour.tool,
+            arguments=behaviour.arguments,
+            count=max(behaviour.tokens, 1),
+        )
+    if behaviour.kind == "reply":
+        return []
+    return planned_calls(chat.messages, chat.options)
 
 
 def _default_type(status: int) -> str:
@@ -179,9 +218,7 @@ async def _whole(
     chat: ChatRequest,
     behaviour: Behaviour,
     record: RequestRecord,
-    deltas: list[str],
-    reason: str,
-    usage: tuple[int, int] | None,
+    answer: _Answer,
 ) -> web.StreamResponse:
     kind = behaviour.kind
     if kind in ("first_token_delay", "stall_after") and behaviour.seconds:
@@ -194,7 +231,13 @@ async def _whole(
             behaviour.code,
         )
     body = completion_body(
-        state.next_id(), int(time.time()), chat.model, "".join(deltas), reason, usage
+        state.next_id(),
+        int(time.time()),
+        chat.model,
+        "".join(answer.deltas),
+        answer.reason,
+        answer.usage,
+        answer.calls,
     )
     if kind == "malformed_at":
         body = body[: len(body) // 2]
@@ -214,16 +257,14 @@ async def _stream(
     chat: ChatRequest,
     behaviour: Behaviour,
     record: RequestRecord,
-    deltas: list[str],
-    reason: str,
-    usage: tuple[int, int] | None,
+    answer: _Answer,
 ) -> web.StreamResponse:
     kind = behaviour.kind
     frames = StreamFrames(state.next_id(), int(time.time()), chat.model)
-    content = frames.content(deltas)
-    events = [frames.role(), *content, frames.finish(reason)]
-    if usage is not None and chat.include_usage:
-        events.append(frames.usage(*usage))
+    content = frames.calls(answer.calls) if answer.calls else frames.content(answer.deltas)
+    events = [frames.role(), *content, frames.finish(answer.reason)]
+    if answer.usage is not None and chat.include_usage:
+        events.append(frames.usage(*answer.usage))
     events.append(DONE)
     pause_at, pause = -1, 0.0  # silence before event number pause_at (0-based)
     cut = False

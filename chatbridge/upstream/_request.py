@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._answer import message_text
+from ._tools import check_tools
 
 __all__ = ["BadRequest", "ChatRequest", "parse_request"]
 
@@ -81,6 +82,9 @@ def _check_options(body: dict[str, Any]) -> None:
     stream_options = body.get("stream_options")
     if stream_options is not None and not isinstance(stream_options, dict):
         raise BadRequest("Invalid type for 'stream_options': expected an object.", "stream_options")
+    wrong = check_tools(body.get("tools"))
+    if wrong is not None:
+        raise BadRequest(wrong, "tools")
 
 
 def parse_request(raw: bytes) -> ChatRequest:

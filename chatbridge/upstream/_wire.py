@@ -8,10 +8,13 @@ for benchmarks.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
+
+from ._tools import Call
 
 __all__ = ["DONE", "StreamFrames", "completion_body", "error_body", "error_response"]
 
@@ -74,6 +77,27 @@ class StreamFrames:
         suffix = '},"logprobs":null,"finish_reason":null}]}\n\n'
         return [(prefix + _token_json(delta) + suffix).encode() for delta in deltas]
 
+    def calls(self, calls: Sequence[Call]) -> list[bytes]:
+        """A tool-call answer's deltas, as OpenAI streams them: per call, one delta with its
+        index, id, type, name and empty arguments, then one per fragment of the arguments."""
+        frames = []
+        suffix = '},"logprobs":null,"finish_reason":null}]}\n\n'
+        for index, call in enumerate(calls):
+            start = {
+                "index": index,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
+            pieces = [start] + [
+                {"index": index, "function": {"arguments": piece}} for piece in call.fragments()
+            ]
+            for piece in pieces:
+                delta = _dumps({"tool_calls": [piece]})[1:-1]
+                frames.append((self._head + '"choices":[{"index":0,"delta":{' + delta + suffix)
+                              .encode())  # fmt: skip
+        return frames
+
     def finish(self, reason: str) -> bytes:
         return (
             self._head + '"choices":[{"index":0,"delta":{},"logprobs":null,'
@@ -101,8 +125,16 @@ def completion_body(
     text: str,
     reason: str,
     usage: tuple[int, int] | None,
+    calls: Sequence[Call] = (),
 ) -> bytes:
-    """A non-streamed ``chat.completion`` object, encoded."""
+    """A non-streamed ``chat.completion`` object, encoded (``calls``: a tool-call answer)."""
+    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+    if calls:
+        message["content"] = None
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in calls
+        ]
     body: dict[str, Any] = {
         "id": completion_id,
         "object": "chat.completion",
@@ -112,7 +144,7 @@ def completion_body(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text, "refusal": None},
+                "message": message,
                 "logprobs": None,
                 "finish_reason": reason,
             }

@@ -90,7 +90,7 @@ async def test_check_probes_every_target_and_shows_breakers(tmp_path: Path) -> N
                 "default",
                 [
                     f'{{ provider = "AIPower", site_url = "{dead}", name = "dead" }}',
-                    f'{{ provider = "AIPower", site_url = "{site}" }}',
+                    f'{{ provider = "AIPower", site_url = "{site}", tools = "emulate" }}',
                 ],
             ),
             ("local", [f'{{ provider = "OpenAICompatible", base_url = "{base}", model = "m" }}']),
@@ -108,6 +108,9 @@ async def test_check_probes_every_target_and_shows_breakers(tmp_path: Path) -> N
     assert probes[0]["breaker"]["consecutive_failures"] == 1 and probes[0]["exit_code"] == 5
     assert probes[2]["breaker"]["state"] == "closed"
     assert probes[1]["generation"].startswith("legacy")
+    # Which targets take a request with tools, and how.
+    assert [p["tools"] for p in probes] == ["none", "emulate", "native"]
+    assert "tools" in table.out and "emulate" in table.out and "native" in table.out
 
 
 async def test_check_goes_the_way_chat_would_and_takes_a_named_bot(tmp_path: Path) -> None:

@@ -7,9 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -29,7 +27,7 @@ from chatbridge import (
 from chatbridge._client._health import HealthBook
 from chatbridge.site import AIEngineSiteConfig, LocalSite, SiteConfig
 
-from ..conftest import default_sigint, free_port
+from ..conftest import default_sigint, free_port, in_thread
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -177,21 +175,11 @@ async def test_unknown_route_and_bad_input_are_typed() -> None:
         client.chat.completions.create(model="r", messages=["hi"])
 
 
-@contextmanager
-def site_in_thread(config: SiteConfig | AIEngineSiteConfig | None = None) -> Iterator[str]:
+def site_in_thread(
+    config: SiteConfig | AIEngineSiteConfig | None = None,
+) -> AbstractContextManager[str]:
     """A local site on its own loop in a thread, so a blocking caller cannot stall it."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    site = LocalSite(config)
-    url = asyncio.run_coroutine_threadsafe(site.__aenter__(), loop).result(10)
-    try:
-        yield url
-    finally:
-        asyncio.run_coroutine_threadsafe(site.__aexit__(None, None, None), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    return in_thread(LocalSite(config))
 
 
 def test_sync_client_outside_and_inside_a_running_loop() -> None:

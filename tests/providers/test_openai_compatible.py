@@ -195,13 +195,17 @@ async def test_options_are_passed_through_and_unknown_ones_ignored(local_upstrea
         "seed": 7,
         "user": "tester",
         "response_format": {"type": "text"},
+        # Tools go through as given (they were once dropped: an answer made without them).
+        "tools": [{"type": "function", "function": {"name": "get_time"}}],
+        "tool_choice": "none",
+        "parallel_tool_calls": False,
     }
 
-    chunks = await collect(url, **options, max_completion_tokens=None, tools=[{}], cookies={})
+    chunks = await collect(url, **options, max_completion_tokens=None, cookies={})
 
     sent = upstream.stats.recent[-1].options
     assert {name: sent[name] for name in options} == options
-    assert "max_completion_tokens" not in sent and "tools" not in sent and "cookies" not in sent
+    assert "max_completion_tokens" not in sent and "cookies" not in sent
     assert chunks[:5] == [*FULL[:4], FinishReason("length")]  # the upstream honoured max_tokens
 
 

@@ -27,6 +27,7 @@ from chatbridge.server._run import connection_limits, make_runner
 from chatbridge.site import LocalSite, SiteConfig
 from chatbridge.site._app import build_app as build_site_app
 from chatbridge.site._state import SiteState
+from chatbridge.upstream import Behaviour, LocalUpstream
 
 CLI = (sys.executable, "-m", "chatbridge")
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -151,6 +152,39 @@ async def post(
         if response.content_type == "application/json":
             return response.status, headers, await response.json()
         return response.status, headers, text
+
+
+@asynccontextmanager
+async def stalling_server(
+    spawn: Callable[..., Served], route: str
+) -> AsyncIterator[tuple[Served, LocalUpstream]]:
+    """A ``chatbridge serve`` process (``grace_seconds`` 0.3) whose ``route`` goes to an
+    upstream that stalls after three tokens: a stream for SIGTERM to cut."""
+    upstream = LocalUpstream()
+    upstream.set_plan(Behaviour("stall_after", tokens=3, seconds=30))
+    async with upstream as base:
+        toml = f"""
+[routes.{route}]
+targets = [{{ provider = "OpenAICompatible", base_url = "{base}", model = "fake-model" }}]
+[server]
+grace_seconds = 0.3
+"""
+        served = await asyncio.to_thread(spawn, config=toml)
+        yield served, upstream
+
+
+def fake_and_site(base: str, site: str, *keys: str) -> str:
+    """A routes file: ``fake`` (the fake upstream at ``base``), ``site`` (an AI Power site),
+    and the API ``keys``."""
+    listed = ", ".join(f'"{key}"' for key in keys)
+    return f"""
+[routes.fake]
+targets = [{{ provider = "OpenAICompatible", base_url = "{base}", model = "fake-model" }}]
+[routes.site]
+targets = [{{ provider = "AIPower", site_url = "{site}" }}]
+[server]
+api_keys = [{listed}]
+"""
 
 
 def sse_events(text: str) -> list[str]:

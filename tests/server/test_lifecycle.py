@@ -14,8 +14,7 @@ import aiohttp
 import pytest
 
 from chatbridge.site import SiteConfig
-from chatbridge.upstream import Behaviour, LocalUpstream
-from tests.server.conftest import CLI, ENV, USER, Served, post, watched_site
+from tests.server.conftest import CLI, ENV, USER, Served, post, stalling_server, watched_site
 
 Spawn = Callable[..., Served]
 
@@ -138,16 +137,7 @@ grace_seconds = 0.3
 
 
 async def test_a_stream_cut_by_shutdown_ends_with_one_in_band_error(spawn_server: Spawn) -> None:
-    upstream = LocalUpstream()
-    upstream.set_plan(Behaviour("stall_after", tokens=3, seconds=30))
-    async with upstream as base:
-        toml = f"""
-[routes.default]
-targets = [{{ provider = "OpenAICompatible", base_url = "{base}", model = "fake-model" }}]
-[server]
-grace_seconds = 0.3
-"""
-        served = await asyncio.to_thread(spawn_server, config=toml)
+    async with stalling_server(spawn_server, "default") as (served, upstream):
         body = {"model": "default", "messages": USER, "stream": True}
         events: list[str] = []
         async with aiohttp.ClientSession() as session:

@@ -127,3 +127,41 @@ async def test_a_route_whose_every_target_rests_is_a_503_at_once(spawn_server: S
         outcomes = [(a["target"], a["outcome"]) for a in error["chatbridge"]["attempts"]]
         assert outcomes == [("gone", "skipped"), ("also-gone", "skipped")]
     assert served.stop() == 0
+
+
+async def test_every_door_says_a_resting_route_at_once_in_its_own_shape(
+    spawn_server: Spawn,
+) -> None:
+    """The Responses and Messages doors give the same immediate 503 and Retry-After as chat
+    when every target of the route rests, each in its own dialect's error shape, plain and
+    streamed."""
+    config = (
+        "[routes.r]\ntargets = [\n"
+        '  { provider = "OpenAICompatible", base_url = "http://127.0.0.1:9/v1", model = "m",'
+        ' name = "gone" },\n]\n'
+        "[policy]\nfailure_threshold = 1\ncooldown = 20\ncooldown_max = 20\n"
+    )
+    served = await asyncio.to_thread(spawn_server, "--no-ui", config=config)
+    doors = {
+        "/v1/responses": {"model": "r", "input": "Hello"},
+        "/v1/messages": {"model": "r", "max_tokens": 100, "messages": USER},
+    }
+    async with aiohttp.ClientSession() as session:
+        async with session.post(served.url + "/v1/responses", json=doors["/v1/responses"]) as r:
+            assert r.status == 502, await r.text()  # the breaker opens
+        for path, body in doors.items():
+            for stream in (False, True):
+                async with session.post(
+                    served.url + path, json={**body, "stream": stream}
+                ) as response:
+                    reply = await response.json()
+                    assert response.status == 503, reply
+                    assert 15 <= int(response.headers["Retry-After"]) <= 20
+                    assert response.content_type == "application/json"
+                if path == "/v1/messages":  # Anthropic's shape and type
+                    assert reply["type"] == "error", reply
+                    assert reply["error"]["type"] == "overloaded_error"
+                else:
+                    assert reply["error"]["code"] == "upstream_unavailable", reply
+                assert "gone: circuit breaker open" in reply["error"]["message"]
+    assert served.stop() == 0

@@ -99,7 +99,8 @@ async def test_fail_over_is_invisible_before_the_first_byte(serve_app: ServeApp)
                 metrics = await response.text()
     assert 'chatbridge_failovers_total{route="default"} 2.0' in metrics
     assert 'chatbridge_attempts_total{outcome="answered",target="healthy"} 2.0' in metrics
-    assert 'chatbridge_requests_total{route="default",status="200"} 2.0' in metrics
+    requests = 'chatbridge_requests_total{endpoint="chat_completions",route="default",status="200"}'
+    assert f"{requests} 2.0" in metrics
     assert "chatbridge_time_to_first_token_seconds_count" in metrics
 
 

@@ -118,8 +118,8 @@ async def test_fault_after_the_first_byte_is_an_in_band_error(
     assert set(error) == {"error"} and error["error"]["message"]
     # The 200 went out, but the metrics count the request as ended by an error.
     assert (
-        f'chatbridge_stream_errors_total{{code="{error["error"]["code"]}",route="fake"}} 1.0'
-        in metrics
+        f'chatbridge_stream_errors_total{{code="{error["error"]["code"]}",'
+        'endpoint="chat_completions",route="fake"} 1.0' in metrics
     )
     sent = "".join(json.loads(e)["choices"][0]["delta"].get("content", "") for e in events[:-1])
     assert sent == "".join(expected_answer(USER)[:5])  # no more, no less than arrived
