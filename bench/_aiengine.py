@@ -39,6 +39,7 @@ SUBMIT = "/mwai-ui/v1/chats/submit"
 START = "/mwai/v1/start_session"
 
 __all__ = [
+    "cachegrind",
     "engine_cpu",
     "engine_crowd",
     "engine_instructions",
@@ -296,12 +297,8 @@ asyncio.run(run(url, int(n), *(way == "stream" for way in stream)))
 """
 
 
-def _instructions(module: str, impl: str, url: str, messages: int, *stream: str) -> int:
-    """Instructions the client ran (``valgrind --tool=cachegrind``: a count, no noise):
-    ``module``'s ``ours`` or ``raw_floor`` (``impl``), with ``"stream"`` or ``"whole"`` when
-    they take it."""
-    code = DRIVER.format(root=str(HERE.parent), module=module)
-    args = [impl, url, str(messages), *stream]
+def cachegrind(code: str, *args: str) -> int:
+    """Instructions ``python -c code *args`` ran (``valgrind --tool=cachegrind``: a count)."""
     done = subprocess.run(
         ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
          sys.executable, "-c", code, *args],
@@ -313,6 +310,13 @@ def _instructions(module: str, impl: str, url: str, messages: int, *stream: str)
         if "I" in line and "refs:" in line:
             return int(line.split("refs:")[1].strip().replace(",", ""))
     raise RuntimeError(done.stderr[-500:])
+
+
+def _instructions(module: str, impl: str, url: str, messages: int, *stream: str) -> int:
+    """Instructions the client ran: ``module``'s ``ours`` or ``raw_floor`` (``impl``), with
+    ``"stream"`` or ``"whole"`` when they take it."""
+    code = DRIVER.format(root=str(HERE.parent), module=module)
+    return cachegrind(code, impl, url, str(messages), *stream)
 
 
 def instructions_per_message(

@@ -15,14 +15,13 @@ and ``json.loads`` of the reply).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 
 HERE = Path(__file__).resolve().parent
 
+from bench._aiengine import cachegrind  # noqa: E402
 from bench._common import median, server_process  # noqa: E402
 from chatbridge._aiengine._body import submit_body  # noqa: E402
 from chatbridge._aiengine._call import EngineCall  # noqa: E402
@@ -120,18 +119,7 @@ asyncio.run(rule_steps(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 
 
 def _count(which: str, url: str, messages: int) -> int:
-    code = DRIVER.format(root=str(HERE.parent))
-    done = subprocess.run(
-        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-         sys.executable, "-c", code, which, url, str(messages)],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(done.stderr[-500:])
-    for line in done.stderr.splitlines():
-        if "I" in line and "refs:" in line:
-            return int(line.split("refs:")[1].strip().replace(",", ""))
-    raise RuntimeError(done.stderr[-500:])
+    return cachegrind(DRIVER.format(root=str(HERE.parent)), which, url, str(messages))
 
 
 def engine_rules(messages: int, rounds: int, site: str, floor: float) -> None:
