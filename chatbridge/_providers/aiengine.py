@@ -51,6 +51,8 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
 
     working: ClassVar[bool] = True
     supports_stream: ClassVar[bool] = True
+    #: Its replies carry the usage the site counted (a later G3 says when it only guessed).
+    reports_usage: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = True
     supports_message_history: ClassVar[bool] = True
     default_model: ClassVar[str | None] = "site-default"
