@@ -3,17 +3,21 @@ and the same for AI Engine with 1,000 concurrent conversations (``_aiengine``).
 
 Run: .venv/bin/python bench/bench_providers.py [--messages 300] [--rounds 3] [--soak 2000]
      [--skip-g4f] [--only ai-power|ai-engine] [--crowd 1000] [--instructions 100]
+     [--instruction-rounds 3]
 
 Every site runs in its own process (``python -m chatbridge.site``), so only client work is
 measured. Prints, from one run:
   1. steady-state client CPU per message: Chatgpt4o vs a raw aiohttp loop posting the same
-     form with a known nonce (goal <= 1.3x);
+     form with a known nonce (goal <= 1.3x); with --instructions N, also as instructions
+     under valgrind (1b);
   2. HTTP requests per message in steady state per generation (goal 1.0 legacy, 2.0 AIPKit);
   3. ours vs gpt4free 6.7.1's Chatgpt4o and ChatGptt on the same sites (bench/.venv-g4f is
      created on first use: pip install g4f==6.7.1 curl_cffi==0.16.3);
   4. a nonce-rotation soak: N messages, the site's nonce tick moved forward every 200;
   5.-7. AI Engine: CPU per message against a raw aiohttp floor (goal <= 1.15x whole, 1.3x
-     streamed), requests per message, and 1,000 concurrent streaming conversations.
+     streamed), requests per message, and 1,000 concurrent streaming conversations; with
+     --instructions N, also as instructions (5b) and what the issue's own rules cost alone
+     (5c, ``_aiengine_rules``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,16 @@ sys.path.insert(0, str(HERE.parent))
 
 import aiohttp  # noqa: E402
 
-from bench._aiengine import engine_cpu, engine_crowd, engine_instructions, engine_requests  # noqa: E402
+from bench._aiengine import (  # noqa: E402
+    engine_cpu,
+    engine_crowd,
+    engine_instructions,
+    engine_requests,
+    engine_site,
+    instruction_line,
+    instructions_per_message,
+)
+from bench._aiengine_rules import engine_rules  # noqa: E402
 from bench._common import median, server_process  # noqa: E402
 from chatbridge import Chatgpt4o, close_pool  # noqa: E402
 from chatbridge._aipower._page import parse_page  # noqa: E402
@@ -102,6 +115,18 @@ def cpu_ratio(messages: int, rounds: int) -> None:
     print(f"   raw aiohttp loop, known nonce: {f * 1e6:7.1f} us")
     print(f"   chatbridge Chatgpt4o:          {m * 1e6:7.1f} us")
     print(f"   ratio ours/raw:                {m / f:7.2f}x   (goal <= 1.30x)")
+
+
+def power_instructions(messages: int, rounds: int) -> None:
+    """1 as instructions under cachegrind (``instructions_per_message``), medians of
+    ``rounds``."""
+    print(
+        f"1b. Instructions per message under cachegrind ({messages} messages a way, medians of "
+        f"{rounds} rounds)"
+    )
+    with server_process(site("--generation", "2.2", "--no-stream", "--quiet")) as url:
+        per_round = instructions_per_message("bench.bench_providers", url, messages, rounds)
+    print(f"   {instruction_line('Chatgpt4o', per_round)}")
 
 
 def worker(impl: str, provider: str, url: str, messages: int, advance: int | None = None) -> dict:
@@ -235,11 +260,16 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="also count AI Engine's instructions per message under valgrind (N messages a way)",
+        help="also count instructions per message under valgrind (N messages a way)",
+    )
+    parser.add_argument(
+        "--instruction-rounds", type=int, default=3, help="rounds of --instructions (medians)"
     )
     args = parser.parse_args()
     if args.only != "ai-engine":
         cpu_ratio(args.messages, args.rounds)
+        if args.instructions:
+            power_instructions(args.instructions, args.instruction_rounds)
         requests_per_message(min(args.messages, 100))
         if not args.skip_g4f and ensure_g4f():
             versus_g4f(args.messages, args.rounds)
@@ -247,7 +277,10 @@ def main() -> None:
     if args.only != "ai-power":
         engine_cpu(args.messages, args.rounds)
         if args.instructions:
-            engine_instructions(args.instructions)
+            floors = engine_instructions(args.instructions, args.instruction_rounds)
+            engine_rules(
+                10 * args.instructions, args.instruction_rounds, engine_site(), floors["whole"]
+            )
         engine_requests(5)
         engine_crowd(args.crowd)
 

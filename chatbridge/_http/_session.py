@@ -186,7 +186,8 @@ class StreamResponse:
         self._timeout = timeout
         self._read = 0
         self._body: bytes | None = None
-        declared = raw.content_length
+        #: The length the reply declares (parsed from its header once, here).
+        self._declared = declared = raw.content_length
         if declared is not None and declared > max_bytes:
             raise ResponseTooLargeError(
                 f"The reply declares {declared} bytes, over the {max_bytes}-byte cap",
@@ -251,7 +252,7 @@ class StreamResponse:
 
     async def read(self) -> bytes:
         if self._body is None:
-            if self._raw.content_length is not None and self._read == 0:
+            if self._declared is not None and self._read == 0:
                 # Declared length already checked against the cap: one read, no chunking.
                 try:
                     self._body = await self._raw.read()
