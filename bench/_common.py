@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -9,7 +11,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["median", "server_process"]
+__all__ = ["chatbridge_process", "median", "server_process"]
+
+_ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 def median(values: list[float]) -> float:
@@ -31,3 +35,33 @@ def server_process(code: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def chatbridge_process(
+    *args: str, module: str = "chatbridge"
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``python -m MODULE ARGS`` (``chatbridge serve``, ``site``, ``chatbridge.upstream``…),
+    which prints "... http://HOST:PORT" first: its URL and the process, stopped with SIGTERM
+    (killed if it does not stop within 30 s) at the end."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=_ENV,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
+        if "http" not in line:
+            raise RuntimeError(f"{module} {args[:1]} did not start: {line!r}")
+        yield line[line.index("http") :].split()[0].rstrip("."), child
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(10)

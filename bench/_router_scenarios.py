@@ -13,6 +13,7 @@ random source, so the only thing that differs between two runs is the router und
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import random
@@ -54,6 +55,8 @@ from chatbridge._state import MemoryStore
 __all__ = ["hand_written", "main", "random_scenario", "run_scenario"]
 
 QUESTION = [{"role": "user", "content": "q"}]
+#: ``router_diff.py --same-limits``: the whole-answer limit set to the first-token limit.
+SAME_LIMITS = False
 #: Past this much virtual time a scenario is cut short (a router that never ends).
 HORIZON = 100_000.0
 
@@ -246,6 +249,21 @@ def _error(exc: BaseException) -> dict[str, Any]:
     return seen
 
 
+#: Report fields that only one side may have (balancing's, this process's view), left out.
+_LOAD_FIELDS = ("share", "in_flight", "latency")
+
+
+def _health(client: AsyncClient) -> dict[str, Any]:
+    """The client's health report without the balancing fields."""
+    return {
+        route: {
+            label: {k: v for k, v in shown.items() if k not in _LOAD_FIELDS}
+            for label, shown in targets.items()
+        }
+        for route, targets in client.health().items()
+    }
+
+
 def _store(store: MemoryStore | None, now: float) -> list[Any]:
     if store is None:
         return []
@@ -296,6 +314,12 @@ async def _scenario(spec: dict[str, Any], seen: dict[str, Any]) -> None:
     events: list[Any] = []
     seen["events"] = events
     policy = Policy(**spec["policy"])
+    if SAME_LIMITS and hasattr(policy, "whole_answer_timeout"):
+        # (--same-limits: a target that answers whole waits as long as one that streams,
+        # as before the whole-answer limit, so only the other differences show)
+        policy = dataclasses.replace(
+            policy, whole_answer_timeout=policy.first_token_timeout  # type: ignore[call-arg]
+        )
     chance = random.Random(spec["seed"])
     store = SharedMemoryStore(clock=loop.time) if spec.get("shared") else None
     book = HealthBook(policy, clock=loop.time, rand=chance.random, state=store)
@@ -327,11 +351,11 @@ async def _scenario(spec: dict[str, Any], seen: dict[str, Any]) -> None:
         tasks.append(task)
         if not call.get("concurrent"):
             await asyncio.gather(task, return_exceptions=True)
-            out["health"] = client.health()
+            out["health"] = _health(client)
             out["store"] = _store(store, loop.time())
     await asyncio.gather(*tasks, return_exceptions=True)
     seen["calls"] = calls
-    seen["health"] = client.health()
+    seen["health"] = _health(client)
     seen["store"] = _store(store, loop.time())
     seen["ended"] = round(loop.time() - started, 6)
     await client.aclose()
@@ -633,7 +657,9 @@ def _races() -> list[dict[str, Any]]:
 
 def main() -> None:
     """``python -m bench._router_scenarios SEED COUNT``: one JSON line per scenario."""
+    global SAME_LIMITS
     seed, count = int(sys.argv[1]), int(sys.argv[2])
+    SAME_LIMITS = "--same-limits" in sys.argv[3:]
     specs = hand_written() + [random_scenario(seed, index) for index in range(count)]
     for spec in specs:
         print(json.dumps(run_scenario(spec), sort_keys=True, default=repr))

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import chatbridge_process
 from tests.redisd import RedisServer
 
 USER = [{"role": "user", "content": "Tell me about fleets"}]
@@ -41,23 +41,8 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 @contextmanager
 def process(*args: str) -> Iterator[str]:
     """``python -m chatbridge ARGS`` printing "... on http://HOST:PORT" first; its URL."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "chatbridge", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=ENV,
-    )
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline().strip()
-        if "http" not in line:
-            raise RuntimeError(f"{args[0]} did not start: {line!r}")
-        url = line[line.index("http") :].split()[0].rstrip(".")
+    with chatbridge_process(*args) as (url, _):
         yield url
-    finally:
-        child.terminate()
-        child.wait(timeout=20)
 
 
 async def chat(session: aiohttp.ClientSession, url: str) -> None:

@@ -3,18 +3,22 @@ and the same for AI Engine with 1,000 concurrent conversations (``_aiengine``).
 
 Run: .venv/bin/python bench/bench_providers.py [--messages 300] [--rounds 3] [--soak 2000]
      [--skip-g4f] [--only ai-power|ai-engine] [--crowd 1000] [--instructions 100]
+     [--instruction-rounds 3]
 
 Every site runs in its own process (``python -m chatbridge.site``), so only client work is
 measured. Prints, from one run:
   1. steady-state client CPU per message: Chatgpt4o, ChatGptt and AIPower vs a raw aiohttp
      loop posting the same form with a known nonce (goal <= 1.15x, issue 17 item 15); with
-     ``--instructions N`` also as instruction counts under valgrind (1b);
+     ``--instructions N`` also as instruction counts under valgrind (1b, medians of
+     ``--instruction-rounds``);
   2. HTTP requests per message in steady state per generation (goal 1.0 legacy, 2.0 AIPKit);
   3. ours vs gpt4free 6.7.1's Chatgpt4o and ChatGptt on the same sites (bench/.venv-g4f is
      created on first use: pip install g4f==6.7.1 curl_cffi==0.16.3);
   4. a nonce-rotation soak: N messages, the site's nonce tick moved forward every 200;
   5.-7. AI Engine: CPU per message against a raw aiohttp floor (goal <= 1.15x whole, 1.3x
-     streamed), requests per message, and 1,000 concurrent streaming conversations.
+     streamed), requests per message, and 1,000 concurrent streaming conversations; with
+     --instructions N, also as instructions (5b) and what the issue's own rules cost alone
+     (5c, ``_aiengine_rules``).
 """
 
 from __future__ import annotations
@@ -22,8 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
 import subprocess
 import sys
 import time
@@ -34,7 +36,15 @@ sys.path.insert(0, str(HERE.parent))
 
 import aiohttp  # noqa: E402
 
-from bench._aiengine import engine_cpu, engine_crowd, engine_instructions, engine_requests  # noqa: E402
+from bench._aiengine import (  # noqa: E402
+    cachegrind,
+    engine_cpu,
+    engine_crowd,
+    engine_instructions,
+    engine_requests,
+    engine_site,
+)
+from bench._aiengine_rules import engine_rules  # noqa: E402
 from bench._common import median, server_process  # noqa: E402
 from chatbridge import AIPower, Chatgpt4o, ChatGptt, close_pool  # noqa: E402
 from chatbridge._aipower._page import parse_page  # noqa: E402
@@ -111,28 +121,38 @@ async def ours(url: str, messages: int, provider: str = "Chatgpt4o") -> float:
 
 def _count(impl: str, url: str, messages: int) -> int:
     """Instructions of one run of ``impl`` (``raw`` or a provider) under cachegrind."""
-    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-               sys.executable, __file__, "--count", impl, url, str(messages)]  # fmt: skip
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
-    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if found is None:
-        raise RuntimeError(done.stderr[-2000:])
-    return int(found.group(1).replace(",", ""))
+    code = (
+        f"import runpy, sys; sys.argv[0] = {__file__!r}; "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    return cachegrind(code, "--count", impl, url, str(messages))
 
 
-def power_instructions(messages: int) -> None:
+def power_instructions(messages: int, rounds: int) -> None:
     """Instructions per message (runs of 2n and n messages, so start-up, the page and the
-    warm-up cancel out): the timings' ratio without the machine's noise."""
-    print(f"1b. AI Power: instructions per message under cachegrind ({messages} messages a way)")
-    with server_process(site("--generation", "2.2", "--no-stream")) as url:
-        per = {}
-        for impl in ("raw", *PROVIDERS):
-            per[impl] = (_count(impl, url, 2 * messages) - _count(impl, url, messages)) / messages
-    print(f"   raw aiohttp loop, known nonce: {per['raw']:11,.0f}")
+    warm-up cancel out), medians of ``rounds``: the timings' ratio without the machine's
+    noise."""
+    print(
+        f"1b. AI Power: instructions per message under cachegrind ({messages} messages a way, "
+        f"medians of {rounds} rounds)"
+    )
+    per_round: list[dict[str, float]] = []
+    with server_process(site("--generation", "2.2", "--no-stream", "--quiet")) as url:
+        for _ in range(rounds):
+            per_round.append({
+                impl: (_count(impl, url, 2 * messages) - _count(impl, url, messages)) / messages
+                for impl in ("raw", *PROVIDERS)
+            })  # fmt: skip
+    raw = median([per["raw"] for per in per_round])
+    print(f"   raw aiohttp loop, known nonce: {raw:11,.0f}")
     for provider in PROVIDERS:
-        ratio = per[provider] / per["raw"]
-        print(f"   chatbridge {provider:19s} {per[provider]:11,.0f}  {ratio:.3f}x (goal <= 1.15x)")
+        ratios = sorted(per[provider] / per["raw"] for per in per_round)
+        shown = ", ".join(f"{r:.3f}" for r in ratios)
+        count = median([per[provider] for per in per_round])
+        print(
+            f"   chatbridge {provider:19s} {count:11,.0f}  {median(ratios):.3f}x "
+            f"(rounds: {shown}; goal <= 1.15x)"
+        )
 
 
 def counted(impl: str, url: str, messages: str) -> None:
@@ -300,11 +320,14 @@ def main() -> None:
         metavar="N",
         help="also count instructions per message under valgrind (N messages a way)",
     )
+    parser.add_argument(
+        "--instruction-rounds", type=int, default=3, help="rounds of --instructions (medians)"
+    )
     args = parser.parse_args()
     if args.only != "ai-engine":
         cpu_ratio(args.messages, args.rounds)
         if args.instructions:
-            power_instructions(args.instructions)
+            power_instructions(args.instructions, args.instruction_rounds)
         requests_per_message(min(args.messages, 100))
         if not args.skip_g4f and ensure_g4f():
             versus_g4f(args.messages, args.rounds)
@@ -312,7 +335,10 @@ def main() -> None:
     if args.only != "ai-power":
         engine_cpu(args.messages, args.rounds)
         if args.instructions:
-            engine_instructions(args.instructions)
+            floors = engine_instructions(args.instructions, args.instruction_rounds)
+            engine_rules(
+                10 * args.instructions, args.instruction_rounds, engine_site(), floors["whole"]
+            )
         engine_requests(5)
         engine_crowd(args.crowd)
 

@@ -42,7 +42,9 @@ def unpack(revision: str, into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
-def observe(package_root: Path, seed: int, count: int) -> list[dict[str, Any]]:
+def observe(
+    package_root: Path, seed: int, count: int, same_limits: bool = False
+) -> list[dict[str, Any]]:
     """Every scenario's observations, with the ``chatbridge`` under ``package_root``."""
     code = (
         f"import sys; sys.path[:0] = [{str(package_root)!r}, {str(ROOT)!r}]\n"
@@ -52,7 +54,8 @@ def observe(package_root: Path, seed: int, count: int) -> list[dict[str, Any]]:
         "main()\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(seed), str(count)],
+        [sys.executable, "-c", code, str(seed), str(count)]
+        + (["--same-limits"] if same_limits else []),
         check=True,
         capture_output=True,
         text=True,
@@ -120,12 +123,18 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=5000, help="random scenarios")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show", type=int, default=5, help="differing scenarios to print")
+    parser.add_argument(
+        "--same-limits",
+        action="store_true",
+        help="give a target that answers whole the first-token limit (where the tree has a "
+        "whole-answer limit), to see the differences that remain",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="router-diff-") as folder:
         unpack(args.base, Path(folder))
         started = time.perf_counter()
-        old = observe(Path(folder), args.seed, args.count)
-        new = observe(ROOT, args.seed, args.count)
+        old = observe(Path(folder), args.seed, args.count, args.same_limits)
+        new = observe(ROOT, args.seed, args.count, args.same_limits)
         seconds = time.perf_counter() - started
     assert len(old) == len(new), (len(old), len(new))
     differing = 0

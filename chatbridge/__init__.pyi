@@ -45,6 +45,7 @@ from ._exceptions import (
     NotAIPowerSiteError as NotAIPowerSiteError,
     PluginError as PluginError,
     ProviderNotFoundError as ProviderNotFoundError,
+    ProxyError as ProxyError,
     RateLimitError as RateLimitError,
     RequestTimeoutError as RequestTimeoutError,
     ResponseError as ResponseError,

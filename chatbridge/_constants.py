@@ -172,3 +172,14 @@ STATE_HEALTH_CLEAR = 0.1
 #: after this; waiters poll the shared tokens every ``STATE_REFRESH_POLL`` seconds.
 STATE_REFRESH_LOCK_TTL = 10.0
 STATE_REFRESH_POLL = 0.02
+#: Balancing (``chatbridge._client._balance``): how long a route's position counter lives
+#: after its last call (seconds); the weight of one sample in a target's moving average of
+#: time to first token, and how long an average lives after its last sample (a target not
+#: asked for that long is tried again by one call, its lease lasting at most the second time).
+BALANCE_COUNTER_TTL = 24 * 3600.0
+BALANCE_LATENCY_WEIGHT = 0.3
+BALANCE_LATENCY_MEMORY = 30.0
+BALANCE_EXPLORE_LEASE = 10.0
+#: With a shared store, a process adds the answers it gave (the fleet's shares) at most this
+#: often (seconds), in one write, off the calls' path.
+BALANCE_SHARE_FLUSH = 1.0

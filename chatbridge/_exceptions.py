@@ -20,6 +20,7 @@
     │   └── TruncatedStreamError         the stream ended early; `.partial` holds the text so far
     ├── TransportError                   the request did not complete (connect, proxy, reset)
     │   ├── ConnectError                 no connection was made: nothing was sent
+    │   ├── ProxyError                   the outbound proxy failed (`.proxy`, no credentials)
     │   ├── RequestTimeoutError          also the builtin TimeoutError
     │   │   ├── FirstTokenTimeout        a route's target sent no text in time (the policy's)
     │   │   └── StallTimeout             a route's target went silent too long mid-answer
@@ -69,6 +70,7 @@ __all__ = [
     "NotAIPowerSiteError",
     "PluginError",
     "ProviderNotFoundError",
+    "ProxyError",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseError",
@@ -242,6 +244,16 @@ class TransportError(ChatbridgeError):
 class ConnectError(TransportError):
     """The connection could not be made (refused, unreachable, DNS): the request was provably
     never sent, so asking again cannot make the site answer twice."""
+
+
+class ProxyError(TransportError):
+    """The outbound proxy could not be reached, or refused to carry the request (its own
+    status, a SOCKS refusal): nothing reached the site. ``proxy`` is the proxy's address
+    without its credentials, which never appear in the message either."""
+
+    def __init__(self, message: str, *, proxy: str | None = None, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.proxy = proxy
 
 
 class RequestTimeoutError(TransportError, builtins.TimeoutError):

@@ -27,7 +27,10 @@ def free_port() -> int:
 class RedisServer:
     """``with RedisServer() as redis: redis.url``; ``kill()``, ``start()`` again."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, persist: bool = False) -> None:
+        """``persist``: keep every write on disk (append-only file, synced at each write),
+        so a killed and restarted server has everything it acknowledged."""
+        self.persist = persist
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(f"redis-server is not installed: {INSTALL}")
@@ -45,7 +48,8 @@ class RedisServer:
                 "--bind", "127.0.0.1",
                 "--dir", self._dir.name,
                 "--save", "",
-                "--appendonly", "no",
+                "--appendonly", "yes" if self.persist else "no",
+                "--appendfsync", "always",
                 "--logfile", str(Path(self._dir.name) / "redis.log"),
             ],
             stdout=subprocess.DEVNULL,

@@ -18,8 +18,11 @@ TOML = sorted(EXAMPLES.glob("*.toml"))
 
 def test_the_toml_examples_were_found() -> None:
     assert [path.name for path in TOML] == [
+        "balancing.toml",
         "deployment.toml",
         "namespace.toml",
+        "proxies.toml",
+        "quotas.toml",
         "routes.toml",
         "server.toml",
     ]
@@ -27,7 +30,8 @@ def test_the_toml_examples_were_found() -> None:
 
 @pytest.mark.parametrize("path", TOML, ids=[path.stem for path in TOML])
 def test_every_toml_example_loads(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("LOCAL_KEY", "CHATBRIDGE_KEY", "CHATBRIDGE_MONITOR_KEY", "CHATBRIDGE_REDIS"):
+    names = ("LOCAL_KEY", "CHATBRIDGE_KEY", "CHATBRIDGE_MONITOR_KEY", "CHATBRIDGE_ADMIN_KEY")
+    for name in (*names, "CHATBRIDGE_REDIS"):
         monkeypatch.setenv(name, "redis://127.0.0.1:6379/0" if "REDIS" in name else "k-1")
     config = load_config(path)
     assert config.routes

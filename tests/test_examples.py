@@ -107,7 +107,7 @@ def test_the_examples_were_found() -> None:
         "chatgptt_stream", "client_failover", "hello_providers", "messages_sdk",
         "openai_compatible", "openai_sdk", "responses_sdk",
     }  # fmt: skip
-    assert len(page_blocks()) == 16
+    assert len(page_blocks()) == 19
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ line above it. The names below are what those layers may use.
 
 from ._call import CallOptions, ClientStats
 from ._conversation import Conversation
-from ._site_client import SiteClient, site_client, site_stats
+from ._site_client import SiteClient, site_client, site_stats, streams_known
 from ._target import SiteTarget
 
 __all__ = [
@@ -28,4 +28,5 @@ __all__ = [
     "SiteTarget",
     "site_client",
     "site_stats",
+    "streams_known",
 ]

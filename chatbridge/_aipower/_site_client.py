@@ -38,7 +38,7 @@ from ._shared import decode_conversation, encode_conversation, site_key
 from ._target import SiteTarget
 from ._tokens import TokenCache
 
-__all__ = ["SiteClient", "site_client", "site_stats"]
+__all__ = ["SiteClient", "site_client", "site_stats", "streams_known"]
 
 
 def _retry_reason(error: ChatbridgeError) -> str | None:
@@ -182,3 +182,19 @@ def site_stats() -> dict[str, ClientStats]:
     """What went over the wire per site this process talks to (page fetches, nonce
     refreshes…), by site URL: the sites the registry still holds."""
     return {target.url: client.stats for target, client in _clients.items()}
+
+
+def streams_known(target: SiteTarget) -> bool | None:
+    """Does the site stream its answers, as far as its page told this process (no I/O)?
+    ``True`` for AIPKit and a legacy page that says it streams, ``False`` for plugin 1.7
+    (it never streams) and a page that says it does not, ``None`` when the site was not
+    read yet or its page does not say."""
+    client = _clients.peek(target)
+    tokens = client.tokens if client is not None else None
+    if tokens is None:
+        return None
+    if tokens.generation == "aipkit":
+        return True
+    if tokens.legacy_version == "1.7":
+        return False
+    return tokens.stream_hint

@@ -218,11 +218,18 @@ def _run_routes(args: argparse.Namespace) -> int:
                 _yes_no(probe.answered),
                 "-" if probe.latency_ms is None else f"{probe.latency_ms:.0f} ms",
                 probe.tools,
+                _share(probe.strategy, probe.share),
+                "-" if probe.fleet_share is None else f"{probe.fleet_share * 100:.0f}%",
+                "-" if probe.in_flight is None else str(probe.in_flight),
+                _milliseconds(probe.latency_estimate),
                 _breaker(probe.breaker),
             ]
             for probe in probes
         ]
-        columns = ("route", "target", "reachable", "answered", "latency", "tools", "breaker")
+        columns = (
+            "route", "target", "reachable", "answered", "latency", "tools", "share",
+            "fleet share", "in flight", "est. ttft", "breaker",
+        )  # fmt: skip
         print_table("chatbridge check --config", columns, rows)
         for probe in probes:
             if not probe.answered:
@@ -231,6 +238,17 @@ def _run_routes(args: argparse.Namespace) -> int:
         answered = sum(probe.answered for probe in probes)
         print(f"{answered} of {len(probes)} targets answered")
     return 0 if all(probe.answered for probe in probes) else 1
+
+
+def _milliseconds(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def _share(strategy: str, share: float | None) -> str:
+    """A target's planned share of its route's calls, and the strategy that plans it."""
+    if share is None:
+        return f"by load ({strategy.replace('_', ' ')})"
+    return f"{share * 100:.0f}% ({strategy.replace('_', ' ')})"
 
 
 def _breaker(state: dict[str, Any]) -> str:

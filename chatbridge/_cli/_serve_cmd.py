@@ -180,6 +180,7 @@ def _worker_command(args: argparse.Namespace) -> Callable[[int], list[str]]:
 def _run_workers(args: argparse.Namespace) -> int:
     from .._client._config import load_config
     from ..server._namespace import state_namespace
+    from ..server._run import check_quotas
     from ..server._settings import parse_settings
     from ..server._workers import supervise
 
@@ -187,6 +188,7 @@ def _run_workers(args: argparse.Namespace) -> int:
     loaded = load_config(args.config) if args.config else None
     source = args.config or "config"
     settings = parse_settings(loaded.server if loaded else {}, source)
+    check_quotas(loaded, settings.with_keys(args.api_key))
     state_namespace(loaded.state if loaded else {}, source, {}, ())
     redis = getattr(args, "redis", None) or settings.redis_url
     if not redis:

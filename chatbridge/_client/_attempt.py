@@ -18,6 +18,7 @@ from .._exceptions import (
     ChatbridgeError,
     FirstTokenTimeout,
     InvalidRequestError,
+    ProxyError,
     RateLimitError,
     RequestTimeoutError,
     StallTimeout,
@@ -29,6 +30,7 @@ from ._config import Target
 from ._emulation import emulated_reply, emulated_request
 from ._health import Breakers, Gate, HealthBook, Ticket
 from ._policy import Action, Policy, classify
+from ._proxies import Proxies
 from ._watchdog import Expired, Watchdog
 
 __all__ = ["TargetAttempt"]
@@ -44,6 +46,7 @@ class TargetAttempt:
         "call",
         "calls",
         "dog",
+        "first_at",
         "first_limit",
         "had_text",
         "health",
@@ -52,7 +55,10 @@ class TargetAttempt:
         "policy",
         "prefill",
         "probe",
+        "proxies",
+        "proxy",
         "retried",
+        "slot",
         "stall_limit",
         "started",
         "stream",
@@ -102,6 +108,13 @@ class TargetAttempt:
         #: Could another target of the route take over (then limits may apply)?
         self.others = len(call.route.targets) > 1
         self.dog = Watchdog(call.deadline, call.loop)
+        #: Its slot among the target's calls in flight (``_balance``; ``""``: none).
+        self.slot = ""
+        #: The proxies it picks from (``None``: it goes through none), and this try's.
+        self.proxies: Proxies | None = None
+        self.proxy: str | None = None
+        #: When the last try's first text came (``None``: none came).
+        self.first_at: float | None = None
         #: The answer's text, as it comes (``async for``); then :meth:`settle`.
         self.texts = self._texts()
 
@@ -129,6 +142,8 @@ class TargetAttempt:
             keep = call.kept.append if hand_over and call.kept is not None else None
             had_text = False
             try:
+                if self.proxies is not None:
+                    self.proxy = await self.proxies.pick(self.target, self.call.messages)
                 stream = self._open()
                 pull = stream.__anext__
                 while True:
@@ -148,6 +163,7 @@ class TargetAttempt:
                     if not had_text:  # the first text: from now on the stall limit applies
                         had_text = self.had_text = True
                         dog.limit, dog.watch_queue = self.stall_limit, False
+                        self.first_at = call.now()
                     if not hand_over:
                         text.append(item)
                         continue
@@ -162,6 +178,8 @@ class TargetAttempt:
             # The target answered: its stream is closed, its health told, the answer recorded.
             await aclose(stream)  # (a no-op for a generator that ran to its end)
             await self.health.breakers.success(self.ticket)
+            if self.proxies is not None:
+                await self.proxies.answered(self.proxy)
             if self._answered():
                 yield "".join(text)  # a buffered call: the whole answer, once
             return
@@ -173,6 +191,7 @@ class TargetAttempt:
         if now >= call.deadline:
             return False
         self.started = now
+        self.first_at = None
         self.prefill = call.prefill()
         self.text = []
         self.calls = []
@@ -200,7 +219,7 @@ class TargetAttempt:
         for index, other in enumerate(call.route.targets):
             if index == self.index or index in call.failed:
                 continue
-            if not await breakers.available(other.key):
+            if not await breakers.available(other.key, other.cool_key_for(call.model)):
                 continue
             if other.continues_prefill or not call.handed:
                 before = True
@@ -209,7 +228,7 @@ class TargetAttempt:
             if before and after:
                 break
         return (
-            self.policy.first_token_timeout if before else None,
+            self.target.first_limit(self.policy) if before else None,
             self.policy.stall_timeout if after else None,
         )
 
@@ -225,6 +244,8 @@ class TargetAttempt:
         options = call.options
         kwargs: dict[str, Any] = {**options, **target.options} if options else {**target.options}
         kwargs["timeout"] = max(call.deadline - self.started, 0.001)
+        if self.proxy is not None:
+            kwargs["proxy"] = self.proxy
         if call.buffered and self.first_limit is None and self.stall_limit is None:
             kwargs["stream"] = False
         emulate = call.tools and target.tool_mode == "emulate"
@@ -282,7 +303,7 @@ class TargetAttempt:
         call.failed_attempt(self.target, error, call.now() - self.started)
         self.verdict = await self._judge(error)
         if isinstance(error, RateLimitError):
-            call.earliest = min(call.earliest, ticket.health.available_at())
+            call.earliest = min(call.earliest, ticket.available_at_after())
         pause = await self._retry_pause(error)
         if pause is None:
             return False
@@ -295,6 +316,10 @@ class TargetAttempt:
         Only what the target did counts: not a request it rightly refused, not our own bug,
         not the call running out of its own time."""
         if not isinstance(error, ChatbridgeError) or isinstance(error, InvalidRequestError):
+            return False
+        if isinstance(error, ProxyError):  # the proxy's failure, not the site's
+            if self.proxies is not None:
+                await self.proxies.failed(self.proxy)
             return False
         if self.call.late() and isinstance(error, TimeoutError):
             return False
@@ -309,7 +334,9 @@ class TargetAttempt:
         unless it only asked to wait: a rate limit). Raises ``error`` when the call must stop
         with it (nothing handed over yet)."""
         call = self.call
-        action = classify(error, self.target.provider.retryable_statuses)
+        action = classify(
+            error, self.target.provider.retryable_statuses, call.route.fail_over_on
+        )
         if action is Action.STOP:
             if not call.handed and not call.called:
                 raise error

@@ -93,32 +93,32 @@ class TargetHealth:
             when = max(when, self.open_until)
         return when
 
-    def success(self) -> None:
+    def success(self, cool: TargetHealth | None = None) -> None:
+        """An answer. ``cool``: the record that holds this target's rate-limit cool-down,
+        when it is not this one (a model of an endpoint: ``Ticket.cool``)."""
         self.counts["attempts"] += 1
         self.state = BreakerState.CLOSED
         self.failures = self.trips = self.rate_limits = 0
         self.probing = False
+        if cool is not None:
+            cool.rate_limits = 0
 
     def failure(
-        self, retry_after: float | None = None, rate_limited: bool = False, probe: bool = False
+        self,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
+        probe: bool = False,
+        cool: TargetHealth | None = None,
     ) -> None:
         """A failed attempt. A rate limit only cools the target down (it answered: it is not
-        ill); other failures count toward the breaker. Failures of calls already in flight
-        when the breaker opened do not trip it again: only a failed probe grows the cooldown."""
+        ill), on ``cool`` when given (the model's record; the breaker stays the endpoint's);
+        other failures count toward the breaker. Failures of calls already in flight when
+        the breaker opened do not trip it again: only a failed probe grows the cooldown."""
         self.counts["attempts"] += 1
         self.counts["failures"] += 1
         now = self.clock()
         if rate_limited:
-            self.rate_limits += 1
-            if retry_after is not None:
-                wait = min(max(retry_after, 0.0), MAX_COOLDOWN)
-            else:
-                ceiling = min(
-                    self.policy.rate_limit_cooldown_max,
-                    self.policy.rate_limit_cooldown * 2 ** (self.rate_limits - 1),
-                )
-                wait = self.rand() * ceiling
-            self.not_before = max(self.not_before, now + wait)
+            (cool or self).cool_down(retry_after, now)
         elif probe and self.state is BreakerState.HALF_OPEN:
             self._trip(now)
         elif self.state is BreakerState.CLOSED:
@@ -127,6 +127,20 @@ class TargetHealth:
                 self._trip(now)
         if probe:
             self.probing = False
+
+    def cool_down(self, retry_after: float | None, now: float) -> None:
+        """A rate limit: not asked before Retry-After, else a jittered backoff that doubles
+        with each rate limit in a row."""
+        self.rate_limits += 1
+        if retry_after is not None:
+            wait = min(max(retry_after, 0.0), MAX_COOLDOWN)
+        else:
+            ceiling = min(
+                self.policy.rate_limit_cooldown_max,
+                self.policy.rate_limit_cooldown * 2 ** (self.rate_limits - 1),
+            )
+            wait = self.rand() * ceiling
+        self.not_before = max(self.not_before, now + wait)
 
     def release(self) -> None:
         """The probe ended with neither verdict (the caller cancelled): let another try."""
@@ -170,6 +184,16 @@ class Ticket:
     dirty: bool = True
     #: The process's failure count for the target when admitted (fleet books).
     epoch: int = 0
+    #: The record of the rate-limit cool-down when it is not ``health``'s: the cool-down is
+    #: the endpoint's, key's and model's, the breaker the endpoint's and key's.
+    cool: TargetHealth | None = None
+    #: Its key (``Target.cool_key``), when it has one of its own.
+    cool_key: str | None = None
+
+    def available_at_after(self) -> float:
+        """When the target may next be asked, by both records."""
+        when = self.health.available_at()
+        return when if self.cool is None else max(when, self.cool.not_before)
 
 
 class Breakers(Protocol):
@@ -179,10 +203,12 @@ class Breakers(Protocol):
     #: Is the breaker state shared with other processes?
     shared: bool
 
-    async def admit(self, key: str, lease: float | None) -> Ticket:
-        """The gate of ``key`` for one call (``lease``: how long a probe it takes may last)."""
+    async def admit(self, key: str, lease: float | None, cool_key: str | None = None) -> Ticket:
+        """The gate of ``key`` for one call (``lease``: how long a probe it takes may last);
+        ``cool_key``: the key of its rate-limit cool-down when it is not ``key``'s (a model
+        of the endpoint ``key``)."""
 
-    async def available(self, key: str) -> bool:
+    async def available(self, key: str, cool_key: str | None = None) -> bool:
         """Could a call be let through now? A look: it takes no probe."""
 
     async def passing(self, ticket: Ticket) -> bool:
@@ -209,23 +235,36 @@ class LocalBreakers:
     def __init__(self, health_of: Callable[[str], TargetHealth]) -> None:
         self.health_of = health_of
 
-    async def admit(self, key: str, lease: float | None) -> Ticket:
+    async def admit(self, key: str, lease: float | None, cool_key: str | None = None) -> Ticket:
         health = self.health_of(key)
+        if cool_key is None or cool_key == key:
+            return Ticket(key, health, health.gate(), health.available_at())
+        cool = self.health_of(cool_key)
+        if cool.clock() < cool.not_before:
+            when = max(cool.not_before, health.available_at())
+            return Ticket(key, health, Gate.COOLING, when, cool=cool, cool_key=cool_key)
         gate = health.gate()
-        return Ticket(key, health, gate, health.available_at())
+        return Ticket(key, health, gate, health.available_at(), cool=cool, cool_key=cool_key)
 
-    async def available(self, key: str) -> bool:
+    async def available(self, key: str, cool_key: str | None = None) -> bool:
+        if cool_key is not None and cool_key != key:
+            cool = self.health_of(cool_key)
+            if cool.clock() < cool.not_before:
+                return False
         return self.health_of(key).available()
 
     async def passing(self, ticket: Ticket) -> bool:
+        cool = ticket.cool
+        if cool is not None and cool.clock() < cool.not_before:
+            return False
         return ticket.health.available()
 
     async def success(self, ticket: Ticket) -> None:
-        ticket.health.success()
+        ticket.health.success(ticket.cool)
 
     async def failure(self, ticket: Ticket, retry_after: float | None, rate_limited: bool) -> None:
         probe = ticket.gate is Gate.PROBE
-        ticket.health.failure(retry_after=retry_after, rate_limited=rate_limited, probe=probe)
+        ticket.health.failure(retry_after, rate_limited, probe, ticket.cool)
 
     async def release(self, ticket: Ticket) -> None:
         ticket.health.release()

@@ -24,19 +24,19 @@ import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from yarl import URL
 
-from .._checks import is_connections, resolve_env
+from .._checks import is_connections, is_finite_at_least_zero, is_number, resolve_env
 from .._constants import MAX_CONNECTIONS_PER_HOST
 from .._exceptions import ConfigError, ProviderNotFoundError
 from .._providers._base import AsyncGeneratorProvider, BaseProvider
 from .._providers._registry import get_provider
-from ._policy import Policy, PolicyFieldError
+from ._policy import OVERRIDES, Policy, PolicyFieldError
 
 __all__ = [
     "TOOL_MODES",
@@ -62,6 +62,10 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
     "continues_prefill": (bool,),
     "name": (str,),
     "endpoint_origins": (list,),
+    "first_token_timeout": (int, float),
+    "proxies": (list,),
+    "weight": (int,),
+    "max_concurrent": (int,),
     "tools": (str,),
     "connections_per_host": (int,),
 }
@@ -71,6 +75,12 @@ _TARGET_FIELDS: dict[str, tuple[type, ...]] = {
 TOOL_MODES = ("native", "emulate", "none")
 _URL_FIELDS = ("site_url", "base_url", "proxy")
 _SECRET_FIELDS = frozenset({"api_key"})
+#: Whole-number target fields: their least and greatest values.
+_COUNTS = {"weight": (1, 100), "max_concurrent": (0, 100_000)}
+#: What a route may say besides its targets.
+_ROUTE_FIELDS = ("targets", "strategy", "fail_over_on")
+#: How a route orders the targets left once breakers and cool-downs have spoken.
+STRATEGIES = ("ordered", "round_robin", "weighted", "least_busy", "latency")
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,15 @@ class Target:
     name: str | None = None
     #: Options whose values came from ``env:`` (never shown, like ``api_key``).
     secret_options: frozenset[str] = frozenset()
+    #: This target's own limit on the wait for its first text (else the policy's).
+    first_token_timeout: float | None = None
+    #: Its share of a ``weighted`` route's calls, against the other targets' weights.
+    weight: int = 1
+    #: Calls it may have in flight at once (0: no cap); at the cap it is skipped.
+    max_concurrent: int = 0
+    #: The outbound proxies it goes through (one per conversation, rotating among new
+    #: ones); empty: the client's default proxy, if any, else none.
+    proxies: tuple[str, ...] = ()
     #: ``"native"``, ``"emulate"`` or ``"none"`` (:data:`TOOL_MODES`); ``None``: the default.
     tools: str | None = None
 
@@ -134,6 +153,35 @@ class Target:
         fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:12] if identity != "|" else ""
         return f"{self.provider_name}|{self.site or ''}|{fingerprint}"
 
+    def answers_whole(self) -> bool:
+        """Does it send nothing until its answer is done? A provider that does not stream,
+        or one that says so of these options (an AI Power site that does not stream, as
+        far as it is known now: asked anew each time)."""
+        return not self.streams or self.provider.answers_whole(self.options)
+
+    def first_limit(self, policy: Policy) -> float:
+        """How long to wait for its first text while another target could take over: its
+        own ``first_token_timeout``, else the policy's for a target that streams or, for one
+        that answers whole, the time a whole answer takes."""
+        if self.first_token_timeout is not None:
+            return self.first_token_timeout
+        if self.answers_whole():
+            return policy.whole_answer_timeout
+        return policy.first_token_timeout
+
+    @cached_property
+    def cool_key(self) -> str:
+        """The key of the rate-limit cool-down: the endpoint's and its key's (:attr:`key`)
+        and the model's, since rate limits are usually per model (the breaker, which judges
+        a dead host, stays :attr:`key`'s). A target that names no model: :attr:`key`."""
+        return f"{self.key}|{self.model}" if self.model else self.key
+
+    def cool_key_for(self, model: str | None) -> str:
+        """:attr:`cool_key` when the call names the model (a target that names none)."""
+        if self.model or not model:
+            return self.cool_key
+        return f"{self.key}|{model}"
+
     @cached_property
     def label(self) -> str:
         if self.name:
@@ -151,6 +199,8 @@ class Target:
             else v
             for k, v in self.options.items()
         }
+        if self.proxies:
+            shown["proxies"] = [public_url(proxy) for proxy in self.proxies]
         return f"Target({self.provider.get_name()}, {shown}, model={self.model!r})"
 
 
@@ -169,6 +219,12 @@ def public_url(url: str) -> str:
 class Route:
     name: str
     targets: tuple[Target, ...]
+    #: How a call orders the targets left once breakers and cool-downs have spoken
+    #: (:data:`STRATEGIES`; ``_balance``).
+    strategy: str = "ordered"
+    #: Rows of the failure policy this route fails over on instead of stopping
+    #: (``_policy.OVERRIDES``: ``"content_filter"``).
+    fail_over_on: frozenset[str] = frozenset()
 
     @cached_property
     def can_continue(self) -> bool:
@@ -186,18 +242,52 @@ class Config:
     server: Mapping[str, Any] = field(default_factory=dict)
     #: The file's ``[state]`` table (the shared store's namespace), untouched likewise.
     state: Mapping[str, Any] = field(default_factory=dict)
+    #: The file's ``[client]`` table (the default outbound proxy: ``_proxies``).
+    client: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _check_url(value: str, where: str) -> str:
+def _check_url(value: str, where: str, *, proxy: bool = False) -> str:
     try:
         url = URL(value)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{where}: not a URL: {exc}") from exc
-    allowed = (
-        ("http", "https", "socks5", "socks4") if where.endswith("proxy") else ("http", "https")
-    )
+        # (not the URL itself: a proxy's may hold a password)
+        raise ConfigError(f"{where}: not a URL") from exc
+    allowed = ("http", "https", "socks5", "socks4") if proxy else ("http", "https")
     if url.scheme not in allowed or not url.host:
         raise ConfigError(f"{where}: wants an {'/'.join(allowed)} URL with a host")
+    return value
+
+
+def _positive_seconds(value: Any) -> bool:
+    return is_number(value) and is_finite_at_least_zero(value) and bool(value > 0)
+
+
+def _field_value(key: str, value: Any, here: str) -> Any:
+    """A target field's value, checked (a :class:`ConfigError` naming ``here`` if wrong)."""
+    if key == "connections_per_host" and isinstance(value, int) and not is_connections(value):
+        raise ConfigError(f"{here}: wants a whole number from 1 to {MAX_CONNECTIONS_PER_HOST}")
+    kinds = _TARGET_FIELDS[key]
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        wanted = " or ".join(t.__name__ for t in kinds)
+        raise ConfigError(f"{here}: wants {wanted}, got {type(value).__name__}")
+    if key == "first_token_timeout" and not _positive_seconds(value):
+        raise ConfigError(f"{here}: wants a finite number of seconds > 0")
+    if key in _COUNTS:
+        least, most = _COUNTS[key]
+        if not least <= cast(int, value) <= most:
+            raise ConfigError(f"{here}: wants a whole number from {least} to {most}")
+    if isinstance(value, list):
+        if not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{here}: wants a list of non-empty strings")
+        if key == "proxies":
+            return tuple(_check_url(v, here, proxy=True) for v in value)
+        return tuple(value)
+    if key in _URL_FIELDS:
+        value = _check_url(str(value), here, proxy=key == "proxy")
+        if key != "proxy" and (URL(value).user or URL(value).password):
+            raise ConfigError(
+                f"{here}: credentials in the URL are not sent; put a key in 'api_key'"
+            )
     return value
 
 
@@ -217,22 +307,11 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         value = resolve_env(raw, here)
         if value is not raw:
             secret.add(key)
-        if not isinstance(value, _TARGET_FIELDS[key]):
-            kinds = " or ".join(t.__name__ for t in _TARGET_FIELDS[key])
-            raise ConfigError(f"{here}: wants {kinds}, got {type(value).__name__}")
-        if key == "connections_per_host" and not is_connections(value):
-            raise ConfigError(f"{here}: wants a whole number from 1 to {MAX_CONNECTIONS_PER_HOST}")
-        if isinstance(value, list):
-            if not all(isinstance(v, str) and v for v in value):
-                raise ConfigError(f"{here}: wants a list of non-empty strings")
-            value = tuple(value)
-        if key in _URL_FIELDS:
-            value = _check_url(str(value), here)
-            if key != "proxy" and (URL(value).user or URL(value).password):
-                raise ConfigError(
-                    f"{here}: credentials in the URL are not sent; put a key in 'api_key'"
-                )
-        options[key] = value
+        if key == "proxies" and isinstance(value, list):
+            value = [resolve_env(item, here) for item in value]
+            if any(item is not raw_item for item, raw_item in zip(value, raw, strict=True)):
+                secret.add(key)
+        options[key] = _field_value(key, value, here)
     try:
         # Only a site: its plugin (AI Power or AI Engine) is found from its page.
         provider = get_provider(options.pop("provider", "AnySite"))
@@ -259,8 +338,17 @@ def make_target(spec: Mapping[str, Any], where: str) -> Target:
         continues_prefill=bool(options.pop("continues_prefill", False)),
         name=options.pop("name", None),
         secret_options=frozenset(secret),
+        first_token_timeout=options.pop("first_token_timeout", None),
+        weight=options.pop("weight", 1),
+        max_concurrent=options.pop("max_concurrent", 0),
+        proxies=_pool(options.pop("proxies", ()), options.pop("proxy", None)),
         tools=options.pop("tools", None),
     )
+
+
+def _pool(proxies: tuple[str, ...], proxy: str | None) -> tuple[str, ...]:
+    """A target's proxies: its list, with its single ``proxy`` first (each once)."""
+    return tuple(dict.fromkeys((proxy, *proxies) if proxy else proxies))
 
 
 def check_tool_mode(provider: type[BaseProvider], mode: Any, where: str) -> None:
@@ -296,20 +384,40 @@ def parse_routes(routes: Mapping[str, Any], source: str = "routes") -> dict[str,
     for name, body in routes.items():
         where = f"{source}, route {name!r}"
         if isinstance(body, Route):
-            parsed[str(name)] = Route(str(name), body.targets)
+            parsed[str(name)] = replace(body, name=str(name))
             continue
         specs = body.get("targets") if isinstance(body, Mapping) else body
-        if isinstance(body, Mapping) and set(body) - {"targets"}:
-            extra = ", ".join(sorted(set(body) - {"targets"}))
-            raise ConfigError(f"{where}: unknown field(s) {extra} (a route has only 'targets')")
+        if isinstance(body, Mapping) and set(body) - set(_ROUTE_FIELDS):
+            extra = ", ".join(sorted(set(body) - set(_ROUTE_FIELDS)))
+            known = ", ".join(_ROUTE_FIELDS)
+            raise ConfigError(f"{where}: unknown field(s) {extra} (a route has {known})")
         if not isinstance(specs, list | tuple) or not specs:
             raise ConfigError(f"{where}: field 'targets' must be a non-empty list")
         targets = tuple(
             spec if isinstance(spec, Target) else make_target(spec, f"{where}, target {i + 1}")
             for i, spec in enumerate(specs)
         )
-        parsed[str(name)] = Route(str(name), targets)
+        fields_ = body if isinstance(body, Mapping) else {}
+        parsed[str(name)] = Route(
+            str(name),
+            targets,
+            _strategy(fields_.get("strategy", "ordered"), where),
+            _fail_over_on(fields_.get("fail_over_on", ()), where),
+        )
     return parsed
+
+
+def _strategy(value: Any, where: str) -> str:
+    if value not in STRATEGIES:
+        raise ConfigError(f"{where}, field 'strategy': wants one of {', '.join(STRATEGIES)}")
+    return str(value)
+
+
+def _fail_over_on(value: Any, where: str) -> frozenset[str]:
+    known = ", ".join(sorted(OVERRIDES))
+    if not isinstance(value, list | tuple) or not all(item in OVERRIDES for item in value):
+        raise ConfigError(f"{where}, field 'fail_over_on': wants a list of: {known}")
+    return frozenset(value)
 
 
 def _parse_policy(table: Any, source: str) -> Policy:
@@ -339,15 +447,25 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError(f"{source}: cannot read it: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-    unknown = set(data) - {"routes", "policy", "server", "state"}
+    unknown = set(data) - {"routes", "policy", "server", "state", "client"}
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
     if "routes" not in data:
         raise ConfigError(f"{source}: no [routes.NAME] table")
     routes = parse_routes(data["routes"], source)
     policy = _parse_policy(data.get("policy", {}), source)
-    server, state = data.get("server", {}), data.get("state", {})
-    for name, table in (("server", server), ("state", state)):
+    tables = {name: data.get(name, {}) for name in ("server", "state", "client")}
+    for name, table in tables.items():
         if not isinstance(table, Mapping):
             raise ConfigError(f"{source}, [{name}]: must be a table")
-    return Config(routes=routes, policy=policy, source=source, server=server, state=state)
+    client = {
+        key: resolve_env(value, f"{source}, [client]") for key, value in tables["client"].items()
+    }
+    return Config(
+        routes=routes,
+        policy=policy,
+        source=source,
+        server=tables["server"],
+        state=tables["state"],
+        client=client,
+    )

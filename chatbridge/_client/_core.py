@@ -44,6 +44,7 @@ from ._models import (
     usage_chunk,
 )
 from ._policy import Policy
+from ._proxies import default_proxies
 from ._router import CallReport, Router
 from ._tools import merge_calls
 
@@ -116,6 +117,9 @@ class ClientCore:
             check_tool_mode(provider, self.tools, "tools")
         self.health_book = health or shared_health(self.policy)
         self.router = Router(self.health_book, self.policy)
+        self.router.proxies.default = default_proxies(
+            loaded.client if loaded else None, loaded.source if loaded else "client"
+        )
         self.embedded = EmbeddedSite() if provider is None and not self.routes else None
 
     def route_names(self) -> list[str]:
@@ -294,26 +298,54 @@ class ClientCore:
         return tool_call_chunk(ident, created, name, item, True, self.info(report))  # type: ignore[arg-type]
 
     def health(self) -> dict[str, Any]:
-        """Every target's breaker and cool-down, by route, then by target label."""
+        """Every target's breaker (its endpoint's), cool-down (its model's), share of the
+        route's answers, calls in flight and latency (time to first token), by route, then
+        by target label (as this process saw them)."""
+        return self._report(
+            {name: self.router.balancer.loads(r) for name, r in self.routes.items()}
+        )
+
+    def _report(self, loads: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
         snapshot = self.health_book.snapshot()
         report: dict[str, Any] = {}
+        proxies = self.router.proxies
         for name, route in self.routes.items():
-            report[name] = {
-                target.label: snapshot.get(target.key, {"state": "closed", "attempts": 0})
-                for target in route.targets
-            }
+            report[name] = shown = {}
+            for target in route.targets:
+                shown[target.label] = {
+                    **_target_health(snapshot, target),
+                    **loads[name][target.label],
+                }
+                if proxies.pool(target):
+                    shown[target.label]["proxies"] = proxies.report(target)
         return report
 
     async def ahealth(self) -> dict[str, Any]:
         """:meth:`health`, read from the fleet when breakers are shared (``/health/ready``)."""
-        await self.health_book.refreshed(
-            [target.key for route in self.routes.values() for target in route.targets]
-        )
-        return self.health()
+        keys = {
+            key
+            for route in self.routes.values()
+            for target in route.targets
+            for key in (target.key, target.cool_key)
+        }
+        await self.health_book.refreshed(sorted(keys))
+        balancer = self.router.balancer
+        loads = {name: await balancer.fleet_loads(route) for name, route in self.routes.items()}
+        return self._report(loads)
 
     async def aclose(self) -> None:
+        await self.router.balancer.aclose()  # (answers still being counted in the fleet)
         if self.embedded is not None:
             await self.embedded.aclose()
+
+
+def _target_health(snapshot: dict[str, dict[str, Any]], target: Target) -> dict[str, Any]:
+    """A target's breaker (``Target.key``'s) with its own model's cool-down."""
+    shown = dict(snapshot.get(target.key, {"state": "closed", "attempts": 0}))
+    cool = snapshot.get(target.cool_key) if target.cool_key != target.key else None
+    if cool is not None:
+        shown["cooling_for"] = cool.get("cooling_for", 0.0)
+    return shown
 
 
 def _usage(usage: Any) -> CompletionUsage:

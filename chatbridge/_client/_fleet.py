@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from .._constants import MAX_RETRY_AFTER, STATE_HEALTH_CLEAR, STATE_HEALTH_TTL
 from .._state import StateStore
@@ -68,38 +69,57 @@ class FleetHealth:
             for part in ("cool", "open", "trips", "fail", "rl", "probe")
         }
 
-    async def admit(self, key: str, lease: float | None = None) -> Ticket:
-        """``lease``: the call's remaining time, how long a probe it takes may last."""
-        health = self.health_of(key)
-        epoch = self._epoch.get(key, 0)
-        if self._clear.get(key, 0.0) > self.clock():
-            return Ticket(key, health, Gate.PASS, self.clock(), dirty=False, epoch=epoch)
+    def _split(self, key: str, cool_key: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        """The records of ``key``'s breaker, and of its cool-down (``cool_key``'s, when it
+        has a key of its own: a model of the endpoint)."""
         keys = self._keys(key)
+        return keys, keys if cool_key is None or cool_key == key else self._keys(cool_key)
+
+    async def admit(
+        self, key: str, lease: float | None = None, cool_key: str | None = None
+    ) -> Ticket:
+        """``lease``: the call's remaining time, how long a probe it takes may last;
+        ``cool_key``: the key of the target's cool-down when it has one of its own."""
+        health = self.health_of(key)
+        own = cool_key if cool_key is not None and cool_key != key else None
+        mirror = self.health_of(own) if own is not None else None
+        epoch = self._epoch.get(key, 0)
+
+        def ticket(gate: Gate, when: float, **more: Any) -> Ticket:
+            return Ticket(key, health, gate, when, cool=mirror, cool_key=own, **more)
+
+        if self._clear.get(own or key, 0.0) > self.clock():
+            return ticket(Gate.PASS, self.clock(), dirty=False, epoch=epoch)
+        keys, cools = self._split(key, cool_key)
         cool, opened, trips, fail, rl = await self.store.ttls(
-            keys["cool"], keys["open"], keys["trips"], keys["fail"], keys["rl"]
+            cools["cool"], keys["open"], keys["trips"], keys["fail"], cools["rl"]
         )
         now = self.clock()
-        if all(left is None for left in (cool, opened, trips, fail, rl)):
-            if len(self._clear) >= 4096:
-                self._clear.clear()
-            self._clear[key] = now + STATE_HEALTH_CLEAR
-        else:
-            self._clear.pop(key, None)
+        self._note_clear(own or key, now, (cool, opened, trips, fail, rl))
         dirty = any(left is not None for left in (opened, trips, fail, rl))
-        health.not_before = now + cool if cool is not None else 0.0
+        (mirror or health).not_before = now + cool if cool is not None else 0.0
         if cool is not None:
-            return Ticket(key, health, Gate.COOLING, now + cool, dirty=dirty)
+            return ticket(Gate.COOLING, now + cool, dirty=dirty)
         if opened is not None:
             health.state, health.open_until = BreakerState.OPEN, now + opened
-            return Ticket(key, health, Gate.OPEN, now + opened, dirty=dirty)
+            return ticket(Gate.OPEN, now + opened, dirty=dirty)
         if trips is not None:
             health.state = BreakerState.HALF_OPEN
             token = await self._acquire(keys["probe"], max(1.0, lease or self.policy.timeout))
             if token is None:
-                return Ticket(key, health, Gate.BUSY, now, dirty=dirty, epoch=epoch)
-            return Ticket(key, health, Gate.PROBE, now, probe_token=token, dirty=True, epoch=epoch)
+                return ticket(Gate.BUSY, now, dirty=dirty, epoch=epoch)
+            return ticket(Gate.PROBE, now, probe_token=token, dirty=True, epoch=epoch)
         health.state = BreakerState.CLOSED
-        return Ticket(key, health, Gate.PASS, now, dirty=dirty, epoch=epoch)
+        return ticket(Gate.PASS, now, dirty=dirty, epoch=epoch)
+
+    def _note_clear(self, seen: str, now: float, lifetimes: tuple[float | None, ...]) -> None:
+        """A gate that found nothing recorded is trusted for a while (see the module)."""
+        if all(left is None for left in lifetimes):
+            if len(self._clear) >= 4096:
+                self._clear.clear()
+            self._clear[seen] = now + STATE_HEALTH_CLEAR
+        else:
+            self._clear.pop(seen, None)
 
     async def _acquire(self, name: str, lease: float) -> str | None:
         """Take the probe lease; a caller cancelled meanwhile gives a lease it got back
@@ -113,18 +133,18 @@ class FleetHealth:
                 await self.store.release(name, token)
             raise
 
-    async def available(self, key: str) -> bool:
+    async def available(self, key: str, cool_key: str | None = None) -> bool:
         """A look, for the router's time limits: could a call be let through now?"""
-        if self._clear.get(key, 0.0) > self.clock():
+        if self._clear.get(cool_key or key, 0.0) > self.clock():
             return True
-        keys = self._keys(key)
-        cool, opened, probing = await self.store.ttls(keys["cool"], keys["open"], keys["probe"])
+        keys, cools = self._split(key, cool_key)
+        cool, opened, probing = await self.store.ttls(cools["cool"], keys["open"], keys["probe"])
         return cool is None and opened is None and probing is None
 
     async def passing(self, ticket: Ticket) -> bool:
-        self._clear.pop(ticket.key, None)
-        keys = self._keys(ticket.key)
-        cool, opened, trips = await self.store.ttls(keys["cool"], keys["open"], keys["trips"])
+        self._clear.pop(ticket.cool_key or ticket.key, None)
+        keys, cools = self._split(ticket.key, ticket.cool_key)
+        cool, opened, trips = await self.store.ttls(cools["cool"], keys["open"], keys["trips"])
         return cool is None and opened is None and trips is None
 
     async def success(self, ticket: Ticket) -> None:
@@ -132,9 +152,9 @@ class FleetHealth:
         health.counts["attempts"] += 1
         health.state, health.failures, health.trips = BreakerState.CLOSED, 0, 0
         if ticket.dirty or self._epoch.get(ticket.key, 0) != ticket.epoch:
-            keys = self._keys(ticket.key)
+            keys, cools = self._split(ticket.key, ticket.cool_key)
             await self.store.delete(
-                keys["fail"], keys["trips"], keys["open"], keys["probe"], keys["rl"]
+                keys["fail"], keys["trips"], keys["open"], keys["probe"], cools["rl"]
             )
 
     async def failure(self, ticket: Ticket, retry_after: float | None, rate_limited: bool) -> None:
@@ -148,10 +168,12 @@ class FleetHealth:
         health.counts["attempts"] += 1
         health.counts["failures"] += 1
         self._clear.pop(ticket.key, None)
+        if ticket.cool_key is not None:
+            self._clear.pop(ticket.cool_key, None)
         self._epoch[ticket.key] = self._epoch.get(ticket.key, 0) + 1
-        keys = self._keys(ticket.key)
+        keys, cools = self._split(ticket.key, ticket.cool_key)
         if rate_limited:
-            limits = await self.store.incr(keys["rl"], STATE_HEALTH_TTL)
+            limits = await self.store.incr(cools["rl"], STATE_HEALTH_TTL)
             if retry_after is not None:
                 wait = min(max(retry_after, 0.0), MAX_RETRY_AFTER)
             else:
@@ -161,8 +183,8 @@ class FleetHealth:
                 )
                 wait = rand * ceiling
             if wait > 0:
-                await self.store.set(keys["cool"], b"1", wait)
-                health.not_before = self.clock() + wait
+                await self.store.set(cools["cool"], b"1", wait)
+                (ticket.cool or health).not_before = self.clock() + wait
             if ticket.probe_token is not None:  # a rate limit is no verdict on health
                 await self.store.release(keys["probe"], ticket.probe_token)
             return

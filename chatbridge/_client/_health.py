@@ -1,16 +1,18 @@
 """Per-target health: a circuit breaker and a rate-limit cool-down, with no I/O.
 
 One :class:`TargetHealth` per site or endpoint (``Target.key``), shared by every route and call
-that uses the book. The breaker is a small state machine, stepped by the router and by tests
-with an injected clock:
+that uses the book, and one more per model of an endpoint for its rate-limit cool-down
+(``Target.cool_key``): rate limits are usually per model, a dead host is the endpoint's. The
+breaker is a small state machine, stepped by the router and by tests with an injected clock:
 
     closed ──K consecutive failures──▶ open ──cooldown passed──▶ half-open
       ▲                                 ▲                          │ one probe at a time
       └──────────── probe succeeds ─────┼──────────────────────────┤
                                         └──── probe fails (cooldown doubles, capped) ┘
 
-A rate limit also sets ``not_before``: Retry-After when the target gave one, else a jittered
-backoff that doubles with each rate limit in a row. A cooling target is skipped, not asked.
+A rate limit sets ``not_before`` (of the model's record): Retry-After when the target gave
+one, else a jittered backoff that doubles with each rate limit in a row. A cooling target is
+skipped, not asked.
 
 Given a shared state store (``state=``, Redis), the book keeps the breaker in the store
 instead (``_fleet``): failures seen by any process count together, an open breaker is open
@@ -78,6 +80,9 @@ class HealthBook:
         self._max = max_targets
         # The synchronous client's private loop and the caller's loops may share a book.
         self._lock = threading.Lock()
+        #: Where the counters of balancing live: the shared store when there is one, else
+        #: this book's own memory (on its clock).
+        self.store: StateStore = state if state is not None else _memory_store(clock)
         #: Every target's breaker, this process's own or the fleet's, behind one interface.
         self.breakers: Breakers = LocalBreakers(self.get)
         if state is not None and state.shared:
@@ -90,14 +95,17 @@ class HealthBook:
         """Is the breaker state shared with other processes?"""
         return self.breakers.shared
 
-    async def admit(self, key: str, lease: float | None = None) -> Ticket:
+    async def admit(
+        self, key: str, lease: float | None = None, cool_key: str | None = None
+    ) -> Ticket:
         """May a call ask the target ``key`` now? (A ``PROBE`` ticket must be reported.)
-        ``lease``: the call's remaining time, how long a probe it takes may last."""
-        return await self.breakers.admit(key, lease)
+        ``lease``: the call's remaining time, how long a probe it takes may last;
+        ``cool_key``: its rate-limit cool-down's key (``Target.cool_key``), if not ``key``."""
+        return await self.breakers.admit(key, lease, cool_key)
 
-    async def available(self, key: str) -> bool:
+    async def available(self, key: str, cool_key: str | None = None) -> bool:
         """Could a call be let through to ``key`` now? A look: it takes no probe."""
-        return await self.breakers.available(key)
+        return await self.breakers.available(key, cool_key)
 
     async def refreshed(self, keys: list[str]) -> None:
         """Read the fleet's state of ``keys`` into the local mirror, so a snapshot taken
@@ -141,3 +149,9 @@ class HealthBook:
         with self._lock:
             targets = list(self._targets.items())
         return {key: health.snapshot() for key, health in targets}
+
+
+def _memory_store(clock: Clock) -> StateStore:
+    from .._state import MemoryStore
+
+    return MemoryStore(clock=clock)

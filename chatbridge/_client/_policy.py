@@ -27,6 +27,7 @@ from .._exceptions import (
     ModelNotSupportedError,
     NonceError,
     PluginError,
+    ProxyError,
     RateLimitError,
     ResponseError,
     ResponseStatusError,
@@ -36,6 +37,7 @@ from .._exceptions import (
 )
 
 __all__ = [
+    "OVERRIDES",
     "RULES",
     "Action",
     "FirstTokenTimeout",  # (defined with every other error in ``_exceptions``)
@@ -64,15 +66,32 @@ class Rule:
     why: str
     #: Only for an upstream status this target's provider declares safe to repeat.
     retryable_status: bool = False
+    #: The name a route lists in ``fail_over_on`` to fail over instead of stopping.
+    override: str | None = None
 
 
 #: First match wins, so subclasses come before their bases.
 RULES: tuple[Rule, ...] = (
-    Rule(ContentFilterError, Action.STOP, "the upstream's content policy refused it"),
+    Rule(
+        ContentFilterError,
+        Action.STOP,
+        "the upstream's content policy refused it",
+        override="content_filter",
+    ),
     Rule(ContextLengthError, Action.FAIL_OVER, "the next target may hold a longer context"),
     Rule(InvalidRequestError, Action.STOP, "the request itself is wrong; no target will take it"),
+    Rule(
+        ProxyError,
+        Action.RETRY,
+        "the proxy failed, not the site: it cools down, another of the target's proxies is "
+        "tried",
+    ),
     Rule(ConnectError, Action.RETRY, "no connection was made: nothing was sent"),
-    Rule(RateLimitError, Action.FAIL_OVER, "rate limited: cool down for Retry-After or a backoff"),
+    Rule(
+        RateLimitError,
+        Action.FAIL_OVER,
+        "rate limited: the model cools down for Retry-After or a backoff",
+    ),
     Rule(
         ResponseStatusError,
         Action.RETRY,
@@ -97,15 +116,26 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def classify(error: BaseException, retryable_statuses: frozenset[int] = frozenset()) -> Action:
+#: What a route's ``fail_over_on`` may name: the rows it turns from "stop" to "fail over".
+OVERRIDES = frozenset(rule.override for rule in RULES if rule.override)
+
+
+def classify(
+    error: BaseException,
+    retryable_statuses: frozenset[int] = frozenset(),
+    fail_over_on: frozenset[str] = frozenset(),
+) -> Action:
     """The action for ``error``, raised by a target whose provider declares
-    ``retryable_statuses``. Errors that are not chatbridge's (a bug, a
-    ``KeyboardInterrupt``) are never swallowed: they stop the call."""
+    ``retryable_statuses``, on a route that fails over on the rows named in
+    ``fail_over_on``. Errors that are not chatbridge's (a bug, a ``KeyboardInterrupt``) are
+    never swallowed: they stop the call."""
     for rule in RULES:
         if not isinstance(error, rule.error):
             continue
         if rule.retryable_status and getattr(error, "status", None) not in retryable_statuses:
             continue
+        if rule.override is not None and rule.override in fail_over_on:
+            return Action.FAIL_OVER
         return rule.action
     return Action.STOP
 
@@ -127,10 +157,15 @@ class Policy:
 
     #: Deadline of a whole call, every attempt and wait included, unless a call says otherwise.
     timeout: float = 240.0
-    #: Longest wait for a target's first text while another target could take over.
-    first_token_timeout: float = 60.0
+    #: Longest wait for a streaming target's first text while another target could take
+    #: over now (a target's own ``first_token_timeout`` overrides it).
+    first_token_timeout: float = 10.0
+    #: The same for a target that answers whole (sends nothing until its answer is done:
+    #: an AI Power site that does not stream, a provider that does not stream): the time a
+    #: whole answer takes.
+    whole_answer_timeout: float = 120.0
     #: Longest silence between two chunks while a continuation target could take over.
-    stall_timeout: float = 30.0
+    stall_timeout: float = 10.0
     #: Pause before the one same-target retry: full jitter over [0, retry_backoff).
     retry_backoff: float = 0.25
     #: Longest Retry-After the router waits for when no other target is available.

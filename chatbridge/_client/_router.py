@@ -26,16 +26,18 @@ calls) nothing is handed over before an attempt completes, so any failure can fa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from .._exceptions import RateLimitError, ToolsNotSupportedError
 from .._types import Messages
 from ._attempt import TargetAttempt
+from ._balance import Balancer
 from ._call_state import CallReport, CallState
 from ._config import Route, Target
 from ._health import Gate, HealthBook
 from ._policy import Policy
+from ._proxies import Proxies
 
 __all__ = ["CallReport", "Router"]
 
@@ -55,6 +57,10 @@ class Router:
         #: The book's breakers, asked through one interface whichever kind they are.
         self.breakers = health.breakers
         self.policy = policy
+        #: The order of a route's ready targets by its strategy, and their calls in flight.
+        self.balancer = Balancer(health)
+        #: Each try's outbound proxy, and the proxies' cool-downs (a client sets the default).
+        self.proxies = Proxies(health)
 
     async def run(
         self,
@@ -79,7 +85,7 @@ class Router:
         )
         while True:
             call.earliest = float("inf")
-            for index, target in self.candidates(call):
+            async for index, target in self.candidates(call):
                 if call.late():
                     break  # before a gate can hand out a probe no attempt would use
                 attempt = await self.admit(call, index, target)
@@ -89,6 +95,7 @@ class Router:
                     yield attempt  # the caller takes its text
                 finally:
                     await attempt.settle()
+                    await self.balancer.leave(attempt)
                 if attempt.answered:
                     return
                 if call.stop or call.late():
@@ -101,16 +108,23 @@ class Router:
     # Which target next. The order of a round, and whether a target may take this call, are
     # decided here and nowhere else.
 
-    def candidates(self, call: CallState) -> Iterator[tuple[int, Target]]:
+    async def candidates(self, call: CallState) -> AsyncIterator[tuple[int, Target]]:
         """This round's targets (with their place in the route), in the order to ask them:
-        the route's order, less those this call failed over from, those that cannot call
-        the tools the request carries and, once text was handed over, those that cannot
+        the route's order, or its strategy's for the targets the breakers let through
+        (``_balance``), less those this call failed over from, those that cannot call the
+        tools the request carries and, once text was handed over, those that cannot
         continue it (or, once a piece of a tool call was, all: recorded as skipped). A
         request with tools that no target of the route can call is refused
         (:class:`ToolsNotSupportedError`)."""
         if call.tools:
             _check_tools(call)
-        for index, target in enumerate(call.route.targets):
+        targets = call.route.targets
+        if call.route.strategy == "ordered":
+            order: list[int] | range = range(len(targets))
+        else:
+            order = await self.balancer.order(call)
+        for index in order:
+            target = targets[index]
             if index in call.failed:
                 continue
             if call.tools and not target.takes_tools:
@@ -127,11 +141,24 @@ class Router:
     async def admit(self, call: CallState, index: int, target: Target) -> TargetAttempt | None:
         """The attempt that asks ``target``, if its breaker and cool-down let this call
         through now; else ``None``, and the skip is recorded (once per call and reason)."""
-        ticket = await self.breakers.admit(target.key, call.deadline - call.now())
+        ticket = await self.breakers.admit(
+            target.key, call.deadline - call.now(), target.cool_key_for(call.model)
+        )
         gate = ticket.gate
         if gate is Gate.PASS or gate is Gate.PROBE:
-            return TargetAttempt(call, index, target, ticket, self.health, self.policy)
+            slot = await self.balancer.enter(call, index, target)
+            if slot is not None:
+                attempt = TargetAttempt(call, index, target, ticket, self.health, self.policy)
+                attempt.slot = slot
+                if self.proxies.pool(target):
+                    attempt.proxies = self.proxies
+                return attempt
+            if gate is Gate.PROBE:
+                await self.breakers.release(ticket)  # not asked: the probe is another's
+            call.skip(target, f"at its max_concurrent ({target.max_concurrent} calls)")
+            return None
         call.skip(target, _SKIP_REASONS[gate])
+        await self.balancer.unused(call, index)
         if gate is not Gate.BUSY:
             call.earliest = min(call.earliest, ticket.available_at)
         return None

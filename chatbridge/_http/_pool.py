@@ -24,6 +24,7 @@ import aiohttp
 from .._constants import install_hint
 from .._exceptions import TransportError
 from ._guard import GuardedResolver, guarded, guarded_socket
+from ._proxy import public_proxy
 from ._slots import Slots
 
 __all__ = ["close_pool", "get_connector", "get_slots", "shared"]
@@ -102,7 +103,7 @@ def _socks_connector(proxy: str) -> aiohttp.BaseConnector:
         from aiohttp_socks import ProxyConnector
     except ImportError as exc:
         raise TransportError(
-            f"SOCKS proxy {proxy!r} needs the optional extra: {install_hint('socks')}"
+            f"SOCKS proxy {public_proxy(proxy)} needs the optional extra: {install_hint('socks')}"
         ) from exc
     connector: aiohttp.BaseConnector = ProxyConnector.from_url(proxy, limit=0, limit_per_host=0)
     return connector

@@ -46,6 +46,7 @@ from ._decoders import LineDecoder, ServerSentEvent, SSEDecoder, decode_text
 from ._forms import FORM_CONTENT_TYPE, encode_form
 from ._guard import InwardAddressError
 from ._pool import get_connector, get_slots
+from ._proxy import proxy_error
 from ._slots import Key, Slots, origin_of
 from ._status import raise_for_status
 
@@ -110,18 +111,23 @@ def _cannot_connect(exc: aiohttp.ClientConnectorError, url: str) -> ConnectError
 
 
 def translate(
-    exc: BaseException, url: str, timeout: aiohttp.ClientTimeout | None = None
+    exc: BaseException,
+    url: str,
+    timeout: aiohttp.ClientTimeout | None = None,
+    proxy: str | None = None,
 ) -> ChatbridgeError:
     """The chatbridge error for an aiohttp/OS/proxy exception (done here, and only here);
-    ``timeout``: the request's limits, so a timeout says which wait ran out and how long."""
+    ``timeout``: the request's limits, so a timeout says which wait ran out and how long.
+    With ``proxy`` (the request went through it), a failure to reach the proxy, or its
+    refusal, is a :class:`ProxyError`: the site was never reached."""
     if isinstance(exc, ChatbridgeError):
         return exc
+    if isinstance(exc, (*_PROXY_ERRORS, *_SOCKS_ERRORS)):
+        return proxy_error(exc, proxy, url)
+    if proxy and isinstance(exc, _CONNECT_TIMEOUT):  # connecting, which is to the proxy
+        return proxy_error(exc, proxy, url)
     if isinstance(exc, TimeoutError):  # asyncio's timeouts, aiohttp's ServerTimeoutError
         return RequestTimeoutError(_timed_out(exc, url, timeout), url=url)
-    if isinstance(exc, (aiohttp.ClientProxyConnectionError, *_SOCKS_ERRORS)):
-        if "Timeout" in type(exc).__name__:
-            return RequestTimeoutError(f"Timed out talking to the proxy: {exc}", url=url)
-        return TransportError(f"Cannot connect through the proxy: {exc}", url=url)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return _cannot_connect(exc, url)
     if isinstance(exc, aiohttp.TooManyRedirects):
@@ -144,6 +150,8 @@ def translate(
 
 
 _SOCKS_ERRORS = _socks_errors()
+#: The proxy could not be reached, or answered its CONNECT with a failure (407, 502…).
+_PROXY_ERRORS = (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)
 #: What :func:`translate` turns into chatbridge errors.
 FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
@@ -178,7 +186,8 @@ class StreamResponse:
         self._timeout = timeout
         self._read = 0
         self._body: bytes | None = None
-        declared = raw.content_length
+        #: The length the reply declares (parsed from its header once, here).
+        self._declared = declared = raw.content_length
         if declared is not None and declared > max_bytes:
             raise ResponseTooLargeError(
                 f"The reply declares {declared} bytes, over the {max_bytes}-byte cap",
@@ -243,7 +252,7 @@ class StreamResponse:
 
     async def read(self) -> bytes:
         if self._body is None:
-            if self._raw.content_length is not None and self._read == 0:
+            if self._declared is not None and self._read == 0:
                 # Declared length already checked against the cap: one read, no chunking.
                 try:
                     self._body = await self._raw.read()
@@ -522,7 +531,13 @@ class StreamSession:
             else:
                 raw = await request_with_jars(self._client, method, url, kwargs, jars)
         except FOREIGN_ERRORS as exc:
-            raise translate(exc, url, limits) from exc
+            raise translate(exc, url, limits, kwargs.get("proxy") or self.proxy) from exc
+        proxy = kwargs.get("proxy") or self.proxy
+        if raw.status == 407 and proxy:  # the proxy's own refusal, not the site's answer
+            raw.close()
+            raise proxy_error(
+                ConnectionRefusedError("407 Proxy Authentication Required"), proxy, url
+            )
         try:
             return StreamResponse(raw, self.max_response_bytes, self.max_line_bytes, limits)
         except BaseException:

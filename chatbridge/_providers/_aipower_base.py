@@ -6,12 +6,20 @@ and its models; the protocol engine (``chatbridge._aipower``) does everything el
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
-from .._aipower import CallOptions, Conversation, SiteClient, SiteTarget, site_client
+from .._aipower import (
+    CallOptions,
+    Conversation,
+    SiteClient,
+    SiteTarget,
+    site_client,
+    streams_known,
+)
 from .._checks import check_timeout
 from .._constants import AIPOWER_TIMEOUT
+from .._exceptions import InvalidRequestError, MissingSiteError
 from .._types import HistoryTrimmed, Messages
 from ._sites import SiteProvider, check_origins  # check_origins: re-exported
 
@@ -30,6 +38,23 @@ class AIPowerSite(SiteProvider):
         endpoint_origins: Sequence[str] = (),
     ) -> SiteClient:
         return site_client(cls.target(SiteTarget, site_url, chat_page, bot_id, endpoint_origins))
+
+    @classmethod
+    def answers_whole(cls, options: Mapping[str, Any]) -> bool:
+        """An AI Power site that does not stream sends nothing until its answer is done:
+        whole, unless its page said it streams (AIPKit always does; plugin 1.7 never). A
+        site not read yet counts as whole (the generous limit, until it is known)."""
+        try:
+            target = cls.target(
+                SiteTarget,
+                options.get("site_url"),
+                options.get("chat_page"),
+                options.get("bot_id"),
+                options.get("endpoint_origins") or (),
+            )
+        except (MissingSiteError, InvalidRequestError):
+            return True
+        return streams_known(target) is not True
 
     @classmethod
     def _stream_site(

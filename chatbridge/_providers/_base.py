@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from .._types import AsyncResult, Messages
@@ -52,6 +52,9 @@ class BaseProvider:
     #: to continue (an OpenAI-compatible API can). Only then may a route declare
     #: ``continues_prefill`` for it; an AI Power site would answer afresh instead.
     can_continue_prefill: ClassVar[bool] = False
+    #: Whether its answers say how many tokens they took (an OpenAI-compatible API's
+    #: ``usage``); an AI Power site never does. Token quotas count only what is reported.
+    reports_usage: ClassVar[bool] = False
     #: Whether the provider sends ``tools`` upstream and yields the model's tool calls
     #: (:class:`~chatbridge.ToolCallDelta`). A route never gives a request with tools to a
     #: target whose provider cannot, unless the target emulates them (``tools = "emulate"``).
@@ -63,6 +66,14 @@ class BaseProvider:
     @classmethod
     def get_name(cls) -> str:
         return cls.__name__
+
+    @classmethod
+    def answers_whole(cls, options: Mapping[str, Any]) -> bool:
+        """Does a target with ``options`` send nothing until its answer is done (so the
+        time to its first text is the time of the whole answer)? A router waits longer for
+        such a target's first text (``Policy.whole_answer_timeout``). By default: a provider
+        that does not stream. No I/O."""
+        return not cls.supports_stream
 
     @classmethod
     def _entry_point(cls) -> Any:

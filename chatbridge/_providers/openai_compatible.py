@@ -91,6 +91,7 @@ class OpenAICompatible(AsyncGeneratorProvider, ProviderModelMixin):
     working: ClassVar[bool] = True
     needs_auth: ClassVar[bool] = False
     supports_stream: ClassVar[bool] = True
+    reports_usage: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = True
     supports_message_history: ClassVar[bool] = True
     default_model: ClassVar[str | None] = None

@@ -5,18 +5,22 @@ line when it is back; never one per request. No request fails because Redis did.
 
 While away, state is per process (as without Redis); what was written to memory then is not
 copied back: shared entries are short-lived, and the next refresh or failure rewrites them.
+Counts (``tally``: quotas and the usage ledger) are the exception: what is counted while Redis
+is away is owed to it and added back when it returns, each once (``_owed``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._constants import STATE_RETRY_AFTER, STATE_RETRY_AFTER_MAX
-from ._interface import StateStore, StateUnavailable
+from ._interface import Counts, Mark, StateStore, StateUnavailable, Tally
 from ._memory import MemoryStore
+from ._owed import Owed
 
 __all__ = ["FallbackStore"]
 
@@ -50,39 +54,77 @@ class FallbackStore:
         #: Times the primary went away, and came back (for tests and /metrics).
         self.outages = 0
         self.recoveries = 0
+        #: Counts owed to the primary, and the task sending them back.
+        self.owed = Owed()
+        self._settling: asyncio.Task[None] | None = None
 
-    async def _call(self, name: str, *args: Any) -> Any:
-        started = self._clock()
-        if self.degraded and started < self._retry_at:
-            return await getattr(self.local, name)(*args)
-        try:
-            result = await getattr(self.primary, name)(*args)
-        except StateUnavailable as error:
-            if self.degraded and started < self._retry_at:
-                # Began before the outage was known (concurrent calls all fail together):
-                # neither a second warning nor a longer back-off.
-                return await getattr(self.local, name)(*args)
-            if not self.degraded:
-                self.degraded = True
-                self.outages += 1
-                self._backoff = self._first
-                _log.warning(
-                    "%s is unavailable (%s): serving from this process's memory (state is "
-                    "per process) and trying it again every %g-%g s",
-                    self.name,
-                    error,
-                    self._first,
-                    self._most,
-                )
-            else:
-                self._backoff = min(self._backoff * 2, self._most)
-            self._retry_at = self._clock() + self._backoff
-            return await getattr(self.local, name)(*args)
+    def _away(self, started: float) -> bool:
+        """Is the primary known to be away (and not yet due another try)?"""
+        return self.degraded and started < self._retry_at
+
+    def _lost(self, error: StateUnavailable, started: float) -> None:
+        """The primary failed a call that began at ``started``."""
+        if self._away(started):
+            # Began before the outage was known (concurrent calls all fail together):
+            # neither a second warning nor a longer back-off.
+            return
+        if not self.degraded:
+            self.degraded = True
+            self.outages += 1
+            self._backoff = self._first
+            _log.warning(
+                "%s is unavailable (%s): serving from this process's memory (state is "
+                "per process) and trying it again every %g-%g s",
+                self.name,
+                error,
+                self._first,
+                self._most,
+            )
+        else:
+            self._backoff = min(self._backoff * 2, self._most)
+        self._retry_at = self._clock() + self._backoff
+
+    def _answered(self) -> None:
+        """The primary answered: shared again, and what is owed to it goes back."""
         if self.degraded:
             self.degraded = False
             self.recoveries += 1
             _log.warning("%s is back: state is shared again", self.name)
+        if self.owed and (self._settling is None or self._settling.done()):
+            self._settling = asyncio.ensure_future(self._settle())
+
+    async def _call(self, name: str, *args: Any) -> Any:
+        started = self._clock()
+        if self._away(started):
+            return await getattr(self.local, name)(*args)
+        try:
+            result = await getattr(self.primary, name)(*args)
+        except StateUnavailable as error:
+            self._lost(error, started)
+            return await getattr(self.local, name)(*args)
+        self._answered()
         return result
+
+    async def _settle(self) -> None:
+        """Send back what is owed, oldest first, each under its own mark; stop at the first
+        failure (the next answer of the primary starts again)."""
+        while (entry := self.owed.next()) is not None:
+            started = self._clock()
+            try:
+                await self.primary.tally(entry.counts, entry.ttl, None, self.owed.sent_mark(entry))
+            except StateUnavailable as error:
+                self._lost(error, started)
+                return
+            self.owed.delivered(entry)
+
+    async def settle(self) -> bool:
+        """Send back what is owed now (if the primary answers); ``True`` when nothing is
+        owed any more."""
+        if self._settling is not None and not self._settling.done():
+            await asyncio.shield(self._settling)
+        if self.owed and not self._away(self._clock()):
+            await self._settle()
+        return not self.owed
 
     async def check(self) -> bool:
         """Reach the primary now (at start): ``True`` if it answered."""
@@ -131,6 +173,65 @@ class FallbackStore:
     async def close_slot(self, key: str, slot: str) -> None:
         await self._call("close_slot", key, slot)
 
+    async def slot_counts(self, *keys: str) -> list[int]:
+        result: list[int] = await self._call("slot_counts", *keys)
+        return result
+
+    async def open_least(
+        self, keys: Sequence[str], mosts: Sequence[int], ttl: float
+    ) -> tuple[int | None, str | None, list[int]]:
+        result: tuple[int | None, str | None, list[int]] = await self._call(
+            "open_least", keys, mosts, ttl
+        )
+        return result
+
+    async def average(self, key: str, sample: float, weight: float, ttl: float) -> float:
+        return float(await self._call("average", key, sample, weight, ttl))
+
+    async def averages(self, *keys: str) -> list[float | None]:
+        result: list[float | None] = await self._call("averages", *keys)
+        return result
+
+    async def tally(
+        self, counts: Counts, ttl: float, limits: Counts | None = None, mark: Mark | None = None
+    ) -> Tally:
+        """Counted in the primary under a mark of this store's; while it is away, owed to
+        it (``mark`` is this store's to give: one given is not used)."""
+        started = self._clock()
+        if self._away(started):
+            return self.owed.keep(counts, ttl, limits)
+        sent = self.owed.mark()
+        try:
+            result = await self.primary.tally(counts, ttl, limits, sent)
+        except StateUnavailable as error:
+            self._lost(error, started)
+            return self.owed.unknown(sent, counts, ttl, limits)
+        self.owed.seen(result.values)
+        self._answered()
+        return result
+
+    async def tallies(self, *keys: str) -> list[dict[str, int]]:
+        """From the primary, plus what is still owed to it; while it is away, as this
+        process last saw them plus what it owes."""
+        if self.owed:
+            await self.settle()  # so what is read counts what was owed, once
+        started = self._clock()
+        if not self._away(started):
+            try:
+                found = await self.primary.tallies(*keys)
+            except StateUnavailable as error:
+                self._lost(error, started)
+            else:
+                self.owed.seen(dict(zip(keys, found, strict=True)), whole=True)
+                self._answered()
+                if not self.owed:
+                    return found
+        return self.owed.view(keys)
+
     async def close(self) -> None:
+        if self.owed and not self._away(self._clock()):
+            await self._settle()  # a last try: what is still owed then is lost
+        if self._settling is not None:
+            await asyncio.gather(self._settling, return_exceptions=True)
         await self.primary.close()
         await self.local.close()

@@ -6,19 +6,31 @@ past ``max_keys`` the least recently written entry is dropped, so memory stays b
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .._constants import STATE_MEMORY_MAX_KEYS
-from ._interface import MAX_VALUE_BYTES
+from ._interface import MAX_VALUE_BYTES, Counts, Mark, Tally, asked, refused
 
 __all__ = ["MemoryStore"]
 
 Clock = Callable[[], float]
-#: A value, a counter, a window's event times, or slots (id -> until).
-_Value = bytes | int | deque[float] | dict[str, float]
+
+
+class _Fields(dict[str, int]):
+    """A counter of named fields (``tally``)."""
+
+
+class _Average(float):
+    """A moving average (``average``)."""
+
+
+#: A value, a counter, a window's event times, slots (id -> until), named counters, or a
+#: moving average.
+_Value = bytes | int | deque[float] | dict[str, float] | _Fields | _Average
 
 
 class MemoryStore:
@@ -31,6 +43,7 @@ class MemoryStore:
         self._max = max_keys
         #: key -> (value, expires at).
         self._data: OrderedDict[str, tuple[_Value, float]] = OrderedDict()
+        self._slot_ids = itertools.count(1)
 
     def _live(self, key: str) -> _Value | None:
         entry = self._data.get(key)
@@ -111,22 +124,77 @@ class MemoryStore:
     async def open_slot(self, key: str, most: int, ttl: float) -> str | None:
         now = self._clock()
         value = self._live(key)
-        slots = value if isinstance(value, dict) else {}
+        slots = value if isinstance(value, dict) and not isinstance(value, _Fields) else {}
         for slot in [slot for slot, until in slots.items() if until <= now]:
             del slots[slot]
         if most > 0 and len(slots) >= most:
             return None
-        slot = secrets.token_hex(6)
+        slot = f"{next(self._slot_ids):x}"  # unique in this store: no need to be random
         slots[slot] = now + ttl
         self._put(key, slots, max(slots.values()) - now)
         return slot
 
     async def close_slot(self, key: str, slot: str) -> None:
         value = self._live(key)
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not isinstance(value, _Fields):
             value.pop(slot, None)
             if not value:
                 del self._data[key]
+
+    async def slot_counts(self, *keys: str) -> list[int]:
+        now = self._clock()
+        counts = []
+        for key in keys:
+            value = self._live(key)
+            if not isinstance(value, dict) or isinstance(value, _Fields):
+                counts.append(0)
+            elif min(value.values(), default=now + 1) > now:  # none expired: all count
+                counts.append(len(value))
+            else:
+                counts.append(sum(1 for until in value.values() if until > now))
+        return counts
+
+    async def open_least(
+        self, keys: Sequence[str], mosts: Sequence[int], ttl: float
+    ) -> tuple[int | None, str | None, list[int]]:
+        counts = await self.slot_counts(*keys)
+        best = None
+        for index, (count, most) in enumerate(zip(counts, mosts, strict=True)):
+            if (most == 0 or count < most) and (best is None or count < counts[best]):
+                best = index
+        if best is None:
+            return None, None, counts
+        return best, await self.open_slot(keys[best], mosts[best], ttl), counts
+
+    async def average(self, key: str, sample: float, weight: float, ttl: float) -> float:
+        value = self._live(key)
+        moved = sample if not isinstance(value, _Average) else value + weight * (sample - value)
+        self._put(key, _Average(moved), ttl)
+        return moved
+
+    async def averages(self, *keys: str) -> list[float | None]:
+        found = [self._live(key) for key in keys]
+        return [float(value) if isinstance(value, _Average) else None for value in found]
+
+    async def tally(
+        self, counts: Counts, ttl: float, limits: Counts | None = None, mark: Mark | None = None
+    ) -> Tally:
+        """(``mark`` is not needed here: nothing is ever sent twice to memory.)"""
+        current = {key: self._fields(key) for key in {**counts, **(limits or {})}}
+        if refused(current, counts, limits):
+            return Tally(False, asked(current, counts, limits))
+        for key, fields in counts.items():
+            for name, amount in fields.items():
+                current[key][name] = current[key].get(name, 0) + amount
+            self._put(key, current[key], ttl)
+        return Tally(True, asked(current, counts, limits))
+
+    async def tallies(self, *keys: str) -> list[dict[str, int]]:
+        return [dict(self._fields(key)) for key in keys]
+
+    def _fields(self, key: str) -> _Fields:
+        value = self._live(key)
+        return value if isinstance(value, _Fields) else _Fields()
 
     async def close(self) -> None:
         self._data.clear()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -22,7 +22,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from .._constants import STATE_REDIS_TIMEOUT
 from . import _scripts
-from ._interface import MAX_VALUE_BYTES, StateUnavailable, key_prefix
+from ._interface import MAX_VALUE_BYTES, Counts, Mark, StateUnavailable, Tally, key_prefix
 
 __all__ = ["RedisStore"]
 
@@ -139,6 +139,93 @@ class RedisStore:
         full = self.prefix + key
         await self._run((full,), lambda: self._redis.zrem(full, slot))
 
+    async def _scripted(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        full = [self.prefix + key for key in keys]
+        return await self._run(tuple(full), lambda: self._scripts[name](keys=full, args=args))
+
+    async def slot_counts(self, *keys: str) -> list[int]:
+        counts = await self._scripted("SLOT_COUNTS", list(keys), [])
+        if not isinstance(counts, list) or len(counts) != len(keys):
+            raise StateUnavailable("slot counts: a reply of the wrong shape")
+        return [count if isinstance(count, int) else 0 for count in counts]
+
+    async def open_least(
+        self, keys: Sequence[str], mosts: Sequence[int], ttl: float
+    ) -> tuple[int | None, str | None, list[int]]:
+        slot = secrets.token_hex(6)
+        args = [round(ttl * 1_000_000), slot, *mosts]
+        reply = await self._scripted("OPEN_LEAST", list(keys), args)
+        if not isinstance(reply, list) or len(reply) != len(keys) + 1:
+            raise StateUnavailable("open_least: a reply of the wrong shape")
+        counts = [count if isinstance(count, int) else 0 for count in reply[1:]]
+        chosen = reply[0] if isinstance(reply[0], int) and reply[0] > 0 else None
+        return (None, None, counts) if chosen is None else (chosen - 1, slot, counts)
+
+    async def average(self, key: str, sample: float, weight: float, ttl: float) -> float:
+        moved = await self._script("AVERAGE", key, repr(float(sample)), repr(weight), _ms(ttl))
+        return _number(moved) or sample
+
+    async def averages(self, *keys: str) -> list[float | None]:
+        if not keys:
+            return []
+        full = [self.prefix + key for key in keys]
+        values = await self._run(tuple(full), lambda: self._redis.mget(full))
+        return [_number(value) for value in values]
+
+    async def tally(
+        self, counts: Counts, ttl: float, limits: Counts | None = None, mark: Mark | None = None
+    ) -> Tally:
+        limits = limits or {}
+        keys = list(dict.fromkeys([*counts, *limits]))
+        args: list[Any] = [_ms(ttl), len(keys), 1 if mark else 0]
+        args += [mark.seq, mark.low] if mark else [0, 0]
+        order: list[tuple[str, str]] = []
+        for key in keys:
+            names = list(dict.fromkeys([*counts.get(key, {}), *limits.get(key, {})]))
+            args.append(len(names))
+            for name in names:
+                limit = limits.get(key, {}).get(name)
+                args += [name, counts.get(key, {}).get(name, 0), "" if limit is None else limit]
+                order.append((key, name))
+        marks = [f"tally:marks:{mark.writer}"] if mark else []
+        reply = await self._scripted("TALLY", keys + marks, args)
+        if not isinstance(reply, list) or len(reply) != len(order) + 1:
+            raise StateUnavailable("tally: a reply of the wrong shape")
+        values: dict[str, dict[str, int]] = {}
+        for (key, name), value in zip(order, reply[1:], strict=True):
+            values.setdefault(key, {})[name] = int(value)
+        return Tally(reply[0] == 1, values)
+
+    async def tallies(self, *keys: str) -> list[dict[str, int]]:
+        if not keys:
+            return []
+        found = await self._scripted("TALLIES", list(keys), [])
+        if not isinstance(found, list) or len(found) != len(keys):
+            raise StateUnavailable("tallies: a reply of the wrong shape")
+        return [_fields(flat) for flat in found]
+
     async def close(self) -> None:
         with contextlib.suppress(RedisError, OSError):  # a Redis that went away
             await self._redis.aclose()
+
+
+def _number(value: Any) -> float | None:
+    """A number stored as text, or ``None`` (absent, or not a number: treated as absent)."""
+    try:
+        number = float(value) if isinstance(value, bytes | str) else None
+    except ValueError:
+        return None
+    return number if number is not None and number == number else None
+
+
+def _fields(flat: Any) -> dict[str, int]:
+    """``HGETALL``'s flat name/value list as counters (what is not a whole number: 0)."""
+    if not isinstance(flat, list):
+        return {}
+    fields: dict[str, int] = {}
+    for name, value in zip(flat[::2], flat[1::2], strict=False):
+        try:
+            fields[name.decode() if isinstance(name, bytes) else str(name)] = int(value)
+        except (TypeError, ValueError):
+            fields[str(name)] = 0
+    return fields

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .._client._client import AsyncClient
+from .._state import MemoryStore
 from ..web import add_page
 from ._dialects import CHAT, MESSAGES, RESPONSES, count_tokens, delete_response, get_response
 from ._limits import LimitStore, MemoryLimits
@@ -13,7 +14,8 @@ from ._middleware import MIDDLEWARES, add_cors_headers
 from ._pipeline import handler
 from ._settings import ServerSettings
 from ._state import STATE, State
-from ._views import head, live, metrics, model, models, ready
+from ._usage import Usage
+from ._views import head, live, metrics, model, models, ready, usage
 
 __all__ = ["ROUTES", "build_app"]
 
@@ -30,6 +32,7 @@ ROUTES = (
     web.post("/v1/messages/count_tokens", count_tokens),
     web.get("/v1/models", models),
     web.get("/v1/models/{model}", model),
+    web.get("/v1/usage", usage),
     web.get("/health/live", live),
     web.get("/health/ready", ready),
     web.get("/metrics", metrics),
@@ -41,6 +44,7 @@ def build_app(
     settings: ServerSettings | None = None,
     *,
     limits: LimitStore | None = None,
+    usage: Usage | None = None,
 ) -> web.Application:
     """The server app over ``client``. Run it with handler cancellation on (as
     :func:`serve` does) so a client that leaves cancels its upstream call."""
@@ -51,6 +55,7 @@ def build_app(
         settings=settings,
         limits=limits or MemoryLimits(),
         metrics=Metrics(client.health, client.route_names, client.site_stats),
+        usage=usage or Usage(MemoryStore(), settings),
     )
     app.add_routes(ROUTES)  # CORS preflights are answered by the middleware, on any path
     app.on_response_prepare.append(add_cors_headers)

@@ -1,4 +1,5 @@
-"""Who may call what. ``/v1/*`` needs one of the API keys (when there are any). The
+"""Who may call what. ``/v1/*`` needs one of the API keys (when there are any);
+``/v1/usage`` takes an admin key too (which sees every key's usage). The
 monitoring endpoints name every target's site and breaker: ``/metrics`` needs a monitoring
 key (``monitoring_keys``; without them, an API key), and ``/health/ready`` answers a caller
 without one with its status alone (a load balancer's probe keeps working), the targets only
@@ -18,9 +19,10 @@ from aiohttp import web
 
 from ..web import OPEN_PATHS as PAGE_PATHS
 from ._errors import ApiError
+from ._record import key_id
 from ._state import RECORD, STATE
 
-__all__ = ["DETAILS", "OWNER", "auth", "key_id", "owner"]
+__all__ = ["ADMIN", "DETAILS", "OWNER", "USAGE_PATH", "auth", "key_id", "owner"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: Paths open to anyone: they show no secret, no text and no target.
@@ -29,6 +31,10 @@ _OPEN_PATHS = frozenset({"/health/live", *PAGE_PATHS})
 _MONITOR_PATHS = frozenset({"/metrics", "/health/ready"})
 #: Set on a request whose caller may see the targets (``/health/ready``'s details).
 DETAILS = web.RequestKey("chatbridge.details", bool)
+#: Set on a request made with an admin key (``GET /v1/usage`` shows every key's usage).
+ADMIN = web.RequestKey("chatbridge.admin", bool)
+#: The path an admin key opens (besides what the API keys open).
+USAGE_PATH = "/v1/usage"
 #: The fingerprint of the API key the request presented ("" on a server with no keys).
 OWNER = web.RequestKey("chatbridge.owner", str)
 _REFUSED = (
@@ -41,11 +47,6 @@ def owner(key: str) -> str:
     logs; this one decides who may read what), never the key."""
     digest = hashlib.sha256(b"chatbridge-owner|" + key.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
-
-
-def key_id(key: str) -> str:
-    """A key's name in logs and limits: a short hash, never the key."""
-    return "key-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 def _matched(request: web.Request, keys: Sequence[str]) -> str | None:
@@ -79,9 +80,12 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise ApiError(401, _REFUSED, code="invalid_api_key")
     else:
         keys = settings.api_keys
+        if request.path == USAGE_PATH:
+            keys = (*keys, *settings.admin_keys)
         matched = _matched(request, keys) if keys else None
         if keys and matched is None:
             raise ApiError(401, _REFUSED, code="invalid_api_key")
+        request[ADMIN] = not keys or matched in settings.admin_keys
     if matched is not None:
         RECORD.get().key = key_id(matched)
         request[OWNER] = owner(matched)

@@ -31,7 +31,7 @@ from .._exceptions import (
     TruncatedStreamError,
 )
 
-__all__ = ["ApiError", "from_exception"]
+__all__ = ["ApiError", "from_exception", "quota_exceeded"]
 
 
 @dataclass
@@ -70,6 +70,19 @@ class ApiError(Exception):
         if self.retry_after is not None:
             headers["Retry-After"] = str(max(1, math.ceil(self.retry_after)))
         return headers
+
+
+def quota_exceeded(what: str, resets_in: float) -> ApiError:
+    """A key's quota is used up (``what``: "1000 requests per day"): OpenAI's 429
+    ``insufficient_quota``, with ``Retry-After`` at the end of the quota's window. Every
+    front door maps it into its own error shape."""
+    return ApiError(
+        429,
+        f"You exceeded your quota of {what} for this key; it resets in {round(resets_in)} s.",
+        "insufficient_quota",
+        "insufficient_quota",
+        retry_after=max(1.0, resets_in),
+    )
 
 
 def _is_timeout(error: BaseException) -> bool:

@@ -1,8 +1,9 @@
 """Prometheus metrics, in a registry of the app's own (two apps in one process do not
 collide): requests by front door (``endpoint``: ``chat_completions``, ``responses``,
 ``messages``), route and status, latency and time to first token, attempts and
-fail-overs per target, every target's breaker state and every AI Power site's token
-refreshes and page fetches read at scrape time, and whether the
+fail-overs per target, every target's breaker state, share of answers, calls in flight and
+latency estimate, per-key requests and tokens (under the key's fingerprint), and every AI
+Power site's token refreshes and page fetches read at scrape time, and whether the
 process's state is shared right now (Redis reachable) with the count of Redis outages."""
 
 from __future__ import annotations
@@ -43,6 +44,41 @@ class _Breakers(Collector):
                 for state in _STATES:
                     gauge.add_metric([route, target, state], 1.0 if current == state else 0.0)
         yield gauge
+
+
+class _Loads(Collector):
+    """Each target's share of its route's answers, calls in flight and latency (moving
+    average of time to first token), as this process saw them."""
+
+    def __init__(self, health: Callable[[], dict[str, Any]]) -> None:
+        self._health = health
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["route", "target"]
+        share = GaugeMetricFamily(
+            "chatbridge_target_share",
+            "Share of the route's answers given by the target (this process)",
+            labels=labels,
+        )
+        busy = GaugeMetricFamily(
+            "chatbridge_target_in_flight",
+            "Calls in flight to the target (this process)",
+            labels=labels,
+        )
+        latency = GaugeMetricFamily(
+            "chatbridge_target_latency_seconds",
+            "Moving average of the target's time to first token (this process)",
+            labels=labels,
+        )
+        for route, targets in self._health().items():
+            for target, shown in targets.items():
+                share.add_metric([route, target], float(shown.get("share") or 0.0))
+                busy.add_metric([route, target], float(shown.get("in_flight") or 0))
+                if shown.get("latency") is not None:
+                    latency.add_metric([route, target], float(shown["latency"]))
+        yield share
+        yield busy
+        yield latency
 
 
 class _Sites(Collector):
@@ -133,7 +169,20 @@ class Metrics:
             ["route"],
             registry=self.registry,
         )
+        self.key_requests = Counter(
+            "chatbridge_key_requests",
+            "Requests admitted per API key (its fingerprint, never the key)",
+            ["key"],
+            registry=self.registry,
+        )
+        self.key_tokens = Counter(
+            "chatbridge_key_tokens",
+            "Tokens the targets reported per API key (its fingerprint), by kind",
+            ["key", "kind"],
+            registry=self.registry,
+        )
         self.registry.register(_Breakers(health))
+        self.registry.register(_Loads(health))
         self.registry.register(_SharedState())
         self.registry.register(_Sites(sites))
 
@@ -155,6 +204,12 @@ class Metrics:
             self.stream_errors.labels(endpoint, route, record.error).inc()
         elif failed and record.status == 200:
             self.failovers.labels(route).inc()
+        if record.counted:
+            self.key_requests.labels(record.key).inc()
+        if record.usage is not None:
+            prompt, completion, _ = record.usage
+            self.key_tokens.labels(record.key, "prompt").inc(prompt)
+            self.key_tokens.labels(record.key, "completion").inc(completion)
 
     def _child(self, metric: Any, *labels: str) -> Any:
         """``metric.labels(*labels)``, kept: looking a child up by its labels takes the

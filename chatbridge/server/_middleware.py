@@ -17,7 +17,7 @@ from ._dialects import ENDPOINTS, error_text
 from ._errors import ApiError, from_exception
 from ._logs import escape
 from ._record import ACCESS_LOG, CANCELLED_BY_CLIENT, Record
-from ._state import RECORD, STATE
+from ._state import RECORD, STATE, State
 
 __all__ = ["MIDDLEWARES"]
 
@@ -96,9 +96,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     return _error_response(api, request)
 
 
-def _finish(record: Record, metrics_observe: Callable[[Record], None]) -> None:
+def _finish(record: Record, state: State) -> None:
     if record.endpoint:
-        metrics_observe(record)
+        state.metrics.observe(record)
+    if record.counted:  # a request a front door admitted: a line of the usage ledger
+        state.usage.record(record)
     ACCESS_LOG.info("%s", record.line())
 
 
@@ -114,7 +116,7 @@ async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
         return response
     finally:
         record.duration = time.perf_counter() - record.started
-        _finish(record, request.app[STATE].metrics.observe)
+        _finish(record, request.app[STATE])
 
 
 def _allowed_origin(origins: tuple[str, ...], origin: str) -> str | None:

@@ -1,9 +1,10 @@
 """One pipeline behind every front door (``/v1/chat/completions``, ``/v1/responses``,
-``/v1/messages``): the body cap, the per-key limits, a site the request names (with the SSRF
-guard), the concurrent-streams slot, one call of the client, disconnect cancellation, the
-drain on SIGTERM, and what the access log and the metrics get. A door (``_dialects``) only
-reads its request into a :class:`~._request.ChatRequest` and renders the answer: a whole
-body, or the events of a stream.
+``/v1/messages``): the body cap, the per-key limits and quotas (:func:`admit`), a site the
+request names (with the SSRF guard), the concurrent-streams slot, one call of the client,
+disconnect cancellation, the drain on SIGTERM, and what the access log, the metrics and the
+usage ledger get. A door (``_dialects``) only reads its request into a
+:class:`~._request.ChatRequest` and renders the answer: a whole body, or the events of a
+stream.
 
 Streaming: the first chunk is awaited before anything is sent, so a failure up to then is an
 HTTP status (the route fails over invisibly until then). After it the door's events go out;
@@ -32,7 +33,7 @@ from ._sites import check_site
 from ._sse import EventWriter
 from ._state import RECORD, STATE, State
 
-__all__ = ["SSE_HEADERS", "Door", "Events", "Exchange", "handler", "serve_door"]
+__all__ = ["SSE_HEADERS", "Door", "Events", "Exchange", "admit", "handler", "serve_door"]
 
 SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
@@ -90,7 +91,7 @@ async def serve_door(request: web.Request, door: Door) -> web.StreamResponse:
     exchange = await door.read(request, await request.read(), state)
     chat = exchange.call
     record.route, record.stream = chat.model or "-", chat.stream
-    await _limit(state, record.key)
+    await admit(state, record)
     if not chat.site:
         return await _answer(request, state, state.client, exchange, record)
     client = await _site_client(state, chat)
@@ -128,16 +129,23 @@ async def _site_client(state: State, request: ChatRequest) -> AsyncClient:
     return AsyncClient(provider="AnySite", policy=state.client.policy, **options)
 
 
-async def _limit(state: State, key: str) -> None:
-    wait = await state.limits.take_request(key, state.settings.requests_per_minute)
+async def admit(state: State, record: Record) -> None:
+    """Let ``record``'s request through, or raise the 429 (``rate_limit_exceeded`` or
+    ``insufficient_quota``, with ``Retry-After``) that every door shapes its own way: the
+    key's per-minute limit, then its quotas (``_usage``). A request admitted here is
+    written to the usage ledger when it is done (``record.counted``)."""
+    settings = state.settings
+    wait = await state.limits.take_request(record.key, settings.requests_per_minute)
     if wait is not None:
         raise ApiError(
             429,
-            f"rate limit: {state.settings.requests_per_minute} requests per minute for this key",
+            f"rate limit: {settings.requests_per_minute} requests per minute for this key",
             "requests",
             "rate_limit_exceeded",
             retry_after=wait,
         )
+    await state.usage.admit(record.key)
+    record.counted = True
 
 
 async def _answer(
@@ -167,9 +175,9 @@ async def _answer(
 
 def _create(client: AsyncClient, chat: ChatRequest, stream: bool) -> Any:
     """The client call ``chat`` asks for: a coroutine of the completion, or the stream."""
-    extra: dict[str, Any] = (
-        {"stream_options": {"include_usage": chat.include_usage}} if stream else {}
-    )
+    # (usage is always asked for: the ledger and the token quotas count it; a door that
+    # was not asked for it does not send it on)
+    extra: dict[str, Any] = {"stream_options": {"include_usage": True}} if stream else {}
     return client.chat.completions.create(
         model=chat.model, messages=chat.messages, stream=stream, **extra, **chat.options
     )
@@ -179,6 +187,7 @@ async def _whole(client: AsyncClient, exchange: Exchange, record: Record) -> web
     completion: ChatCompletion = await _create(client, exchange.call, False)
     record.first_token()
     record.take_info(completion.chatbridge)
+    record.take_usage(completion.usage)
     body = await exchange.whole(completion)
     return web.Response(body=body, content_type="application/json")
 
@@ -204,7 +213,7 @@ async def _stream(
         try:
             # The first events go out at once (time to first token); the rest in batches.
             await response.write(events.start(first))
-            await _relay(stream, events, writer, record)
+            await _relay(stream, events, writer, record, exchange.call.include_usage)
         except asyncio.CancelledError:
             if not await _shutdown(state, writer, record):
                 raise  # the client left
@@ -219,12 +228,20 @@ async def _stream(
 
 
 async def _relay(
-    stream: AsyncChatStream, events: Events, writer: EventWriter, record: Record
+    stream: AsyncChatStream,
+    events: Events,
+    writer: EventWriter,
+    record: Record,
+    include_usage: bool,
 ) -> None:
     render, put = events.chunk, writer.put
     async for chunk in stream:
         if chunk.chatbridge is not None:
             record.take_info(chunk.chatbridge)
+        if chunk.usage is not None:
+            record.take_usage(chunk.usage)
+            if not include_usage:
+                continue  # counted, not sent: the caller did not ask for it
         data = render(chunk)
         if data:
             await put(data)

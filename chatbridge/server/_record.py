@@ -3,6 +3,7 @@ answered, status, attempts, time to first token and duration. Never message text
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -10,12 +11,18 @@ from typing import Any
 
 from ._logs import escape
 
-__all__ = ["ACCESS_LOG", "CANCELLED_BY_CLIENT", "Record"]
+__all__ = ["ACCESS_LOG", "CANCELLED_BY_CLIENT", "Record", "key_id"]
 
 ACCESS_LOG = logging.getLogger("chatbridge.server.access")
 #: The access log's ``error=`` for a request the client left before its end (a stream it
 #: stopped after its 200, or a 499 before any answer).
 CANCELLED_BY_CLIENT = "cancelled_by_client"
+
+
+def key_id(key: str) -> str:
+    """A key's name in logs, limits, the usage ledger and metrics: a short hash (its
+    fingerprint), never the key."""
+    return "key-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 @dataclass
@@ -34,9 +41,18 @@ class Record:
     #: The API key's short hash (``anonymous`` when the server has no keys).
     key: str = "anonymous"
     error: str = ""
+    #: Admitted by a front door (``Usage.admit``): its line goes to the usage ledger.
+    counted: bool = False
+    #: The tokens the answering target reported: prompt, completion, total.
+    usage: tuple[int, int, int] | None = None
     #: The front door that served it (``chat_completions``, ``responses``, ``messages``):
     #: only these requests are counted in the metrics.
     endpoint: str = ""
+
+    def take_usage(self, usage: Any) -> None:
+        """Keep a completion's or a chunk's usage (``None``: none reported)."""
+        if usage is not None:
+            self.usage = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
 
     def first_token(self) -> None:
         if self.ttft is None:

@@ -27,10 +27,19 @@ from ._connections import ConnectionLimits, Listener
 from ._descriptors import descriptor_room
 from ._limits import LimitStore, limits_for
 from ._namespace import state_namespace
+from ._quotas import check_quota_keys, check_token_routes
 from ._settings import ServerSettings, parse_settings
 from ._state import STATE
+from ._usage import Usage
 
-__all__ = ["connection_limits", "make_runner", "open_client", "serve"]
+__all__ = [
+    "check_quotas",
+    "connection_limits",
+    "deployment_namespace",
+    "make_runner",
+    "open_client",
+    "serve",
+]
 
 #: Seconds cancelled handlers get to write their last event and close.
 _CANCEL_WAIT = 2.0
@@ -55,9 +64,10 @@ async def open_client(
     loaded: Config | None = load_config(config) if config is not None else None
     source = str(config or "config")
     settings = parse_settings(loaded.server if loaded else {}, source).with_keys(api_keys)
+    check_quotas(loaded, settings)
     if redis_url:
         settings = replace(settings, redis_url=redis_url)
-    namespace = _namespace(loaded, site, settings, source)
+    namespace = deployment_namespace(loaded, site, settings, source)
     # Redis away: one warning, then memory.
     store = await connect_store(settings.redis_url, namespace)
     install_store(store)
@@ -92,7 +102,20 @@ async def open_client(
         await store.close()
 
 
-def _namespace(
+def check_quotas(loaded: Config | None, settings: ServerSettings) -> None:
+    """The quotas' start-up checks: every key a quota names is an API key, and a token
+    quota is refused where a route has no target that reports usage (without a routes file,
+    the one route is an AI Power site: none does)."""
+    check_quota_keys(settings.quotas, settings.api_keys)
+    routes = (
+        {name: [t.provider.reports_usage for t in r.targets] for name, r in loaded.routes.items()}
+        if loaded is not None
+        else {"default": [False]}
+    )
+    check_token_routes(settings.quotas, routes)
+
+
+def deployment_namespace(
     loaded: Config | None, site: str | None, settings: ServerSettings, source: str
 ) -> str:
     """The deployment's namespace in the shared store (``_namespace``): named in
@@ -128,7 +151,9 @@ async def serve(
             stop.set()
 
         loop.add_signal_handler(signum, on_signal)
-    app = build_app(client, settings, limits=limits or limits_for(current_store()))
+    store = current_store()
+    usage = Usage(store, settings)
+    app = build_app(client, settings, limits=limits or limits_for(store), usage=usage)
     runner = make_runner(app)
     await runner.setup()
     listener = Listener(runner, connection_limits(settings, room=descriptor_room))
@@ -138,6 +163,7 @@ async def serve(
         announce(f"http://{shown}:{bound_port}")
         await stop.wait()
         await _drain(runner, listener, app, settings.grace_seconds)
+        await usage.drain()  # the ledger's last lines, before the store closes
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

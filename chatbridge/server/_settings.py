@@ -20,6 +20,10 @@ command line, checked once into one frozen :class:`ServerSettings`.
     responses_ttl = 3600             # seconds a stored /v1/responses answer is kept (0: none)
     ui = true                        # the chat page at / (serve --no-ui turns it off)
     redis_url = "redis://127.0.0.1:6379/0"   # share state between processes (or --redis)
+    admin_keys = ["env:ADMIN_KEY"]   # may read every key's usage (GET /v1/usage)
+
+    [server.quotas]                  # per key, by day and month (``_quotas``)
+    default = { requests_per_day = 1000, tokens_per_month = 2000000 }
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 from .. import _constants as defaults
 from .._checks import is_finite_at_least_zero, is_number, resolve_env
 from .._exceptions import ConfigError
+from ._quotas import DEFAULT, Quota, parse_quotas, quota_for
 
 __all__ = ["ServerSettings", "parse_settings"]
 
@@ -66,11 +71,21 @@ class ServerSettings:
     ui: bool = True
     #: Share tokens, breakers, limits and conversations between processes through Redis.
     redis_url: str | None = None
+    #: Keys that may read every key's usage (``GET /v1/usage``); an API key sees its own.
+    admin_keys: tuple[str, ...] = ()
+    #: Quotas by key (and ``"default"``), in the order written (``_quotas``).
+    quotas: tuple[tuple[str, Quota], ...] = ((DEFAULT, Quota()),)
+
+    def quota(self, key: str | None) -> Quota:
+        """The quota of ``key`` (``None``: the anonymous caller of an open server)."""
+        return quota_for(self.quotas, key)
 
     def __repr__(self) -> str:  # the keys are secrets
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["api_keys"] = f"<{len(self.api_keys)} key(s)>"
         shown["monitoring_keys"] = f"<{len(self.monitoring_keys)} key(s)>"
+        shown["admin_keys"] = f"<{len(self.admin_keys)} key(s)>"
+        shown["quotas"] = f"<{len(self.quotas)} quota(s)>"
         if self.redis_url:  # may hold a password
             shown["redis_url"] = "<set>"
         return "ServerSettings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
@@ -169,8 +184,10 @@ def parse_settings(
         where = f"{source}, [server], field {key!r}"
         if key not in known:
             raise ConfigError(f"{where}: unknown (known: {', '.join(sorted(known))})")
-        if key in ("api_keys", "monitoring_keys"):
+        if key in ("api_keys", "monitoring_keys", "admin_keys"):
             values[key] = _keys(value, where)
+        elif key == "quotas":
+            values[key] = parse_quotas(value, f"{source}, [server.quotas]")
         elif key == "cors_origins":
             values[key] = _strings(value, where)
         elif key == "endpoint_origins":

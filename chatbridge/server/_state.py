@@ -1,4 +1,5 @@
-"""What the app's handlers share: the client, settings, limits, metrics, in-flight tasks."""
+"""What the app's handlers share: the client, settings, limits, metrics, quotas and the usage
+ledger, in-flight tasks."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ._limits import LimitStore
 from ._metrics import Metrics
 from ._record import Record
 from ._settings import ServerSettings
+from ._usage import Usage
 
 __all__ = ["RECORD", "STATE", "State"]
 
@@ -24,6 +26,8 @@ class State:
     settings: ServerSettings
     limits: LimitStore
     metrics: Metrics
+    #: Per-key quotas and the usage ledger.
+    usage: Usage
     started: int = field(default_factory=lambda: int(time.time()))
     #: Handler tasks in flight (SIGTERM lets them finish, then cancels them).
     tasks: set[asyncio.Task[object]] = field(default_factory=set)

@@ -12,13 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
-from ._auth import DETAILS
+from ._auth import ADMIN, DETAILS
 from ._dialects import speaks_anthropic
 from ._errors import ApiError
 from ._metrics import CONTENT_TYPE
-from ._state import STATE, State
+from ._state import RECORD, STATE, State
+from ._usage import LEDGER_DAYS
 
-__all__ = ["head", "live", "metrics", "model", "models", "ready"]
+__all__ = ["head", "live", "metrics", "model", "models", "ready", "usage"]
 
 
 def _model(state: State, name: str, anthropic: bool = False) -> dict[str, Any]:
@@ -116,3 +117,26 @@ async def ready(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     body = request.app[STATE].metrics.render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+async def usage(request: web.Request) -> web.Response:
+    """``GET /v1/usage[?days=N][&key=key-…]``: a key's quotas and its ledger (requests,
+    errors and reported tokens by UTC day, route and target) over the last ``days`` days
+    (default 31); an admin key sees every key, or the one ``key`` names. Keys are shown as
+    their fingerprints only."""
+    state = request.app[STATE]
+    raw = request.query.get("days", "31")
+    if not raw.isdigit() or not 1 <= int(raw) <= LEDGER_DAYS:
+        raise ApiError(400, f"days must be a whole number from 1 to {LEDGER_DAYS}", param="days")
+    wanted = request.query.get("key")
+    own = RECORD.get().key
+    if request.get(ADMIN, False):
+        keys = state.usage.keys if wanted is None else [wanted]
+        if wanted is not None and wanted not in state.usage.keys:
+            raise ApiError(404, "no such key", code="unknown_key", param="key")
+    elif wanted is not None and wanted != own:
+        raise ApiError(403, "a key sees only its own usage", code="not_admin", param="key")
+    else:
+        keys = [own]
+    shown = await state.usage.report(keys, int(raw))
+    return web.json_response({"object": "usage", "days": int(raw), "keys": shown})

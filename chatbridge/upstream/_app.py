@@ -54,7 +54,11 @@ async def _set_plan(request: web.Request) -> web.Response:
         plan = Plan.from_json(data, clock=state.clock)
     except (ValueError, TypeError) as error:  # TypeError: a field of the wrong shape
         return error_response(400, f"Invalid plan: {error}", param="plan")
-    state.plan = plan
+    model = request.query.get("model")  # a plan for that model only
+    if model:
+        state.model_plans[model] = plan
+    else:
+        state.plan = plan
     return web.json_response(plan.as_dict())
 
 
@@ -62,6 +66,7 @@ async def _reset(request: web.Request) -> web.Response:
     state = _state(request)
     state.stats.reset()
     state.plan = Plan(clock=state.clock)
+    state.model_plans.clear()
     return web.json_response({"reset": True})
 
 
@@ -120,20 +125,28 @@ class LocalUpstream(LocalServer):
         *,
         for_seconds: float | None = None,
         then: Sequence[Behaviour] | Behaviour = (),
+        model: str | None = None,
     ) -> Plan:
         """Script the next requests: ``steps`` in order, the last repeating; with
-        ``for_seconds``, ``steps`` only for that long, then ``then``."""
+        ``for_seconds``, ``steps`` only for that long, then ``then``. With ``model``, only
+        the requests for that model (each model with a plan of its own keeps it; the others
+        meet the endpoint's plan)."""
         if isinstance(steps, Behaviour):
             steps = [steps]
         if isinstance(then, Behaviour):
             then = [then]
-        self._state.plan = Plan(steps, for_seconds=for_seconds, then=then, clock=self._state.clock)
-        return self._state.plan
+        plan = Plan(steps, for_seconds=for_seconds, then=then, clock=self._state.clock)
+        if model is None:
+            self._state.plan = plan
+        else:
+            self._state.model_plans[model] = plan
+        return plan
 
     def reset(self) -> None:
         """Zero the counters, forget the recent requests and go back to answering normally."""
         self._state.stats.reset()
         self._state.plan = Plan(clock=self._state.clock)
+        self._state.model_plans.clear()
 
     async def start(self) -> str:
         """Start serving; returns the base URL (ending in ``/v1``)."""

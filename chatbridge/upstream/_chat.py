@@ -60,8 +60,9 @@ async def chat_completions(state: UpstreamState, request: web.Request) -> web.St
     except BadRequest as bad:
         stats.rejected += 1
         return error_response(400, bad.message, param=bad.param, code=bad.code)
-    behaviour = state.plan.next()
+    behaviour = state.next_behaviour(chat.model)
     stats.by_kind[behaviour.kind] = stats.by_kind.get(behaviour.kind, 0) + 1
+    stats.by_model[chat.model] = stats.by_model.get(chat.model, 0) + 1
     record = RequestRecord(
         time=time.time(),
         kind=behaviour.kind,
@@ -173,7 +174,8 @@ async def _act(
     reason = "stop"
     if chat.max_tokens is not None and len(deltas) > chat.max_tokens:
         deltas, reason = deltas[: chat.max_tokens], "length"
-    usage = (prompt_tokens(chat.messages), len(deltas)) if state.config.usage else None
+    reports = state.config.usage and chat.model not in state.config.models_without_usage
+    usage = (prompt_tokens(chat.messages), len(deltas)) if reports else None
     answer = _Answer(deltas, reason, usage)
     if chat.stream:
         return await _stream(state, request, chat, behaviour, record, answer)

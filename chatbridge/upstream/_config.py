@@ -21,6 +21,8 @@ class UpstreamConfig:
     token usage (non-streamed replies, and streamed ones that ask with
     ``stream_options.include_usage``). ``continuation``: a trailing assistant message is a
     prefill the answer continues; without it, such a message is ignored.
+    ``models_without_usage``: models that never report usage (whatever ``usage`` says), so
+    one endpoint can serve a model that reports it and one that does not.
     """
 
     api_key: str | None = None
@@ -29,6 +31,7 @@ class UpstreamConfig:
     continuation: bool = True
     answer_tokens: int = DEFAULT_ANSWER_TOKENS
     models: tuple[str, ...] = ("fake-model",)
+    models_without_usage: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.token_delay < 0:

@@ -54,6 +54,8 @@ class UpstreamStats:
     most_active: int = 0
     #: Requests per behaviour kind.
     by_kind: dict[str, int] = field(default_factory=dict)
+    #: Requests per model asked (those that passed the input and key checks).
+    by_model: dict[str, int] = field(default_factory=dict)
     #: The most recent requests, oldest first.
     recent: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=RECENT_REQUESTS))
 
@@ -67,6 +69,7 @@ class UpstreamStats:
             "active": self.active,
             "most_active": self.most_active,
             "by_kind": dict(self.by_kind),
+            "by_model": dict(self.by_model),
             "recent": [record.as_dict() for record in self.recent],
         }
 
@@ -75,4 +78,5 @@ class UpstreamStats:
         self.requests = self.completed = self.disconnected = self.aborted = self.rejected = 0
         self.most_active = self.active
         self.by_kind.clear()
+        self.by_model.clear()
         self.recent.clear()

@@ -133,6 +133,52 @@ async def test_check_goes_the_way_chat_would_and_takes_a_named_bot(tmp_path: Pat
     assert probes[1]["error"] is None or "int()" not in probes[1]["error"]
 
 
+async def test_check_shows_each_targets_share_and_the_fleets_load(tmp_path: Path) -> None:
+    """The planned share by the route's strategy; with the fleet's Redis named in the file,
+    the fleet's calls in flight and latency estimate for each target."""
+    from chatbridge._client._balance import Balancer
+    from chatbridge._client._config import load_config
+    from chatbridge._client._health import HealthBook
+    from chatbridge._state._redis import RedisStore
+    from chatbridge.server._run import deployment_namespace
+    from chatbridge.server._settings import parse_settings
+    from tests.redisd import RedisServer
+
+    with RedisServer() as redis:
+        async with LocalUpstream() as a, LocalUpstream() as b:
+            path = tmp_path / "chatbridge.toml"
+            path.write_text(
+                '[routes.r]\nstrategy = "weighted"\ntargets = [\n'
+                f'  {{ provider = "OpenAICompatible", base_url = "{a}", model = "m", '
+                "weight = 3 },\n"
+                f'  {{ provider = "OpenAICompatible", base_url = "{b}", model = "m", '
+                "max_concurrent = 5 },\n]\n"
+                '[routes.fast]\nstrategy = "latency"\ntargets = [\n'
+                f'  {{ provider = "OpenAICompatible", base_url = "{a}", model = "f" }},\n]\n'
+                f'[server]\nredis_url = "{redis.url}"\n'
+            )
+            config = load_config(path)
+            namespace = deployment_namespace(config, None, parse_settings(config.server), "x")
+            store = RedisStore(redis.url, namespace=namespace)  # a serving process
+            route, fast = config.routes["r"], config.routes["fast"]
+            balancer = Balancer(HealthBook(state=store))
+            await store.open_slot(balancer._busy_key(route.targets[1]), 5, 60)
+            await store.tally({balancer._answers_key(route): {"0": 2, "1": 6}}, 60)
+            await store.average(balancer._latency_key(fast.targets[0]), 0.042, 0.3, 60)
+            await store.close()
+            result = await run_cli("check", "--config", str(path), "--json")
+            table = await run_cli("check", "--config", str(path))
+    probes = json.loads(result.out)
+    assert [(p["share"], p["strategy"], p["in_flight"], p["fleet_share"]) for p in probes] == [
+        (0.75, "weighted", None, 0.25),  # not counted in Redis (no cap, not least busy)
+        (0.25, "weighted", 1, 0.75),  # planned 1:3, while the fleet answered 2:6 so far
+        (None, "latency", None, 0.0),  # by load; nothing answered yet
+    ]
+    assert probes[2]["latency_estimate"] == 0.042
+    assert "75% (weighted)" in table.out and "25% (weighted)" in table.out
+    assert "42 ms" in table.out
+
+
 async def test_a_cut_stream_on_a_route_says_which_target_and_names_no_stream(
     tmp_path: Path,
 ) -> None:

@@ -17,11 +17,12 @@ from chatbridge import (
     AllTargetsFailedError,
     AsyncClient,
     ConfigError,
+    ContentFilterError,
     Policy,
     RouteUnavailableError,
 )
 from chatbridge._client._health import Gate, HealthBook
-from chatbridge.site import LocalSite
+from chatbridge.site import LocalSite, SiteConfig
 from chatbridge.upstream import Behaviour, LocalUpstream, UpstreamConfig
 
 from ..conftest import serve_app
@@ -329,3 +330,122 @@ async def test_cancelling_a_judged_probe_in_its_retry_pause_frees_no_other_probe
     assert (await book.admit(route.targets[0].key)).gate is Gate.BUSY
     second.cancel()
     await asyncio.gather(second, return_exceptions=True)
+
+
+async def test_a_rate_limited_model_cools_alone_and_its_sibling_answers() -> None:
+    """Regression: the cool-down was keyed by provider, URL and key only, so a 429 on one
+    model put a second model on the same endpoint and key into cool-down too."""
+    upstream = LocalUpstream(UpstreamConfig(models=("small", "big")))
+    async with upstream as url:
+        routes = {
+            "r": [
+                {"provider": "OpenAICompatible", "base_url": url, "model": model}
+                for model in ("small", "big")
+            ]
+        }
+        client = AsyncClient(routes=routes, health=HealthBook())
+        upstream.set_plan([Behaviour("status", status=429, retry_after="30")], model="small")
+        first = await client.chat.completions.create(model="r", messages=QUESTION)
+        second = await client.chat.completions.create(model="r", messages=QUESTION)
+        health = client.health()["r"]
+    assert first.model == second.model == "big"
+    assert [a.outcome for a in second.chatbridge.attempts] == ["skipped", "answered"]
+    assert upstream.stats.by_model == {"small": 1, "big": 2}
+    small, big = (target.label for target in client.routes["r"].targets)
+    assert health[small]["cooling_for"] > 25 and health[big]["cooling_for"] == 0
+
+
+async def test_a_site_that_answers_whole_gets_the_time_a_whole_answer_takes() -> None:
+    """A 1.7 site never streams: its first text is its whole answer, so it gets
+    ``whole_answer_timeout`` while a fallback stands by; a site known to stream (AIPKit,
+    once its page was read) gets ``first_token_timeout``; a target's own limit wins."""
+    policy = Policy(first_token_timeout=0.2, whole_answer_timeout=10, failure_threshold=9)
+    slow = {"faults": ("slow",), "slow_seconds": 0.6}
+    fallback = LocalUpstream()
+    async with (
+        LocalSite(SiteConfig(generation="1.7", **slow)) as whole,
+        LocalSite(SiteConfig(generation="aipkit", **slow)) as streams,
+        fallback as fallback_url,
+    ):
+
+        def route(site: str, **extra: object) -> dict[str, object]:
+            target = {"provider": "AIPower", "site_url": site, **extra}
+            return {"targets": [target, openai(fallback_url)]}
+
+        routes = {"whole": route(whole), "streams": route(streams), "own": route(whole)}
+        routes["own"]["targets"][0]["first_token_timeout"] = 0.2  # type: ignore[index]
+        client = AsyncClient(routes=routes, policy=policy, health=HealthBook(policy))
+        answers = {}
+        for name in ("whole", "streams", "streams", "own"):
+            answer = await client.chat.completions.create(model=name, messages=QUESTION)
+            answers.setdefault(name, []).append(answer.chatbridge.provider)
+    # AIPKit's first call is before its page was read (whole until known), then it streams
+    assert answers == {
+        "whole": ["AIPower"],
+        "streams": ["AIPower", "OpenAICompatible"],
+        "own": ["OpenAICompatible"],
+    }
+
+
+def test_a_targets_own_first_token_limit_must_be_a_positive_number() -> None:
+    for bad in (0, -1, "5", float("inf"), True):
+        with pytest.raises(ConfigError, match="first_token_timeout"):
+            AsyncClient(
+                routes={"r": [openai("http://127.0.0.1:9/v1", first_token_timeout=bad)]}
+            )
+
+
+async def test_a_route_that_says_so_fails_over_on_a_content_filter() -> None:
+    """By default a content filter's refusal is the answer; a route with ``fail_over_on =
+    ["content_filter"]`` asks the next target (a site's banned-words list is its own)."""
+    strict, lenient = LocalUpstream(), LocalUpstream()
+    async with strict as a, lenient as b:
+        strict.set_plan([Behaviour("content_filter")])
+        routes = {
+            "stops": [openai(a), openai(b)],
+            "goes_on": {"targets": [openai(a), openai(b)], "fail_over_on": ["content_filter"]},
+        }
+        client = AsyncClient(routes=routes, health=HealthBook())
+        with pytest.raises(ContentFilterError):
+            await client.chat.completions.create(model="stops", messages=QUESTION)
+        answer = await client.chat.completions.create(model="goes_on", messages=QUESTION)
+        lenient.set_plan([Behaviour("content_filter")])
+        with pytest.raises(AllTargetsFailedError) as both:
+            await client.chat.completions.create(model="goes_on", messages=QUESTION)
+    assert answer.choices[0].message.content == FULL and answer.chatbridge.site == b
+    assert [type(e).__name__ for e in both.value.errors] == ["ContentFilterError"] * 2
+    assert lenient.stats.requests == 2
+
+
+@pytest.mark.parametrize(
+    "route, field",
+    [
+        ({"strategy": "fastest"}, "strategy"),
+        ({"fail_over_on": ["everything"]}, "fail_over_on"),
+        ({"fail_over_on": "content_filter"}, "fail_over_on"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_a_route_field_that_is_wrong_is_one_config_error(
+    route: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ConfigError, match=field):
+        AsyncClient(routes={"r": {"targets": [openai("http://127.0.0.1:9/v1")], **route}})
+
+
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ({"weight": 0}, "weight"),
+        ({"weight": 1.5}, "weight"),
+        ({"max_concurrent": -1}, "max_concurrent"),
+        ({"max_concurrent": True}, "max_concurrent"),
+        ({"proxies": ["ftp://proxy.example"]}, "proxies"),
+        ({"proxies": "http://proxy.example"}, "proxies"),
+    ],
+)
+def test_a_target_field_that_is_wrong_is_one_config_error(
+    extra: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ConfigError, match=field):
+        AsyncClient(routes={"r": [openai("http://127.0.0.1:9/v1", **extra)]})

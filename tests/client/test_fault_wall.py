@@ -1,6 +1,8 @@
-"""The fail-over wall, scaled down to seconds: goal "no fail; pass on all but 14" (13 passes
-by propagating the content filter's error, which is the right answer; 14 has no fallback
-able to continue, so it is safe). ``bench/failover_wall.py`` runs it at the real timings."""
+"""The fail-over wall at the default policy, scaled down to seconds: goal "no fail; pass on
+all but 14" (13 passes by propagating the content filter's error, which is the right answer;
+14 has no fallback able to continue, so it is safe), for the client and for the server in
+front of it, with the route's two models on one endpoint and key (as real deployments are)
+and on two endpoints. ``bench/failover_wall.py`` runs it at the real timings."""
 
 from __future__ import annotations
 
@@ -21,8 +23,18 @@ SCALE = 0.05
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: f"{s.number:02d}")
-async def test_wall(scenario: Scenario) -> None:
-    score = await run_scenario(scenario, SCALE)
+@pytest.mark.parametrize("mode", ["client", "server"])
+async def test_wall_at_the_defaults_two_models_on_one_endpoint(
+    scenario: Scenario, mode: str
+) -> None:
+    score = await run_scenario(scenario, SCALE, layout="shared", mode=mode)
+    assert score.verdict == scenario.goal, score.notes
+    assert score.notes == []
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: f"{s.number:02d}")
+async def test_wall_at_the_defaults_two_endpoints(scenario: Scenario) -> None:
+    score = await run_scenario(scenario, SCALE, layout="apart")
     assert score.verdict == scenario.goal, score.notes
     assert score.notes == []
 

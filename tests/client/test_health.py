@@ -143,3 +143,4 @@ def test_available_is_a_look_that_takes_no_probe() -> None:
     assert h.available() and h.available()
     assert h.gate() is Gate.PROBE
     assert not h.available()
+

@@ -26,7 +26,7 @@ from chatbridge import (
     TruncatedStreamError,
     UpstreamError,
 )
-from chatbridge._client._policy import RULES, Action, FirstTokenTimeout, classify
+from chatbridge._client._policy import RULES, Action, FirstTokenTimeout, Rule, classify
 
 DOCS = Path(__file__).parents[2] / "docs" / "routing.md"
 
@@ -86,6 +86,23 @@ def test_docs_print_the_same_table() -> None:
         (name, bool(flag), action.strip(), why.strip()) for name, flag, action, why in rows
     ]
     expected = [
-        (rule.error.__name__, rule.retryable_status, rule.action.value, rule.why) for rule in RULES
+        (rule.error.__name__, rule.retryable_status, _action_cell(rule), rule.why)
+        for rule in RULES
     ]
     assert documented == expected
+
+
+def _action_cell(rule: Rule) -> str:
+    """The action as the docs print it, with the override a route may make of it."""
+    if rule.override is None:
+        return rule.action.value
+    return f'{rule.action.value}; a route with `fail_over_on = ["{rule.override}"]`: fail over'
+
+
+def test_a_route_may_fail_over_on_a_content_filter() -> None:
+    refused = ContentFilterError("banned words")
+    assert classify(refused) is Action.STOP
+    assert classify(refused, fail_over_on=frozenset({"content_filter"})) is Action.FAIL_OVER
+    assert classify(InvalidRequestError("bad"), fail_over_on=frozenset({"content_filter"})) is (
+        Action.STOP
+    )

@@ -12,6 +12,7 @@ from aiohttp import web
 from chatbridge import (
     BlockedError,
     ChallengeError,
+    ProxyError,
     RateLimitError,
     RequestTimeoutError,
     ResponseError,
@@ -21,7 +22,8 @@ from chatbridge import (
     TransportError,
 )
 from chatbridge._http._cookies import JarToBe
-from tests.conftest import MALFORMED, free_port, local_proxy, pipe, raw_reply_server, serve_app
+from tests.conftest import MALFORMED, free_port, local_proxy, raw_reply_server, serve_app
+from tests.proxies import socks5_proxy
 
 CHALLENGE_PAGE = (
     "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
@@ -255,67 +257,27 @@ async def test_http_proxy_is_used() -> None:
     assert seen == [f"{url}/via"]
 
 
-async def _socks5_server(stall: bool = False) -> tuple[asyncio.Server, list[str]]:
-    """A minimal SOCKS5 proxy (no auth, CONNECT only); with ``stall`` it never answers."""
-    targets: list[str] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            if stall:
-                await reader.read()  # say nothing until the client gives up
-                writer.close()
-                return
-            _, methods = await reader.readexactly(2)
-            await reader.readexactly(methods)
-            writer.write(b"\x05\x00")
-            _, _, _, kind = await reader.readexactly(4)
-            if kind == 1:
-                host = ".".join(str(b) for b in await reader.readexactly(4))
-            else:
-                host = (await reader.readexactly((await reader.readexactly(1))[0])).decode()
-            port = int.from_bytes(await reader.readexactly(2), "big")
-            targets.append(f"{host}:{port}")
-            up_reader, up_writer = await asyncio.open_connection(host, port)
-            writer.write(b"\x05\x00\x00\x01" + bytes(4) + bytes(2))
-            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    return server, targets
-
-
 async def test_socks5_proxy_through_the_optional_extra() -> None:
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text="via socks")
 
-    server, targets = await _socks5_server()
-    proxy = f"socks5://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    try:
-        async with serve_app(_app(h=web.get("/", hello))) as url:
-            async with StreamSession(proxy=proxy) as session:
-                async with session.get(f"{url}/") as response:
-                    assert await response.text() == "via socks"
-    finally:
-        server.close()
-        await server.wait_closed()
-    assert targets == [url.removeprefix("http://")]
+    async with socks5_proxy() as proxy, serve_app(_app(h=web.get("/", hello))) as url:
+        async with StreamSession(proxy=proxy.url) as session:
+            async with session.get(f"{url}/") as response:
+                assert await response.text() == "via socks"
+    assert proxy.carried == [url.removeprefix("http://")]
 
 
 async def test_connect_timeout_holds_when_the_handshake_stalls() -> None:
-    server, _ = await _socks5_server(stall=True)
-    proxy = f"socks5://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    try:
-        async with StreamSession(proxy=proxy, connect_timeout=0.3, timeout=30) as session:
+    async with socks5_proxy(stall=True) as proxy:
+        async with StreamSession(proxy=proxy.url, connect_timeout=0.3, timeout=30) as session:
             loop = asyncio.get_running_loop()
             started = loop.time()
-            with pytest.raises(RequestTimeoutError):
+            # the proxy's failure, not the site's (ProxyError), within the connect timeout
+            with pytest.raises(ProxyError, match="Timed out reaching the proxy"):
                 async with session.get("http://127.0.0.1:9/"):
                     pass
             assert loop.time() - started < 5
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def test_read_gap_holds_while_waiting_for_headers() -> None:

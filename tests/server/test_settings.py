@@ -108,6 +108,7 @@ def test_the_documented_server_table_is_valid_and_complete(monkeypatch: pytest.M
     monkeypatch.setenv("CHATBRIDGE_KEY", "k-1")
     monkeypatch.setenv("CHATBRIDGE_REDIS", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("CHATBRIDGE_MONITOR_KEY", "m-1")
+    monkeypatch.setenv("CHATBRIDGE_ADMIN_KEY", "a-1")
     settings = parse_settings(table, "docs/server.md", environ={})
     assert settings.api_keys == ("k-1",) and settings.concurrent_streams == 20
     documented = set(re.findall(r"^\| `(\w+)` \|", page, re.M))

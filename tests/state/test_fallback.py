@@ -9,6 +9,7 @@ import pytest
 
 from chatbridge._exceptions import ConfigError
 from chatbridge._state import FallbackStore, MemoryStore, open_store
+from chatbridge._state._interface import Mark
 from chatbridge._state._redis import RedisStore
 from tests.redisd import RedisServer, free_port
 
@@ -88,4 +89,68 @@ async def test_a_stalled_redis_costs_a_call_at_most_its_time_limit() -> None:
         clock.now += 1.0
         assert await store.incr("after", 60) == 1  # Redis answers again
         assert not store.degraded
+        await store.close()
+
+
+async def test_a_count_sent_twice_under_one_mark_counts_once(redis_server: RedisServer) -> None:
+    store = RedisStore(redis_server.url, namespace="marks")
+    try:
+        first = await store.tally({"c": {"n": 1}}, 60, mark=Mark("w", 1, 1))
+        again = await store.tally({"c": {"n": 1}}, 60, mark=Mark("w", 1, 1))
+        other = await store.tally({"c": {"n": 1}}, 60, mark=Mark("w", 2, 1))
+        assert first.applied and again.applied and other.applied
+        assert await store.tallies("c") == [{"n": 2}]
+        await store.tally({"c": {"n": 1}}, 60, mark=Mark("w", 3, 3))  # marks below 3 go
+        assert (await store.tally({"c": {"n": 1}}, 60, mark=Mark("w", 1, 3))).applied
+        assert await store.tallies("c") == [{"n": 4}]
+    finally:
+        await store._redis.flushdb()
+        await store.close()
+
+
+async def test_counts_made_while_redis_is_away_are_added_back_once() -> None:
+    """A real redis-server (every write on disk) killed mid-way and restarted: what was
+    counted meanwhile is added back when it returns; no count lost, none counted twice."""
+    clock = Clock()
+    with RedisServer(persist=True) as redis:
+        store = FallbackStore(RedisStore(redis.url), MemoryStore(), clock=clock)
+        limits = {"quota": {"requests": 25}}
+        for _ in range(10):
+            assert (await store.tally({"quota": {"requests": 1}}, 60, limits)).applied
+        redis.kill()
+        away = [await store.tally({"quota": {"requests": 1}}, 60, limits) for _ in range(20)]
+        assert [t.applied for t in away].count(True) == 15  # the limit still holds, locally
+        assert await store.tallies("quota") == [{"requests": 25}]  # as this process knows
+        redis.start()
+        clock.now += 1.0
+        await store.tally({"other": {"n": 1}}, 60)  # Redis answers: what is owed goes back
+        assert await store.settle()
+        assert await store.tallies("quota") == [{"requests": 25}]
+        fresh = RedisStore(redis.url)  # another process reads it from Redis itself
+        assert await fresh.tallies("quota", "other") == [{"requests": 25}, {"n": 1}]
+        await fresh.close()
+        await store.close()
+
+
+async def test_a_count_whose_reply_was_lost_is_not_counted_twice() -> None:
+    """Redis stalled: the count's call times out with its fate unknown (Redis runs it when it
+    wakes, or not); sent back under its mark, it is counted exactly once either way."""
+    import os
+    import signal
+
+    clock = Clock()
+    with RedisServer() as redis:
+        store = FallbackStore(RedisStore(redis.url), MemoryStore(), clock=clock)
+        await store.tally({"c": {"n": 1}}, 60)
+        assert redis.process is not None
+        os.kill(redis.process.pid, signal.SIGSTOP)
+        try:
+            lost = await store.tally({"c": {"n": 1}}, 60)  # times out: fate unknown
+            assert lost.applied and store.degraded
+            await store.tally({"c": {"n": 1}}, 60)  # away: owed
+        finally:
+            os.kill(redis.process.pid, signal.SIGCONT)
+        clock.now += 1.0
+        assert await store.settle()
+        assert await store.tallies("c") == [{"n": 3}]
         await store.close()

@@ -194,3 +194,20 @@ async def test_a_report_shows_what_the_fleet_knows(fleet: StateStore) -> None:
     await b.failed(await b.admit("t"))  # another process opens it
     await a.refreshed(["t"])
     assert a.snapshot()["t"]["state"] == "open"
+
+
+async def test_a_rate_limit_cools_the_model_and_a_dead_host_the_endpoint(
+    fleet: StateStore,
+) -> None:
+    """Two models on one endpoint and key: a 429 on one cools that model only, everywhere;
+    failures of either count toward the one breaker of the endpoint."""
+    a, b = books(fleet, failure_threshold=2, cooldown=5)
+    ticket = await a.admit("e", cool_key="e|small")
+    await a.failed(ticket, retry_after=30, rate_limited=True)
+    assert (await b.admit("e", cool_key="e|small")).gate is Gate.COOLING
+    assert (await b.admit("e", cool_key="e|big")).gate is Gate.PASS
+    assert not await b.available("e", "e|small") and await b.available("e", "e|big")
+    await b.failed(await b.admit("e", cool_key="e|big"))
+    await a.failed(await a.admit("e", cool_key="e|big"))
+    assert (await a.admit("e", cool_key="e|big")).gate is Gate.OPEN  # the host's breaker
+    assert (await b.admit("e", cool_key="e|other")).gate is Gate.OPEN

@@ -105,3 +105,58 @@ async def test_values_of_the_wrong_type_are_absent_not_a_crash(store: StateStore
     await store.hit("w", 5, 10)
     assert await store.get("w") is None  # a window is no value
     assert await store.open_slot("x", 2, 10) is not None  # a value is not a slot set
+
+
+async def test_slot_counts_count_live_slots(store: StateStore) -> None:
+    slots = [await store.open_slot("busy", 0, 10) for _ in range(3)]
+    await store.open_slot("brief", 0, 0.05)
+    assert await store.slot_counts("busy", "brief", "none") == [3, 1, 0]
+    await asyncio.sleep(0.08)
+    assert slots[0] is not None
+    await store.close_slot("busy", slots[0])
+    assert await store.slot_counts("busy", "brief") == [2, 0]
+
+
+async def test_a_moving_average_moves_and_expires(store: StateStore) -> None:
+    assert await store.average("ttft", 1.0, 0.5, 10) == 1.0
+    assert await store.average("ttft", 3.0, 0.5, 0.1) == 2.0
+    assert await store.averages("ttft", "none") == [2.0, None]
+    await asyncio.sleep(0.15)
+    assert await store.averages("ttft") == [None]
+
+
+async def test_tally_counts_fields_atomically_under_limits(store: StateStore) -> None:
+    limits = {"q": {"requests": 3, "tokens": 10}}
+    counted = await asyncio.gather(
+        *(store.tally({"q": {"requests": 1, "tokens": 0}}, 10, limits) for _ in range(5))
+    )
+    assert [t.applied for t in counted].count(True) == 3
+    refused = next(t for t in counted if not t.applied)
+    assert refused.values == {"q": {"requests": 3, "tokens": 0}}
+    done = await store.tally({"q": {"tokens": 12}, "ledger": {"a|b|tokens": 12}}, 10)
+    assert done.applied and done.values == {"q": {"tokens": 12}, "ledger": {"a|b|tokens": 12}}
+    look = await store.tally({"q": {}}, 10, {"q": {"tokens": 10}})  # a look: no room left
+    assert not look.applied and look.values == {"q": {"tokens": 12}}
+    assert await store.tallies("q", "ledger", "none") == [
+        {"requests": 3, "tokens": 12},
+        {"a|b|tokens": 12},
+        {},
+    ]
+
+
+async def test_counters_live_for_their_ttl(store: StateStore) -> None:
+    await store.tally({"brief": {"n": 1}}, 0.1)
+    await asyncio.sleep(0.15)
+    assert await store.tallies("brief") == [{}]
+
+
+async def test_open_least_opens_on_the_least_busy_key_under_its_cap(store: StateStore) -> None:
+    await store.open_slot("x", 0, 10)
+    await store.open_slot("x", 0, 10)
+    await store.open_slot("y", 0, 10)
+    chosen, slot, counts = await store.open_least(["x", "y", "z"], [0, 0, 0], 10)
+    assert (chosen, counts) == (2, [2, 1, 0]) and slot is not None
+    chosen, _, counts = await store.open_least(["x", "y", "z"], [0, 0, 1], 10)
+    assert (chosen, counts) == (1, [2, 1, 1])  # z is at its cap: y has the fewest left
+    assert await store.open_least(["y"], [2], 10) == (None, None, [2])
+    assert await store.slot_counts("x", "y", "z") == [2, 2, 1]

@@ -200,6 +200,33 @@ async def test_plan_over_http_stats_and_reset(
     assert upstream.stats.requests == 0 and upstream.plan.next() == Behaviour()
 
 
+async def test_two_models_on_one_endpoint_meet_plans_of_their_own(
+    local_upstream: Start, http: aiohttp.ClientSession
+) -> None:
+    upstream, url = await local_upstream(models=("a", "b"), models_without_usage=("b",))
+    root = url.removesuffix("/v1")
+    upstream.set_plan([Behaviour("status", status=429)], model="a")
+    plan = [{"kind": "status", "status": 503}]
+    async with http.post(root + "/__upstream__/plan?model=b", json=plan) as response:
+        assert response.status == 200
+    statuses = []
+    for model in ("a", "b", "c"):
+        async with http.post(url + "/chat/completions", json=body(model=model)) as reply:
+            statuses.append(reply.status)
+            last = await reply.json()
+    upstream.set_plan([], model="b")  # back to answering, without usage
+    async with http.post(url + "/chat/completions", json=body(model="b")) as reply:
+        answer_b = await reply.json()
+    async with http.post(url + "/chat/completions", json=body(model="a")) as reply:
+        still_a = reply.status
+
+    assert statuses == [429, 503, 200] and last["usage"] is not None
+    assert "usage" not in answer_b and still_a == 429
+    assert upstream.stats.by_model == {"a": 2, "b": 2, "c": 1}
+    upstream.reset()
+    assert upstream.stats.by_model == {} and upstream._state.model_plans == {}
+
+
 async def test_reset_closes_before_headers(
     local_upstream: Start, http: aiohttp.ClientSession
 ) -> None:
