@@ -517,10 +517,9 @@ class StreamSession:
         if self._request_proxy and "proxy" not in kwargs:
             kwargs["proxy"] = self._request_proxy
         data = kwargs.get("data")
-        if isinstance(data, dict) and all(
-            type(key) is str and type(value) is str for key, value in data.items()
-        ):
-            kwargs["data"] = encode_form(data)
+        body = encode_form(data) if isinstance(data, dict) else None
+        if body is not None:
+            kwargs["data"] = body
             headers = kwargs.get("headers")
             if not headers or "Content-Type" not in headers:
                 kwargs["headers"] = {**(headers or {}), "Content-Type": FORM_CONTENT_TYPE}
