@@ -38,7 +38,16 @@ from chatbridge._constants import (  # noqa: E402
 SUBMIT = "/mwai-ui/v1/chats/submit"
 START = "/mwai/v1/start_session"
 
-__all__ = ["engine_cpu", "engine_crowd", "engine_instructions", "engine_requests", "engine_site"]
+__all__ = [
+    "cachegrind",
+    "engine_cpu",
+    "engine_crowd",
+    "engine_instructions",
+    "engine_requests",
+    "engine_site",
+    "instruction_line",
+    "instructions_per_message",
+]
 
 
 def engine_site(*options: str) -> str:
@@ -281,41 +290,75 @@ def engine_crowd(conversations: int) -> None:
 DRIVER = """
 import asyncio, sys
 sys.path.insert(0, {root!r})
-from bench._aiengine import ours, raw_floor
-impl, url, n, stream = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "stream"
+from {module} import ours, raw_floor
+impl, url, n, *stream = sys.argv[1:]
 run = ours if impl == "ours" else raw_floor
-asyncio.run(run(url, n, stream))
+asyncio.run(run(url, int(n), *(way == "stream" for way in stream)))
 """
 
 
-def _instructions(impl: str, url: str, messages: int, stream: bool) -> int:
-    """Instructions the client ran (``valgrind --tool=cachegrind``: a count, no noise)."""
-    code = DRIVER.format(root=str(HERE.parent))
-    args = [impl, url, str(messages), "stream" if stream else "whole"]
+def cachegrind(code: str, *args: str) -> int:
+    """Instructions ``python -c code *args`` ran (``valgrind --tool=cachegrind``: a count)."""
     done = subprocess.run(
         ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
          sys.executable, "-c", code, *args],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
+    if done.returncode:  # (valgrind counts a run that failed too: it must not be read)
+        raise RuntimeError(done.stderr[-500:])
     for line in done.stderr.splitlines():
         if "I" in line and "refs:" in line:
             return int(line.split("refs:")[1].strip().replace(",", ""))
     raise RuntimeError(done.stderr[-500:])
 
 
-def engine_instructions(messages: int) -> None:
-    """Instructions per message (the difference of runs of n and 2n messages, so start-up
-    and the page cancel out): noise-free where the timings are not."""
-    print(f"5b. AI Engine: instructions per message under cachegrind ({messages} messages a way)")
+def _instructions(module: str, impl: str, url: str, messages: int, *stream: str) -> int:
+    """Instructions the client ran: ``module``'s ``ours`` or ``raw_floor`` (``impl``), with
+    ``"stream"`` or ``"whole"`` when they take it."""
+    code = DRIVER.format(root=str(HERE.parent), module=module)
+    return cachegrind(code, impl, url, str(messages), *stream)
+
+
+def instructions_per_message(
+    module: str, url: str, messages: int, rounds: int, *stream: str
+) -> list[dict[str, float]]:
+    """Instructions per message of the floor (``raw``) and of ours, one pair per round: the
+    difference of runs of n and 2n messages, so start-up and the page cancel out. A count
+    does not move with the machine's load as CPU time does, but it is not exact either: how
+    the site's replies fall into reads and turns of the event loop changes a little from run
+    to run (a few per cent), hence rounds and medians."""
+    per_round = []
+    for _ in range(rounds):
+        per = {}
+        for impl in ("raw", "ours"):
+            small = _instructions(module, impl, url, messages, *stream)
+            large = _instructions(module, impl, url, 2 * messages, *stream)
+            per[impl] = (large - small) / messages
+        per_round.append(per)
+    return per_round
+
+
+def instruction_line(name: str, per_round: list[dict[str, float]]) -> str:
+    """The medians of ``instructions_per_message``'s rounds, their ratio, each round's ratio."""
+    raw, ours = (median([per[impl] for per in per_round]) for impl in ("raw", "ours"))
+    ratios = ", ".join(f"{r:.3f}" for r in sorted(per["ours"] / per["raw"] for per in per_round))
+    ratio = ours / raw
+    return f"raw aiohttp {raw:,.0f}, {name} {ours:,.0f}, ratio {ratio:.3f}x (per round: {ratios})"
+
+
+def engine_instructions(messages: int, rounds: int) -> dict[str, float]:
+    """Instructions per message (``instructions_per_message``), medians of ``rounds``; the
+    floor's medians are returned by way (``whole``, ``stream``)."""
+    print(
+        f"5b. AI Engine: instructions per message under cachegrind ({messages} messages a way, "
+        f"medians of {rounds} rounds)"
+    )
+    floors = {}
     with server_process(engine_site()) as url:
         for stream in (False, True):
-            per = {}
-            for impl in ("raw", "ours"):
-                small = _instructions(impl, url, messages, stream)
-                large = _instructions(impl, url, 2 * messages, stream)
-                per[impl] = (large - small) / messages
+            way = "stream" if stream else "whole"
+            per_round = instructions_per_message("bench._aiengine", url, messages, rounds, way)
             how = "streamed" if stream else "whole   "
-            print(
-                f"   {how}: raw aiohttp {per['raw']:,.0f}, AIEngine {per['ours']:,.0f}, "
-                f"ratio {per['ours'] / per['raw']:.3f}x"
-            )
+            print(f"   {how}: {instruction_line('AIEngine', per_round)}")
+            floors[way] = median([per["raw"] for per in per_round])
+    return floors

@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -53,25 +54,25 @@ def site(*options: str) -> str:
 Ask = Callable[[int], Awaitable[str]]
 
 
-def direct_asker(url: str, stream: bool) -> Ask:
-    """Message ``index`` asked of ``AIPower`` directly; returns the answer's text."""
+def direct_asker(url: str, stream: bool, provider: Any = AIPower) -> Ask:
+    """Message ``index`` asked of ``provider`` directly; returns the answer's text."""
 
     async def one(index: int) -> str:
         question = [{"role": "user", "content": ASK.format(index)}]
         if not stream:
-            return await AIPower.create_async("", question, site_url=url)
+            return await provider.create_async("", question, site_url=url)  # type: ignore[no-any-return]
         return "".join(
-            [c async for c in AIPower.create_async_generator("", question, site_url=url)]
+            [c async for c in provider.create_async_generator("", question, site_url=url)]
         )
 
     return one
 
 
-def typed_asker(url: str, stream: bool) -> Ask:
-    """The floor: ``AIPower`` called directly, its answer turned into the client's typed
-    response (a ``ChatCompletion`` with its ``chatbridge`` field, or a typed chunk per piece
-    with the role and finish chunks), built the way the client builds them. No route, breaker,
-    deadline or policy: what the response types alone cost."""
+def typed_asker(url: str, stream: bool, provider: Any = AIPower) -> Ask:
+    """The floor: ``provider`` (``AIPower``) called directly, its answer turned into the
+    client's typed response (a ``ChatCompletion`` with its ``chatbridge`` field, or a typed
+    chunk per piece with the role and finish chunks), built the way the client builds them. No
+    route, breaker, deadline or policy: what the response types alone cost."""
     ident, created = new_completion_id(), now()
 
     def info() -> ChatbridgeInfo:
@@ -80,12 +81,12 @@ def typed_asker(url: str, stream: bool) -> Ask:
     async def one(index: int) -> str:
         question = [{"role": "user", "content": ASK.format(index)}]
         if not stream:
-            text = await AIPower.create_async("", question, site_url=url)
+            text = await provider.create_async("", question, site_url=url)
             answer = completion(new_completion_id(), now(), "m", text, "stop", None, info())
             return answer.choices[0].message.content or ""
         parts = []
         first = True
-        async for piece in AIPower.create_async_generator("", question, site_url=url):
+        async for piece in provider.create_async_generator("", question, site_url=url):
             if first:
                 chunk = role_chunk(ident, created, "m", piece, info())
                 first = False
@@ -109,6 +110,11 @@ def client_asker(url: str, stream: bool, open_primary: bool) -> Ask:
     client = AsyncClient(routes={"r": targets}, policy=policy, health=health)
     if open_primary:
         health.get(client.routes["r"].targets[0].key).failure()  # tripped: open for an hour
+    return routed_asker(client, stream)
+
+
+def routed_asker(client: AsyncClient, stream: bool) -> Ask:
+    """Message ``index`` asked through ``client``'s route ``r``, whole or streamed."""
     completions = client.chat.completions
 
     async def one(index: int) -> str:

@@ -3,17 +3,22 @@ and the same for AI Engine with 1,000 concurrent conversations (``_aiengine``).
 
 Run: .venv/bin/python bench/bench_providers.py [--messages 300] [--rounds 3] [--soak 2000]
      [--skip-g4f] [--only ai-power|ai-engine] [--crowd 1000] [--instructions 100]
+     [--instruction-rounds 3]
 
 Every site runs in its own process (``python -m chatbridge.site``), so only client work is
 measured. Prints, from one run:
-  1. steady-state client CPU per message: Chatgpt4o vs a raw aiohttp loop posting the same
-     form with a known nonce (goal <= 1.3x);
+  1. steady-state client CPU per message: Chatgpt4o, ChatGptt and AIPower vs a raw aiohttp
+     loop posting the same form with a known nonce (goal <= 1.15x, issue 17 item 15); with
+     ``--instructions N`` also as instruction counts under valgrind (1b, medians of
+     ``--instruction-rounds``);
   2. HTTP requests per message in steady state per generation (goal 1.0 legacy, 2.0 AIPKit);
   3. ours vs gpt4free 6.7.1's Chatgpt4o and ChatGptt on the same sites (bench/.venv-g4f is
      created on first use: pip install g4f==6.7.1 curl_cffi==0.16.3);
   4. a nonce-rotation soak: N messages, the site's nonce tick moved forward every 200;
   5.-7. AI Engine: CPU per message against a raw aiohttp floor (goal <= 1.15x whole, 1.3x
-     streamed), requests per message, and 1,000 concurrent streaming conversations.
+     streamed), requests per message, and 1,000 concurrent streaming conversations; with
+     --instructions N, also as instructions (5b) and what the issue's own rules cost alone
+     (5c, ``_aiengine_rules``).
 """
 
 from __future__ import annotations
@@ -31,9 +36,17 @@ sys.path.insert(0, str(HERE.parent))
 
 import aiohttp  # noqa: E402
 
-from bench._aiengine import engine_cpu, engine_crowd, engine_instructions, engine_requests  # noqa: E402
+from bench._aiengine import (  # noqa: E402
+    cachegrind,
+    engine_cpu,
+    engine_crowd,
+    engine_instructions,
+    engine_requests,
+    engine_site,
+)
+from bench._aiengine_rules import engine_rules  # noqa: E402
 from bench._common import median, server_process  # noqa: E402
-from chatbridge import Chatgpt4o, close_pool  # noqa: E402
+from chatbridge import AIPower, Chatgpt4o, ChatGptt, close_pool  # noqa: E402
 from chatbridge._aipower._page import parse_page  # noqa: E402
 from chatbridge._constants import (  # noqa: E402
     DEFAULT_CONNECT_TIMEOUT,
@@ -46,7 +59,7 @@ G4F_PYTHON = HERE / ".venv-g4f" / "bin" / "python"
 
 
 def site(*options: str) -> str:
-    args = ", ".join(repr(o) for o in ("--port", "0", *options))
+    args = ", ".join(repr(o) for o in ("--port", "0", "--quiet", *options))
     return f"from chatbridge.site._main import main; main([{args}])"
 
 
@@ -79,29 +92,96 @@ async def raw_floor(url: str, messages: int) -> float:
         return (time.process_time() - start) / messages
 
 
-async def ours(url: str, messages: int) -> float:
-    Chatgpt4o.url = url
-    await Chatgpt4o.create_async("", [{"role": "user", "content": "warm-up"}])
+#: The AI Power providers the floor is held against, each asked its own way.
+PROVIDERS = ("Chatgpt4o", "ChatGptt", "AIPower")
+
+
+async def _ask(provider: str, url: str, text: str) -> str:
+    messages = [{"role": "user", "content": text}]
+    if provider == "Chatgpt4o":
+        Chatgpt4o.url = url
+        return await Chatgpt4o.create_async("", messages)
+    if provider == "ChatGptt":
+        ChatGptt.url = url
+        return "".join([c async for c in ChatGptt.create_async_generator("", messages)])
+    chunks = AIPower.create_async_generator("", messages, site_url=url)
+    return "".join([c async for c in chunks])
+
+
+async def ours(url: str, messages: int, provider: str = "Chatgpt4o") -> float:
+    await _ask(provider, url, "warm-up")
     start = time.process_time()
     for index in range(messages):
-        answer = await Chatgpt4o.create_async("", [{"role": "user", "content": f"message {index}"}])
+        answer = await _ask(provider, url, f"message {index}")
         assert f"message {index}" in answer
     elapsed = (time.process_time() - start) / messages
     await close_pool()
     return elapsed
 
 
+def _count(impl: str, url: str, messages: int) -> int:
+    """Instructions of one run of ``impl`` (``raw`` or a provider) under cachegrind."""
+    code = (
+        f"import runpy, sys; sys.argv[0] = {__file__!r}; "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    return cachegrind(code, "--count", impl, url, str(messages))
+
+
+def power_instructions(messages: int, rounds: int) -> None:
+    """Instructions per message (runs of 2n and n messages, so start-up, the page and the
+    warm-up cancel out), medians of ``rounds``: the timings' ratio without the machine's
+    noise."""
+    print(
+        f"1b. AI Power: instructions per message under cachegrind ({messages} messages a way, "
+        f"medians of {rounds} rounds)"
+    )
+    per_round: list[dict[str, float]] = []
+    with server_process(site("--generation", "2.2", "--no-stream", "--quiet")) as url:
+        for _ in range(rounds):
+            per_round.append({
+                impl: (_count(impl, url, 2 * messages) - _count(impl, url, messages)) / messages
+                for impl in ("raw", *PROVIDERS)
+            })  # fmt: skip
+    raw = median([per["raw"] for per in per_round])
+    print(f"   raw aiohttp loop, known nonce: {raw:11,.0f}")
+    for provider in PROVIDERS:
+        ratios = sorted(per[provider] / per["raw"] for per in per_round)
+        shown = ", ".join(f"{r:.3f}" for r in ratios)
+        count = median([per[provider] for per in per_round])
+        print(
+            f"   chatbridge {provider:19s} {count:11,.0f}  {median(ratios):.3f}x "
+            f"(rounds: {shown}; goal <= 1.15x)"
+        )
+
+
+def counted(impl: str, url: str, messages: str) -> None:
+    """The run :func:`_count` counts (in this process, under valgrind)."""
+    if impl == "raw":
+        asyncio.run(raw_floor(url, int(messages)))
+    else:
+        asyncio.run(ours(url, int(messages), impl))
+
+
 def cpu_ratio(messages: int, rounds: int) -> None:
+    """Each round times the floor and the three providers back to back; the ratios are
+    medians of the rounds' own ratios (a round shares the machine's load of its moment)."""
     print("1. Steady-state client CPU per message (site 2.2, JSON replies)")
     with server_process(site("--generation", "2.2", "--no-stream")) as url:
-        floors, mine = [], []
+        floors: list[float] = []
+        mine: dict[str, list[float]] = {provider: [] for provider in PROVIDERS}
         for _ in range(rounds):
             floors.append(asyncio.run(raw_floor(url, messages)))
-            mine.append(asyncio.run(ours(url, messages)))
-    f, m = median(floors), median(mine)
-    print(f"   raw aiohttp loop, known nonce: {f * 1e6:7.1f} us")
-    print(f"   chatbridge Chatgpt4o:          {m * 1e6:7.1f} us")
-    print(f"   ratio ours/raw:                {m / f:7.2f}x   (goal <= 1.30x)")
+            for provider in PROVIDERS:
+                mine[provider].append(asyncio.run(ours(url, messages, provider)))
+    print(f"   raw aiohttp loop, known nonce: {median(floors) * 1e6:7.1f} us")
+    for provider, times in mine.items():
+        ratios = sorted(t / f for t, f in zip(times, floors, strict=True))
+        shown = ", ".join(f"{r:.2f}" for r in ratios)
+        print(
+            f"   chatbridge {provider:19s} {median(times) * 1e6:7.1f} us  "
+            f"{median(ratios):.3f}x (rounds: {shown}; goal <= 1.15x)"
+        )
 
 
 def worker(impl: str, provider: str, url: str, messages: int, advance: int | None = None) -> dict:
@@ -223,6 +303,9 @@ def soak(messages: int) -> None:
 
 
 def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--count":
+        counted(*sys.argv[2:])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
@@ -235,11 +318,16 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="also count AI Engine's instructions per message under valgrind (N messages a way)",
+        help="also count instructions per message under valgrind (N messages a way)",
+    )
+    parser.add_argument(
+        "--instruction-rounds", type=int, default=3, help="rounds of --instructions (medians)"
     )
     args = parser.parse_args()
     if args.only != "ai-engine":
         cpu_ratio(args.messages, args.rounds)
+        if args.instructions:
+            power_instructions(args.instructions, args.instruction_rounds)
         requests_per_message(min(args.messages, 100))
         if not args.skip_g4f and ensure_g4f():
             versus_g4f(args.messages, args.rounds)
@@ -247,7 +335,10 @@ def main() -> None:
     if args.only != "ai-power":
         engine_cpu(args.messages, args.rounds)
         if args.instructions:
-            engine_instructions(args.instructions)
+            floors = engine_instructions(args.instructions, args.instruction_rounds)
+            engine_rules(
+                10 * args.instructions, args.instruction_rounds, engine_site(), floors["whole"]
+            )
         engine_requests(5)
         engine_crowd(args.crowd)
 

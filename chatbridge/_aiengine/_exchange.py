@@ -16,16 +16,18 @@ site. Ask for a whole answer (``stream=False``) to get the site's final text in 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
 
 from .._exceptions import ResponseStatusError
+from .._http._decoders import ServerSentEvent, SSEDecoder
 from .._http._pages import refuse_login_wall
-from .._http._session import StreamSession
+from .._http._session import StreamResponse, StreamSession
+from ._body import submit_body
 from ._call import EngineCall, SiteStats
 from ._replies import Final, FrameStream, rest_error, whole_reply
 from ._shared import SiteTokens
@@ -50,8 +52,10 @@ def tail_of(streamed: str, reply: str) -> str | None:
 
 
 class Submit:
-    """One chat request and what came of it (``final``: the site's reply; ``text``: what was
-    handed to the caller)."""
+    """One chat request and what came of it. :meth:`send` leaves its reply open; an event
+    stream is then read a chunk at a time (``chunks``, :meth:`feed`), and :meth:`complete`
+    reads the rest: ``final`` (the site's reply) and ``answer`` (what the caller was handed).
+    :meth:`close` gives the connection back."""
 
     def __init__(
         self, tokens: SiteTokens, prepared: Prepared, thread: Thread, *, stream: bool
@@ -60,29 +64,25 @@ class Submit:
         self.prepared = prepared
         self.thread = thread
         self.stream = stream
+        self.url = tokens.config.endpoint(SUBMIT)
         self.final: Final | None = None
-        self.parts: list[str] = []
+        #: The whole answer the caller was handed, once complete.
+        self.answer = ""
+        self.response: StreamResponse | None = None
+        self._request: AbstractAsyncContextManager[StreamResponse] | None = None
+        #: The reply's body as it arrives, when it is an event stream (else ``None``).
+        self.chunks: AsyncGenerator[bytes, None] | None = None
+        self._context: dict[str, Any] = {"url": self.url}
+        self._frames: FrameStream | None = None
+        self._events: SSEDecoder | None = None
 
     @property
-    def text(self) -> str:
-        return "".join(self.parts)
+    def done(self) -> bool:
+        """The stream's last frame (``end`` or ``error``) was read."""
+        return self._frames is not None and self._frames.done
 
     def body(self) -> bytes:
-        config, thread = self.tokens.config, self.thread
-        session = config.session if config.generation == "g2" else thread.session
-        data: dict[str, Any] = {
-            "botId": config.bot_id,
-            "customId": config.custom_id,
-            "session": session,
-            "chatId": thread.chat_id,
-            "contextId": config.context_id,
-            "messages": self.prepared.messages,
-            "newMessage": self.prepared.new_message,
-            "newFileId": None,
-            "newFileIds": None,
-            "stream": self.stream,
-        }
-        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return submit_body(self.tokens.config, self.thread, self.prepared, self.stream)
 
     def _options(self, call: EngineCall, no_jar: aiohttp.DummyCookieJar) -> dict[str, Any]:
         # The conversation keeps no jar (its one cookie is sent by name, to this request's
@@ -92,60 +92,111 @@ class Submit:
             options["cookies"] = {**options.get("cookies", {}), SESSION_COOKIE: self.thread.session}
         return options
 
-    async def run(
+    async def send(
         self,
         session: StreamSession,
         call: EngineCall,
         stats: SiteStats,
         no_jar: aiohttp.DummyCookieJar,
-    ) -> AsyncGenerator[str, None]:
-        config = self.tokens.config
-        url = config.endpoint(SUBMIT)
+    ) -> None:
+        """POST the message. On return its reply is open (``response``); a redirect or a
+        refusal (a signal among them) raises, with the reply closed."""
         headers = {
             "Content-Type": "application/json",
             "X-WP-Nonce": self.tokens.nonce,
             "Accept": "text/event-stream" if self.stream else "application/json",
-            "Referer": config.page_url,
+            "Referer": self.tokens.config.page_url,
         }
         stats.chat_requests += 1
-        async with session.post(
-            url,
+        request = session.post(
+            self.url,
             data=self.body(),
             headers=headers,
             allow_redirects=False,
             **self._options(call, no_jar),
-        ) as response:
-            if 300 <= response.status < 400:
-                refuse_login_wall(response)
-                location = response.headers.get("Location", "?")
-                raise ResponseStatusError(
-                    f"The site redirected its chat endpoint to {location}", status=response.status
-                )
-            if response.status >= 400:
-                body = await response.text_prefix()
-                error = rest_error(response.status, response.headers, body, url=url)
-                if error is not None:
-                    raise error
-            self.thread.adopt_session(response.headers.getall("Set-Cookie", []))
-            if response.content_type == "text/event-stream":
-                parser = FrameStream(url=url, status=response.status)
-                async for event in response.sse():
-                    chunk = parser.feed(event)
-                    if chunk:
-                        self.parts.append(chunk)
-                        yield chunk
-                    if parser.done:
-                        break
-                self.final = parser.finish()
-            else:
-                self.final = whole_reply(await response.text(), url=url, status=response.status)
-        tail = tail_of(self.text, self.final.reply)
+        )
+        # Entered here and exited by ``close`` (what ``async with`` would do), so that the
+        # caller reads the stream itself: no generator between it and the body.
+        response = await request.__aenter__()
+        self._request, self.response = request, response
+        try:
+            if response.status >= 300:
+                await self._refuse(response)
+            self._accept(response, call)
+        except BaseException as error:
+            await self.close(error)
+            raise
+
+    async def _refuse(self, response: StreamResponse) -> None:
+        """A redirect, or the site's refusal (a signal among them), raised as its error."""
+        if response.status < 400:
+            refuse_login_wall(response)
+            location = response.headers.get("Location", "?")
+            raise ResponseStatusError(
+                f"The site redirected its chat endpoint to {location}", status=response.status
+            )
+        body = await response.text_prefix()
+        error = rest_error(response.status, response.headers, body, url=self.url)
+        if error is not None:
+            raise error
+
+    def _accept(self, response: StreamResponse, call: EngineCall) -> None:
+        self.thread.adopt_session(response.headers.getall("Set-Cookie", []))
+        self._context["status"] = response.status
+        if response.content_type == "text/event-stream":
+            self._frames = FrameStream(**self._context)
+            self._events = SSEDecoder(call.max_line_bytes)
+            # (an async generator, typed as the iterator it is used as)
+            self.chunks = response.iter_content()  # type: ignore[assignment]
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The answer text in the next piece of the event stream (thinking, status and the
+        like left out)."""
+        assert self._events is not None
+        return self._texts(self._events.feed(chunk))
+
+    def _texts(self, events: list[ServerSentEvent]) -> list[str]:
+        frames = self._frames
+        assert frames is not None
+        texts = []
+        for event in events:
+            text = frames.feed(event)
+            if text:
+                texts.append(text)
+            if frames.done:
+                break
+        return texts
+
+    async def complete(self) -> str:
+        """After the last chunk: the site's final reply (``final``; a whole one is read now),
+        and the text still to hand over (``""`` for none): an event the stream left
+        undispatched at its end, and what the final reply adds to the stream."""
+        assert self.response is not None
+        if self._frames is None or self._events is None:  # a whole answer: the site's reply
+            self.final = whole_reply(await self.response.text(), **self._context)
+            self.answer = self.final.reply
+            return self.answer
+        leftover = "" if self._frames.done else "".join(self._texts(self._events.flush()))
+        self.final = self._frames.finish()
+        streamed = self._frames.text
+        tail = tail_of(streamed, self.final.reply)
         if tail is None:
             log.warning(
                 "%s: the site's final reply differs from the text it streamed; the streamed "
                 "text stands (ask with stream=False for the final text)",
-                config.page_url,
+                self.tokens.config.page_url,
             )
-        elif tail:
-            self.parts.append(tail)
-            yield tail
+            tail = ""
+        self.answer = streamed + tail
+        return leftover + tail
+
+    async def close(self, error: BaseException | None = None) -> None:
+        """The request ended as ``async with`` ends it: the connection back to the pool
+        (closed after an ``error``: the reply was not read to its end) and its slot given
+        back, so the next request to the site may go (``connections_per_host``)."""
+        if self.chunks is not None:
+            await self.chunks.aclose()
+        request, self._request = self._request, None
+        if request is not None:
+            kind = type(error) if error is not None else None
+            await request.__aexit__(kind, error, None)

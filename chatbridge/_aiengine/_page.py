@@ -22,7 +22,7 @@ from .._constants import AIENGINE_MAX_MESSAGES
 from .._http._html import classes, div_attributes
 from .._json import loads
 
-__all__ = ["ChatConfig", "Generation", "bot_key", "parse_page"]
+__all__ = ["ChatConfig", "Generation", "Id", "bot_key", "parse_page"]
 
 Generation = Literal["g2", "g3"]
 

@@ -138,14 +138,16 @@ def usage_of(data: object) -> Usage | None:
     ``full``): an estimate is never reported."""
     if not isinstance(data, dict) or data.get("accuracy") not in _REAL_USAGE:
         return None
-    counts = [data.get(key) for key in ("prompt_tokens", "completion_tokens", "total_tokens")]
-    if not all(type(count) is int and count >= 0 for count in counts):
+    prompt, completion = data.get("prompt_tokens"), data.get("completion_tokens")
+    total = data.get("total_tokens")
+    if not (type(prompt) is int and type(completion) is int and type(total) is int):
         return None
-    prompt, completion, total = counts
-    return Usage(prompt, completion, total)  # type: ignore[arg-type]
+    if prompt < 0 or completion < 0 or total < 0:
+        return None
+    return Usage(prompt, completion, total)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Final:
     """The reply the site stands behind (the ``end`` frame's, or the whole JSON reply)."""
 

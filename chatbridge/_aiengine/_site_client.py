@@ -14,13 +14,11 @@ nonce for everyone. It knows nothing about providers, CLIs, servers or the other
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
-from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import ChatbridgeError, NonceError, ResponseStatusError
 from .._state import StateStore, current_store
-from .._state._book import ConversationBook, continued_key, transcript_key
+from .._state._book import ConversationBook
 from .._state._sites import SiteClients
 from .._types import Messages, Usage
 from ._call import EngineCall, SiteStats
@@ -86,42 +84,46 @@ class SiteClient:
         """The answer to the last user message: text chunks as the site sends them (one,
         whole, with ``stream=False``), then its :class:`Usage` when the site counted it.
         When the transcript had to be folded to fit the bot's ``maxMessages``,
-        ``call.on_history`` hears of it before the first chunk."""
+        ``call.on_history`` hears of it before the first chunk.
+
+        The one generator between the caller and the reply's body: the frames are read here,
+        a chunk at a time, and every other step is a plain call."""
         call = call or EngineCall()
         call.start()
         try:
             split = split_messages(messages)  # the caller's mistakes cost no request
-            earlier = continued_key(messages)
-            conv = thread or await self.threads.take(messages, earlier)
-            conv.follow(earlier)
-            done = _Done()
-            async with aclosing(self._attempts(call, split, conv, stream, done)) as chunks:
-                async for chunk in chunks:
-                    call.tell()  # what the transcript folded, before the text (once)
-                    yield chunk
-            call.tell()  # (an answer with no text)
-            assert done.attempt is not None and done.tokens is not None
-            final = done.attempt.final
-            assert final is not None
-            if final.new_token is not None:
-                await self.tokens.adopt(done.tokens, final.new_token)
-            self.stats.messages += 1
-            answer = done.attempt.text
-            key = transcript_key([*messages, {"role": "assistant", "content": answer}])
-            conv.answered(key)
-            if thread is None:
-                await self.threads.keep(messages, answer, conv, key=key)
-            if final.usage is not None:
-                yield final.usage
+            conv = thread or await self.threads.take(messages, split.earlier_key)
+            conv.follow(split.earlier_key)
+            submit = await self._send(call, split, conv, stream)
+            try:
+                if submit.chunks is not None:
+                    async for chunk in submit.chunks:
+                        for text in submit.feed(chunk):
+                            call.tell()  # what the transcript folded, before the text (once)
+                            yield text
+                        if submit.done:
+                            break
+                rest = await submit.complete()
+            except BaseException as error:
+                await submit.close(error)
+                if isinstance(error, ChatbridgeError):
+                    self.tokens.distrust(submit.tokens)  # adopted tokens that failed: not kept
+                raise
+            await submit.close()
+            call.tell()  # (an answer whose text came only at the end, or none)
+            if rest:
+                yield rest
+            usage = await self._answered(submit, split, messages, thread)
+            if usage is not None:
+                yield usage
         except ChatbridgeError as error:
             error.with_context(provider=call.provider, url=self.target.url)
             raise
 
-    async def _attempts(
-        self, call: EngineCall, split: Split, conv: Thread, stream: bool, done: _Done
-    ) -> AsyncGenerator[str, None]:
-        """One request, and one more after a signal the site gives before the model runs
-        (a refused nonce, a missing route); never after a chunk reached the caller."""
+    async def _send(self, call: EngineCall, split: Split, conv: Thread, stream: bool) -> Submit:
+        """The message sent, its reply open; sent once more after a signal the site gives
+        before the model runs (a refused nonce, a missing route). Signals come with the
+        reply's status, so never after a chunk reached the caller."""
         tokens = await self.tokens.get(call)
         session = await call.session()
         call.site_jar = self.tokens.jar  # the page's cookies (Cloudflare…), in its jar
@@ -129,18 +131,13 @@ class SiteClient:
         while True:
             prepared = prepare(split, tokens.config)
             call.left_out(prepared.trimmed, tokens.config.page_url)
-            attempt = Submit(tokens, prepared, conv, stream=stream)
+            submit = Submit(tokens, prepared, conv, stream=stream)
             try:
-                async with aclosing(
-                    attempt.run(session, call, self.stats, self.tokens.no_jar)
-                ) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
-                done.attempt, done.tokens = attempt, tokens
-                return
+                await submit.send(session, call, self.stats, self.tokens.no_jar)
+                return submit
             except (NonceRefused, RouteGone) as signal:
                 kind = type(signal)
-                if attempt.parts or kind in retried:  # a signal never reaches the caller
+                if kind in retried:  # a signal never reaches the caller
                     self.tokens.distrust(tokens)  # adopted tokens that failed: not kept
                     raise _final(signal) from signal
                 retried.add(kind)
@@ -152,13 +149,23 @@ class SiteClient:
                 self.tokens.distrust(tokens)
                 raise
 
-
-@dataclass
-class _Done:
-    """What the attempt that answered leaves for the end of the call."""
-
-    attempt: Submit | None = None
-    tokens: SiteTokens | None = None
+    async def _answered(
+        self, submit: Submit, split: Split, messages: Messages, thread: Thread | None
+    ) -> Usage | None:
+        """What an answer leaves: a nonce the site handed over adopted, the conversation
+        filed under its transcript (answer included); the usage to report, if real."""
+        final = submit.final
+        assert final is not None
+        if final.new_token is not None:
+            await self.tokens.adopt(submit.tokens, final.new_token)
+        self.stats.messages += 1
+        answer = submit.answer
+        split.digest.add("assistant", answer)
+        key = split.digest.key()
+        submit.thread.answered(key)
+        if thread is None:
+            await self.threads.keep(messages, answer, submit.thread, key=key)
+        return final.usage
 
 
 _clients: SiteClients[SiteTarget, SiteClient] = SiteClients(SiteClient)

@@ -16,6 +16,8 @@ never with another conversation's request.
 from __future__ import annotations
 
 import json
+import os
+import re
 import secrets
 import string
 
@@ -26,8 +28,8 @@ __all__ = ["SESSION_COOKIE", "Thread", "decode_thread", "encode_thread", "sessio
 SESSION_COOKIE = "mwai_session_id"
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _ID_LENGTH = 11
-_SESSION_MOST = 128
-_SESSION_CHARS = frozenset(string.ascii_letters + string.digits + "-_.")
+#: A site session value: a bare token, at most 128 characters.
+_SESSION_VALUE = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 #: ``seen`` while a turn is in flight: equal to no transcript digest.
 _IN_FLIGHT = b""
 
@@ -35,15 +37,27 @@ _IN_FLIGHT = b""
 #: Each byte value to one of the 36 characters (a slight bias towards the first ones is
 #: harmless: the id only has to differ from other conversations').
 _TO_ALPHABET = bytes(ord(_ID_ALPHABET[value % len(_ID_ALPHABET)]) for value in range(256))
+#: Chat ids made ahead from one read of the system's random source (64 at a time), taken
+#: from the end (``list.pop`` is atomic: two threads never take the same). A forked child
+#: starts without them: it must not hand out its parent's ids.
+_ids: list[str] = []
+_BATCH = 64
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids.clear)
 
 
 def _new_chat_id() -> str:
     """11 random lowercase letters and digits, the shape of the browser's chat ids."""
-    return secrets.token_bytes(_ID_LENGTH).translate(_TO_ALPHABET).decode("ascii")
+    while True:
+        try:
+            return _ids.pop()
+        except IndexError:
+            text = secrets.token_bytes(_ID_LENGTH * _BATCH).translate(_TO_ALPHABET).decode()
+            _ids.extend(text[i : i + _ID_LENGTH] for i in range(0, len(text), _ID_LENGTH))
 
 
 def _valid_session(value: object) -> str | None:
-    if isinstance(value, str) and 0 < len(value) <= _SESSION_MOST and set(value) <= _SESSION_CHARS:
+    if isinstance(value, str) and _SESSION_VALUE.fullmatch(value):
         return value
     return None
 

@@ -22,10 +22,11 @@ The bot's own limits are honoured before anything is sent:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .._exceptions import InvalidRequestError
-from .._prompt import find_last_user, message_text
+from .._prompt import check_sendable, find_last_user, message_text
+from .._state._book import TranscriptDigest
 from .._types import HistoryTrimmed, Messages
 from ._page import ChatConfig
 
@@ -39,7 +40,7 @@ _PHP_SPACE = " \t\n\r\0\x0b"
 _FOLDED_HEADING = "Earlier in this conversation:"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Prepared:
     """``messages`` as sent (before the new message), the new message, and how many earlier
     messages were folded into the first one to fit ``maxMessages``."""
@@ -51,12 +52,17 @@ class Prepared:
     trimmed: HistoryTrimmed | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Split:
-    """The caller's messages as the site takes them: the earlier ones and the new one."""
+    """The caller's messages as the site takes them: the earlier ones and the new one; and
+    what the conversation book files them under (``chatbridge._state._book``): the digest of
+    the messages before the new one (``earlier_key``, ``None`` for a first message), and the
+    digest of them all (``digest``), which the answer extends."""
 
     earlier: list[dict[str, str]]
     new_message: str
+    earlier_key: bytes | None = None
+    digest: TranscriptDigest = field(default_factory=TranscriptDigest)
 
 
 def _turn(role: str, text: str) -> dict[str, str]:
@@ -67,22 +73,64 @@ def _turn(role: str, text: str) -> dict[str, str]:
     return {"role": "user", "content": f"{role.capitalize()}: {text}"}
 
 
+def _roles_and_texts(messages: Messages) -> tuple[list[str], list[str]]:
+    """Each message's role and text, read once. The checks are ``check_sendable``'s (which
+    words the error), made cheaply for the usual list of dicts of plain text."""
+    if type(messages) is not list or not messages:
+        check_sendable(messages)
+    roles: list[str] = []
+    texts: list[str] = []
+    usual = True
+    for message in messages:
+        if type(message) is not dict and usual:
+            check_sendable(messages)  # raises for what is not a mapping
+            usual = False
+        role, content = message.get("role", "user"), message.get("content")
+        role = role if type(role) is str else str(role)
+        text = content if type(content) is str else message_text(message)
+        usual = usual and role.isascii() and text.isascii()
+        roles.append(role)
+        texts.append(text)
+    if not usual:
+        check_sendable(messages)  # a lone surrogate has no UTF-8 encoding
+    return roles, texts
+
+
+def _digests(
+    roles: list[str], texts: list[str], last: int
+) -> tuple[bytes | None, TranscriptDigest]:
+    """``continued_key`` and the digest of the whole transcript, each message hashed once."""
+    digest = TranscriptDigest()
+    for index in range(last):
+        digest.add(roles[index], texts[index])
+    earlier_key = digest.copy().key() if last else None
+    for index in range(last, len(roles)):
+        digest.add(roles[index], texts[index])
+    return earlier_key, digest
+
+
 def split_messages(messages: Messages) -> Split:
     """The earlier messages and the new one (the last user message's text); the caller's
     mistakes (no user message, an empty one, a prefill to continue) are refused here."""
-    roles, last = find_last_user(messages)
-    if any(role != "system" for role in roles[last + 1 :]):
+    roles, texts = _roles_and_texts(messages)
+    if "user" not in roles:
+        find_last_user(messages)  # (raises: the caller's error, worded once)
+    last = len(roles) - 1 - roles[::-1].index("user")
+    if last + 1 < len(roles) and any(role != "system" for role in roles[last + 1 :]):
         raise InvalidRequestError(
             "an AI Engine site answers the last user message: nothing but system messages "
             "may follow it (it cannot continue a partial answer)",
             param="messages",
         )
-    new_message = message_text(messages[last])
+    new_message = texts[last]
     if not new_message.strip(_PHP_SPACE):
         raise InvalidRequestError("the last user message has no text", param="messages")
-    order = [*range(last), *range(last + 1, len(messages))]
-    earlier = [_turn(roles[i], text) for i in order if (text := message_text(messages[i])).strip()]
-    return Split(earlier, new_message)
+    earlier = [
+        _turn(roles[index], text)
+        for index, text in enumerate(texts)
+        if index != last and text.strip()
+    ]
+    return Split(earlier, new_message, *_digests(roles, texts, last))
 
 
 def _fold(transcript: list[dict[str, str]], max_messages: int) -> tuple[list[dict[str, str]], int]:

@@ -25,11 +25,14 @@ import uuid
 
 import aiohttp
 
+from .._http._cookies import Jar, JarToBe
 from ._history import Split
 
 __all__ = ["Conversation"]
 
 _ALNUM = string.ascii_letters + string.digits
+#: Each random byte to one of ``_ALNUM`` (``byte % 62``), for ``bytes.translate``.
+_TO_ALNUM = bytes(ord(_ALNUM[byte % len(_ALNUM)]) for byte in range(256))
 _CLIENT_ID_COOKIE = "wpaicg_chat_client_id"
 
 
@@ -37,7 +40,7 @@ class Conversation:
     """One conversation with one site. Pass it as ``conversation=`` to keep state explicitly."""
 
     def __init__(self) -> None:
-        self.client_id = "".join(_ALNUM[byte % len(_ALNUM)] for byte in secrets.token_bytes(10))
+        self.client_id = secrets.token_bytes(10).translate(_TO_ALNUM).decode("ascii")
         self._session_id: str | None = None
         self._conversation_uuid: str | None = None
         self.thread_id: str | None = None
@@ -65,9 +68,20 @@ class Conversation:
 
     @property
     def cookie_jar(self) -> aiohttp.CookieJar:
+        return self._own_jar()
+
+    def _own_jar(self) -> aiohttp.CookieJar:
+        """The conversation's cookie jar, made on first use."""
         if self._cookie_jar is None:
             self._cookie_jar = aiohttp.CookieJar(unsafe=True)
         return self._cookie_jar
+
+    def jar(self) -> Jar:
+        """The jar a request of this conversation sends and keeps cookies with: its own, or
+        until a reply sets a cookie, one to be made then (most sites set none on a chat
+        reply, and a jar costs more to make than the rest of the conversation)."""
+        jar = self._cookie_jar
+        return jar if jar is not None else JarToBe(self._own_jar)
 
     def message_for_site_history(self, split: Split, kind: str, limit: int) -> str:
         """The ``message`` for a site that holds the history itself (1.7, AIPKit).

@@ -142,7 +142,7 @@ async def legacy_exchange(
         form["thread_id"] = conv.thread_id
     context: dict[str, Any] = {"url": tokens.ajax_url}
     headers = {"Referer": tokens.page_url, "Accept": "application/json, text/event-stream, */*"}
-    options = call.request_options(conv.cookie_jar)
+    options = call.request_options(conv.jar())
     stats.chat_requests += 1
     async with session.post(
         tokens.ajax_url, data=form, headers=headers, allow_redirects=False, **options
@@ -194,7 +194,7 @@ async def aipkit_exchange(
 ) -> AsyncGenerator[str, None]:
     message = conv.message_for_site_history(split, "aipkit", AIPKIT_HISTORY_LIMIT)
     call.left_out(split.trimmed if message is split.whole else None, tokens.page_url)
-    cache_options = call.request_options(conv.cookie_jar)
+    cache_options = call.request_options(conv.jar())
     cache_key = await _aipkit_cache(session, tokens, message, cache_options, stats)
     params = {
         "action": "aipkit_frontend_chat_stream",
@@ -208,7 +208,7 @@ async def aipkit_exchange(
     }
     stats.chat_requests += 1
     headers = {"Accept": "text/event-stream"}
-    options = call.request_options(conv.cookie_jar)  # after the cache step: less time left
+    options = call.request_options(conv.jar())  # after the cache step: less time left
     async with session.get(
         tokens.ajax_url, params=params, headers=headers, allow_redirects=False, **options
     ) as response:

@@ -21,6 +21,8 @@ __all__ = ["Split", "encode_history", "split_conversation"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _PERCENT_HEX = re.compile(r"%(?=[0-9A-Fa-f]{2})")
+#: One encoder for every history (``json.dumps`` with options builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,8 @@ def _clean(text: str) -> str:
 
 def encode_history(turns: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> str:
     """``wpaicg_chat_history`` for legacy 1.8+: a backslash-free JSON array (``[]`` if none)."""
+    if not turns:  # a first message: no history
+        return "[]"
     items = []
     for index, (role, text) in enumerate(turns, start=1):
         clean = _clean(text)
@@ -179,7 +183,7 @@ def encode_history(turns: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -
         else:
             # The server removes every "AI: " inside an assistant text; keep the words.
             items.append({"id": index, "text": "AI: " + clean.replace("AI: ", "AI : ")})
-    encoded = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    encoded = _ENCODER.encode(items)
     if "\\" in encoded:  # cannot happen after _clean; guards the server's backslash deletion
         raise ValueError("encoded history contains a backslash")
     return encoded

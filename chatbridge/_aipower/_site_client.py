@@ -126,7 +126,8 @@ class SiteClient:
             while True:
                 yielded = False
                 try:
-                    async with aclosing(self._attempt(call, tokens, split, conv)) as attempt:
+                    exchange = await self._exchange(call, tokens, split, conv)
+                    async with aclosing(exchange) as attempt:
                         async for chunk in attempt:
                             if not yielded:
                                 call.tell()  # what the message left out, before the text
@@ -155,18 +156,18 @@ class SiteClient:
             error.with_context(provider=call.provider, url=self.target.url)
             raise
 
-    async def _attempt(
+    async def _exchange(
         self, call: CallOptions, tokens: PageTokens, split: Split, conv: Conversation
     ) -> AsyncGenerator[str, None]:
+        """One exchange with the site, ready to be read (the generator itself: no layer
+        that only passes its chunks on)."""
         session = await call.session()
         # Cookies from the page fetch (Cloudflare, security plugins) go along from the site's
         # own jar, which scopes them to their domain: never copied into the conversation's
         # jar, where an explicit Conversation used on another site would carry them there.
         call.site_jar = self._tokens.jar
         exchange = aipkit_exchange if tokens.generation == "aipkit" else legacy_exchange
-        async with aclosing(exchange(session, call, tokens, split, conv, self.stats)) as chunks:
-            async for chunk in chunks:
-                yield chunk
+        return exchange(session, call, tokens, split, conv, self.stats)
 
 
 _clients: SiteClients[SiteTarget, SiteClient] = SiteClients(SiteClient)

@@ -107,7 +107,7 @@ class TargetAttempt:
         self.verdict = self.answered = self.retried = False
         #: Could another target of the route take over (then limits may apply)?
         self.others = len(call.route.targets) > 1
-        self.dog = Watchdog(call.deadline)
+        self.dog = Watchdog(call.deadline, call.loop)
         #: Its slot among the target's calls in flight (``_balance``; ``""``: none).
         self.slot = ""
         #: The proxies it picks from (``None``: it goes through none), and this try's.

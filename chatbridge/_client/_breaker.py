@@ -45,7 +45,7 @@ class Gate(Enum):
     COOLING = "cooling"  # rate limited: skip until not_before
 
 
-@dataclass
+@dataclass(slots=True)
 class TargetHealth:
     policy: Policy
     clock: Clock

@@ -63,6 +63,7 @@ class CallState:
         "failed",
         "handed",
         "kept",
+        "loop",
         "messages",
         "model",
         "now",
@@ -92,8 +93,10 @@ class CallState:
         self.model = model
         self.options = options
         self.buffered = buffered
-        #: The event loop's clock, which the deadline and every limit are read on.
-        self.now = asyncio.get_running_loop().time
+        #: The running event loop, and its clock, which the deadline and every limit are
+        #: read on.
+        self.loop = asyncio.get_running_loop()
+        self.now = self.loop.time
         self.deadline = self.now() + timeout
         #: Characters handed to the caller so far (once any, only a continuation can help).
         self.handed = 0

@@ -5,11 +5,13 @@ One call is a loop over rounds and targets. Each round asks the targets in order
 in which order, and whether each may take the call now is decided in one place,
 :meth:`Router.candidates` and :meth:`Router.admit`); an admitted target gets one
 :class:`~chatbridge._client._attempt.TargetAttempt`, which asks it (once more, if the policy
-says a failure may be retried) and fails over or stops as :func:`classify` says. When a round
-ends with every target tried or skipped, the call may wait for a rate limit it met itself to
-cool down (a bounded number of times), else it fails with every attempt in the error; when no
-target could be asked at all (every breaker open, every target cooling down), it fails at
-once with :class:`RouteUnavailableError`, saying when to come back.
+says a failure may be retried) and fails over or stops as :func:`classify` says. The caller
+takes each attempt's text straight from it (no layer of the router's in between, per chunk),
+and the loop goes on when it is done. When a round ends with every target tried or skipped,
+the call may wait for a rate limit it met itself to cool down (a bounded number of times),
+else it fails with every attempt in the error; when no target could be asked at all (every
+breaker open, every target cooling down), it fails at once with
+:class:`RouteUnavailableError`, saying when to come back.
 
 The streaming contract: until the first text has been handed to the caller, a failure fails
 over invisibly. After that the answer can only be rescued by continuation: a target that
@@ -28,7 +30,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .._exceptions import RateLimitError, ToolsNotSupportedError
-from .._types import Messages, ToolCallDelta
+from .._types import Messages
 from ._attempt import TargetAttempt
 from ._balance import Balancer
 from ._call_state import CallReport, CallState
@@ -70,11 +72,13 @@ class Router:
         options: dict[str, Any] | None = None,
         timeout: float | None = None,
         buffered: bool = False,
-    ) -> AsyncIterator[str | ToolCallDelta]:
-        """The answer's text: in chunks as they come, or with ``buffered=True`` (a
-        non-streamed call) once, whole, when an attempt has completed. A stream's tool-call
-        pieces come between them as they come; a buffered call's land in ``report`` with the
-        finish reason, usage and attempts."""
+    ) -> AsyncIterator[TargetAttempt]:
+        """The call's attempts, one at a time: take each one's text (``async for text in
+        attempt.texts``: in chunks as they come, a stream's tool-call pieces among them, or
+        with ``buffered=True``, a non-streamed call, once, whole, when it has completed)
+        before asking for the next; none comes after the one that answered. A buffered
+        call's tool-call pieces land in ``report`` with the finish reason, usage and
+        attempts."""
         limit = timeout if timeout is not None else self.policy.timeout
         call = CallState(
             route, messages, report, limit, model=model, options=options, buffered=buffered
@@ -88,8 +92,7 @@ class Router:
                 if attempt is None:
                     continue
                 try:
-                    async for text in attempt.texts:
-                        yield text
+                    yield attempt  # the caller takes its text
                 finally:
                     await attempt.settle()
                     await self.balancer.leave(attempt)

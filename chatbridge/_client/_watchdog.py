@@ -33,6 +33,7 @@ import asyncio
 import contextvars
 import heapq
 import itertools
+import sys
 import weakref
 from collections.abc import Awaitable
 from types import TracebackType
@@ -43,7 +44,10 @@ from .._queueing import QUEUEING
 __all__ = ["Expired", "Watchdog"]
 
 T = TypeVar("T")
-_current_task = asyncio.current_task
+if sys.version_info >= (3, 12):
+    _current_task = asyncio.current_task  # (in C)
+else:  # 3.11's ``current_task(loop)`` is this look-up, behind a Python call per await
+    _current_task = asyncio.tasks._current_tasks.get  # type: ignore[attr-defined]
 _INF = float("inf")
 
 
@@ -173,8 +177,12 @@ class Watchdog:
         "watch_queue",
     )
 
-    def __init__(self, deadline: float = _INF) -> None:
-        loop = self._loop = asyncio.get_running_loop()
+    def __init__(
+        self, deadline: float = _INF, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
+        # ``loop``: the running loop, when the caller has it (each look-up of the running
+        # loop costs a ``getpid`` system call).
+        loop = self._loop = loop or asyncio.get_running_loop()
         alarm = self._alarm = _alarm(loop)
         alarm.open += 1
         self._task: asyncio.Task[Any] | None = None

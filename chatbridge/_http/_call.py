@@ -25,6 +25,7 @@ from .._constants import (
 )
 from .._exceptions import RequestTimeoutError
 from .._types import HistoryListener, HistoryTrimmed
+from ._cookies import Jar
 from ._pool import shared
 from ._session import StreamSession
 
@@ -139,11 +140,11 @@ class Call:
 
         return await shared(key, make)
 
-    def request_options(self, jar: aiohttp.abc.AbstractCookieJar) -> dict[str, Any]:
+    def request_options(self, jar: Jar) -> dict[str, Any]:
         """Options of one request, made just before it: ``cookie_jar=`` (``jar`` keeps what
-        the site sets; the site's page jar, when set and different, supplies its cookies
-        too, each scoped by its own jar), ``timeout=`` (what is left of the deadline) and
-        ``connections_per_host=``."""
+        the site sets, or, while there is none yet, a :class:`JarToBe` that makes it; the
+        site's page jar, when set and different, supplies its cookies too, each scoped by its
+        own jar), ``timeout=`` (what is left of the deadline) and ``connections_per_host=``."""
         site_jar = self.site_jar
         jars = (jar, site_jar) if site_jar is not None and site_jar is not jar else jar
         options: dict[str, Any] = {

@@ -9,7 +9,8 @@ hop sets are stored with that hop's URL, so they keep their scope.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from http.cookies import BaseCookie
 from typing import Any
 
 import aiohttp
@@ -18,14 +19,35 @@ from yarl import URL
 from .._constants import DEFAULT_MAX_REDIRECTS
 from .._exceptions import TransportError
 
-__all__ = ["Jars", "request_with_jars"]
+__all__ = ["Jar", "JarToBe", "Jars", "request_with_jars"]
 
-Jars = aiohttp.abc.AbstractCookieJar | Sequence[aiohttp.abc.AbstractCookieJar]
+
+class JarToBe:
+    """A request's keeping jar before it exists: it sends nothing, and ``make()`` makes it
+    when a reply first sets a cookie (which it then keeps, scoped as any jar's). A
+    conversation whose site sets no cookie (most chat replies) never makes one."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], aiohttp.abc.AbstractCookieJar]) -> None:
+        self.make = make
+
+    def __len__(self) -> int:
+        return 0  # no cookie to send
+
+    def filter_cookies(self, request_url: URL) -> BaseCookie[str]:
+        return BaseCookie()
+
+
+Jar = aiohttp.abc.AbstractCookieJar | JarToBe
+#: A request's jars: one, or several (the first keeps what the site sets; all supply theirs).
+Jars = Jar | Sequence[Jar]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_SET_COOKIE = "Set-Cookie"
 
 
-def _cookies_for(jars: Sequence[aiohttp.abc.AbstractCookieJar], url: URL) -> dict[str, str]:
+def _cookies_for(jars: Sequence[Jar], url: URL) -> dict[str, str]:
     """The cookies the jars hold for ``url``; the first jar wins a name they share."""
     cookies: dict[str, str] = {}
     for jar in reversed(jars):
@@ -74,7 +96,7 @@ async def request_with_jars(
     """``client.request`` whose cookies come from ``jars`` (the first one also keeps what the
     site sets). ``cookies=`` given by the caller go to the first URL's origin only.
     Foreign exceptions are left to the caller to translate."""
-    jar_list = [jars] if isinstance(jars, aiohttp.abc.AbstractCookieJar) else list(jars)
+    jar_list = [jars] if isinstance(jars, aiohttp.abc.AbstractCookieJar | JarToBe) else list(jars)
     follow = kwargs.pop("allow_redirects", True)
     hops_left = kwargs.pop("max_redirects", DEFAULT_MAX_REDIRECTS)
     given: Mapping[str, str] = kwargs.pop("cookies", None) or {}
@@ -94,8 +116,12 @@ async def request_with_jars(
             method, target, allow_redirects=False, cookies=cookies or None, **kwargs
         )
         keeper = jar_list[0]
-        if not isinstance(keeper, aiohttp.DummyCookieJar) and raw.cookies:
-            keeper.update_cookies(raw.cookies, raw.url)  # (a jar that keeps none: no parsing)
+        # Parsed only when there is something to keep: a jar that keeps none, or a reply
+        # that sets none (most chat replies), costs no parsing.
+        if not isinstance(keeper, aiohttp.DummyCookieJar) and _SET_COOKIE in raw.headers:
+            if isinstance(keeper, JarToBe):
+                keeper = jar_list[0] = keeper.make()
+            keeper.update_cookies(raw.cookies, raw.url)
         location = raw.headers.get("Location")
         if not follow or raw.status not in _REDIRECTS or not location:
             return raw

@@ -117,9 +117,13 @@ class LineDecoder:
         return [tail] if tail else []
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ServerSentEvent:
-    """One dispatched event. ``event`` is ``""`` for unnamed events."""
+    """One dispatched event. ``event`` is ``""`` for unnamed events.
+
+    One is made per event of every stream, so it is a plain slotted class: a frozen one
+    sets each field through ``object.__setattr__`` and costs twice as much to make. Nothing
+    changes an event once dispatched."""
 
     data: str
     event: str = ""
@@ -191,9 +195,7 @@ class SSEDecoder:
     def _dispatch(self) -> ServerSentEvent | None:
         if not self._touched:
             return None
-        event = ServerSentEvent(
-            data="\n".join(self._data), event=self._event, id=self._id, retry=self._retry
-        )
+        event = ServerSentEvent("\n".join(self._data), self._event, self._id, self._retry)
         self._data = []
         self._event = ""
         self._retry = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote_plus
 
 __all__ = ["FORM_CONTENT_TYPE", "encode_form"]
@@ -21,6 +22,11 @@ def _quote(text: str) -> str:
     return text if _SAFE.match(text) else quote_plus(text)
 
 
-def encode_form(fields: Mapping[str, str]) -> bytes:
-    """The urlencoded body of ``fields`` (string keys and values)."""
-    return "&".join(f"{_quote(key)}={_quote(value)}" for key, value in fields.items()).encode()
+def encode_form(fields: Mapping[Any, Any]) -> bytes | None:
+    """The urlencoded body of ``fields``, or ``None`` when a key or a value is not a string
+    (one pass: what is not a string stops it; aiohttp's own encoding takes those)."""
+    try:
+        pairs = [f"{_quote(key)}={_quote(value)}" for key, value in fields.items()]
+    except TypeError:  # (a pattern matches strings only)
+        return None
+    return "&".join(pairs).encode()

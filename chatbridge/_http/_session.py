@@ -186,7 +186,8 @@ class StreamResponse:
         self._timeout = timeout
         self._read = 0
         self._body: bytes | None = None
-        declared = raw.content_length
+        #: The length the reply declares (parsed from its header once, here).
+        self._declared = declared = raw.content_length
         if declared is not None and declared > max_bytes:
             raise ResponseTooLargeError(
                 f"The reply declares {declared} bytes, over the {max_bytes}-byte cap",
@@ -251,7 +252,7 @@ class StreamResponse:
 
     async def read(self) -> bytes:
         if self._body is None:
-            if self._raw.content_length is not None and self._read == 0:
+            if self._declared is not None and self._read == 0:
                 # Declared length already checked against the cap: one read, no chunking.
                 try:
                     self._body = await self._raw.read()
@@ -516,10 +517,9 @@ class StreamSession:
         if self._request_proxy and "proxy" not in kwargs:
             kwargs["proxy"] = self._request_proxy
         data = kwargs.get("data")
-        if isinstance(data, dict) and all(
-            type(key) is str and type(value) is str for key, value in data.items()
-        ):
-            kwargs["data"] = encode_form(data)
+        body = encode_form(data) if isinstance(data, dict) else None
+        if body is not None:
+            kwargs["data"] = body
             headers = kwargs.get("headers")
             if not headers or "Content-Type" not in headers:
                 kwargs["headers"] = {**(headers or {}), "Content-Type": FORM_CONTENT_TYPE}

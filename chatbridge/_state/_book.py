@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
+from types import EllipsisType
 from typing import Generic, TypeVar
 
 from .._constants import MAX_CONVERSATIONS, STATE_CONVERSATION_TTL
@@ -31,7 +32,7 @@ from .._prompt import message_text
 from .._types import Messages
 from ._interface import StateStore
 
-__all__ = ["Codec", "ConversationBook", "continued_key", "transcript_key"]
+__all__ = ["Codec", "ConversationBook", "TranscriptDigest", "continued_key", "transcript_key"]
 
 C = TypeVar("C")
 
@@ -39,15 +40,44 @@ C = TypeVar("C")
 Codec = tuple[Callable[[C], bytes], Callable[[bytes], "C | None"]]
 
 
+def _framed(text: str) -> bytes:
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data).to_bytes(8, "big") + data
+
+
+_ROLES = {role: _framed(role) for role in ("system", "user", "assistant")}
+
+
+class TranscriptDigest:
+    """:func:`transcript_key` built one message at a time, so that a turn hashes each of its
+    messages once: :meth:`copy` keeps the digest of what came so far (the key the turn
+    continues), :meth:`add` goes on (the new message, then the answer)."""
+
+    __slots__ = ("_hash",)
+
+    def __init__(self, state: hashlib.blake2b | None = None) -> None:
+        self._hash = state if state is not None else hashlib.blake2b(digest_size=20)
+
+    def add(self, role: str, text: str) -> None:
+        """One message (its role and text), length-prefixed: no two transcripts collide."""
+        update = self._hash.update
+        update(_ROLES.get(role) or _framed(role))
+        update(_framed(text))
+
+    def copy(self) -> TranscriptDigest:
+        return TranscriptDigest(self._hash.copy())
+
+    def key(self) -> bytes:
+        return self._hash.digest()
+
+
 def transcript_key(messages: Messages) -> bytes:
     """A digest of roles and texts: equal only for equal transcripts (no hash collisions
     between two users' different conversations)."""
-    digest = hashlib.blake2b(digest_size=20)
+    digest = TranscriptDigest()
     for message in messages:
-        for part in (str(message.get("role", "user")), message_text(message)):
-            data = part.encode("utf-8", "surrogatepass")
-            digest.update(len(data).to_bytes(8, "big") + data)
-    return digest.digest()
+        digest.add(str(message.get("role", "user")), message_text(message))
+    return digest.key()
 
 
 def continued_key(messages: Messages) -> bytes | None:
@@ -83,10 +113,11 @@ class ConversationBook(Generic[C]):
         self._codec = codec
         self._site = site
 
-    async def take(self, messages: Messages, key: bytes | None = None) -> C:
+    async def take(self, messages: Messages, key: bytes | EllipsisType | None = ...) -> C:
         """:meth:`find`, in the shared store when there is one. ``key``: the digest of what
-        ``messages`` continue (:func:`continued_key`), when the caller has it already."""
-        if key is None:
+        ``messages`` continue (:func:`continued_key`; ``None`` for a first message), when
+        the caller has it already."""
+        if key is ...:
             key = continued_key(messages)
         if self._fleet is None or self._codec is None:
             return self.find(messages, key)
@@ -119,10 +150,10 @@ class ConversationBook(Generic[C]):
             STATE_CONVERSATION_TTL,
         )
 
-    def find(self, messages: Messages, key: bytes | None = None) -> C:
+    def find(self, messages: Messages, key: bytes | EllipsisType | None = ...) -> C:
         """The conversation these messages continue (taken out of the book, so it is
-        continued once), or a new one."""
-        if key is None:
+        continued once), or a new one. ``key``: as for :meth:`take`."""
+        if key is ...:
             key = continued_key(messages)
         if key is None:
             return self._new()

@@ -311,8 +311,8 @@ async def test_cancelling_a_judged_probe_in_its_retry_pause_frees_no_other_probe
 
     async def ask() -> str:
         question = [{"role": "user", "content": "q"}]
-        texts = router.run(route, question, CallReport("r"), buffered=True)
-        return "".join([text async for text in texts])
+        attempts = router.run(route, question, CallReport("r"), buffered=True)
+        return "".join([text async for attempt in attempts async for text in attempt.texts])
 
     plan[:] = ["404"]
     with pytest.raises(AllTargetsFailedError):

@@ -92,3 +92,11 @@ def test_form_encoding_matches_urlencode(fields: dict[str, str]) -> None:
     from chatbridge._http._forms import encode_form
 
     assert encode_form(fields) == urlencode(fields).encode()
+
+
+def test_a_form_with_a_value_that_is_not_a_string_is_left_to_aiohttp() -> None:
+    from chatbridge._http._forms import encode_form
+
+    assert encode_form({"message": "hi", "post_id": 7}) is None
+    assert encode_form({b"raw": "x"}) is None
+    assert encode_form({"message": "a b&c"}) == b"message=a+b%26c"

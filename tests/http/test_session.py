@@ -21,6 +21,7 @@ from chatbridge import (
     StreamSession,
     TransportError,
 )
+from chatbridge._http._cookies import JarToBe
 from tests.conftest import MALFORMED, free_port, local_proxy, raw_reply_server, serve_app
 from tests.proxies import socks5_proxy
 
@@ -392,3 +393,40 @@ async def test_a_malformed_status_line_is_a_reply_error() -> None:
         with pytest.raises(ResponseError, match="cannot be read"):
             async with session.get(f"{url}/"):
                 pass
+
+
+async def test_a_jar_to_be_is_made_only_when_a_reply_sets_a_cookie() -> None:
+    """A conversation's jar is made when a reply first sets a cookie (mid-redirect too), and
+    then keeps and sends it like any jar; a reply that sets none makes no jar."""
+    made: list[aiohttp.CookieJar] = []
+
+    def make() -> aiohttp.CookieJar:
+        made.append(aiohttp.CookieJar(unsafe=True))
+        return made[-1]
+
+    async def plain(request: web.Request) -> web.Response:
+        return web.Response(text="no cookie")
+
+    async def start(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/set")
+
+    async def set_cookie(request: web.Request) -> web.Response:
+        response = web.HTTPFound("/echo")
+        response.set_cookie("guest", "g7")
+        raise response
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response(dict(request.cookies))
+
+    app = _app(
+        a=web.get("/plain", plain), b=web.get("/start", start),
+        c=web.get("/set", set_cookie), d=web.get("/echo", echo),
+    )  # fmt: skip
+    async with serve_app(app) as url, StreamSession() as session:
+        async with session.get(f"{url}/plain", cookie_jar=JarToBe(make)) as response:
+            assert await response.text() == "no cookie"
+        assert made == []
+        async with session.get(f"{url}/start", cookie_jar=JarToBe(make)) as response:
+            assert await response.json() == {"guest": "g7"}
+    assert len(made) == 1
+    assert {cookie.key: cookie["domain"] for cookie in made[0]} == {"guest": "127.0.0.1"}

@@ -28,6 +28,8 @@ from chatbridge import (
     UpstreamError,
     Usage,
 )
+from chatbridge._http._pool import get_slots
+from chatbridge._http._slots import origin_of
 from chatbridge.site import LocalSite
 
 from .conftest import SiteFactory, assistant, user
@@ -351,3 +353,26 @@ async def test_one_deadline_covers_the_whole_call(engine_site: SiteFactory) -> N
     with pytest.raises(RequestTimeoutError):
         await ask(url, [user("hello")], timeout=0.5)
     assert time.monotonic() - started < 3
+
+
+async def test_every_chat_request_gives_its_connection_slot_back(
+    engine_site: SiteFactory,
+) -> None:
+    """With one connection to the site allowed, each message must wait for the one before to
+    give its slot back: answered whole or streamed, left mid-stream, refused and retried,
+    refused for good. (A slot kept would make the next message wait out its deadline.)"""
+    site, url = await engine_site()
+    one = {"connections_per_host": 1, "timeout": 3}
+    assert "Echo: whole" in (await ask(url, [user("whole")], stream=False, **one))[0]
+    assert "Echo: streamed" in (await ask(url, [user("streamed")], **one))[0]
+    left = AIEngine.create_async_generator("", [user("left")], site_url=url, **one)
+    assert isinstance(await anext(left), str)
+    await left.aclose()  # type: ignore[attr-defined]
+    site.advance_ticks(2)  # a refused nonce: refreshed, and the message sent again
+    assert "Echo: retried" in (await ask(url, [user("retried")], **one))[0]
+    _, limited = await engine_site(faults=("limit",))
+    for stream in (False, True, False):
+        with pytest.raises(RateLimitError):
+            await ask(limited, [user("over")], stream=stream, **one)
+    slots = await get_slots()
+    assert slots.busy(origin_of(url), 1) == 0 and slots.busy(origin_of(limited), 1) == 0

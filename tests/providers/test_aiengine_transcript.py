@@ -3,13 +3,17 @@ limits honoured before sending: pure."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
 
 from chatbridge import InvalidRequestError
+from chatbridge._aiengine._body import submit_body
 from chatbridge._aiengine._page import ChatConfig
+from chatbridge._aiengine._thread import Thread
 from chatbridge._aiengine._transcript import prepare, split_messages
+from chatbridge._state._book import continued_key, transcript_key
 
 from .conftest import assistant, user
 
@@ -105,3 +109,62 @@ def test_a_transcript_longer_than_max_messages_is_folded_never_dropped() -> None
     assert context["content"].endswith("User: question 3")
     assert "Assistant: Hi! How can I help you?" in context["content"]
     assert prepared.folded == 1 + 1 + 7  # the greeting, the system prompt, seven messages
+
+
+TRICKY = ['say "hi"\\n', "é ñ 中文 🙂", "\x00\x1f\x7f\u2028 tab\there", "</script>", ""]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+@pytest.mark.parametrize(
+    ("bot", "custom", "context", "session"),
+    [
+        ("default", None, None, None),
+        (12, "support-bot", 3.5, "N/A"),
+        (1.0, 7, "ctx", None),
+        ('b"ot', None, -2, "s-1"),
+    ],
+)
+def test_the_body_is_the_bytes_json_dumps_writes(
+    text: str, bot: object, custom: object, context: object, session: str | None
+) -> None:
+    config = replace(
+        CONFIG, bot_id=bot, custom_id=custom, context_id=context, session=session,
+        text_input_max_length=None,
+    )  # fmt: skip
+    for generation in ("g2", "g3"):
+        config = replace(config, generation=generation)
+        thread = Thread(session="mwai-" + generation)
+        messages = [user(text or "?"), assistant(text), user("again " + text)]
+        prepared = prepare(split_messages(messages), config)
+        for stream in (True, False):
+            expected = {
+                "botId": bot,
+                "customId": custom,
+                "session": session if generation == "g2" else thread.session,
+                "chatId": thread.chat_id,
+                "contextId": context,
+                "messages": prepared.messages,
+                "newMessage": prepared.new_message,
+                "newFileId": None,
+                "newFileIds": None,
+                "stream": stream,
+            }
+            body = submit_body(config, thread, prepared, stream)
+            assert body == json.dumps(expected, ensure_ascii=False).encode()
+
+
+def test_the_split_carries_the_conversation_book_s_digests() -> None:
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        user("first"),
+        assistant(""),
+        {"role": "tool", "content": [{"type": "text", "text": "42"}]},
+        user("second"),
+        {"role": "system", "content": "Answer in French."},
+    ]
+    split = split_messages(messages)
+    assert split.earlier_key == continued_key(messages)
+    split.digest.add("assistant", "réponse")
+    assert split.digest.key() == transcript_key([*messages, assistant("réponse")])
+    first = split_messages([user("hi")])
+    assert first.earlier_key is None
