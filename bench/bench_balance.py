@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/bench_balance.py [--requests 10000] [--phase 20] [--
 Four fake OpenAI-compatible upstreams (``python -m chatbridge.upstream``, each in its own
 process) answer after 0, 5, 10 and 20 ms (their first token); Debian's ``redis-server`` is
 started here twice on free ports: one as a cache (nothing on disk), one that writes every
-write to disk before it answers (a killed one restarts with all it acknowledged: section 6).
+write to disk before it answers (a killed one restarts with all it acknowledged: --only 6).
   1. one process (``AsyncClient``, state in memory), 16 callers at once:
      round robin over ``--requests`` calls: every target within 1 % of its share (goal);
      weighted 1:2:3:4: within 2 % of the weights (goal);
@@ -214,7 +214,7 @@ async def balance_section(
                 await done()
 
 
-# --- sections 1 and 2 -----------------------------------------------------------------------
+# --- 1 and 2 (--only 1 2) -------------------------------------------------------------------
 
 
 async def in_process(upstreams: list[str], requests: int, phase: float, folder: Path) -> None:
@@ -253,7 +253,7 @@ async def in_fleet(
             stack.close()
 
 
-# --- sections 3 and 4: a strategy's own cost -------------------------------------------------
+# --- 3 and 4 (--only 3 4): a strategy's own cost --------------------------------------------
 
 
 class Instant(AsyncGeneratorProvider):
@@ -345,7 +345,7 @@ async def strategy_redis(redis: RedisServer, calls: int) -> None:
         await store.close()
 
 
-# --- section 5: quota counting ---------------------------------------------------------------
+# --- 5 (--only 5): quota counting -----------------------------------------------------------
 
 
 async def quota_cost(redis: RedisServer, calls: int) -> None:
@@ -401,7 +401,7 @@ async def quota_cost(redis: RedisServer, calls: int) -> None:
     )
 
 
-# --- section 6: counts lost ------------------------------------------------------------------
+# --- 6 (--only 6): counts lost --------------------------------------------------------------
 
 
 async def counts_lost(upstreams: list[str], redis: RedisServer, total: int, folder: Path) -> None:
@@ -463,7 +463,7 @@ async def counts_lost(upstreams: list[str], redis: RedisServer, total: int, fold
     )
 
 
-# --- main ------------------------------------------------------------------------------------
+# --- main -----------------------------------------------------------------------------------
 
 
 async def run(

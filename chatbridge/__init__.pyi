@@ -113,6 +113,7 @@ from ._types import (
     Chunk as Chunk,
     CreateResult as CreateResult,
     FinishReason as FinishReason,
+    HistoryListener as HistoryListener,
     HistoryTrimmed as HistoryTrimmed,
     Message as Message,
     Messages as Messages,

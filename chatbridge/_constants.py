@@ -151,11 +151,16 @@ UI_RENDER_MAX_CHARS = 200_000
 UI_HIGHLIGHT_SECONDS = 0.05
 UI_ASSET_MAX_AGE = 365 * 24 * 3600
 #: Shared state (``chatbridge._state``): the in-memory store's bound (keys), every Redis
-#: call's time limit (seconds: a stalled Redis must not stall requests), and how long a
-#: process serves from memory after Redis failed before it tries Redis again (seconds: the
-#: first retry, doubling up to the second).
+#: call's time limit (seconds: a stalled Redis must not stall requests; ``[state] timeout``
+#: sets it, up to the most it may be), the limit of the
+#: first reach at start (seconds: a connection, its handshake and the store's scripts loaded
+#: cost some fifty calls, more on a busy machine, and no request waits on it yet), and how
+#: long a process serves from memory after Redis failed before it tries Redis again
+#: (seconds: the first retry, doubling up to the second).
 STATE_MEMORY_MAX_KEYS = 100_000
 STATE_REDIS_TIMEOUT = 0.25
+STATE_REDIS_TIMEOUT_MAX = 30.0
+STATE_REDIS_CONNECT_TIMEOUT = 5.0
 STATE_RETRY_AFTER = 1.0
 STATE_RETRY_AFTER_MAX = 5.0
 #: Lifetimes (seconds) of shared entries: a site's tokens, a filed conversation, one open

@@ -63,9 +63,10 @@ def cut_off_json(body: str) -> bool:
     try:
         raw_decode(body, start)
     except json.JSONDecodeError as exc:
-        # Cut inside a string, or within the last token ("tru", "1.", "\\u00"): the text
-        # ran out, which is not what a page that merely is not JSON looks like.
-        return exc.msg.startswith("Unterminated string") or exc.pos >= len(body.rstrip()) - 6
+        # Cut inside a string, or within the last token ("tru", "1.", "\\u00", "-Infinit":
+        # at most 8 characters): the text ran out, which is not what a page that merely is
+        # not JSON looks like.
+        return exc.msg.startswith("Unterminated string") or exc.pos >= len(body.rstrip()) - 8
     except ValueError:
         return False
     return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -35,35 +35,67 @@ class FinishReason:
 
 @dataclass(frozen=True, slots=True)
 class HistoryTrimmed:
-    """The conversation did not fit the one message a site was sent, so earlier turns were
-    left out of it: ``dropped`` turns whole (the oldest), ``shortened`` turns in their middle,
-    ``removed_chars`` characters of their text in all, to fit ``budget`` characters.
+    """The site was not sent the conversation as the caller wrote it.
 
-    An AI Power provider yields it, before the answer's text, when asked to
-    (``history_notes=True``; the client always asks and puts it in the answer's
-    ``chatbridge.history``), and logs a warning either way."""
+    AI Power, when the conversation goes as one message of at most ``budget`` characters:
+    ``dropped`` turns left out whole (the oldest), ``shortened`` turns that lost their middle,
+    ``removed_chars`` characters of their text in all. AI Engine, when the conversation has
+    more messages than the site's bot keeps (``max_messages``): the ``folded`` oldest ones went,
+    as lines, into one system message (their text is kept; the turns are not).
+
+    A provider that changes the conversation so logs a warning, and tells the listener the
+    caller gave it (``on_history=``) once, before the answer's text; the client always gives
+    one and puts the note in the answer's ``chatbridge.history``, the command line's
+    ``--json`` in ``history``."""
 
     dropped: int
     shortened: int
     removed_chars: int
-    budget: int
+    budget: int | None
+    folded: int = 0
+    max_messages: int | None = None
 
     @property
     def message(self) -> str:
-        """One line saying what was left out."""
+        """One line saying what was left out or folded."""
+        if self.folded:
+            oldest = _turns(self.folded, "message")
+            return (
+                f"the conversation had more messages than the site's bot keeps "
+                f"({self.max_messages}): the oldest {oldest} folded into one system message "
+                "(their text kept)"
+            )
         parts = []
         if self.dropped:
-            parts.append(f"{self.dropped} earlier turn{'s' if self.dropped != 1 else ''} dropped")
+            parts.append(f"{_turns(self.dropped, 'earlier turn')} dropped")
         if self.shortened:
-            parts.append(
-                f"{self.shortened} turn{'s' if self.shortened != 1 else ''} shortened in the "
-                "middle"
-            )
+            parts.append(f"{_turns(self.shortened)} shortened in the middle")
         return (
-            f"the conversation was too long for one message ({self.budget:,} characters): "
+            f"the conversation was too long for one message ({self.budget or 0:,} characters): "
             f"{' and '.join(parts)}, {self.removed_chars:,} characters left out"
         )
 
+    def fields(self) -> dict[str, Any]:
+        """Every field and the one-line message: the answer's ``chatbridge.history`` and the
+        command line's ``--json`` ``history``."""
+        return {
+            "dropped": self.dropped,
+            "shortened": self.shortened,
+            "removed_chars": self.removed_chars,
+            "budget": self.budget,
+            "folded": self.folded,
+            "max_messages": self.max_messages,
+            "message": self.message,
+        }
+
+
+def _turns(count: int, what: str = "turn") -> str:
+    return f"{count} {what}{'s' if count != 1 else ''}"
+
+
+#: What a provider calls, once per call, with what the site was not sent of the conversation
+#: (its ``on_history=`` option).
+HistoryListener: TypeAlias = Callable[[HistoryTrimmed], object]
 
 @dataclass(frozen=True, slots=True)
 class ToolCallDelta:
@@ -79,6 +111,6 @@ class ToolCallDelta:
 
 
 #: A chunk a provider may yield: text, and where its upstream reports them, usage, the
-#: finish reason and tool calls (and, when asked, what was left out of the history).
-#: ``create_async`` and the synchronous calls keep only the text.
-Chunk: TypeAlias = str | Usage | FinishReason | HistoryTrimmed | ToolCallDelta
+#: finish reason and tool calls. ``create_async`` and the synchronous calls keep only the
+#: text. (What was left out of the history goes to the ``on_history=`` listener.)
+Chunk: TypeAlias = str | Usage | FinishReason | ToolCallDelta

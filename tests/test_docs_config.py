@@ -10,7 +10,7 @@ import pytest
 
 from chatbridge._client._config import load_config
 from chatbridge.server import parse_settings
-from chatbridge.server._namespace import state_namespace
+from chatbridge.server._namespace import state_namespace, state_timeout
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TOML = sorted(EXAMPLES.glob("*.toml"))
@@ -37,6 +37,7 @@ def test_every_toml_example_loads(path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert config.routes
     parse_settings(config.server, str(path), environ={})
     state_namespace(config.state, str(path), {}, ())
+    state_timeout(config.state, str(path))
 
 
 def test_the_routing_python_example_builds_its_routes() -> None:

@@ -12,7 +12,7 @@ PAGE = ROOT / "docs" / "protocol-ai-power.md"
 ENGINE_PAGE = ROOT / "docs" / "protocol-ai-engine.md"
 SOURCES = [
     path
-    for folder in ("chatbridge", "tests")
+    for folder in ("chatbridge", "tests", "bench", "examples")
     for path in sorted((ROOT / folder).rglob("*.py"))
     if path.name != Path(__file__).name
 ]
@@ -21,7 +21,12 @@ SOURCES = [
 CITATION = re.compile(r'(?:protocol-ai-power\.md,?|protocol:)((?:\s*(?:,|and)?\s*"[^"]+")+)')
 #: A citation of the AI Engine page (always by its name).
 ENGINE_CITATION = re.compile(r'protocol-ai-engine\.md,?((?:\s*(?:,|and)?\s*"[^"]+")+)')
-NUMBERED = re.compile(r"\b(?:rules? \d|sections? \d)|§", re.IGNORECASE)
+#: A numbered citation: "protocol 0, 5.1, 13", "protocol §3", "rule 7", "section 4.2",
+#: "step 9", "§ 12" (an RFC's section is fine: the reader can open an RFC).
+NUMBERED = re.compile(
+    r"\b(?:protocol|rules?|sections?|steps?)\s*(?:§\s*)?\d|§|\bprotocol\s+(?:rule|section|step)",
+    re.IGNORECASE,
+)
 
 
 def headings(page: Path = PAGE) -> set[str]:
@@ -85,3 +90,22 @@ def test_the_ai_engine_engine_cites_the_page_it_follows() -> None:
     engine = ROOT / "chatbridge" / "_aiengine"
     citing = {path.name for path in engine.glob("*.py") if cited(path, ENGINE_CITATION)}
     assert {"_exchange.py", "_replies.py", "_page.py", "_transcript.py", "_tokens.py"} <= citing
+
+
+def test_the_pattern_catches_every_numbered_form() -> None:
+    numbered = (
+        "protocol 0, 5.1, 13",
+        "(protocol 4.1)",
+        "protocol §3",
+        "see rule 7",
+        "Section 4.2",
+        "sections 3 and 5",
+        "(step 9)",
+        "§12",
+        "protocol section 2",
+    )
+    for text in numbered:
+        assert NUMBERED.search(text), text
+    named = ('docs/protocol-ai-power.md, "Legacy streams"', "plugin 1.8", "a 2.2 site")
+    for text in named:
+        assert not NUMBERED.search(text), text

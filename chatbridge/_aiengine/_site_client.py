@@ -83,6 +83,8 @@ class SiteClient:
     ) -> AsyncGenerator[str | Usage, None]:
         """The answer to the last user message: text chunks as the site sends them (one,
         whole, with ``stream=False``), then its :class:`Usage` when the site counted it.
+        When the transcript had to be folded to fit the bot's ``maxMessages``,
+        ``call.on_history`` hears of it before the first chunk.
 
         The one generator between the caller and the reply's body: the frames are read here,
         a chunk at a time, and every other step is a plain call."""
@@ -97,6 +99,7 @@ class SiteClient:
                 if submit.chunks is not None:
                     async for chunk in submit.chunks:
                         for text in submit.feed(chunk):
+                            call.tell()  # what the transcript folded, before the text (once)
                             yield text
                         if submit.done:
                             break
@@ -107,6 +110,7 @@ class SiteClient:
                     self.tokens.distrust(submit.tokens)  # adopted tokens that failed: not kept
                 raise
             await submit.close()
+            call.tell()  # (an answer whose text came only at the end, or none)
             if rest:
                 yield rest
             usage = await self._answered(submit, split, messages, thread)
@@ -125,7 +129,9 @@ class SiteClient:
         call.site_jar = self.tokens.jar  # the page's cookies (Cloudflare…), in its jar
         retried: set[type[ChatbridgeError]] = set()
         while True:
-            submit = Submit(tokens, prepare(split, tokens.config), conv, stream=stream)
+            prepared = prepare(split, tokens.config)
+            call.left_out(prepared.trimmed, tokens.config.page_url)
+            submit = Submit(tokens, prepared, conv, stream=stream)
             try:
                 await submit.send(session, call, self.stats, self.tokens.no_jar)
                 return submit

@@ -16,7 +16,8 @@ The bot's own limits are honoured before anything is sent:
 * ``maxMessages``: the plugin keeps the first message and the last ``maxMessages`` of the rest
   (some of its engines keep only the last ``maxMessages``). A longer transcript is folded, so
   nothing is dropped unseen: the oldest turns go, as lines, into one system message first,
-  followed by the newest ``maxMessages - 1`` messages: every engine keeps all of it.
+  followed by the newest ``maxMessages - 1`` messages: every engine keeps all of it. The fold
+  is said (``Prepared.trimmed``: a warning, and the caller's ``chatbridge.history``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from .._exceptions import InvalidRequestError
 from .._prompt import check_sendable, find_last_user, message_text
 from .._state._book import TranscriptDigest
-from .._types import Messages
+from .._types import HistoryTrimmed, Messages
 from ._page import ChatConfig
 
 __all__ = ["Prepared", "Split", "prepare", "split_messages"]
@@ -47,6 +48,8 @@ class Prepared:
     messages: list[dict[str, str]]
     new_message: str
     folded: int = 0
+    #: What the caller is told of the fold (``None``: nothing was folded).
+    trimmed: HistoryTrimmed | None = None
 
 
 @dataclass(slots=True)
@@ -161,4 +164,7 @@ def prepare(split: Split, config: ChatConfig) -> Prepared:
     start = [{"role": "assistant", "content": config.start_sentence}]
     transcript = [*start, *earlier] if config.start_sentence else earlier
     folded, count = _fold(transcript, config.max_messages)
-    return Prepared(folded, new_message, count)
+    if not count:
+        return Prepared(folded, new_message)
+    trimmed = HistoryTrimmed(0, 0, 0, None, folded=count, max_messages=config.max_messages)
+    return Prepared(folded, new_message, count, trimmed)

@@ -3,17 +3,13 @@ Power's deadlines, and the per-site counters."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import ClassVar
 
 from .._constants import AIPOWER_READ_GAP, AIPOWER_TIMEOUT
 from .._http._call import Call
-from .._types import HistoryTrimmed
 
 __all__ = ["CallOptions", "ClientStats"]
-
-log = logging.getLogger("chatbridge.aipower")
 
 
 @dataclass
@@ -37,15 +33,3 @@ class CallOptions(Call):
 
     timeout: float | None = AIPOWER_TIMEOUT
     read_gap: float | None = AIPOWER_READ_GAP
-    #: Whether the caller wants a :class:`HistoryTrimmed` chunk before the answer when the
-    #: conversation had to be shortened; and that note, once the message was made.
-    history_notes: bool = False
-    trimmed: HistoryTrimmed | None = None
-
-    def left_out(self, trimmed: HistoryTrimmed | None, site: str) -> None:
-        """The message sent leaves ``trimmed`` out of the conversation: say so (a warning,
-        once per call even when the engine sends the message again, and the note for the
-        caller)."""
-        if trimmed is not None and trimmed != self.trimmed:
-            log.warning("%s: %s", site, trimmed.message)
-        self.trimmed = trimmed

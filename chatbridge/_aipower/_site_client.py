@@ -23,7 +23,7 @@ from .._http._call import Call
 from .._state import StateStore, current_store
 from .._state._book import ConversationBook
 from .._state._sites import SiteClients
-from .._types import HistoryTrimmed, Messages
+from .._types import Messages
 from ._call import CallOptions, ClientStats
 from ._conversation import Conversation
 from ._exchange import aipkit_exchange, legacy_exchange
@@ -112,10 +112,10 @@ class SiteClient:
         *,
         conversation: Conversation | None = None,
         call: CallOptions | None = None,
-    ) -> AsyncGenerator[str | HistoryTrimmed, None]:
-        """The answer to the last user message, in chunks as the site sends them (and first,
-        when ``call.history_notes`` asks for it and the conversation had to be shortened to
-        fit the message, a :class:`HistoryTrimmed`)."""
+    ) -> AsyncGenerator[str, None]:
+        """The answer to the last user message, in chunks as the site sends them; when the
+        conversation had to be shortened to fit the message, ``call.on_history`` hears what
+        was left out before the first chunk."""
         call = call or CallOptions()
         call.start()
         try:
@@ -129,10 +129,11 @@ class SiteClient:
                     exchange = await self._exchange(call, tokens, split, conv)
                     async with aclosing(exchange) as attempt:
                         async for chunk in attempt:
-                            if not yielded and call.history_notes and call.trimmed:
-                                yield call.trimmed  # before the text, once
+                            if not yielded:
+                                call.tell()  # what the message left out, before the text
                             yielded = True
                             yield chunk
+                    call.tell()  # (an answer with no text)
                     break
                 except ChatbridgeError as error:
                     reason = _retry_reason(error)

@@ -52,8 +52,9 @@ async def ask(
     timeout = target.deadline(timeout)
     if target.route is not None:
         return await _ask_route(target, messages, stream, on_chunk, timeout)
+    notes: list[HistoryTrimmed] = []  # what the site was not sent, if anything
     kwargs: dict[str, Any] = dict(target.options)
-    kwargs.update(proxy=proxy, conversation=conversation, history_notes=True)
+    kwargs.update(proxy=proxy, conversation=conversation, on_history=notes.append)
     if timeout is not None:
         kwargs["timeout"] = timeout
     if target.site_url is not None:
@@ -66,16 +67,13 @@ async def ask(
     started = time.perf_counter()
     first: float | None = None
     parts: list[str] = []
-    history = None
     if issubclass(provider, AsyncGeneratorProvider):
         if not stream:
             kwargs["stream"] = False  # (a provider that can answer whole is asked to)
         chunks = provider.create_async_generator(target.model, messages, **kwargs)
         try:
             async for chunk in chunks:
-                if isinstance(chunk, HistoryTrimmed):
-                    history = chunk
-                if not isinstance(chunk, str):  # the note, a finish reason, usage
+                if not isinstance(chunk, str):  # a finish reason, usage
                     continue
                 if first is None:
                     first = time.perf_counter() - started
@@ -95,6 +93,7 @@ async def ask(
     else:
         raise TypeError(f"{provider.get_name()} has no async entry point")
     elapsed = time.perf_counter() - started
+    history = notes[-1] if notes else None
     return Reply("".join(parts), len(parts), first, elapsed, history=history)
 
 
@@ -144,7 +143,14 @@ def _trimmed(info: Any) -> HistoryTrimmed | None:
     note = None if info is None else info.history
     if note is None:
         return None
-    return HistoryTrimmed(note.dropped, note.shortened, note.removed_chars, note.budget)
+    return HistoryTrimmed(
+        note.dropped,
+        note.shortened,
+        note.removed_chars,
+        note.budget,
+        note.folded,
+        note.max_messages,
+    )
 
 
 def _who(info: Any, model: str) -> tuple[str | None, str | None, str] | None:

@@ -43,9 +43,11 @@ in a conversation. Its fields:
                           stream (plugin 1.7, or --no-stream) answers in one: false
   first_token_seconds     seconds until the first piece
   seconds                 seconds until the whole answer
-  history                 null, or what the site was not sent of a conversation too long
-                          for one message: dropped and shortened turns, removed_chars,
-                          budget and a one-line message
+  history                 null, or what the site was not sent of the conversation as
+                          written: dropped and shortened turns, removed_chars and budget
+                          (AI Power: too long for one message), folded turns and
+                          max_messages (AI Engine: more than its bot keeps), and a
+                          one-line message
 On failure it prints {"error": MESSAGE, "exit_code": CODE} instead (one line; in a
 conversation, for the failed or cancelled turn, and the conversation goes on).
 
@@ -130,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             )
         target = replace(target, chat_page=args.chat_page, bot_id=args.bot_id)
     check_proxy(args.proxy)
+    args.deadline_said = target.deadline_said(args.timeout)  # for a timeout's message
     opening = [{"role": "system", "content": args.system}] if args.system else []
     if args.jsonl:
         if args.message:

@@ -116,8 +116,6 @@ async def _ask(
     if provider is ChatGptt and streaming:
         parts = []
         async for chunk in ChatGptt.create_async_generator(model="gpt-4o", messages=messages):
-            if not isinstance(chunk, str):  # (notes come only when asked for)
-                continue
             parts.append(chunk)
             console.print(chunk, end="", markup=False, highlight=False)
         console.print()

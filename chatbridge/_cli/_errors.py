@@ -108,8 +108,10 @@ def describe(error: BaseException, args: argparse.Namespace | None = None) -> st
     text = str(error)
     last = error.errors[-1] if isinstance(error, AllTargetsFailedError) and error.errors else None
     if isinstance(error, RequestTimeoutError) or isinstance(last, RequestTimeoutError):
+        # The deadline that applied: --timeout, or the route's policy, or the provider's.
+        said = getattr(args, "deadline_said", None)
         given = getattr(args, "timeout", None)
-        now = f" (now {given:g} s)" if given else ""
+        now = f" (now {said})" if said else f" (now {given:g} s)" if given else ""
         return f"{text}; to wait longer, give --timeout SECONDS{now}"
     routed = getattr(args, "config", None) and not getattr(args, "no_stream", True)
     if isinstance(error, TruncatedStreamError) and routed:  # the router's cut: fail over whole

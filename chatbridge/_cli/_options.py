@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .._checks import check_timeout, site_url_problem
+from .._client._policy import Policy
 from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import RouteNotFoundError
 from .._providers._aipower_base import AIPowerSite
@@ -93,15 +94,24 @@ def _provider_timeouts() -> str:
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, timeout: float | None) -> None:
-    """``--proxy`` and ``--timeout`` (``timeout=None`` means each provider's own default)."""
+    """``--proxy`` and ``--timeout``: ``timeout`` for each probe (``check``), or, with
+    ``timeout=None`` (``chat``), the deadline :meth:`Destination.deadline` picks for each
+    question: a route's policy with ``--config``, else the provider's own default."""
     parser.add_argument("--proxy", metavar="URL", help="HTTP(S) or SOCKS proxy for every request")
-    shown = f"{timeout:g} s" if timeout is not None else f"the provider's: {_provider_timeouts()}"
+    if timeout is not None:
+        what, shown = "each site's probe", f"{timeout:g} s"
+    else:
+        what = "each question, every request and fail-over included"
+        shown = (
+            f"with --config, the route's [policy] timeout, {Policy().timeout:g} s unless the "
+            f"file sets one; else the provider's: {_provider_timeouts()}"
+        )
     parser.add_argument(
         "--timeout",
         type=positive_seconds,
         default=timeout,
         metavar="SECONDS",
-        help=f"deadline for each request (default: {shown})",
+        help=f"deadline of {what} (default: {shown})",
     )
 
 
@@ -209,6 +219,18 @@ class Destination:
         if self.client is not None:
             return self.client.policy.timeout
         return default_timeout(self.provider)
+
+    def deadline_said(self, timeout: float | None) -> str:
+        """:meth:`deadline` in words, with where it came from when ``timeout`` did not give
+        it (for the message of a question that ran out of time)."""
+        seconds = self.deadline(timeout)
+        if seconds is None:
+            return "no deadline"
+        if timeout is not None:
+            return f"{seconds:g} s"
+        if self.client is not None:
+            return f"{seconds:g} s, the route's [policy] timeout"
+        return f"{seconds:g} s, {self.name}'s default"
 
     @property
     def name(self) -> str:

@@ -119,6 +119,7 @@ def _setup_logging(debug: bool) -> None:
         ("chatbridge.client", logging.WARNING),
         ("chatbridge.state", logging.WARNING),
         ("chatbridge.aipower", logging.WARNING),  # a conversation shortened to fit a site
+        ("chatbridge.aiengine", logging.WARNING),  # ... or folded to fit its bot
     ):
         logger = logging.getLogger(name)
         logger.setLevel(level)
@@ -179,7 +180,7 @@ def _worker_command(args: argparse.Namespace) -> Callable[[int], list[str]]:
 
 def _run_workers(args: argparse.Namespace) -> int:
     from .._client._config import load_config
-    from ..server._namespace import state_namespace
+    from ..server._namespace import state_namespace, state_timeout
     from ..server._run import check_quotas
     from ..server._settings import parse_settings
     from ..server._workers import supervise
@@ -190,6 +191,7 @@ def _run_workers(args: argparse.Namespace) -> int:
     settings = parse_settings(loaded.server if loaded else {}, source)
     check_quotas(loaded, settings.with_keys(args.api_key))
     state_namespace(loaded.state if loaded else {}, source, {}, ())
+    state_timeout(loaded.state if loaded else {}, source)
     redis = getattr(args, "redis", None) or settings.redis_url
     if not redis:
         print(

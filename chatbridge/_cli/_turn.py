@@ -68,15 +68,7 @@ def reply_json(target: Destination, reply: Reply) -> dict[str, Any]:
 
 def _history(trimmed: HistoryTrimmed | None) -> dict[str, Any] | None:
     """What the site was not sent of the conversation (``None``: it was all sent)."""
-    if trimmed is None:
-        return None
-    return {
-        "dropped": trimmed.dropped,
-        "shortened": trimmed.shortened,
-        "removed_chars": trimmed.removed_chars,
-        "budget": trimmed.budget,
-        "message": trimmed.message,
-    }
+    return None if trimmed is None else trimmed.fields()
 
 
 def _rounded(seconds: float | None) -> float | None:

@@ -236,7 +236,8 @@ class TargetAttempt:
         """Ask the target: the conversation, plus the text handed over so far as a prefill to
         continue. With nothing to watch (no limit, and a buffered call) a provider that can
         answer in one piece is asked to (``stream=False``): cheaper than parsing a stream;
-        providers that cannot choose ignore the option."""
+        providers that cannot choose ignore the option. Every provider is given
+        ``on_history`` (those that never shorten a conversation ignore it)."""
         call, target = self.call, self.target
         messages = call.messages
         if self.prefill:
@@ -248,6 +249,7 @@ class TargetAttempt:
             kwargs["proxy"] = self.proxy
         if call.buffered and self.first_limit is None and self.stall_limit is None:
             kwargs["stream"] = False
+        kwargs["on_history"] = self._history
         emulate = call.tools and target.tool_mode == "emulate"
         if emulate:  # the tools go into the text the target gets
             messages, kwargs = emulated_request(messages, kwargs)
@@ -262,10 +264,9 @@ class TargetAttempt:
         return self.stream
 
     def _note(self, item: Any) -> bool:
-        """An item of the answer that is not text: the finish reason, the usage, what the
-        site was not sent of the conversation, or a piece of a tool call; whether it is to be
-        handed over now (a stream's tool-call piece: the answer has begun, and cannot be
-        taken over any more)."""
+        """An item of the answer that is not text: the finish reason, the usage, or a piece
+        of a tool call; whether it is to be handed over now (a stream's tool-call piece: the
+        answer has begun, and cannot be taken over any more)."""
         if isinstance(item, FinishReason):
             self.call.report.finish = item
         elif isinstance(item, Usage):
@@ -277,9 +278,12 @@ class TargetAttempt:
             if not self.call.buffered:
                 self.call.called = True
                 return True
-        elif isinstance(item, HistoryTrimmed):
-            self.call.report.history = item
         return False
+
+    def _history(self, trimmed: HistoryTrimmed) -> None:
+        """The provider's ``on_history``: what this try's site was not sent of the
+        conversation (told before the answer's text)."""
+        self.call.report.history = trimmed
 
     async def _stopped(self, error: BaseException) -> Exception:
         """A try ended with ``error``: its stream is closed, which releases its connection.

@@ -353,16 +353,13 @@ def _usage(usage: Any) -> CompletionUsage:
 
 
 def split_options(kwargs: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-    """``include_usage``, and the options the providers get. These always ask a site that is
-    not sent the whole conversation to say so (``history_notes``: a HistoryTrimmed becomes
-    the answer's ``chatbridge.history``); providers that never shorten one ignore it."""
+    """``include_usage``, and the options the providers get."""
     if not kwargs:
-        return False, {"history_notes": True}
+        return False, {}
     stream_options = kwargs.pop("stream_options", None) or {}
     include_usage = (
         bool(stream_options.get("include_usage")) if isinstance(stream_options, Mapping) else False
     )
     options = {k: v for k, v in kwargs.items() if v is not None}
-    options["history_notes"] = True
     return include_usage, options
 

@@ -79,16 +79,21 @@ class Attempt(BaseModel):
 
 
 class HistoryNote(BaseModel):
-    """What the answering site was not sent of the conversation: it had to go as one
-    message of at most ``budget`` characters, so ``dropped`` earlier turns were left out
-    whole and ``shortened`` turns lost their middle, ``removed_chars`` characters in all."""
+    """What the answering site was not sent of the conversation as written
+    (:class:`~chatbridge.HistoryTrimmed`). AI Power: it had to go as one message of at most
+    ``budget`` characters, so ``dropped`` earlier turns were left out whole and ``shortened``
+    turns lost their middle, ``removed_chars`` characters in all. AI Engine: it had more
+    messages than the bot keeps (``max_messages``), so the ``folded`` oldest went, as lines,
+    into one system message."""
 
     model_config = ConfigDict(frozen=True)
 
     dropped: int
     shortened: int
     removed_chars: int
-    budget: int
+    budget: int | None
+    folded: int = 0
+    max_messages: int | None = None
     #: The same in one line.
     message: str
 
@@ -414,17 +419,8 @@ def chatbridge_info(
 
 def history_note(trimmed: HistoryTrimmed) -> HistoryNote:
     """The ``chatbridge.history`` field of what a provider said it left out."""
-    note: HistoryNote = _trusted(
-        HistoryNote,
-        {
-            "dropped": trimmed.dropped,
-            "shortened": trimmed.shortened,
-            "removed_chars": trimmed.removed_chars,
-            "budget": trimmed.budget,
-            "message": trimmed.message,
-        },
-        {"dropped", "shortened", "removed_chars", "budget", "message"},
-    )
+    fields = trimmed.fields()
+    note: HistoryNote = _trusted(HistoryNote, fields, set(fields))
     return note
 
 

@@ -9,6 +9,7 @@ and per-request cookie jars (``request_options``) so cookies stay scoped to thei
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -23,6 +24,7 @@ from .._constants import (
     SITE_CONNECTIONS_PER_HOST,
 )
 from .._exceptions import RequestTimeoutError
+from .._types import HistoryListener, HistoryTrimmed
 from ._cookies import Jar
 from ._pool import shared
 from ._session import StreamSession
@@ -55,14 +57,36 @@ class Call:
     connections_per_host: int | None = None
     #: The site's page-fetch jar, once the engine knows the site (see ``request_options``).
     site_jar: aiohttp.abc.AbstractCookieJar | None = None
+    #: Told what the site was not sent of the conversation (:meth:`left_out`), once.
+    on_history: HistoryListener | None = None
+    #: What the message being sent leaves out of the conversation (``None``: nothing).
+    trimmed: HistoryTrimmed | None = None
 
     _deadline: float | None = field(default=None, repr=False)
+    _told: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         self.timeout = check_timeout(self.timeout)
         self.connections_per_host = check_connections(
             self.connections_per_host, SITE_CONNECTIONS_PER_HOST
         )
+
+    def left_out(self, trimmed: HistoryTrimmed | None, site: str) -> None:
+        """The message about to be sent leaves ``trimmed`` out of the conversation (``None``:
+        nothing): a warning in the engine's log (once per call, however often the engine
+        sends the message again); ``on_history`` hears of it before the answer's text
+        (:meth:`tell`)."""
+        if trimmed is not None and trimmed != self.trimmed:
+            log = logging.getLogger(f"chatbridge.{self.namespace}")
+            log.warning("%s: %s", site, trimmed.message)
+        self.trimmed = trimmed
+
+    def tell(self) -> None:
+        """The answer begins (or ended without text): tell ``on_history`` what the message
+        it answers left out, once per call."""
+        if not self._told and self.trimmed is not None and self.on_history is not None:
+            self._told = True
+            self.on_history(self.trimmed)
 
     def start(self) -> None:
         """Start the clock (once; later calls keep the first deadline)."""

@@ -20,7 +20,7 @@ from .._aipower import (
 from .._checks import check_timeout
 from .._constants import AIPOWER_TIMEOUT
 from .._exceptions import InvalidRequestError, MissingSiteError
-from .._types import HistoryTrimmed, Messages
+from .._types import HistoryListener, Messages
 from ._sites import SiteProvider, check_origins  # check_origins: re-exported
 
 __all__ = ["AIPowerSite", "check_origins"]
@@ -70,16 +70,16 @@ class AIPowerSite(SiteProvider):
         chat_page: str | None = None,
         bot_id: int | str | None = None,
         endpoint_origins: Sequence[str] = (),
-        history_notes: bool = False,
+        on_history: HistoryListener | None = None,
         connections_per_host: int | None = None,
         **ignored: Any,
-    ) -> AsyncGenerator[str | HistoryTrimmed, None]:
+    ) -> AsyncGenerator[str, None]:
         """``ignored``: options other providers take (``stream``, ``temperature``…). An AI
         Power site decides those itself (its own model, settings and prompt), so they are
         accepted and not sent.
         ``timeout`` is the deadline of the whole call in seconds (``None``: none); ``0``,
         negative, NaN, infinite or non-numeric values raise ``InvalidRequestError``.
-        ``history_notes``: yield a :class:`HistoryTrimmed` before the text when the
+        ``on_history``: called with a :class:`HistoryTrimmed`, before the text, when the
         conversation had to be shortened to fit the one message sent (a warning is logged
         either way).
         ``connections_per_host``: requests to the site at once from this process (default
@@ -90,7 +90,7 @@ class AIPowerSite(SiteProvider):
             cookies=cookies,
             headers=headers,
             provider=cls.__name__,
-            history_notes=history_notes,
+            on_history=on_history,
             connections_per_host=connections_per_host,
         )
         client = cls.site(site_url, chat_page, bot_id, endpoint_origins)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from .._aiengine import EngineCall, SiteClient, SiteTarget, Thread, site_client
 from .._aipower import Conversation
 from .._constants import AIENGINE_TIMEOUT, MAX_SITES
-from .._types import Chunk, Messages
+from .._types import Chunk, HistoryListener, Messages
 from ._base import AsyncGeneratorProvider
 from ._models import ProviderModelMixin
 from ._sites import SiteProvider
@@ -100,13 +100,17 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
         endpoint_origins: Sequence[str] = (),
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        on_history: HistoryListener | None = None,
         connections_per_host: int | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Chunk]:
         """``kwargs``: options other providers take (``temperature``…): the site's bot
         decides those itself, so they are accepted and not sent. ``timeout`` is the deadline
-        of the whole call in seconds (``None``: none). ``connections_per_host``: requests to
-        the site at once from this process (default ``SITE_CONNECTIONS_PER_HOST``)."""
+        of the whole call in seconds (``None``: none). ``on_history``: called with a
+        :class:`HistoryTrimmed`, before the text, when the conversation had more messages
+        than the bot keeps and its oldest were folded into one (a warning is logged either
+        way). ``connections_per_host``: requests to the site at once from this process
+        (default ``SITE_CONNECTIONS_PER_HOST``)."""
         cls.get_model(model)
         call = EngineCall(
             proxy=proxy,
@@ -114,6 +118,7 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
             cookies=cookies,
             headers=headers,
             provider=cls.__name__,
+            on_history=on_history,
             connections_per_host=connections_per_host,
         )
         client = cls.site(site_url, chat_page, bot_id, endpoint_origins)

@@ -7,7 +7,7 @@ from contextlib import aclosing
 from typing import Any, ClassVar
 
 from .._constants import AIPOWER_TIMEOUT
-from .._types import HistoryTrimmed, Messages
+from .._types import Messages
 from ._aipower_base import AIPowerSite
 from ._base import AsyncGeneratorProvider
 from ._models import ProviderModelMixin
@@ -32,7 +32,7 @@ class AIPower(AIPowerSite, AsyncGeneratorProvider, ProviderModelMixin):
     models: ClassVar[list[str]] = []
 
     @classmethod
-    async def create_async_generator(  # type: ignore[override]  # may yield a HistoryTrimmed
+    async def create_async_generator(
         cls,
         model: str,
         messages: Messages,
@@ -42,7 +42,7 @@ class AIPower(AIPowerSite, AsyncGeneratorProvider, ProviderModelMixin):
         chat_page: str | None = None,
         bot_id: int | str | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[str | HistoryTrimmed]:
+    ) -> AsyncIterator[str]:
         cls.get_model(model)
         stream = cls._stream_site(
             messages,

@@ -37,4 +37,4 @@ class Chatgpt4o(AIPowerSite, AsyncProvider, ProviderModelMixin):
         cls.get_model(model)
         stream = cls._stream_site(messages, proxy=proxy, timeout=timeout, cookies=cookies, **kwargs)
         async with aclosing(stream) as chunks:
-            return "".join([chunk async for chunk in chunks if isinstance(chunk, str)])
+            return "".join([chunk async for chunk in chunks])

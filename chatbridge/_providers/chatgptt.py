@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any, ClassVar
 
-from .._types import HistoryTrimmed, Messages
+from .._types import Messages
 from ._aipower_base import AIPowerSite
 from ._base import AsyncGeneratorProvider, _ClassProperty
 from ._models import ProviderModelMixin
@@ -29,13 +29,13 @@ class ChatGptt(AIPowerSite, AsyncGeneratorProvider, ProviderModelMixin):
     models: ClassVar[list[str]] = ["gpt-4", "gpt-4o", "gpt-4o-mini"]
 
     @classmethod
-    async def create_async_generator(  # type: ignore[override]  # may yield a HistoryTrimmed
+    async def create_async_generator(
         cls,
         model: str,
         messages: Messages,
         proxy: str | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[str | HistoryTrimmed]:
+    ) -> AsyncIterator[str]:
         """The site's answer in chunks, as they arrive."""
         cls.get_model(model)
         async with aclosing(cls._stream_site(messages, proxy=proxy, **kwargs)) as chunks:

@@ -15,9 +15,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from .._constants import STATE_RETRY_AFTER, STATE_RETRY_AFTER_MAX
+from .._constants import STATE_REDIS_CONNECT_TIMEOUT, STATE_RETRY_AFTER, STATE_RETRY_AFTER_MAX
 from ._interface import Counts, Mark, StateStore, StateUnavailable, Tally
 from ._memory import MemoryStore
 from ._owed import Owed
@@ -27,6 +27,13 @@ __all__ = ["FallbackStore"]
 _log = logging.getLogger("chatbridge.state")
 
 
+class Reachable(StateStore, Protocol):
+    """A shared store that can be reached ahead of its first call (:meth:`FallbackStore.check`)."""
+
+    async def connect(self, timeout: float) -> None:
+        """Open what the calls need, within ``timeout``; :class:`StateUnavailable` if not."""
+
+
 class FallbackStore:
     """``primary`` (Redis) while it answers, ``local`` (memory) while it does not."""
 
@@ -34,7 +41,7 @@ class FallbackStore:
 
     def __init__(
         self,
-        primary: StateStore,
+        primary: Reachable,
         local: StateStore | None = None,
         *,
         name: str = "the shared store",
@@ -126,9 +133,17 @@ class FallbackStore:
             await self._settle()
         return not self.owed
 
-    async def check(self) -> bool:
-        """Reach the primary now (at start): ``True`` if it answered."""
-        await self._call("ttls", "ping")
+    async def check(self, timeout: float = STATE_REDIS_CONNECT_TIMEOUT) -> bool:
+        """Reach the primary now (at start), allowing it ``timeout`` seconds rather than one
+        call's limit (a first reach costs many calls' time; a busy machine's slow start is
+        not an outage): ``True`` if it answered."""
+        started = self._clock()
+        try:
+            await self.primary.connect(timeout)
+        except StateUnavailable as error:
+            self._lost(error, started)
+        else:
+            self._answered()
         return not self.degraded
 
     async def get(self, key: str) -> bytes | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .._constants import install_hint
+from .._constants import STATE_REDIS_TIMEOUT, install_hint
 from .._exceptions import ConfigError
 from ._fallback import FallbackStore
 from ._interface import StateStore, key_prefix
@@ -18,10 +18,13 @@ _SCHEMES = ("redis", "rediss", "unix")
 _current: StateStore | None = None
 
 
-def open_store(url: str | None = None, namespace: str = "") -> StateStore:
+def open_store(
+    url: str | None = None, namespace: str = "", timeout: float = STATE_REDIS_TIMEOUT
+) -> StateStore:
     """Memory without a URL; with ``redis://HOST:PORT/DB`` (or ``rediss://``, ``unix://``),
-    Redis, falling back to memory while it is away; its keys under ``namespace``. A bad URL
-    or namespace, or a missing ``redis`` package, is a :class:`ConfigError`."""
+    Redis, each call within ``timeout`` seconds, falling back to memory while it is away; its
+    keys under ``namespace``. A bad URL or namespace, or a missing ``redis`` package, is a
+    :class:`ConfigError`."""
     if not url:
         return MemoryStore()
     parts = urlsplit(url)
@@ -38,17 +41,19 @@ def open_store(url: str | None = None, namespace: str = "") -> StateStore:
     except ValueError as error:
         raise ConfigError(f"[state] namespace: {error}") from error
     try:
-        primary = RedisStore(url, namespace=namespace)
+        primary = RedisStore(url, namespace=namespace, timeout=timeout)
     except ValueError as error:
         raise ConfigError(f"redis_url: {error}") from error
     shown = f"Redis at {parts.hostname or parts.path}" + (f":{parts.port}" if parts.port else "")
     return FallbackStore(primary, MemoryStore(), name=shown)
 
 
-async def connect_store(url: str | None = None, namespace: str = "") -> StateStore:
+async def connect_store(
+    url: str | None = None, namespace: str = "", timeout: float = STATE_REDIS_TIMEOUT
+) -> StateStore:
     """:func:`open_store`, and reach it now: a Redis that is away at start gets its one
     warning here (then the store serves from memory until Redis answers)."""
-    store = open_store(url, namespace)
+    store = open_store(url, namespace, timeout)
     if isinstance(store, FallbackStore):
         await store.check()
     return store

@@ -2,7 +2,10 @@
 
 Only this module imports ``redis`` (its asyncio client), and only when a Redis URL is given.
 Each call has a short time limit and no client-side retries: a Redis that is down or stalled
-raises :class:`StateUnavailable` at once, and :class:`FallbackStore` answers from memory.
+raises :class:`StateUnavailable` at once, and :class:`FallbackStore` answers from memory. The
+first reach (:meth:`RedisStore.connect`, at start) has a limit of its own: opening the
+connection and loading the store's scripts costs many calls' time, and taking a busy machine's
+slow start for an outage would make every process of a fleet keep its state apart.
 A key holding a value of the wrong type (written by something else) is deleted and the call
 tried once more: a corrupt value is treated as absent, never as a crash.
 """
@@ -20,7 +23,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
-from .._constants import STATE_REDIS_TIMEOUT
+from .._constants import STATE_REDIS_CONNECT_TIMEOUT, STATE_REDIS_TIMEOUT
 from . import _scripts
 from ._interface import MAX_VALUE_BYTES, Counts, Mark, StateUnavailable, Tally, key_prefix
 
@@ -39,16 +42,24 @@ class RedisStore:
     shared = True
 
     def __init__(
-        self, url: str, *, namespace: str = "", timeout: float = STATE_REDIS_TIMEOUT
+        self,
+        url: str,
+        *,
+        namespace: str = "",
+        timeout: float = STATE_REDIS_TIMEOUT,
+        connect_timeout: float = STATE_REDIS_CONNECT_TIMEOUT,
     ) -> None:
         self.url = url
         #: Every key of this store starts with it: ``chatbridge:v1:NAMESPACE:``.
         self.prefix = key_prefix(namespace)
         self._timeout = timeout
+        # Each call is bounded by ``timeout`` (``_run``); the sockets' own limits only
+        # must not cut the first reach shorter than its limit.
+        slowest = max(timeout, connect_timeout)
         self._redis: Any = aioredis.Redis.from_url(
             url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
+            socket_timeout=slowest,
+            socket_connect_timeout=slowest,
             retry_on_timeout=False,
             retry=Retry(NoBackoff(), 0),
             health_check_interval=0,
@@ -57,10 +68,25 @@ class RedisStore:
             name: self._redis.register_script(getattr(_scripts, name)) for name in _scripts.__all__
         }
 
-    async def _run(self, keys: tuple[str, ...], call: Callable[[], Awaitable[T]]) -> T:
+    async def connect(self, timeout: float) -> None:
+        """Reach Redis now, within ``timeout``: a connection opened and every script of the
+        store loaded (in one round trip), so that each later call is one round trip on a
+        connection already open."""
+
+        async def load() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for script in self._scripts.values():
+                    pipe.script_load(script.script)
+                await pipe.execute()
+
+        await self._run((), load, timeout)
+
+    async def _run(
+        self, keys: tuple[str, ...], call: Callable[[], Awaitable[T]], limit: float | None = None
+    ) -> T:
         for attempt in (1, 2):
             try:
-                async with asyncio.timeout(self._timeout):
+                async with asyncio.timeout(self._timeout if limit is None else limit):
                     return await call()
             except ResponseError as error:  # WRONGTYPE and friends: a corrupt key
                 if attempt == 2 or not keys:

@@ -26,7 +26,7 @@ from ._app import build_app
 from ._connections import ConnectionLimits, Listener
 from ._descriptors import descriptor_room
 from ._limits import LimitStore, limits_for
-from ._namespace import state_namespace
+from ._namespace import state_namespace, state_timeout
 from ._quotas import check_quota_keys, check_token_routes
 from ._settings import ServerSettings, parse_settings
 from ._state import STATE
@@ -68,8 +68,9 @@ async def open_client(
     if redis_url:
         settings = replace(settings, redis_url=redis_url)
     namespace = deployment_namespace(loaded, site, settings, source)
+    timeout = state_timeout(loaded.state if loaded else {}, source)
     # Redis away: one warning, then memory.
-    store = await connect_store(settings.redis_url, namespace)
+    store = await connect_store(settings.redis_url, namespace, timeout)
     install_store(store)
     try:
         if loaded is not None:

@@ -58,7 +58,8 @@ class SiteConfig:
     #: ``sanitize_text_field``), ``"2.2"`` (1.8.91–2.2: nonce failure is HTTP 403 text, POST-only
     #: fields, streaming on) or ``"aipkit"`` (2.3+: cache step + GET SSE, legacy actions 400 ``0``).
     generation: Generation = "2.2"
-    #: Streaming of the configured chat (``text/event-stream`` replies), protocol 5.1 and 13.
+    #: Streaming of the configured chat (``text/event-stream`` replies: docs/protocol-ai-power.md,
+    #: "Legacy streams" and "Processing order").
     #: It sets the option of the placement's own action (``wpaicg_shortcode_stream`` or
     #: ``wpaicg_widget_stream``) and, when ``bot_id`` > 0, the bot's ``openai_stream_nav``;
     #: the other action keeps its default (on). ``None`` keeps every default: action options on

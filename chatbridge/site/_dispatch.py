@@ -1,4 +1,5 @@
-"""Request entry points: front-end pages and ``/wp-admin/admin-ajax.php`` (protocol 4.1)."""
+"""Request entry points: front-end pages and ``/wp-admin/admin-ajax.php``
+(docs/protocol-ai-power.md, "admin-ajax")."""
 
 from __future__ import annotations
 

@@ -122,7 +122,7 @@ async def _handle(state: SiteState, call: Call) -> web.StreamResponse:
             return call.json({"msg": text, "tokenLimitReached": True})
         await es.send(flag_line(text, "tokenLimitReached"))
         return await es.finish()
-    if cfg.pinecone_error:  # embeddings (step 9) found nothing
+    if cfg.pinecone_error:  # the embeddings fetched before the prompt is built found nothing
         stats.errors += 1
         if es is None:
             return call.json({"status": "error", "msg": NO_PINECONE_RESULTS})

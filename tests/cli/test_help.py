@@ -82,8 +82,8 @@ async def test_version_prints_the_package_version() -> None:
     assert result.out == f"chatbridge {__version__}\n"
 
 
-async def test_timeout_help_gives_each_providers_own_default() -> None:
-    from chatbridge import AIPower, Chatgpt4o, ChatGptt
+async def test_timeout_help_gives_each_providers_own_default_and_the_routes() -> None:
+    from chatbridge import AIPower, Chatgpt4o, ChatGptt, Policy
     from chatbridge._cli._options import default_timeout
     from chatbridge._constants import AIPOWER_TIMEOUT, CHATGPT4O_TIMEOUT
     from chatbridge._providers._registry import list_providers
@@ -93,7 +93,11 @@ async def test_timeout_help_gives_each_providers_own_default() -> None:
     assert default_timeout(AIPower) == default_timeout(ChatGptt) == AIPOWER_TIMEOUT
     assert default_timeout(Chatgpt4o) == CHATGPT4O_TIMEOUT
     help_text = " ".join(result.out.split())  # argparse wraps the help
-    shown = re.search(r"--timeout SECONDS .*?\(default: the provider's: (.*?)\)", help_text)
+    # With --config the route's policy sets the deadline, not a provider's default.
+    route = f"with --config, the route's [policy] timeout, {Policy().timeout:g} s unless"
+    assert "--timeout SECONDS deadline of each question" in help_text
+    assert route in help_text, help_text
+    shown = re.search(r"--timeout SECONDS .*?; else the provider's: (.*?)\)", help_text)
     assert shown is not None, help_text
     said = {}  # provider name -> seconds, as the help groups them
     for group in shown.group(1).split(", "):
@@ -103,7 +107,7 @@ async def test_timeout_help_gives_each_providers_own_default() -> None:
     assert said == {name: seconds for name, seconds in expected.items() if seconds is not None}
     assert said["ChatGptt"] == 240 and said["Chatgpt4o"] == 120  # what the issue measured
     check = " ".join((await run_cli("check", "--help")).out.split())
-    assert "default: 30 s" in check
+    assert "deadline of each site's probe (default: 30 s)" in check
 
 
 async def test_providers_lists_every_provider_in_a_pipe() -> None:

@@ -148,6 +148,35 @@ async def test_redis_killed_mid_run_loses_no_request(
         assert log.count("is back") == 1, log
 
 
+async def test_a_redis_call_may_take_the_state_timeout_given(
+    fleet: Fleet, redis_server: RedisServer
+) -> None:
+    """``[state] timeout`` (5 s in the fleet's configs): a Redis that stalls past the default
+    0.25 s, but not past the limit given, holds the request and is no outage."""
+    import os
+    import signal
+
+    async with LocalSite(SiteConfig(generation="2.2")) as url:
+        [served] = await fleet(routes(url), n=1)
+        assert redis_server.process is not None
+        pid = redis_server.process.pid
+        async with aiohttp.ClientSession() as session:
+            assert (await ask(session, served, [user("warm")]))[0] == 200
+            os.kill(pid, signal.SIGSTOP)  # alive, but answers nothing
+            try:
+                asking = asyncio.create_task(ask(session, served, [user("held")]))
+                done, _ = await asyncio.wait({asking}, timeout=1.0)
+                assert not done  # waiting for Redis, past the default limit
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            status, body = await asking
+            async with session.get(served.url + "/metrics") as response:
+                metrics = await response.text()
+    assert status == 200 and "Echo: held" in answer(body)
+    assert "chatbridge_state_outages 0.0" in metrics and "chatbridge_state_shared 1.0" in metrics
+    assert " is unavailable (" not in served.stderr()
+
+
 async def test_redis_unreachable_at_start_serves_from_memory(fleet: Fleet) -> None:
     nothing = f"redis://127.0.0.1:{free_port()}/0"  # no Redis runs there
     async with LocalSite(SiteConfig(generation="2.2")) as url:

@@ -79,9 +79,12 @@ async def test_a_named_namespace_is_shared_on_purpose(
         ('[state]\nnamespace = "a b"\n', "namespace': wants 1 to 64"),
         ("[state]\nnamespace = 5\n", "namespace': wants 1 to 64"),
         ('[state]\nname = "x"\n', "[state]: unknown field(s) name"),
+        ("[state]\ntimeout = 0\n", "timeout': wants seconds > 0"),
+        ('[state]\ntimeout = "1"\n', "timeout': wants seconds > 0"),
+        ("[state]\ntimeout = 31\n", "timeout': at most 30 s"),
     ],
 )
-def test_a_bad_namespace_is_a_start_up_error(tmp_path: object, state: str, says: str) -> None:
+def test_a_bad_state_table_is_a_start_up_error(tmp_path: object, state: str, says: str) -> None:
     import subprocess
     from pathlib import Path
 

@@ -230,6 +230,14 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.parametrize("body", ['{"a": [[-1, Infinit', '{"a": -Infinit', '{"a": Infinit'])
+def test_a_json_object_cut_inside_infinity_reads_as_cut_off(body: str) -> None:
+    # Found by the property below: "-Infinit" is 8 characters, the allowance was 6.
+    from chatbridge._json import cut_off_json
+
+    assert cut_off_json(body)
+
+
 @FUZZ
 @given(st.dictionaries(st.text(max_size=6), json_values, min_size=1, max_size=4), st.data())
 def test_a_json_object_cut_anywhere_reads_as_cut_off(value: dict[str, Any], data: Any) -> None:

@@ -2,7 +2,8 @@
 
 A conversation that goes to a site as one message: within the budget, the newest turns are
 kept and long turns lose their middle rather than being dropped whole; and whatever is left
-out is said (a log warning, a HistoryTrimmed chunk, the client's ``chatbridge.history``).
+out is said (a log warning, the provider's ``on_history`` listener, the client's
+``chatbridge.history``).
 And plugin 1.7, whose history cookie grows with the answer: a 1 MB answer is read, its
 cookie dropped as a browser drops it, and the next turn still carries the history."""
 
@@ -123,15 +124,14 @@ async def test_on_17_the_turn_after_a_long_answer_still_carries_the_history(
     assert len(answer) > BUDGET
     messages += [assistant(answer), user("which word did I ask you to remember?")]
     caplog.set_level(logging.WARNING, "chatbridge.aipower")
-    chunks = [
-        chunk
-        async for chunk in AIPower.create_async_generator(
-            "", messages, site_url=url, conversation=conversation, history_notes=True
-        )
-    ]
-    note = chunks[0]
+    heard: list[HistoryTrimmed | str] = []
+    async for chunk in AIPower.create_async_generator(
+        "", messages, site_url=url, conversation=conversation, on_history=heard.append
+    ):
+        heard.append(chunk)
+    note = heard[0]  # before the text, once
     assert isinstance(note, HistoryTrimmed) and note.shortened == 2 and note.dropped == 0
-    assert all(isinstance(chunk, str) for chunk in chunks[1:])
+    assert all(isinstance(chunk, str) for chunk in heard[1:])
     sent = site.state.requests[-1].fields["message"]
     assert sent.startswith("User: remember the word teal; ")
     assert "Assistant: [local AI Power site] Echo: remember the word teal" in sent
@@ -177,12 +177,13 @@ async def test_a_1_mb_answer_on_17_is_read_and_the_conversation_goes_on(
     assert len(answer) > 1_000_000 and answer.endswith("(user 0, assistant 0)")
     assert all(len(cookie.value) <= MAX_COOKIE_BYTES for cookie in conversation.cookie_jar)
     messages += [assistant(answer), user("and in short?")]
+    notes: list[HistoryTrimmed] = []
     chunks = [
         chunk
         async for chunk in AIPower.create_async_generator(
-            "", messages, site_url=url, conversation=conversation, history_notes=True
+            "", messages, site_url=url, conversation=conversation, on_history=notes.append
         )
     ]
-    assert isinstance(chunks[0], HistoryTrimmed) and chunks[0].dropped == 0
-    assert "Echo: User: a long one: w0 w1" in "".join(c for c in chunks if isinstance(c, str))
+    assert len(notes) == 1 and notes[0].dropped == 0
+    assert "Echo: User: a long one: w0 w1" in "".join(chunks)
     assert site.stats.answers == 2

@@ -97,7 +97,9 @@ async def test_assistant_conversation_unknown_to_the_client_is_not_lost(
     site, url = await local_site(generation="2.2", assistant=True, stream=stream)
     messages = [user("the first question"), assistant("an earlier answer"), user("and now?")]
     answer = await AIPower.create_async("", messages, site_url=url)
-    assert "the first question" in answer and "an earlier answer" in answer
+    sent = [(r.action, r.fields) for r in site.requests]  # (all of it, if not)
+    tokens = AIPower.site(url).tokens
+    assert "the first question" in answer and "an earlier answer" in answer, (tokens, sent)
     (chat,) = [r for r in site.requests if r.action]
     assert "thread_id" not in chat.fields
     assert chat.fields["wpaicg_chat_history"] == "[]"

@@ -7,7 +7,6 @@ import json
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 
 import aiohttp
@@ -120,15 +119,15 @@ grace_seconds = 0.3
             while site.started < 2:
                 await asyncio.wait_for(site.began.wait(), 5)
                 site.began.clear()
-            started = time.monotonic()
             served.process.terminate()
             for status, headers, reply in await asyncio.gather(*calls):
                 assert status == 503, reply
                 assert reply["error"]["code"] == "server_shutdown"
                 assert headers["Retry-After"] == "1"
-            code = await asyncio.to_thread(served.process.wait, 10)
+            # Gone long before the site's 20 s answer (a busy machine took 3.4 s to exit
+            # after a 0.3 s grace period; the bound is what tells "cancelled" from "waited").
+            code = await asyncio.to_thread(served.process.wait, 12)
             assert code == 0
-            assert time.monotonic() - started < 3
             async with asyncio.timeout(2):
                 while site.ended < 2:
                     site.finished.clear()

@@ -1,5 +1,6 @@
-"""When legacy replies stream (protocol 0, 5.1, 13): 1.8 and 2.2 stream by default, each action
-has its own option (the other action keeps its default, on), custom bots default to off."""
+"""When legacy replies stream (docs/protocol-ai-power.md, "Generations", "Legacy streams" and
+"Processing order"): 1.8 and 2.2 stream by default, each action has its own option (the other
+action keeps its default, on), custom bots default to off."""
 
 from __future__ import annotations
 

@@ -32,7 +32,10 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
         server: RedisServer = request.getfixturevalue("redis_server")
         if server.process is None:  # a test killed it
             server.start()
-        made = RedisStore(server.url)
+        # Each call may take 5 s, not 0.25: a busy machine froze this process past 0.25 s
+        # in the middle of a test about breakers, not about Redis's time limit (those
+        # tests make a store of their own).
+        made = RedisStore(server.url, timeout=5)
         await made._redis.flushdb()  # type: ignore[attr-defined]
     yield made
     await made.close()

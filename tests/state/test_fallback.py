@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -89,6 +91,81 @@ async def test_a_stalled_redis_costs_a_call_at_most_its_time_limit() -> None:
         clock.now += 1.0
         assert await store.incr("after", 60) == 1  # Redis answers again
         assert not store.degraded
+        await store.close()
+
+
+@contextlib.asynccontextmanager
+async def slow_first_answer(port: int, hold: float) -> AsyncIterator[str]:
+    """A relay to the Redis on ``port`` whose first connection's first answer arrives ``hold``
+    seconds late (a busy machine's first reach: a process not yet warm, a handshake that
+    waits for the CPU); the URL of the relay."""
+    first = True
+    ends: list[asyncio.StreamWriter] = []
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, hold: float) -> None:
+        data = await reader.read(65536)
+        if hold:
+            await asyncio.sleep(hold)  # the slowness simulated, not a wait in the test
+        while data:
+            writer.write(data)
+            await writer.drain()
+            data = await reader.read(65536)
+        writer.close()
+
+    async def relay(client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+        nonlocal first
+        held, first = hold if first else 0.0, False
+        redis_reader, redis = await asyncio.open_connection("127.0.0.1", port)
+        ends.extend((client, redis))
+        with contextlib.suppress(OSError):
+            await asyncio.gather(pipe(client_reader, redis, 0.0), pipe(redis_reader, client, held))
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    try:
+        yield f"redis://127.0.0.1:{server.sockets[0].getsockname()[1]}/0"
+    finally:
+        server.close()
+        for end in ends:
+            end.close()
+        await server.wait_closed()
+
+
+async def test_a_slow_first_reach_at_start_is_not_an_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Under load a process's first Redis call (a connection opened, its handshake, a script
+    # loaded) took longer than a call's 0.25 s: the server started "degraded", kept its
+    # state to itself, and a fleet fetched one site's page once per process.
+    caplog.set_level(logging.WARNING, "chatbridge.state")
+    with RedisServer() as redis:
+        async with slow_first_answer(redis.port, hold=0.5) as url:
+            store = FallbackStore(RedisStore(url), MemoryStore(), name="Redis")
+            assert await store.check()
+            assert await store.incr("n", 60) == 1 and not store.degraded
+            direct = RedisStore(redis.url)
+            assert await direct.incr("n", 60) == 2  # the count is Redis's, not memory's
+            # Every script was loaded at start: no later call pays for loading one.
+            shas = [script.sha for script in direct._scripts.values()]
+            assert await direct._redis.script_exists(*shas) == [True] * len(shas)
+            await direct.close()
+            await store.close()
+    assert not [r.getMessage() for r in caplog.records]
+
+
+async def test_a_stalled_redis_at_start_is_an_outage_after_the_start_limit() -> None:
+    import os
+    import signal
+
+    with RedisServer() as redis:
+        assert redis.process is not None
+        os.kill(redis.process.pid, signal.SIGSTOP)  # alive, but answers nothing
+        try:
+            store = FallbackStore(RedisStore(redis.url), MemoryStore())
+            assert not await store.check(timeout=0.5)
+            assert store.degraded and store.outages == 1
+            assert await store.incr("n", 60) == 1  # memory answers
+        finally:
+            os.kill(redis.process.pid, signal.SIGCONT)
         await store.close()
 
 
