@@ -5,9 +5,10 @@ page may name for its endpoint."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from .._checks import site_url_problem
+from .._constants import MAX_SITES
 from .._exceptions import ConfigError, InvalidRequestError, MissingSiteError
 from .._http._guard import origin
 from .._wordpress import SiteTarget
@@ -15,6 +16,12 @@ from .._wordpress import SiteTarget
 __all__ = ["SiteProvider", "check_origins"]
 
 T = TypeVar("T", bound=SiteTarget)
+
+#: The targets calls named, by all that names them (the provider's class and its site
+#: attributes, the call's site, page, bot and origins), so that a call to a site already
+#: named builds and checks no target; forgotten past ``MAX_SITES``, all at once (they are
+#: made again on demand).
+_targets: dict[tuple[Any, ...], SiteTarget] = {}
 
 
 class SiteProvider:
@@ -62,13 +69,28 @@ class SiteProvider:
         bot_id: int | str | None,
         endpoint_origins: Sequence[str],
     ) -> T:
-        """The engine's ``kind`` of target for the call's arguments over the class's."""
-        return kind(
-            url=cls.require_url(site_url).rstrip("/"),
-            chat_page=chat_page if chat_page is not None else cls.chat_path,
-            bot_id=bot_id if bot_id is not None else cls.bot_id,
-            endpoint_origins=check_origins(endpoint_origins),
-        )
+        """The engine's ``kind`` of target for the call's arguments over the class's, made
+        and checked once for each way of naming it (``_targets``)."""
+        key = (
+            cls, kind, cls.url, cls.gone_url, cls.chat_path, cls.bot_id,
+            site_url, chat_page, bot_id, type(bot_id),
+            tuple(endpoint_origins) if endpoint_origins else (),
+        )  # fmt: skip
+        try:
+            made = _targets.get(key)
+        except TypeError:  # an argument of a kind no site takes: the checks below say so
+            made = None
+        if made is None:
+            made = kind(
+                url=cls.require_url(site_url).rstrip("/"),
+                chat_page=chat_page if chat_page is not None else cls.chat_path,
+                bot_id=bot_id if bot_id is not None else cls.bot_id,
+                endpoint_origins=check_origins(endpoint_origins),
+            )
+            if len(_targets) >= MAX_SITES:
+                _targets.clear()
+            _targets[key] = made
+        return cast(T, made)
 
 
 def check_origins(origins: Sequence[str] | None) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from .._aiengine import EngineCall, SiteClient, SiteTarget, Thread, site_client
 from .._aipower import Conversation
-from .._constants import AIENGINE_TIMEOUT, MAX_SITES
+from .._constants import AIENGINE_TIMEOUT
 from .._types import Chunk, HistoryListener, Messages
 from ._base import AsyncGeneratorProvider
 from ._models import ProviderModelMixin
@@ -22,10 +22,6 @@ __all__ = ["AIEngine"]
 _threads: weakref.WeakKeyDictionary[Conversation, dict[str, Thread]] = weakref.WeakKeyDictionary()
 
 
-#: The targets calls named, by the arguments that name them (site, page, bot, origins), so
-#: that a call to a site already named builds and checks no target (forgotten past
-#: ``MAX_SITES``, all at once: they are made again on demand).
-_targets: dict[tuple[Any, ...], SiteTarget] = {}
 
 
 def _thread(conversation: Conversation | None, site: SiteClient) -> Thread | None:
@@ -68,22 +64,7 @@ class AIEngine(SiteProvider, AsyncGeneratorProvider, ProviderModelMixin):
     ) -> SiteClient:
         """The engine's client of the site (shared: one nonce cache per site).
         ``endpoint_origins``: origins besides the page's own its REST root may be on."""
-        key = (
-            site_url or cls.url,
-            cls.chat_path if chat_page is None else chat_page,
-            cls.bot_id if bot_id is None else bot_id,
-            tuple(endpoint_origins) if endpoint_origins else (),
-        )
-        try:
-            target = _targets.get(key)
-        except TypeError:  # an argument of a kind no site takes: the checks below say so
-            target = None
-        if target is None:
-            target = cls.target(SiteTarget, site_url, chat_page, bot_id, endpoint_origins)
-            if len(_targets) >= MAX_SITES:
-                _targets.clear()
-            _targets[key] = target
-        return site_client(target)
+        return site_client(cls.target(SiteTarget, site_url, chat_page, bot_id, endpoint_origins))
 
     @classmethod
     def create_async_generator(  # type: ignore[override]  # yields Chunk, not only str
